@@ -1,0 +1,3 @@
+//! Capture sources. For now: the list of capture interfaces that libpcap finds.
+
+pub mod devices;

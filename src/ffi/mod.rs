@@ -1,0 +1,98 @@
+//! The C boundary and nothing else: exported functions, pointer and string checks, the panic
+//! guard, and conversion of handles. One file per function family.
+#![allow(non_snake_case)]
+
+pub mod blob;
+pub mod nic;
+pub mod nmerr;
+pub mod npp;
+
+use crate::nmerr::*;
+use crate::types::HBLOB;
+use core::ffi::{c_char, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Runs `f`, turning its result into the raw NMERR number and a panic into
+/// `NMERR_INTERNAL_EXCEPTION` (a panic never crosses into C).
+pub(crate) fn guard(f: impl FnOnce() -> NmResult<()>) -> u32 {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => NMERR_SUCCESS.code(),
+        Ok(Err(e)) => e.code(),
+        Err(_) => NMERR_INTERNAL_EXCEPTION.code(),
+    }
+}
+
+/// `guard` for functions whose C return type is not an NMERR (BOOL, pointers): `on_panic` then.
+pub(crate) fn guard_value<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(on_panic)
+}
+
+/// A mandatory C string argument.
+pub(crate) unsafe fn text<'a>(p: *const c_char) -> NmResult<&'a [u8]> {
+    if p.is_null() {
+        return Err(NMERR_INVALID_PARAMETER);
+    }
+    // SAFETY: the caller passes a NUL-terminated string (C contract of every such argument).
+    Ok(unsafe { CStr::from_ptr(p) }.to_bytes())
+}
+
+/// An optional C string argument (NULL = absent).
+pub(crate) unsafe fn opt_text<'a>(p: *const c_char) -> Option<&'a [u8]> {
+    // SAFETY: as in `text`.
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_bytes())
+}
+
+/// A mandatory output pointer.
+pub(crate) unsafe fn out<'a, T>(p: *mut T) -> NmResult<&'a mut T> {
+    // SAFETY: non-NULL output pointers point to writable storage of T (C contract).
+    unsafe { p.as_mut() }.ok_or(NMERR_INVALID_PARAMETER)
+}
+
+/// A mandatory input pointer.
+pub(crate) unsafe fn input<'a, T>(p: *const T) -> NmResult<&'a T> {
+    // SAFETY: non-NULL input pointers point to a readable T (C contract).
+    unsafe { p.as_ref() }.ok_or(NMERR_INVALID_PARAMETER)
+}
+
+/// The table value of an HBLOB (never dereferenced).
+pub(crate) fn blob_handle(h: HBLOB) -> u64 {
+    h as usize as u64
+}
+
+/// The HBLOB of a table value.
+pub(crate) fn to_hblob(v: u64) -> HBLOB {
+    v as usize as HBLOB
+}
+
+/// An optional error BLOB: NULL means "no details wanted"; a non-NULL dead one is an error.
+pub(crate) fn error_blob(h: HBLOB) -> NmResult<Option<u64>> {
+    if h.is_null() {
+        return Ok(None);
+    }
+    let v = blob_handle(h);
+    if crate::blob::store::exists(v) {
+        Ok(Some(v))
+    } else {
+        Err(NMERR_INVALID_BLOB)
+    }
+}
+
+/// Writes `owner:category:tag=value` into the error BLOB, if there is one.
+pub(crate) fn report(err: Option<u64>, owner: &str, category: &str, tag: &str, value: &[u8]) {
+    if let Some(h) = err {
+        let _ = crate::blob::store::with(h, |st| st.blob.set(owner.as_bytes(), category.as_bytes(), tag.as_bytes(), value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_catches_panics() {
+        assert_eq!(guard(|| Ok(())), 0);
+        assert_eq!(guard(|| Err(NMERR_NOT_ESP)), 139);
+        assert_eq!(guard(|| panic!("boom")), NMERR_INTERNAL_EXCEPTION.code());
+        assert_eq!(guard_value(-1, || panic!("boom")), -1);
+    }
+}
