@@ -585,8 +585,10 @@ pub const DEFAULT_SAP: u32 = 0xAA;
 pub const DEFAULT_CONTROL: u32 = 0x03;
 pub const CAPTUREFILE_VERSION_MAJOR: u32 = 2;
 pub const CAPTUREFILE_VERSION_MINOR: u32 = 0;
-pub const NETMON_1_0_CAPTUREFILE_SIGNATURE: u32 = u32::from_le_bytes(*b"RTSS");
-pub const NETMON_2_0_CAPTUREFILE_SIGNATURE: u32 = u32::from_le_bytes(*b"GMBU");
+/// MAKE_IDENTIFIER('R','T','S','S')
+pub const NETMON_1_0_CAPTUREFILE_SIGNATURE: u32 = 0x5353_5452;
+/// MAKE_IDENTIFIER('G','M','B','U')
+pub const NETMON_2_0_CAPTUREFILE_SIGNATURE: u32 = 0x5542_4D47;
 
 #[repr(C, packed)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -597,7 +599,7 @@ pub struct BONEPACKET {
     pub Reserved: DWORD,
     pub Length: WORD,
 }
-pub const BONE_PACKET_SIGNATURE: u32 = u32::from_le_bytes(*b"RTSS");
+pub const BONE_PACKET_SIGNATURE: u32 = 0x5353_5452;
 pub const BONE_COMMAND_STATION_QUERY_REQUEST: u32 = 0;
 pub const BONE_COMMAND_STATION_QUERY_RESPONSE: u32 = 1;
 pub const BONE_COMMAND_ALERT: u32 = 2;
@@ -607,9 +609,8 @@ pub const BONE_COMMAND_SECURITY_MONITOR_EVENT: u32 = 5;
 
 // ---------------------------------------------------------------- NPP handle
 /// Opaque NPP object; C only ever holds `HNPP` values, which are table handles.
-#[repr(C)]
 pub struct NPP_OBJECT {
-    _private: [u8; 0],
+    _private: (),
 }
 /// An NPP handle from `npp_create`; NULL, destroyed and forged values are detected.
 pub type HNPP = *mut NPP_OBJECT;
@@ -680,3 +681,6 @@ layout!(BLOB_TABLE, 16, dwNumBlobs @ 0, hBlobs @ 8);
 layout!(MBLOB, 16, size @ 0, pBytes @ 8);
 layout!(MBLOB_TABLE, 24, dwNumBlobs @ 0, mBlobs @ 8);
 layout!(BONEPACKET, 12, Signature @ 0, Command @ 4, Flags @ 5, Reserved @ 6, Length @ 10);
+const _: () = assert!(NETMON_1_0_CAPTUREFILE_SIGNATURE == u32::from_le_bytes(*b"RTSS"));
+const _: () = assert!(NETMON_2_0_CAPTUREFILE_SIGNATURE == u32::from_le_bytes(*b"GMBU"));
+const _: () = assert!(BONE_PACKET_SIGNATURE == u32::from_le_bytes(*b"RTSS"));

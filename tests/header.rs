@@ -1,0 +1,64 @@
+//! include/netmon.h must be exactly what cbindgen 0.29.4 makes of the sources and cbindgen.toml,
+//! and the hand-kept string constants must agree with src/blob/names.rs.
+//!
+//! To refresh the header after changing the C surface:
+//!   cargo install cbindgen --version 0.29.4 --locked
+//!   cbindgen --config cbindgen.toml --crate ndisnpp --output include/netmon.h
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn header_is_what_cbindgen_generates() {
+    let config = cbindgen::Config::from_file(root().join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut generated = Vec::new();
+    cbindgen::Builder::new()
+        .with_config(config)
+        .with_crate(root())
+        .generate()
+        .expect("cbindgen generates")
+        .write(&mut generated);
+    let committed = std::fs::read(root().join("include/netmon.h")).expect("include/netmon.h");
+    if generated != committed {
+        let g = String::from_utf8_lossy(&generated);
+        let c = String::from_utf8_lossy(&committed);
+        let first = g.lines().zip(c.lines()).position(|(a, b)| a != b);
+        panic!(
+            "include/netmon.h is stale (first differing line: {:?}); regenerate it with \
+             `cbindgen --config cbindgen.toml --crate ndisnpp --output include/netmon.h` (cbindgen 0.29.4)",
+            first.map(|i| i + 1)
+        );
+    }
+}
+
+/// `NAME "value"` pairs of the lines matching `prefix NAME "value"`.
+fn string_consts(text: &str, prefix: &str, sep: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let Some(rest) = line.trim().strip_prefix(prefix) else { continue };
+        let Some((name, value)) = rest.split_once(sep) else { continue };
+        let value = value.trim();
+        let Some(start) = value.find('"') else { continue };
+        let Some(end) = value[start + 1..].find('"') else { continue };
+        out.insert(name.trim().to_string(), value[start + 1..start + 1 + end].to_string());
+    }
+    out
+}
+
+#[test]
+fn string_constants_match_the_rust_side() {
+    let rust = std::fs::read_to_string(root().join("src/blob/names.rs")).unwrap();
+    let rust = string_consts(&rust, "pub const ", ": &str =");
+    let header = std::fs::read_to_string(root().join("include/netmon.h")).unwrap();
+    let c: BTreeMap<String, String> = string_consts(&header, "#define ", " ")
+        .into_iter()
+        .filter(|(k, _)| !k.contains('('))
+        .collect();
+    assert!(rust.len() > 140, "names.rs parsed: {}", rust.len());
+    assert_eq!(rust, c, "cbindgen.toml's string #defines and src/blob/names.rs differ");
+    assert_eq!(rust["TAG_PROMISCUOUS_MODE"], ndisnpp::blob::names::TAG_PROMISCUOUS_MODE);
+}
