@@ -1,0 +1,19 @@
+#!/bin/bash
+# Installs what building and testing ndisnpp needs, when it is missing (Debian/Ubuntu; as root).
+set -euo pipefail
+missing=()
+command -v cmake >/dev/null || missing+=(cmake)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+command -v g++ >/dev/null || missing+=(g++)
+command -v ip >/dev/null || missing+=(iproute2)
+[ -e /usr/include/pcap/pcap.h ] || [ -e /usr/include/pcap.h ] || missing+=(libpcap-dev)
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "ndisnpp needs: ${missing[*]} (run: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+fi
+echo "installing: ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,22 @@
+#!/bin/bash
+# Every test: the Rust tests, the C tests under CTest, and the C tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer (linked against the static library).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+
+echo "== cargo test"
+cargo test --locked
+
+echo "== C tests (shared library)"
+cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build/test -j2
+ctest --test-dir build/test --output-on-failure
+
+echo "== C tests under ASan + UBSan (static library)"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DNDISNPP_SANITIZE=ON >/dev/null
+cmake --build build/asan -j2
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build/asan --output-on-failure
