@@ -887,6 +887,21 @@ typedef struct ADDRESSTABLE2 {
 
 typedef struct ADDRESSTABLE2 *LPADDRESSTABLE2;
 
+typedef struct ADDRESSPAIR {
+  WORD AddressFlags;
+  WORD NalReserved;
+  ADDRESS DstAddress;
+  ADDRESS SrcAddress;
+} ADDRESSPAIR;
+
+typedef struct ADDRESSTABLE {
+  DWORD nAddressPairs;
+  DWORD nNonMacAddressPairs;
+  struct ADDRESSPAIR AddressPair[8];
+} ADDRESSTABLE;
+
+typedef struct ADDRESSTABLE *LPADDRESSTABLE;
+
 /*
  A trigger. `TriggerCommandLine` is stored and returned but never executed by this library.
  */
@@ -1001,19 +1016,6 @@ typedef struct QUERYTABLE {
   struct STATIONQUERY StationQuery[1];
 } QUERYTABLE;
 
-typedef struct ADDRESSPAIR {
-  WORD AddressFlags;
-  WORD NalReserved;
-  ADDRESS DstAddress;
-  ADDRESS SrcAddress;
-} ADDRESSPAIR;
-
-typedef struct ADDRESSTABLE {
-  DWORD nAddressPairs;
-  DWORD nNonMacAddressPairs;
-  struct ADDRESSPAIR AddressPair[8];
-} ADDRESSTABLE;
-
 /*
  The driver-side view of a capture filter; the BLOB helpers store its parts.
  */
@@ -1119,8 +1121,6 @@ typedef struct ANDEXP *LPANDEXP;
 typedef struct ADDRESSPAIR2 *LPADDRESSPAIR2;
 
 typedef struct ADDRESSPAIR *LPADDRESSPAIR;
-
-typedef struct ADDRESSTABLE *LPADDRESSTABLE;
 
 typedef struct CAPTUREFILTER *LPCAPTUREFILTER;
 
@@ -1432,6 +1432,18 @@ DWORD SetNPPAddress2FilterInBlob(HBLOB hBlob, LPADDRESSTABLE2 pAddressTable);
  `NMERR_BLOB_CONVERSION_ERROR` (the entry copied to the error BLOB) when it is malformed.
  */
 DWORD GetNPPAddress2FilterFromBlob(HBLOB hBlob, LPADDRESSTABLE2 pAddressTable, HBLOB hErrorBlob);
+
+/*
+ The documented pre-IPv6 form of SetNPPAddress2FilterInBlob: stores a v1 ADDRESSTABLE in the
+ same `NPP:Config:AddressPair` entry.
+ */
+DWORD SetNPPAddressFilterInBlob(HBLOB hBlob, LPADDRESSTABLE pAddressTable);
+
+/*
+ The pre-IPv6 form of GetNPPAddress2FilterFromBlob. `NMERR_BLOB_CONVERSION_ERROR` (entry copied
+ to the error BLOB) when the filter is malformed or holds an address a v1 ADDRESS cannot carry.
+ */
+DWORD GetNPPAddressFilterFromBlob(HBLOB hBlob, LPADDRESSTABLE pAddressTable, HBLOB hErrorBlob);
 
 /*
  Stores the trigger in `NPP:Trigger:Trigger`; an inactive trigger (TriggerActive FALSE) removes

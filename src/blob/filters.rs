@@ -203,6 +203,40 @@ pub fn parse_address_table(s: &str) -> NmResult<ADDRESSTABLE2> {
     Ok(t)
 }
 
+/// The v2 form of a v1 (pre-IPv6) address table, for SetNPPAddressFilterInBlob.
+pub fn address_table_from_v1(t: &ADDRESSTABLE) -> NmResult<ADDRESSTABLE2> {
+    if t.nAddressPairs > MAX_ADDRESS_PAIRS {
+        return Err(NMERR_OUT_OF_RANGE);
+    }
+    let widen = |a: &ADDRESS| {
+        let mut bytes = [0u8; 16];
+        bytes[..10].copy_from_slice(&a.Address);
+        ADDRESS2 { Type: a.Type, Address: bytes, Flags: a.Flags }
+    };
+    let mut out = ADDRESSTABLE2 { nAddressPairs: t.nAddressPairs, nNonMacAddressPairs: t.nNonMacAddressPairs, ..Default::default() };
+    for (d, s) in out.AddressPair.iter_mut().zip(&t.AddressPair[..t.nAddressPairs as usize]) {
+        *d = ADDRESSPAIR2 { AddressFlags: s.AddressFlags, NalReserved: s.NalReserved, DstAddress: widen(&s.DstAddress), SrcAddress: widen(&s.SrcAddress) };
+    }
+    Ok(out)
+}
+
+/// The v1 form of an address table; `NMERR_BLOB_CONVERSION_ERROR` when an address does not fit
+/// the 10-byte v1 union (IPv6).
+pub fn address_table_to_v1(t: &ADDRESSTABLE2) -> NmResult<ADDRESSTABLE> {
+    let narrow = |a: &ADDRESS2| -> NmResult<ADDRESS> {
+        let bytes = a.Address;
+        if a.Type == ADDRESS_TYPE_IP6 || bytes[10..].iter().any(|b| *b != 0) {
+            return Err(NMERR_BLOB_CONVERSION_ERROR);
+        }
+        Ok(ADDRESS { Type: a.Type, Address: bytes[..10].try_into().unwrap_or_default(), Flags: a.Flags })
+    };
+    let mut out = ADDRESSTABLE { nAddressPairs: t.nAddressPairs, nNonMacAddressPairs: t.nNonMacAddressPairs, ..Default::default() };
+    for (d, s) in out.AddressPair.iter_mut().zip(&t.AddressPair[..t.nAddressPairs as usize]) {
+        *d = ADDRESSPAIR { AddressFlags: s.AddressFlags, NalReserved: 0, DstAddress: narrow(&s.DstAddress)?, SrcAddress: narrow(&s.SrcAddress)? };
+    }
+    Ok(out)
+}
+
 // ------------------------------------------------------------------ patterns
 
 const BASIS_NAMES: [&str; 5] = ["FRAME", "EFFECTIVE", "IPX", "IP", "IP6"];
@@ -541,5 +575,24 @@ mod tests {
         assert_eq!(parse_trigger("BOGUS;STOP;75 PERCENT;FRAME 6 FF;0x0;").err(), Some(NMERR_ILLEGAL_TRIGGER));
         t.TriggerAction = 1;
         assert_eq!(format_trigger(&t).unwrap_err(), NMERR_ILLEGAL_TRIGGER);
+    }
+}
+
+#[cfg(test)]
+mod v1_tests {
+    use super::*;
+
+    #[test]
+    fn v1_round_trip_and_ipv6_refused() {
+        let mut t = ADDRESSTABLE { nAddressPairs: 1, ..Default::default() };
+        t.AddressPair[0].AddressFlags = ADDRESS_FLAGS_MATCH_DST as u16;
+        t.AddressPair[0].DstAddress = ADDRESS { Type: ADDRESS_TYPE_IPX, Address: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], Flags: 0 };
+        t.AddressPair[0].SrcAddress = ADDRESS { Type: ADDRESS_TYPE_ANY, ..Default::default() };
+        let v2 = address_table_from_v1(&t).unwrap();
+        let back = address_table_to_v1(&parse_address_table(&format_address_table(&v2).unwrap()).unwrap()).unwrap();
+        assert_eq!(back.AddressPair[0], t.AddressPair[0]);
+        let mut v6 = v2;
+        v6.AddressPair[0].DstAddress.Type = ADDRESS_TYPE_IP6;
+        assert_eq!(address_table_to_v1(&v6).unwrap_err(), NMERR_BLOB_CONVERSION_ERROR);
     }
 }

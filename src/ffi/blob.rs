@@ -517,6 +517,35 @@ pub unsafe extern "C" fn GetNPPAddress2FilterFromBlob(hBlob: HBLOB, pAddressTabl
     })
 }
 
+/// The documented pre-IPv6 form of SetNPPAddress2FilterInBlob: stores a v1 ADDRESSTABLE in the
+/// same `NPP:Config:AddressPair` entry.
+#[no_mangle]
+pub unsafe extern "C" fn SetNPPAddressFilterInBlob(hBlob: HBLOB, pAddressTable: LPADDRESSTABLE) -> DWORD {
+    guard(|| {
+        let t = unsafe { input(pAddressTable)? };
+        let text = filters::format_address_table(&filters::address_table_from_v1(t)?)?;
+        store::try_with(blob_handle(hBlob), |st| st.blob.set_str(OWNER_NPP, CATEGORY_CONFIG, TAG_ADDRESS_PAIR, &text))
+    })
+}
+
+/// The pre-IPv6 form of GetNPPAddress2FilterFromBlob. `NMERR_BLOB_CONVERSION_ERROR` (entry copied
+/// to the error BLOB) when the filter is malformed or holds an address a v1 ADDRESS cannot carry.
+#[no_mangle]
+pub unsafe extern "C" fn GetNPPAddressFilterFromBlob(hBlob: HBLOB, pAddressTable: LPADDRESSTABLE, hErrorBlob: HBLOB) -> DWORD {
+    guard(|| {
+        let out = unsafe { out(pAddressTable)? };
+        let err = error_blob(hErrorBlob)?;
+        let stored = store::with(blob_handle(hBlob), |st| st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_CONFIG.as_bytes(), TAG_ADDRESS_PAIR.as_bytes()).ok())?;
+        *out = match stored {
+            None => ADDRESSTABLE::default(),
+            Some(s) => filters::parse_address_table(&s)
+                .and_then(|t| filters::address_table_to_v1(&t))
+                .inspect_err(|_| report(err, OWNER_NPP, CATEGORY_CONFIG, TAG_ADDRESS_PAIR, s.as_bytes()))?,
+        };
+        Ok(())
+    })
+}
+
 /// Stores the trigger in `NPP:Trigger:Trigger`; an inactive trigger (TriggerActive FALSE) removes
 /// the tag. `NMERR_ILLEGAL_TRIGGER` (tag in the error BLOB) for an unknown type, action, level or
 /// flag, a bad pattern, or a command line not NUL-terminated within MAX_PATH. The command line
