@@ -357,10 +357,11 @@ pub fn format_expression(e: &EXPRESSION) -> NmResult<String> {
 
 fn strip_call<'a>(s: &'a str, name: &str) -> Option<&'a str> {
     let s = s.trim();
-    if s.len() < name.len() + 1 || !s[..name.len()].eq_ignore_ascii_case(name) {
+    // `get` (not indexing): the text may hold multi-byte characters anywhere.
+    if !s.get(..name.len())?.eq_ignore_ascii_case(name) {
         return None;
     }
-    s[name.len()..].strip_suffix(')')
+    s.get(name.len()..)?.strip_suffix(')')
 }
 
 /// Splits `s` at top-level commas (outside parentheses).
@@ -532,6 +533,12 @@ mod tests {
         assert!(parse_expression("AND(OR(FRAME 1 00)").is_err());
         assert!(parse_expression("OR(FRAME 1 00)").is_err());
         assert!(parse_expression("AND(OR(),OR(),OR(),OR(),OR())").is_err());
+        // multi-byte characters where a keyword is expected (found by fuzzing: used to panic)
+        assert!(parse_expression("AND\u{e9})").is_err());
+        assert!(parse_expression("AND(OR\u{e9}())").is_err());
+        assert!(parse_expression("AN\u{e9}").is_err());
+        assert!(parse_list("EXCLUDE ALL EXCEP\u{e9} 1", 0xFF).is_err());
+        assert!(parse_trigger("PATTERN MATCH;STOP;25 PERCENT;FRAME 0 \u{e9};0x0;").is_err());
     }
 
     #[test]

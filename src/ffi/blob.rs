@@ -631,11 +631,19 @@ pub unsafe extern "C" fn GetNPPEtypeSapFilter(hBlob: HBLOB, pnSaps: *mut WORD, p
     guard(|| {
         let (ns, ne, st_, et_, ff) = unsafe { (out(pnSaps)?, out(pnEtypes)?, out(ppSapTable)?, out(ppEtypeTable)?, out(pFilterFlags)?) };
         let err = error_blob(hErrorBlob)?;
+        // A malformed entry is reported after the BLOB's lock is released: the error BLOB may be
+        // the same BLOB.
+        let mut bad: Option<(&'static str, String)> = None;
         let r = store::try_with(blob_handle(hBlob), |st| {
-            let part = |tag: &'static str, max: u32| -> NmResult<ListFilter> {
-                match st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_CONFIG.as_bytes(), tag.as_bytes()) {
-                    Err(_) => Ok(ListFilter { include_all: true, values: vec![] }),
-                    Ok(s) => filters::parse_list(&s, max).inspect_err(|_| report(err, OWNER_NPP, CATEGORY_CONFIG, tag, s.as_bytes())),
+            let text = |tag: &'static str| st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_CONFIG.as_bytes(), tag.as_bytes()).ok();
+            let mut fail = |tag: &'static str, value: String, e: NmErr| {
+                bad = Some((tag, value));
+                e
+            };
+            let mut part = |tag: &'static str, max: u32| -> NmResult<ListFilter> {
+                match text(tag) {
+                    None => Ok(ListFilter { include_all: true, values: vec![] }),
+                    Some(s) => filters::parse_list(&s, max).map_err(|e| fail(tag, s, e)),
                 }
             };
             let saps = part(TAG_SAPS, 0xFF)?;
@@ -647,20 +655,24 @@ pub unsafe extern "C" fn GetNPPEtypeSapFilter(hBlob: HBLOB, pnSaps: *mut WORD, p
             if etypes.include_all {
                 flags |= CAPTUREFILTER_FLAGS_INCLUDE_ALL_ETYPES;
             }
-            if let Ok(s) = st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_CONFIG.as_bytes(), TAG_LOCAL_ONLY.as_bytes()) {
-                if values::parse_bool(&s).inspect_err(|_| report(err, OWNER_NPP, CATEGORY_CONFIG, TAG_LOCAL_ONLY, s.as_bytes()))? {
+            if let Some(s) = text(TAG_LOCAL_ONLY) {
+                if values::parse_bool(&s).map_err(|e| fail(TAG_LOCAL_ONLY, s, e))? {
                     flags |= CAPTUREFILTER_FLAGS_LOCAL_ONLY;
                 }
             }
-            if let Ok(s) = st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_CONFIG.as_bytes(), TAG_FILTER_FLAGS.as_bytes()) {
-                flags |= values::parse_dword(&s).inspect_err(|_| report(err, OWNER_NPP, CATEGORY_CONFIG, TAG_FILTER_FLAGS, s.as_bytes()))? & OTHER_FILTER_FLAGS;
+            if let Some(s) = text(TAG_FILTER_FLAGS) {
+                flags |= values::parse_dword(&s).map_err(|e| fail(TAG_FILTER_FLAGS, s, e))? & OTHER_FILTER_FLAGS;
             }
             st.sap_table = saps.values.iter().map(|v| *v as u8).collect();
             st.etype_table = etypes.values;
             let sp = if st.sap_table.is_empty() { core::ptr::null_mut() } else { st.sap_table.as_mut_ptr() };
             let ep = if st.etype_table.is_empty() { core::ptr::null_mut() } else { st.etype_table.as_mut_ptr() };
             Ok((st.sap_table.len() as u16, st.etype_table.len() as u16, sp, ep, flags))
-        })?;
+        });
+        if let Some((tag, value)) = &bad {
+            report(err, OWNER_NPP, CATEGORY_CONFIG, tag, value.as_bytes());
+        }
+        let r = r?;
         (*ns, *ne, *st_, *et_, *ff) = r;
         Ok(())
     })
