@@ -10,11 +10,15 @@ pub fn format_dword(v: u32) -> String {
 
 pub fn parse_dword(s: &str) -> NmResult<u32> {
     let s = s.trim();
-    let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(hex) => u32::from_str_radix(hex, 16),
-        None => s.parse::<u32>(),
+    // Only digits: Rust's integer parsers would also take a leading '+'.
+    let (digits, radix) = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => (hex, 16),
+        None => (s, 10),
     };
-    r.map_err(|_| NMERR_BLOB_CONVERSION_ERROR)
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err(NMERR_BLOB_CONVERSION_ERROR);
+    }
+    u32::from_str_radix(digits, radix).map_err(|_| NMERR_BLOB_CONVERSION_ERROR)
 }
 
 /// BOOLs are written `TRUE`/`FALSE`; TRUE/FALSE/YES/NO/1/0 are read, in any case.
@@ -78,7 +82,8 @@ pub fn parse_guid(s: &str) -> NmResult<GUID> {
     let s = s.strip_prefix('{').and_then(|x| x.strip_suffix('}')).unwrap_or(s);
     let parts: Vec<&str> = s.split('-').collect();
     let lens = [8, 4, 4, 4, 12];
-    if parts.len() != 5 || parts.iter().zip(lens).any(|(p, l)| p.len() != l) {
+    let hex = |p: &str| p.bytes().all(|b| b.is_ascii_hexdigit());
+    if parts.len() != 5 || parts.iter().zip(lens).any(|(p, l)| p.len() != l || !hex(p)) {
         return Err(NMERR_BLOB_CONVERSION_ERROR);
     }
     let bad = |_| NMERR_BLOB_CONVERSION_ERROR;
@@ -123,6 +128,11 @@ mod tests {
         assert_eq!(parse_dword("4294967295").unwrap(), u32::MAX);
         assert!(parse_dword("4294967296").is_err());
         assert!(parse_dword("-1").is_err());
+        assert!(parse_dword("+16").is_err());
+        assert!(parse_dword("0x+10").is_err());
+        assert!(parse_dword("0x").is_err());
+        assert!(parse_guid("{+C3B7A52-1D64-4E0F-A9B2-6F1C0D3E5A47}").is_err());
+        assert!(parse_guid("{8C3B7A52-+D64-4E0F-A9B2-6F1C0D3E5A47}").is_err());
         assert!(parse_bool("yes").unwrap());
         assert!(!parse_bool("0").unwrap());
         assert!(parse_bool("maybe").is_err());

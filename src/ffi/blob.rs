@@ -12,6 +12,70 @@ use crate::blob::{netinfo, store, text as blobtext, values, Blob, EnumRequest};
 use crate::types::*;
 use core::ffi::c_char;
 
+// Structures with padding (TRIGGER, PATTERNMATCH, NETWORKINFO) are written into the caller's
+// memory field by field over zeroed bytes, so the padding the caller sees is always zero.
+
+unsafe fn put_pattern(dst: *mut PATTERNMATCH, v: &PATTERNMATCH) {
+    // SAFETY: dst points to a writable PATTERNMATCH (checked by the caller).
+    unsafe {
+        core::ptr::write_bytes(dst, 0, 1);
+        (*dst).Flags = v.Flags;
+        (*dst).OffsetBasis = v.OffsetBasis;
+        (*dst).Port = v.Port;
+        (*dst).Offset = v.Offset;
+        (*dst).Length = v.Length;
+        (*dst).PatternToMatch = v.PatternToMatch;
+    }
+}
+
+unsafe fn put_expression(dst: *mut EXPRESSION, v: &EXPRESSION) {
+    // SAFETY: dst points to a writable EXPRESSION; every write stays inside it.
+    unsafe {
+        core::ptr::write_bytes(dst, 0, 1);
+        (*dst).nAndExps = v.nAndExps;
+        for (i, a) in v.AndExp.iter().enumerate() {
+            let d = core::ptr::addr_of_mut!((*dst).AndExp[i]);
+            (*d).nPatternMatches = a.nPatternMatches;
+            for (j, p) in a.PatternMatch.iter().enumerate() {
+                put_pattern(core::ptr::addr_of_mut!((*d).PatternMatch[j]), p);
+            }
+        }
+    }
+}
+
+unsafe fn put_trigger(dst: *mut TRIGGER, v: &TRIGGER) {
+    // SAFETY: dst points to a writable TRIGGER; every write stays inside it.
+    unsafe {
+        core::ptr::write_bytes(dst, 0, 1);
+        (*dst).TriggerActive = v.TriggerActive;
+        (*dst).TriggerType = v.TriggerType;
+        (*dst).TriggerAction = v.TriggerAction;
+        (*dst).TriggerFlags = v.TriggerFlags;
+        put_pattern(core::ptr::addr_of_mut!((*dst).TriggerPatternMatch), &v.TriggerPatternMatch);
+        (*dst).TriggerBufferSize = v.TriggerBufferSize;
+        (*dst).TriggerReserved = v.TriggerReserved;
+        (*dst).TriggerCommandLine = v.TriggerCommandLine;
+    }
+}
+
+unsafe fn put_network_info(dst: *mut NETWORKINFO, v: &NETWORKINFO) {
+    // SAFETY: dst points to a writable NETWORKINFO.
+    unsafe {
+        core::ptr::write_bytes(dst, 0, 1);
+        (*dst).PermanentAddr = v.PermanentAddr;
+        (*dst).CurrentAddr = v.CurrentAddr;
+        (*dst).Reserved = v.Reserved;
+        (*dst).LinkSpeed = v.LinkSpeed;
+        (*dst).MacType = v.MacType;
+        (*dst).MaxFrameSize = v.MaxFrameSize;
+        (*dst).Flags = v.Flags;
+        (*dst).TimestampScaleFactor = v.TimestampScaleFactor;
+        (*dst).NodeName = v.NodeName;
+        (*dst).PModeSupported = v.PModeSupported;
+        (*dst).Comment = v.Comment;
+    }
+}
+
 fn set_value(h: HBLOB, owner: *const c_char, category: *const c_char, tag: *const c_char, value: &[u8]) -> NmResult<()> {
     // SAFETY: C strings per the function contract.
     let (o, c, t) = unsafe { (text(owner)?, text(category)?, text(tag)?) };
@@ -423,7 +487,8 @@ pub unsafe extern "C" fn GetNetworkInfoFromBlob(hBlob: HBLOB, lpNetworkInfo: LPN
     guard(|| {
         let out = unsafe { out(lpNetworkInfo)? };
         let mut bad = None;
-        *out = store::try_with(blob_handle(hBlob), |st| netinfo::get_network_info(&st.blob, &mut bad))?;
+        let ni = store::try_with(blob_handle(hBlob), |st| netinfo::get_network_info(&st.blob, &mut bad))?;
+        unsafe { put_network_info(out, &ni) };
         Ok(())
     })
 }
@@ -482,10 +547,11 @@ pub unsafe extern "C" fn GetNPPPatternFilterFromBlob(hBlob: HBLOB, pExpression: 
         let out = unsafe { out(pExpression)? };
         let err = error_blob(hErrorBlob)?;
         let stored = store::with(blob_handle(hBlob), |st| st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_CONFIG.as_bytes(), TAG_PATTERN_DESIGNATOR.as_bytes()).ok())?;
-        *out = match stored {
+        let e = match stored {
             None => filters::zero_expression(),
             Some(s) => filters::parse_expression(&s).inspect_err(|_| report(err, OWNER_NPP, CATEGORY_CONFIG, TAG_PATTERN_DESIGNATOR, s.as_bytes()))?,
         };
+        unsafe { put_expression(out, &e) };
         Ok(())
     })
 }
@@ -578,10 +644,11 @@ pub unsafe extern "C" fn GetNPPTriggerFromBlob(hBlob: HBLOB, pTrigger: LPTRIGGER
         let out = unsafe { out(pTrigger)? };
         let err = error_blob(hErrorBlob)?;
         let stored = store::with(blob_handle(hBlob), |st| st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_TRIGGER.as_bytes(), TAG_TRIGGER.as_bytes()).ok())?;
-        *out = match stored {
+        let t = match stored {
             None => filters::zero_trigger(),
             Some(s) => filters::parse_trigger(&s).inspect_err(|_| report(err, OWNER_NPP, CATEGORY_TRIGGER, TAG_TRIGGER, s.as_bytes()))?,
         };
+        unsafe { put_trigger(out, &t) };
         Ok(())
     })
 }
