@@ -1230,7 +1230,8 @@ DWORD GetWStringFromBlob(HBLOB hBlob,
  ignored on later calls, which pass back the updated key. Returned pointers are owned by the
  BLOB. At the end (or when nothing matches) answers `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` and sets
  `*pRestartKey` to 0. A walk past 64 owners, 1024 categories of an owner or 16384 tags of a
- category answers `NMERR_OUT_OF_RANGE`.
+ category answers `NMERR_OUT_OF_RANGE` (key unchanged) on the call that would return the first
+ entry the key cannot reach.
  */
 DWORD GetStringsFromBlob(HBLOB hBlob,
                          const char *pRequestedOwnerName,

@@ -74,6 +74,9 @@ const SCOPE_OWNER: u32 = 1;
 const SCOPE_CATEGORY: u32 = 2;
 /// Returned after the last entry; the next call reports the end of the walk.
 const KEY_END: u32 = 3 << 30;
+/// Returned when the next entry's position does not fit a key; the next call answers
+/// NMERR_OUT_OF_RANGE.
+const KEY_OVERFLOW: u32 = (3 << 30) | 1;
 const OWNER_LIMIT: usize = 1 << 6;
 const CATEGORY_LIMIT: usize = 1 << 10;
 const TAG_LIMIT: usize = 1 << 14;
@@ -278,8 +281,8 @@ impl Blob {
     /// GetStringsFromBlob. `key` is the restart key (0 or `INITIAL_RESTART_KEY` to start). On
     /// success returns the entry and the key for the next call. At the end of the walk (or when
     /// nothing matches) returns `NMERR_BLOB_ENTRY_DOES_NOT_EXIST`; the caller then stores key 0.
-    /// Walks touching more than 64 owners, 1024 categories in an owner or 16384 tags in a
-    /// category answer `NMERR_OUT_OF_RANGE` when the key cannot hold the position.
+    /// A walk past 64 owners, 1024 categories of an owner or 16384 tags of a category answers
+    /// `NMERR_OUT_OF_RANGE` on the call that would return the first entry the key cannot reach.
     pub fn enumerate(&self, req: EnumRequest<'_>, key: u32) -> NmResult<(EntryRef<'_>, u32)> {
         let (scope, o, c, t) = if key == 0 || key == crate::types::INITIAL_RESTART_KEY {
             match (req.owner, req.category, req.tag) {
@@ -305,6 +308,9 @@ impl Blob {
             }
         } else {
             let scope = key >> 30;
+            if key == KEY_OVERFLOW {
+                return Err(NMERR_OUT_OF_RANGE);
+            }
             if scope > SCOPE_CATEGORY {
                 return Err(NMERR_BLOB_ENTRY_DOES_NOT_EXIST);
             }
@@ -312,7 +318,7 @@ impl Blob {
         };
         let (o, c, t) = self.first_from(scope, o, c, t).ok_or(NMERR_BLOB_ENTRY_DOES_NOT_EXIST)?;
         let next = match self.first_from(scope, o, c, t + 1) {
-            Some((no, nc, nt)) => Self::encode_key(scope, no, nc, nt)?,
+            Some((no, nc, nt)) => Self::encode_key(scope, no, nc, nt).unwrap_or(KEY_OVERFLOW),
             None => KEY_END,
         };
         Ok((self.entry_at(o, c, t), next))
@@ -396,6 +402,22 @@ mod tests {
         // the initial key 0xFFFFFFFF starts a walk like 0
         let (e, _) = b.enumerate(EnumRequest::default(), 0xFFFF_FFFF).unwrap();
         assert_eq!(e.tag.to_bytes(), b"A");
+        // past the key's reach: 64 owners are walked, the 65th answers OUT_OF_RANGE
+        let mut big = Blob::new();
+        for i in 0..65 {
+            big.set_str(&format!("O{i}"), "C", "T", "v").unwrap();
+        }
+        let (mut key, mut n) = (0, 0);
+        let end = loop {
+            match big.enumerate(EnumRequest::default(), key) {
+                Ok((_, k)) => {
+                    n += 1;
+                    key = k;
+                }
+                Err(e) => break e,
+            }
+        };
+        assert_eq!((n, end), (64, NMERR_OUT_OF_RANGE));
         // a garbage key never panics
         for k in [1u32, 0x3fff_ffff, 0x8000_0000, 0xC000_0001, 0x7777_7777] {
             let _ = b.enumerate(EnumRequest::default(), k);

@@ -48,19 +48,19 @@ fn fill_text(dst: &mut [u8; 32], src: &[u8]) {
 
 /// SetNetworkInfoInBlob: writes every field as its tag (PermanentAddr → `Location:MacAddress`).
 pub fn set_network_info(b: &mut Blob, ni: &NETWORKINFO) -> NmResult<()> {
+    // In place: every value below is valid text (no NUL), so no set can fail half-way, and
+    // pointers into other entries stay valid.
     let ni_tag = |b: &mut Blob, tag: &str, v: &[u8]| b.set(OWNER_NPP.as_bytes(), CATEGORY_NETWORKINFO.as_bytes(), tag.as_bytes(), v);
-    let mut staged = b.clone();
-    ni_tag(&mut staged, TAG_MACTYPE, mac_type_name(ni.MacType).as_bytes())?;
-    ni_tag(&mut staged, TAG_CURRENTADDRESS, format_mac(&ni.CurrentAddr).as_bytes())?;
-    ni_tag(&mut staged, TAG_LINKSPEED, format_dword(ni.LinkSpeed).as_bytes())?;
-    ni_tag(&mut staged, TAG_MAXFRAMESIZE, format_dword(ni.MaxFrameSize).as_bytes())?;
-    ni_tag(&mut staged, TAG_FLAGS, format_dword(ni.Flags).as_bytes())?;
-    ni_tag(&mut staged, TAG_TIMESTAMPSCALEFACTOR, format_dword(ni.TimestampScaleFactor).as_bytes())?;
-    ni_tag(&mut staged, TAG_NODENAME, fixed_text(&ni.NodeName))?;
-    ni_tag(&mut staged, TAG_PROMISCUOUS_MODE, format_bool(ni.PModeSupported != 0).as_bytes())?;
-    ni_tag(&mut staged, TAG_COMMENT, fixed_text(&ni.Comment))?;
-    staged.set_str(OWNER_NPP, CATEGORY_LOCATION, TAG_MACADDRESS, &format_mac(&ni.PermanentAddr))?;
-    *b = staged;
+    ni_tag(b, TAG_MACTYPE, mac_type_name(ni.MacType).as_bytes())?;
+    ni_tag(b, TAG_CURRENTADDRESS, format_mac(&ni.CurrentAddr).as_bytes())?;
+    ni_tag(b, TAG_LINKSPEED, format_dword(ni.LinkSpeed).as_bytes())?;
+    ni_tag(b, TAG_MAXFRAMESIZE, format_dword(ni.MaxFrameSize).as_bytes())?;
+    ni_tag(b, TAG_FLAGS, format_dword(ni.Flags).as_bytes())?;
+    ni_tag(b, TAG_TIMESTAMPSCALEFACTOR, format_dword(ni.TimestampScaleFactor).as_bytes())?;
+    ni_tag(b, TAG_NODENAME, fixed_text(&ni.NodeName))?;
+    ni_tag(b, TAG_PROMISCUOUS_MODE, format_bool(ni.PModeSupported != 0).as_bytes())?;
+    ni_tag(b, TAG_COMMENT, fixed_text(&ni.Comment))?;
+    b.set_str(OWNER_NPP, CATEGORY_LOCATION, TAG_MACADDRESS, &format_mac(&ni.PermanentAddr))?;
     Ok(())
 }
 

@@ -75,8 +75,11 @@ pub fn exists(handle: u64) -> bool {
 
 /// DestroyBlob.
 pub fn destroy(handle: u64) -> NmResult<()> {
+    let entry = BLOBS.get(handle).ok_or(NMERR_INVALID_BLOB)?;
     with(handle, |st| st.dead = true)?;
     BLOBS.remove(handle);
+    // Threads waiting for a LockBlob held by the destroyer wake up and answer NMERR_INVALID_BLOB.
+    entry.unlocked.notify_all();
     Ok(())
 }
 
@@ -142,7 +145,12 @@ mod tests {
         t.join().unwrap();
         assert!(done.load(Ordering::SeqCst));
         assert_eq!(unlock(h), Err(NMERR_NOT_LOCKED));
+        // a thread waiting on a locked BLOB is released when the holder destroys it
+        lock(h).unwrap();
+        let waiter = std::thread::spawn(move || with(h, |_| ()));
+        std::thread::sleep(Duration::from_millis(50));
         destroy(h).unwrap();
+        assert_eq!(waiter.join().unwrap(), Err(NMERR_INVALID_BLOB));
         assert_eq!(destroy(h), Err(NMERR_INVALID_BLOB));
         assert_eq!(lock(h), Err(NMERR_INVALID_BLOB));
     }

@@ -5,7 +5,7 @@
 //! Owner:Category:Tag=Value
 //! ```
 //! One entry per line, each line ends with `\n`. In names, `\`, `:`, `=`, LF and CR are written
-//! `\\`, `\:`, `\=`, `\n`, `\r`; in values, `\`, LF and CR are. Lines that are empty or start
+//! `\\`, `\:`, `\=`, `\n`, `\r`, and a `#` that starts the owner name `\#`; in values, `\`, LF and CR are. Lines that are empty or start
 //! with `#` after the first are ignored. Errors: no or bad version line, a line without its
 //! separators, or a bad escape → `NMERR_BLOB_CONVERSION_ERROR`; a newer version →
 //! `NMERR_UPLEVEL_BLOB`; a NUL byte or a last line without `\n` → `NMERR_BLOB_STRING_INVALID`;
@@ -35,7 +35,16 @@ fn escape_into(out: &mut Vec<u8>, bytes: &[u8], name: bool) {
 pub fn serialize(blob: &Blob) -> Vec<u8> {
     let mut out = format!("#NMBLOB {VERSION}\n").into_bytes();
     for e in blob.entries() {
-        escape_into(&mut out, e.owner.to_bytes(), true);
+        // A line starting with '#' is a comment: an owner name starting with '#' gets `\#`.
+        let owner = e.owner.to_bytes();
+        let owner = match owner.strip_prefix(b"#") {
+            Some(rest) => {
+                out.extend_from_slice(b"\\#");
+                rest
+            }
+            None => owner,
+        };
+        escape_into(&mut out, owner, true);
         out.push(b':');
         escape_into(&mut out, e.category.to_bytes(), true);
         out.push(b':');
@@ -67,6 +76,7 @@ fn field(line: &[u8], pos: &mut usize, stop: Option<u8>) -> NmResult<Vec<u8>> {
                 b'r' => b'\r',
                 b':' => b':',
                 b'=' => b'=',
+                b'#' => b'#',
                 _ => return Err(NMERR_BLOB_CONVERSION_ERROR),
             });
         } else {
@@ -134,10 +144,12 @@ mod tests {
         let mut b = Blob::new();
         b.set(b"NPP", b"Config", b"BufferSize", b"32768").unwrap();
         b.set(b"A:b=c\\", b"line\nbreak", b"t", b"v=1:2\\\r\nend").unwrap();
+        b.set(b"#hash", b"#c", b"t#", b"#v").unwrap();
         let text = serialize(&b);
         let back = parse(&text).unwrap();
         assert_eq!(serialize(&back), text);
         assert_eq!(back.get(b"A:b=c\\", b"line\nbreak", b"t").unwrap().to_bytes(), b"v=1:2\\\r\nend");
+        assert_eq!(back.get(b"#hash", b"#c", b"t#").unwrap().to_bytes(), b"#v");
     }
 
     #[test]

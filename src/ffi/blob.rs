@@ -120,12 +120,9 @@ pub unsafe extern "C" fn DuplicateBlob(hSrcBlob: HBLOB, hBlobThatWillBeCreated: 
 pub unsafe extern "C" fn MergeBlob(hDstBlob: HBLOB, hSrcBlob: HBLOB) -> DWORD {
     guard(|| {
         let src = store::snapshot(blob_handle(hSrcBlob))?;
-        store::try_with(blob_handle(hDstBlob), |st| {
-            let mut merged = st.blob.clone();
-            merged.merge(&src)?;
-            st.blob = merged;
-            Ok(())
-        })
+        // In place: pointers into entries the merge does not change stay valid. (It cannot fail
+        // half-way: the source's names and values are valid by construction.)
+        store::try_with(blob_handle(hDstBlob), |st| st.blob.merge(&src))
     })
 }
 
@@ -193,7 +190,8 @@ pub unsafe extern "C" fn GetWStringFromBlob(hBlob: HBLOB, pOwnerName: *const c_c
 /// ignored on later calls, which pass back the updated key. Returned pointers are owned by the
 /// BLOB. At the end (or when nothing matches) answers `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` and sets
 /// `*pRestartKey` to 0. A walk past 64 owners, 1024 categories of an owner or 16384 tags of a
-/// category answers `NMERR_OUT_OF_RANGE`.
+/// category answers `NMERR_OUT_OF_RANGE` (key unchanged) on the call that would return the first
+/// entry the key cannot reach.
 #[no_mangle]
 pub unsafe extern "C" fn GetStringsFromBlob(
     hBlob: HBLOB,
@@ -673,7 +671,8 @@ pub unsafe extern "C" fn SetNPPEtypeSapFilter(hBlob: HBLOB, nSaps: WORD, nEtypes
         let saps = filters::format_list(&ListFilter { include_all: FilterFlags & CAPTUREFILTER_FLAGS_INCLUDE_ALL_SAPS != 0, values: saps }, 2);
         let etypes = filters::format_list(&ListFilter { include_all: FilterFlags & CAPTUREFILTER_FLAGS_INCLUDE_ALL_ETYPES != 0, values: etypes }, 4);
         store::try_with(blob_handle(hBlob), |st| {
-            let mut b = st.blob.clone();
+            // In place (no copy-and-swap), so pointers into other entries stay valid.
+            let b = &mut st.blob;
             b.set_str(OWNER_NPP, CATEGORY_CONFIG, TAG_SAPS, &saps)?;
             b.set_str(OWNER_NPP, CATEGORY_CONFIG, TAG_ETYPES, &etypes)?;
             b.set_str(OWNER_NPP, CATEGORY_CONFIG, TAG_LOCAL_ONLY, values::format_bool(FilterFlags & CAPTUREFILTER_FLAGS_LOCAL_ONLY != 0))?;
@@ -683,7 +682,6 @@ pub unsafe extern "C" fn SetNPPEtypeSapFilter(hBlob: HBLOB, nSaps: WORD, nEtypes
             } else {
                 let _ = b.remove(OWNER_NPP.as_bytes(), Some(CATEGORY_CONFIG.as_bytes()), Some(TAG_FILTER_FLAGS.as_bytes()));
             }
-            st.blob = b;
             Ok(())
         })
     })
