@@ -80,6 +80,7 @@
 #define TAG_FILTER_FLAGS "FilterFlags" /* ndisnpp */
 #define TAG_CAPTURE_DIRECTORY "CaptureDirectory" /* ndisnpp */
 #define TAG_FILE_FORMAT "FileFormat" /* ndisnpp */
+#define TAG_FRAME_LIMIT "FrameLimit" /* ndisnpp */
 #define TAG_REPLAY_PACE "ReplayPace" /* ndisnpp */
 #define FILE_FORMAT_NETMON2_TXT "NETMON2" /* ndisnpp */
 #define FILE_FORMAT_PCAP_TXT "PCAP" /* ndisnpp */
@@ -923,24 +924,24 @@ typedef BYTE *LPBYTE;
 typedef WORD *LPWORD;
 
 /*
- `dwNumBlobs` handles follow. Tables from `GetNPPBlobTable` / `AllocBlobTable` are freed with
- `FreeBlobTable`.
- */
-typedef struct BLOB_TABLE {
-  DWORD dwNumBlobs;
-  HBLOB hBlobs[1];
-} BLOB_TABLE;
-
-typedef struct BLOB_TABLE *PBLOB_TABLE;
-
-typedef void *HWND;
-
-typedef int32_t HRESULT;
-
-/*
  An NPP handle from `npp_create`; NULL, destroyed and forged values are detected.
  */
 typedef struct NPP_OBJECT *HNPP;
+
+/*
+ The status callback. It runs on the library's thread for that NPP with no library lock held,
+ so it may call back into the library. Its return value is ignored.
+ */
+typedef DWORD (*LPNETWORKCALLBACKPROC)(UPDATE_EVENT);
+
+typedef void *LPVOID;
+
+typedef struct NETWORKSTATUS {
+  DWORD State;
+  DWORD Flags;
+} NETWORKSTATUS;
+
+typedef struct NETWORKSTATUS *LPNETWORKSTATUS;
 
 /*
  Total statistics of a capture (88 bytes). Field meanings: spec h.1.
@@ -968,10 +969,55 @@ typedef struct STATISTICS {
   DWORD MacFramesDropped_HwError;
 } STATISTICS;
 
-typedef struct NETWORKSTATUS {
-  DWORD State;
-  DWORD Flags;
-} NETWORKSTATUS;
+typedef struct STATISTICS *LPSTATISTICS;
+
+/*
+ ndisnpp extension: the totals in 64 bits, size-prefixed. Set `StructSize` to
+ `sizeof(STATISTICS_EX)` before the call; the library fills at most that many bytes, so a program
+ built against an older, shorter version keeps working.
+ */
+typedef struct STATISTICS_EX {
+  DWORD StructSize;
+  DWORD Reserved;
+  /*
+   Microseconds since Start (paused time included).
+   */
+  int64_t TimeElapsed;
+  uint64_t FramesSeen;
+  uint64_t BytesSeen;
+  uint64_t FramesFiltered;
+  uint64_t BytesFiltered;
+  uint64_t FramesCaptured;
+  uint64_t BytesCaptured;
+  /*
+   Passed the filter but not stored (file limit, write failure).
+   */
+  uint64_t FramesDropped;
+  uint64_t BroadcastsSeen;
+  uint64_t MulticastsSeen;
+  /*
+   Frames the kernel handed to the capture socket, and dropped because the ring was full.
+   */
+  uint64_t KernelFramesReceived;
+  uint64_t KernelFramesDropped;
+} STATISTICS_EX;
+
+typedef struct STATISTICS_EX *LPSTATISTICS_EX;
+
+/*
+ `dwNumBlobs` handles follow. Tables from `GetNPPBlobTable` / `AllocBlobTable` are freed with
+ `FreeBlobTable`.
+ */
+typedef struct BLOB_TABLE {
+  DWORD dwNumBlobs;
+  HBLOB hBlobs[1];
+} BLOB_TABLE;
+
+typedef struct BLOB_TABLE *PBLOB_TABLE;
+
+typedef void *HWND;
+
+typedef int32_t HRESULT;
 
 typedef struct STATIONSTATS {
   DWORD NextStationStats;
@@ -1096,16 +1142,6 @@ typedef struct __attribute__((packed)) BONEPACKET {
   WORD Length;
 } BONEPACKET;
 
-/*
- The status callback. It runs on the library's thread for that NPP with no library lock held,
- so it may call back into the library. Its return value is ignored.
- */
-typedef DWORD (*LPNETWORKCALLBACKPROC)(UPDATE_EVENT);
-
-typedef struct STATISTICS *LPSTATISTICS;
-
-typedef struct NETWORKSTATUS *LPNETWORKSTATUS;
-
 typedef struct STATIONSTATS *LPSTATIONSTATS;
 
 typedef struct SESSIONSTATS *LPSESSIONSTATS;
@@ -1148,8 +1184,6 @@ typedef char CHAR;
 
 typedef size_t DWORD_PTR;
 
-typedef void *LPVOID;
-
 typedef WCHAR *LPWSTR;
 
 typedef const WCHAR *LPCWSTR;
@@ -1165,6 +1199,12 @@ typedef uint16_t USHORT;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/*
+ POSIX tzset(3): (re)reads `TZ`, as C `localtime` does before converting (the libc crate
+ doesn't declare it).
+ */
+extern void tzset(void);
 
 /*
  Creates an empty BLOB and stores its handle in `*phBlob`. Destroy it with DestroyBlob.
@@ -1489,6 +1529,91 @@ DWORD GetNPPEtypeSapFilter(HBLOB hBlob,
                            HBLOB hErrorBlob);
 
 /*
+ Connects the NPP to the NIC (or replay file) that `hInputBlob` and the NPP's NIC BLOB name, and
+ applies the configuration in `hInputBlob` (as esp_configure). `StatusCallbackProc` (may be
+ NULL) receives UPDATE_EVENTs on a library thread, with `UserContext` in `lpUserContext`.
+ Errors: `NMERR_ALREADY_CONNECTED`; configuration errors as esp_configure;
+ `NMERR_NETWORK_NOT_PRESENT` (no such interface), `NMERR_ACCESS_DENIED` (the process lacks
+ CAP_NET_RAW: the error BLOB says so under `NPP:Error:Permission`),
+ `NMERR_PROMISCUOUS_MODE_NOT_SUPPORTED`, `NMERR_MAC_DRIVER_OPEN_FAILURE`,
+ `NMERR_FILE_NOT_FOUND` / `NMERR_INVALID_FILE_FORMAT` (replay file),
+ `NMERR_NO_DEFAULT_CAPTURE_DIRECTORY` (the capture directory cannot be created). Entries that
+ are missing, malformed or unknown are written to `hErrorBlob` (may be NULL).
+ */
+DWORD esp_connect(HNPP hNpp,
+                  HBLOB hInputBlob,
+                  LPNETWORKCALLBACKPROC StatusCallbackProc,
+                  LPVOID UserContext,
+                  HBLOB hErrorBlob);
+
+/*
+ Disconnects. `NMERR_CAPTURING` while a capture runs or is paused (stop it first),
+ `NMERR_NOT_CONNECTED`, `NMERR_NOT_ESP`. The callback receives UPDATE_EVENT_TERMINATE_THREAD last.
+ */
+DWORD esp_disconnect(HNPP hNpp);
+
+/*
+ Fills `*pNetworkStatus`: State VOID (not connected or idle), CAPTURING or PAUSED. Works in every
+ state, whichever family connected the NPP.
+ */
+DWORD esp_query_status(HNPP hNpp, LPNETWORKSTATUS pNetworkStatus);
+
+/*
+ Applies a configuration BLOB (`NPP:Config:*`, the filter parts, `NPP:Trigger:Trigger`). A
+ malformed entry answers `NMERR_BLOB_CONVERSION_ERROR` (`NMERR_ILLEGAL_TRIGGER` for the
+ trigger), names the entry in `hErrorBlob`, and keeps the previous configuration; unknown
+ `NPP:*` entries are copied to `hErrorBlob` and ignored. `NMERR_CAPTURING` while capturing.
+ */
+DWORD esp_configure(HNPP hNpp, HBLOB hConfigurationBlob, HBLOB hErrorBlob);
+
+/*
+ Starts a capture into a new file (mode 0600, in the capture directory: `NPP:Config:CaptureDirectory`,
+ else `$NETMON_CAPTURE_DIR`, else `$TMPDIR/netmon`) and writes its NUL-terminated path into
+ `pFileName` (`FileNameLength` bytes). `NMERR_INVALID_PARAMETER` when the name would not fit
+ (nothing is started). `NMERR_CAPTURING`, `NMERR_CAPTURE_PAUSED`; file errors
+ `NMERR_ACCESS_DENIED`, `NMERR_PATH_NOT_FOUND`, `NMERR_FILE_WRITE_ERROR`,
+ `NMERR_COULD_NOT_CREATE_DIRECTORY`, `NMERR_COULD_NOT_CREATE_TEMPFILE`. After Stop, a Start
+ without Configure re-uses the last configuration.
+ */
+DWORD esp_start(HNPP hNpp,
+                char *pFileName,
+                size_t FileNameLength);
+
+/*
+ Pauses: frames are no longer written (they count as seen); the file stays open. `lpStats`
+ (may be NULL) receives the statistics at that moment. `NMERR_NOT_CAPTURING`,
+ `NMERR_CAPTURE_PAUSED`.
+ */
+DWORD esp_pause(HNPP hNpp, LPSTATISTICS lpStats);
+
+/*
+ Resumes a paused capture into the same file. `NMERR_CAPTURE_NOT_PAUSED`.
+ */
+DWORD esp_resume(HNPP hNpp);
+
+/*
+ Stops the capture: drains what the kernel already holds, finishes and closes the file, and
+ fills `lpStats` (may be NULL). A file with no frame is deleted unless
+ `NPP:Config:DontDeleteEmptyCapture` is TRUE (Wireshark cannot open an empty Network Monitor
+ file). `NMERR_NOT_CAPTURING` (also after a capture ended by itself: the callback got its
+ statistics).
+ */
+DWORD esp_stop(HNPP hNpp, LPSTATISTICS lpStats);
+
+/*
+ `*IsRunnning` = TRUE while a capture is started (also paused), `*IsPaused` = TRUE while paused.
+ */
+DWORD esp_get_control_state(HNPP hNpp, BOOL *IsRunnning, BOOL *IsPaused);
+
+/*
+ ndisnpp extension (IESP has no GetTotalStatistics): the running or paused capture's totals in 64
+ bits, else the last finished capture's, without stopping or pausing it. `lpStats->StructSize`
+ must be set (at least 16); at most that many bytes are written. `NMERR_NOT_CAPTURING` when no
+ capture ran since Connect.
+ */
+DWORD esp_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX lpStats);
+
+/*
  Returns in `*ppBlobTable` a table with one new NIC BLOB per capture interface that libpcap finds
  and that passes `hFilterBlob` (NULL = no filter; every filter entry outside `NPP:Finder` must
  match). The caller destroys each BLOB (DestroyBlob) and frees the table (FreeBlobTable).
@@ -1565,6 +1690,67 @@ DWORD npp_create(HBLOB nic, HNPP *out_npp);
  unknown or already destroyed handles.
  */
 DWORD npp_destroy(HNPP h);
+
+/*
+ Connects for statistics only (see esp_connect; no capture directory is needed).
+ */
+DWORD stats_connect(HNPP hNpp,
+                    HBLOB hInputBlob,
+                    LPNETWORKCALLBACKPROC StatusCallbackProc,
+                    LPVOID UserContext,
+                    HBLOB hErrorBlob);
+
+/*
+ Disconnects (`NMERR_CAPTURING` while running or paused).
+ */
+DWORD stats_disconnect(HNPP hNpp);
+
+/*
+ As esp_query_status.
+ */
+DWORD stats_query_status(HNPP hNpp, LPNETWORKSTATUS pNetworkStatus);
+
+/*
+ As esp_configure.
+ */
+DWORD stats_configure(HNPP hNpp, HBLOB hConfigurationBlob, HBLOB hErrorBlob);
+
+/*
+ Starts counting (no file).
+ */
+DWORD stats_start(HNPP hNpp);
+
+/*
+ Pauses counting (frames still count as seen).
+ */
+DWORD stats_pause(HNPP hNpp);
+
+/*
+ Resumes counting.
+ */
+DWORD stats_resume(HNPP hNpp);
+
+/*
+ Stops counting; the totals stay readable with stats_get_total_statistics.
+ */
+DWORD stats_stop(HNPP hNpp);
+
+/*
+ As esp_get_control_state.
+ */
+DWORD stats_get_control_state(HNPP hNpp, BOOL *IsRunnning, BOOL *IsPaused);
+
+/*
+ Copies the totals of the running (or paused) capture, else of the last one since Connect, into
+ `*lpStats`; `fClearAfterReading` TRUE then resets them (and TimeElapsed's base).
+ `NMERR_NOT_CAPTURING` when no capture ran since Connect.
+ */
+DWORD stats_get_total_statistics(HNPP hNpp, LPSTATISTICS lpStats, BOOL fClearAfterReading);
+
+/*
+ ndisnpp extension: stats_get_total_statistics in 64 bits (see STATISTICS_EX), without clearing.
+ */
+DWORD stats_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX lpStats);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -7,6 +7,7 @@ command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v g++ >/dev/null || missing+=(g++)
 command -v ip >/dev/null || missing+=(iproute2)
 [ -e /usr/include/pcap/pcap.h ] || [ -e /usr/include/pcap.h ] || missing+=(libpcap-dev)
+command -v tshark >/dev/null && command -v capinfos >/dev/null || missing+=(tshark)
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi

@@ -6,6 +6,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod blob;
+pub mod capfile;
 pub mod capture;
 pub mod ffi;
 pub mod handles;

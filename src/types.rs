@@ -84,6 +84,32 @@ pub struct STATISTICS {
 pub type LPSTATISTICS = *mut STATISTICS;
 pub const STATISTICS_SIZE: u32 = 88;
 
+/// ndisnpp extension: the totals in 64 bits, size-prefixed. Set `StructSize` to
+/// `sizeof(STATISTICS_EX)` before the call; the library fills at most that many bytes, so a program
+/// built against an older, shorter version keeps working.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct STATISTICS_EX {
+    pub StructSize: DWORD,
+    pub Reserved: DWORD,
+    /// Microseconds since Start (paused time included).
+    pub TimeElapsed: i64,
+    pub FramesSeen: u64,
+    pub BytesSeen: u64,
+    pub FramesFiltered: u64,
+    pub BytesFiltered: u64,
+    pub FramesCaptured: u64,
+    pub BytesCaptured: u64,
+    /// Passed the filter but not stored (file limit, write failure).
+    pub FramesDropped: u64,
+    pub BroadcastsSeen: u64,
+    pub MulticastsSeen: u64,
+    /// Frames the kernel handed to the capture socket, and dropped because the ring was full.
+    pub KernelFramesReceived: u64,
+    pub KernelFramesDropped: u64,
+}
+pub type LPSTATISTICS_EX = *mut STATISTICS_EX;
+
 // ---------------------------------------------------------------- NETWORKSTATUS (f.2)
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -631,6 +657,7 @@ layout!(STATISTICS, 88, TimeElapsed @ 0, TotalFramesCaptured @ 8, TotalBytesCapt
     TotalFramesDroppedFromBuffer @ 52, MacFramesReceived @ 56, MacCRCErrors @ 60,
     MacBytesReceivedEx @ 64, MacFramesDropped_NoBuffers @ 72, MacMulticastsReceived @ 76,
     MacBroadcastsReceived @ 80, MacFramesDropped_HwError @ 84);
+layout!(STATISTICS_EX, 104, StructSize @ 0, TimeElapsed @ 8, FramesSeen @ 16, KernelFramesDropped @ 96);
 layout!(NETWORKSTATUS, 8, State @ 0, Flags @ 4);
 layout!(STATIONSTATS, 44, NextStationStats @ 0, SessionPartnerList @ 4, Flags @ 8,
     StationAddress @ 12, Pad @ 18, TotalPacketsReceived @ 20, TotalDirectedPacketsSent @ 24,

@@ -54,6 +54,8 @@ pub const TAG_CAPTURE_DIRECTORY: &str = "CaptureDirectory";
 /// ndisnpp (not in Netmon): see design.md §4 / README.
 pub const TAG_FILE_FORMAT: &str = "FileFormat";
 /// ndisnpp (not in Netmon): see design.md §4 / README.
+pub const TAG_FRAME_LIMIT: &str = "FrameLimit";
+/// ndisnpp (not in Netmon): see design.md §4 / README.
 pub const TAG_REPLAY_PACE: &str = "ReplayPace";
 /// ndisnpp (not in Netmon): see design.md §4 / README.
 pub const FILE_FORMAT_NETMON2_TXT: &str = "NETMON2";

@@ -113,6 +113,14 @@ pub fn unlock(handle: u64) -> NmResult<()> {
     Ok(())
 }
 
+/// Adds `NPP:<category>:<tag>=<value>` to an error BLOB, if there is one (best effort: an error
+/// BLOB destroyed meanwhile is ignored).
+pub fn report(err: Option<u64>, category: &str, tag: &str, value: &str) {
+    if let Some(h) = err {
+        let _ = with(h, |st| st.blob.set(super::names::OWNER_NPP.as_bytes(), category.as_bytes(), tag.as_bytes(), value.as_bytes()));
+    }
+}
+
 /// Number of live BLOBs (for leak checks in tests).
 pub fn live_count() -> usize {
     BLOBS.len()

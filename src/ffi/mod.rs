@@ -3,9 +3,11 @@
 #![allow(non_snake_case)]
 
 pub mod blob;
+pub mod esp;
 pub mod nic;
 pub mod nmerr;
 pub mod npp;
+pub mod stats;
 
 use crate::nmerr::*;
 use crate::types::HBLOB;
@@ -25,6 +27,37 @@ pub(crate) fn guard(f: impl FnOnce() -> NmResult<()>) -> u32 {
 /// `guard` for functions whose C return type is not an NMERR (BOOL, pointers): `on_panic` then.
 pub(crate) fn guard_value<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(on_panic)
+}
+
+/// `guard` for calls on an NPP: the handle's table value goes to `f`, and a caught panic marks the
+/// NPP faulted (its later calls answer `NMERR_INTERNAL_EXCEPTION`; npp_destroy still works).
+pub(crate) fn npp_guard(h: crate::types::HNPP, f: impl FnOnce(u64) -> NmResult<()>) -> u32 {
+    let v = h as usize as u64;
+    match catch_unwind(AssertUnwindSafe(|| f(v))) {
+        Ok(Ok(())) => NMERR_SUCCESS.code(),
+        Ok(Err(e)) => e.code(),
+        Err(_) => {
+            crate::npp::mark_faulted(v);
+            NMERR_INTERNAL_EXCEPTION.code()
+        }
+    }
+}
+
+/// Writes a STATISTICS_EX into the caller's size-prefixed structure (at most `StructSize` bytes).
+pub(crate) unsafe fn write_statistics_ex(
+    p: crate::types::LPSTATISTICS_EX,
+    get: impl FnOnce() -> NmResult<crate::capture::engine::Totals>,
+) -> NmResult<()> {
+    let size = unsafe { input(p as *const u32)? };
+    let size = *size as usize;
+    if size < 16 {
+        return Err(NMERR_INVALID_PARAMETER);
+    }
+    let full = get()?.statistics_ex();
+    let n = size.min(core::mem::size_of::<crate::types::STATISTICS_EX>());
+    // SAFETY: the caller's structure is StructSize bytes long (C contract); we copy at most that.
+    unsafe { core::ptr::copy_nonoverlapping((&full as *const crate::types::STATISTICS_EX).cast::<u8>().add(4), p.cast::<u8>().add(4), n - 4) };
+    Ok(())
 }
 
 /// A mandatory C string argument.
@@ -79,9 +112,8 @@ pub(crate) fn error_blob(h: HBLOB) -> NmResult<Option<u64>> {
 
 /// Writes `owner:category:tag=value` into the error BLOB, if there is one.
 pub(crate) fn report(err: Option<u64>, owner: &str, category: &str, tag: &str, value: &[u8]) {
-    if let Some(h) = err {
-        let _ = crate::blob::store::with(h, |st| st.blob.set(owner.as_bytes(), category.as_bytes(), tag.as_bytes(), value));
-    }
+    debug_assert_eq!(owner, crate::blob::names::OWNER_NPP);
+    crate::blob::store::report(err, category, tag, &String::from_utf8_lossy(value));
 }
 
 #[cfg(test)]

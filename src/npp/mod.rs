@@ -1,35 +1,66 @@
-//! NPP objects: the table behind HNPP handles. The capture families (`esp_*`, `stats_*`) connect
-//! and drive these objects; for now an NPP holds its NIC BLOB and who connected it.
+//! NPP objects: the table behind HNPP handles, and what the capture families do to them. The
+//! state machine (`state.rs`) decides; this module does the I/O (libpcap, capture files,
+//! callback thread) and keeps the NPP as it was when a call fails.
 
+pub mod callback;
+pub mod config;
 pub mod finder;
+pub mod state;
 
 use crate::blob::names::*;
-use crate::blob::Blob;
+use crate::blob::{store, Blob};
+use crate::capfile::{self, StreamInfo};
+use crate::capture::engine::{EndReason, Engine, Totals};
+use crate::capture::source::{Live, LiveSettings, OpenError, Replay, Source};
 use crate::handles::HandleTable;
 use crate::nmerr::*;
+use crate::types::*;
+use callback::{Callback, Event, Poster};
+use config::CaptureConfig;
 use parking_lot::Mutex;
+use state::{Machine, Op};
+use std::path::PathBuf;
+use std::sync::Arc;
 
-/// The interface family that connected an NPP; until it disconnects, other families' calls answer
-/// with their "not mine" code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Family {
-    Esp,
-    Stats,
+pub use state::Family;
+
+/// A capture in progress.
+struct Capture {
+    engine: Engine,
+    /// The capture file (ESP).
+    file: Option<PathBuf>,
+}
+
+/// What a connection keeps.
+struct Connection {
+    config: CaptureConfig,
+    /// The NIC BLOB merged with the Connect BLOB.
+    target: Blob,
+    callback: Option<Callback>,
+    capture: Option<Capture>,
+    /// Statistics of the last finished capture.
+    last: Option<Totals>,
 }
 
 /// One NPP object.
-#[derive(Debug)]
 pub struct Npp {
     /// The NIC BLOB it was created from (a private copy).
     pub nic: Blob,
-    pub connected: Option<Family>,
+    machine: Machine,
     /// Set when a panic was caught inside a call on this NPP; parking_lot locks do not poison,
     /// so the state says it.
     pub faulted: bool,
+    conn: Option<Connection>,
+}
+
+impl std::fmt::Debug for Npp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Npp").field("machine", &self.machine).field("faulted", &self.faulted).finish()
+    }
 }
 
 pub struct NppEntry {
-    pub state: Mutex<Npp>,
+    state: Mutex<Npp>,
 }
 
 static NPPS: HandleTable<NppEntry> = HandleTable::new(0x4E);
@@ -41,32 +72,365 @@ pub fn create(nic: Blob) -> NmResult<u64> {
     if !has(TAG_NAME) && !has(TAG_REPLAY_FILE) {
         return Err(NMERR_BLOB_ENTRY_DOES_NOT_EXIST);
     }
-    NPPS.insert(NppEntry { state: Mutex::new(Npp { nic, connected: None, faulted: false }) })
+    NPPS.insert(NppEntry { state: Mutex::new(Npp { nic, machine: Machine::new(), faulted: false, conn: None }) })
         .ok_or(NMERR_NO_HANDLES)
 }
 
-/// npp_destroy: `NMERR_INVALID_HNETWORK` for an unknown or already destroyed handle.
-pub fn destroy(handle: u64) -> NmResult<()> {
-    NPPS.remove(handle).map(|_| ()).ok_or(NMERR_INVALID_HNETWORK)
+fn entry(handle: u64) -> NmResult<Arc<NppEntry>> {
+    NPPS.get(handle).ok_or(NMERR_INVALID_HNETWORK)
 }
 
-/// Runs `f` on the NPP behind `handle` (entry lock held only for the call).
-pub fn with<R>(handle: u64, f: impl FnOnce(&mut Npp) -> R) -> NmResult<R> {
-    let entry = NPPS.get(handle).ok_or(NMERR_INVALID_HNETWORK)?;
-    let mut npp = entry.state.lock();
-    Ok(f(&mut npp))
+/// npp_destroy: stops and disconnects as needed. `NMERR_INVALID_HNETWORK` for an unknown or
+/// already destroyed handle.
+pub fn destroy(handle: u64) -> NmResult<()> {
+    let e = NPPS.remove(handle).ok_or(NMERR_INVALID_HNETWORK)?;
+    let callback = {
+        let mut npp = e.state.lock();
+        let conn = npp.conn.take();
+        npp.machine = Machine::new();
+        conn.and_then(|mut c| {
+            if let Some(cap) = c.capture.take() {
+                finish_capture(cap, &c.config);
+            }
+            c.callback.take()
+        })
+    };
+    if let Some(cb) = callback {
+        cb.terminate();
+    }
+    Ok(())
+}
+
+/// `NMERR_INVALID_HNETWORK` unless `handle` is a live NPP.
+pub fn check_handle(handle: u64) -> NmResult<()> {
+    entry(handle).map(|_| ())
 }
 
 /// Marks the NPP faulted after a caught panic (no-op for a dead handle).
 pub fn mark_faulted(handle: u64) {
-    if let Some(entry) = NPPS.get(handle) {
-        entry.state.lock().faulted = true;
+    if let Some(e) = NPPS.get(handle) {
+        e.state.lock().faulted = true;
     }
 }
 
 /// Number of live NPPs.
 pub fn live_count() -> usize {
     NPPS.len()
+}
+
+/// Runs `f` on a live, healthy NPP after folding in a capture that ended by itself.
+fn with_npp<R>(handle: u64, f: impl FnOnce(&mut Npp) -> NmResult<R>) -> NmResult<R> {
+    let e = entry(handle)?;
+    let mut npp = e.state.lock();
+    if npp.faulted {
+        return Err(NMERR_INTERNAL_EXCEPTION);
+    }
+    npp.reconcile();
+    f(&mut npp)
+}
+
+/// Stops a capture's engine, deletes an empty file unless configured to keep it, returns the
+/// statistics.
+fn finish_capture(cap: Capture, config: &CaptureConfig) -> Totals {
+    let (_outcome, stats) = cap.engine.stop();
+    if let Some(path) = &cap.file {
+        if stats.captured_frames == 0 && !config.dont_delete_empty {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    stats
+}
+
+/// Error BLOB entries for a failed open, and its NMERR.
+fn open_error(e: &OpenError, target: &Blob, err: Option<u64>) -> NmErr {
+    let name = finder::nic_name(target).unwrap_or_default();
+    let report = |tag: &str, value: &str| store::report(err, "Error", tag, value);
+    match e {
+        OpenError::NoDevice(m) => {
+            store::report(err, CATEGORY_LOCATION, TAG_NAME, &name);
+            report("Detail", m);
+            NMERR_NETWORK_NOT_PRESENT
+        }
+        OpenError::Permission(m) => {
+            report("Permission", &format!("capturing on {name} needs CAP_NET_RAW (run as root, or grant the program cap_net_raw)"));
+            report("Detail", m);
+            NMERR_ACCESS_DENIED
+        }
+        OpenError::Promiscuous(m) => {
+            report("Detail", m);
+            NMERR_PROMISCUOUS_MODE_NOT_SUPPORTED
+        }
+        OpenError::Other(m) => {
+            report("Detail", m);
+            NMERR_MAC_DRIVER_OPEN_FAILURE
+        }
+        OpenError::FileNotFound(m) => {
+            store::report(err, CATEGORY_LOCATION, TAG_REPLAY_FILE, m);
+            NMERR_FILE_NOT_FOUND
+        }
+        OpenError::BadFile(m) => {
+            report("Detail", m);
+            NMERR_INVALID_FILE_FORMAT
+        }
+    }
+}
+
+/// Opens the frame source the target BLOB names (a replay file or a live interface).
+fn open_source(target: &Blob, config: &CaptureConfig) -> Result<Box<dyn Source>, OpenError> {
+    let replay = target.get_str(OWNER_NPP.as_bytes(), CATEGORY_LOCATION.as_bytes(), TAG_REPLAY_FILE.as_bytes()).ok();
+    if let Some(path) = replay {
+        return Ok(Box::new(Replay::open(std::path::Path::new(&path), config.replay_pace)?));
+    }
+    let name = finder::nic_name(target).ok_or_else(|| OpenError::NoDevice(String::new()))?;
+    let live = Live::open(&name, LiveSettings { snaplen: config.frame_size, buffer_size: config.buffer_size, promiscuous: config.promiscuous })?;
+    Ok(Box::new(live))
+}
+
+fn io_to_nmerr(e: &std::io::Error) -> NmErr {
+    match e.raw_os_error() {
+        Some(libc::EACCES | libc::EPERM | libc::EROFS) => NMERR_ACCESS_DENIED,
+        Some(libc::ENOENT | libc::ENOTDIR) => NMERR_PATH_NOT_FOUND,
+        Some(libc::ENOSPC | libc::EDQUOT | libc::EIO) => NMERR_FILE_WRITE_ERROR,
+        _ => NMERR_COULD_NOT_CREATE_TEMPFILE,
+    }
+}
+
+/// Length of the capture file names this library makes (`<dir>/nm-<16 hex>.cap`).
+fn file_name_len(dir: &std::path::Path) -> usize {
+    dir.as_os_str().len() + "/nm-0123456789abcdef.cap".len()
+}
+
+fn end_value(reason: &EndReason) -> NmErr {
+    match reason {
+        EndReason::Stopped | EndReason::FrameLimit => NMERR_SUCCESS,
+        EndReason::SourceFailed(_) => NMERR_NETWORK_NOT_PRESENT,
+        EndReason::WriteFailed(_) => NMERR_FILE_WRITE_ERROR,
+        EndReason::FileLimit => NMERR_OUT_OF_RANGE,
+    }
+}
+
+impl Npp {
+    /// A capture that ended by itself is stopped for good: as if Stop had been called.
+    fn reconcile(&mut self) {
+        let Some(conn) = self.conn.as_mut() else { return };
+        if conn.capture.as_ref().is_some_and(|c| c.engine.has_ended()) {
+            let cap = conn.capture.take().expect("checked");
+            conn.last = Some(finish_capture(cap, &conn.config));
+            self.machine.capture_ended();
+        }
+    }
+
+    fn conn(&mut self) -> &mut Connection {
+        self.conn.as_mut().expect("connected per the state machine")
+    }
+}
+
+/// What the family's Connect receives.
+pub struct ConnectArgs {
+    pub input: Blob,
+    pub callback: LPNETWORKCALLBACKPROC,
+    pub context: usize,
+    pub error_blob: Option<u64>,
+}
+
+/// Connect: checks the state, reads the configuration, verifies that the source can be opened
+/// (and for ESP that the capture directory is usable), starts the callback thread.
+pub fn connect(handle: u64, family: Family, a: ConnectArgs) -> NmResult<()> {
+    with_npp(handle, |npp| {
+        npp.machine.check(family, Op::Connect)?;
+        let mut target = npp.nic.clone();
+        target.merge(&a.input)?;
+        let config = config::parse(&target, &CaptureConfig::default()).map_err(|r| {
+            store::report(a.error_blob, r.category, &r.tag, &r.value);
+            r.code
+        })?;
+        for (c, t, v) in config::unknown_entries(&a.input) {
+            store::report(a.error_blob, &c, &t, &v);
+        }
+        drop(open_source(&target, &config).map_err(|e| open_error(&e, &target, a.error_blob))?);
+        if family == Family::Esp {
+            let dir = config::capture_dir(&config);
+            if config::ensure_dir(&dir).is_err() {
+                store::report(a.error_blob, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, &dir.to_string_lossy());
+                return Err(NMERR_NO_DEFAULT_CAPTURE_DIRECTORY);
+            }
+        }
+        let callback = match a.callback {
+            Some(cb) => Some(Callback::start(cb, a.context).map_err(|_| NMERR_OUT_OF_MEMORY)?),
+            None => None,
+        };
+        npp.conn = Some(Connection { config, target, callback, capture: None, last: None });
+        npp.machine.apply(family, Op::Connect);
+        Ok(())
+    })
+}
+
+/// Disconnect; the callback thread gets UPDATE_EVENT_TERMINATE_THREAD and ends (waited for
+/// outside the NPP's lock).
+pub fn disconnect(handle: u64, family: Family) -> NmResult<()> {
+    let callback = with_npp(handle, |npp| {
+        npp.machine.check(family, Op::Disconnect)?;
+        let conn = npp.conn.take();
+        npp.machine.apply(family, Op::Disconnect);
+        Ok(conn.and_then(|mut c| c.callback.take()))
+    })?;
+    if let Some(cb) = callback {
+        cb.terminate();
+    }
+    Ok(())
+}
+
+/// Configure: a BLOB with a bad entry leaves the previous configuration in force.
+pub fn configure(handle: u64, family: Family, blob: &Blob, error_blob: Option<u64>) -> NmResult<()> {
+    with_npp(handle, |npp| {
+        npp.machine.check(family, Op::Configure)?;
+        let conn = npp.conn();
+        let mut target = conn.target.clone();
+        target.merge(blob)?;
+        let config = config::parse(&target, &conn.config).map_err(|r| {
+            store::report(error_blob, r.category, &r.tag, &r.value);
+            r.code
+        })?;
+        for (c, t, v) in config::unknown_entries(blob) {
+            store::report(error_blob, &c, &t, &v);
+        }
+        conn.config = config;
+        conn.target = target;
+        npp.machine.apply(family, Op::Configure);
+        Ok(())
+    })
+}
+
+/// Start: opens the source, (ESP) creates the capture file, starts the capture thread. For ESP,
+/// `name_room` is the size of the caller's name buffer: a name that would not fit (with its NUL)
+/// answers `NMERR_INVALID_PARAMETER` before anything starts. Returns the file's path (ESP).
+pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<Option<PathBuf>> {
+    with_npp(handle, |npp| {
+        npp.machine.check(family, Op::Start)?;
+        let conn = npp.conn();
+        let config = conn.config.clone();
+        let dir = config::capture_dir(&config);
+        if let Some(room) = name_room {
+            if file_name_len(&dir) + 1 > room {
+                return Err(NMERR_INVALID_PARAMETER);
+            }
+        }
+        let source = open_source(&conn.target, &config).map_err(|e| open_error(&e, &conn.target, None))?;
+        let (writer, file) = if family == Family::Esp {
+            config::ensure_dir(&dir).map_err(|_| NMERR_COULD_NOT_CREATE_DIRECTORY)?;
+            let (path, f) = capfile::create_unique(&dir).map_err(|e| io_to_nmerr(&e))?;
+            let info = StreamInfo { linktype: source.linktype(), snaplen: config.frame_size };
+            match capfile::writer(config.format, f, info) {
+                Ok(w) => (Some(w), Some(path)),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&path);
+                    return Err(if e.kind() == std::io::ErrorKind::Unsupported { NMERR_UNKNOWN_MACTYPE } else { io_to_nmerr(&e) });
+                }
+            }
+        } else {
+            (None, None)
+        };
+        let poster: Option<Poster> = conn.callback.as_ref().map(|c| c.poster());
+        let on_end = Box::new(move |reason: &EndReason, totals: Totals| {
+            if let Some(p) = poster {
+                p.post(Event {
+                    event: UPDATE_EVENT_NETWORK_STATUS,
+                    action: UPDATE_ACTION_STOP_CAPTURE,
+                    status: NETWORKSTATUS_STATE_VOID,
+                    value: end_value(reason).code(),
+                    final_stats: Some(totals.statistics()),
+                });
+            }
+        });
+        let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, on_end) {
+            Ok(e) => e,
+            Err(_) => {
+                if let Some(p) = &file {
+                    let _ = std::fs::remove_file(p);
+                }
+                return Err(NMERR_OUT_OF_MEMORY);
+            }
+        };
+        conn.capture = Some(Capture { engine, file: file.clone() });
+        npp.machine.apply(family, Op::Start);
+        Ok(file)
+    })
+}
+
+/// Pause: frames are no longer written (counted as seen); returns the statistics at that moment.
+pub fn pause(handle: u64, family: Family) -> NmResult<STATISTICS> {
+    with_npp(handle, |npp| {
+        npp.machine.check(family, Op::Pause)?;
+        let cap = npp.conn().capture.as_ref().expect("running per the state machine");
+        cap.engine.set_paused(true);
+        let stats = cap.engine.totals().statistics();
+        npp.machine.apply(family, Op::Pause);
+        Ok(stats)
+    })
+}
+
+/// Resume into the same file.
+pub fn resume(handle: u64, family: Family) -> NmResult<()> {
+    with_npp(handle, |npp| {
+        npp.machine.check(family, Op::Resume)?;
+        npp.conn().capture.as_ref().expect("paused per the state machine").engine.set_paused(false);
+        npp.machine.apply(family, Op::Resume);
+        Ok(())
+    })
+}
+
+/// Stop: drains, finishes the file (deleting it when empty unless DontDeleteEmptyCapture), returns
+/// the capture's statistics.
+pub fn stop(handle: u64, family: Family) -> NmResult<STATISTICS> {
+    with_npp(handle, |npp| {
+        npp.machine.check(family, Op::Stop)?;
+        let conn = npp.conn();
+        let cap = conn.capture.take().expect("capturing per the state machine");
+        let totals = finish_capture(cap, &conn.config);
+        conn.last = Some(totals);
+        npp.machine.apply(family, Op::Stop);
+        Ok(totals.statistics())
+    })
+}
+
+/// QueryStatus: callable in any state, whoever connected the NPP.
+pub fn query_status(handle: u64) -> NmResult<NETWORKSTATUS> {
+    with_npp(handle, |npp| Ok(NETWORKSTATUS { State: npp.machine.network_state(), Flags: 0 }))
+}
+
+/// GetControlState: (IsRunnning, IsPaused).
+pub fn control_state(handle: u64, family: Family) -> NmResult<(bool, bool)> {
+    with_npp(handle, |npp| {
+        npp.machine.check(family, Op::GetControlState)?;
+        Ok(npp.machine.control_state())
+    })
+}
+
+/// The totals of the running (or paused) capture, else of the last finished one since Connect;
+/// `NMERR_NOT_CAPTURING` when no capture ran since Connect. `clear` resets them (and the time
+/// base) after the copy. (stats_get_total_statistics, and the `*_get_statistics_ex` extension.)
+pub fn totals(handle: u64, family: Family, clear: bool) -> NmResult<Totals> {
+    with_npp(handle, |npp| {
+        npp.machine.check(family, Op::ReadStatistics)?;
+        let conn = npp.conn();
+        if let Some(cap) = &conn.capture {
+            let t = cap.engine.totals();
+            if clear {
+                cap.engine.clear_statistics();
+            }
+            return Ok(t);
+        }
+        let t = conn.last.ok_or(NMERR_NOT_CAPTURING)?;
+        if clear {
+            conn.last = Some(Totals::default());
+        }
+        Ok(t)
+    })
+}
+
+/// The BLOB store, for reading Connect/Configure arguments.
+pub fn blob_snapshot(handle: u64) -> NmResult<Blob> {
+    store::snapshot(handle)
 }
 
 #[cfg(test)]
@@ -79,11 +443,11 @@ mod tests {
         let mut nic = Blob::new();
         nic.set_str("NPP", "Location", "Name", "lo").unwrap();
         let h = create(nic).unwrap();
-        assert_eq!(with(h, |n| n.connected).unwrap(), None);
+        assert_eq!(query_status(h).unwrap().State, 0);
         mark_faulted(h);
-        assert!(with(h, |n| n.faulted).unwrap());
+        assert_eq!(query_status(h).unwrap_err(), NMERR_INTERNAL_EXCEPTION);
         destroy(h).unwrap();
         assert_eq!(destroy(h).unwrap_err(), NMERR_INVALID_HNETWORK);
-        assert_eq!(with(h, |_| ()).unwrap_err(), NMERR_INVALID_HNETWORK);
+        assert_eq!(query_status(h).unwrap_err(), NMERR_INVALID_HNETWORK);
     }
 }

@@ -1,0 +1,338 @@
+//! Capture files: one `CaptureWriter` trait and its three formats (design.md §1, §4):
+//! Network Monitor 2 (`netmon2.rs`, the default), pcap (`pcap.rs`) and pcapng (`pcapng.rs`).
+//!
+//! A writer takes frames in order (timestamp, length on the wire, stored bytes) and makes large
+//! sequential writes. `finish` completes the file (for Network Monitor 2: the frame table and the
+//! header). After a write error (a full disk) the writer cuts the file back to its last complete
+//! frame, so `finish` still leaves a file that Wireshark reads with every frame written before.
+//!
+//! What the engine can rely on (all three formats):
+//! * Frames are copied into a 1 MiB buffer and written one buffer at a time; only `finish` (or
+//!   dropping the writer, which finishes it and loses any error) writes the rest.
+//! * `write_frame` stores at most the snap length (pcap, pcapng) or 262144 bytes (Network
+//!   Monitor) of `data`, and writes the wire length as at least the stored length.
+//! * `Err(WriteError::Io)`: the buffer could not be written. The file is cut back to its last
+//!   whole frame, and `frames()` drops to the number of frames it holds (frames accepted earlier
+//!   but still buffered may be lost). For Network Monitor the file is completed at once (frame
+//!   table and header; frames are dropped from the end if the table does not fit otherwise), so
+//!   `frames()` is exact. Every later `write_frame` returns `Io` too; call `finish` (it returns
+//!   `Ok` unless completing the file failed).
+//! * `Err(WriteError::FileLimit)` (Network Monitor only, 4 GiB): nothing was written; every later
+//!   `write_frame` returns `FileLimit` too; `finish` completes the file with the frames before.
+//! * `finish` returns `Err` when frames accepted were lost (the disk filled while writing the
+//!   buffer or the frame table; the file is still complete with the frames that fit) or when the
+//!   file could not be completed. It does not fsync.
+//! * With no frame, `finish` still completes the file: a valid empty pcap/pcapng file, and a
+//!   Network Monitor file with an empty frame table (which Wireshark refuses to open).
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub mod netmon2;
+pub mod pcap;
+pub mod pcapng;
+
+/// The file formats the library writes (`NPP:Config:FileFormat`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    Netmon2,
+    Pcap,
+    Pcapng,
+}
+
+impl FileFormat {
+    /// From the `NPP:Config:FileFormat` text (`NETMON2`, `PCAP`, `PCAPNG`, any case).
+    pub fn from_name(s: &str) -> Option<FileFormat> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "NETMON2" => Some(FileFormat::Netmon2),
+            "PCAP" => Some(FileFormat::Pcap),
+            "PCAPNG" => Some(FileFormat::Pcapng),
+            _ => None,
+        }
+    }
+}
+
+/// A frame's capture time: seconds and nanoseconds since the Unix epoch (UTC).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp {
+    pub sec: i64,
+    pub nsec: u32,
+}
+
+/// Why a frame was not written.
+#[derive(Debug)]
+pub enum WriteError {
+    /// The format's size limit (Network Monitor 2: 4 GiB of 32-bit offsets) would be passed; the
+    /// frame was not written and the file is intact. The capture should stop.
+    FileLimit,
+    /// The operating system refused the write (ENOSPC, EIO ...). The file was cut back to its last
+    /// complete frame; no further frame is accepted.
+    Io(io::Error),
+}
+
+/// Writes frames into one capture file.
+pub trait CaptureWriter: Send {
+    /// Appends one frame: `data` are the stored bytes (possibly clipped), `wire_len` the length
+    /// on the wire (`wire_len >= data.len()`).
+    fn write_frame(&mut self, ts: Timestamp, wire_len: u32, data: &[u8]) -> Result<(), WriteError>;
+    /// Frames written so far.
+    fn frames(&self) -> u64;
+    /// Completes and flushes the file, and returns how many frames it holds (fewer than
+    /// `frames()` said when frames still buffered were lost to a write error) and the error, if
+    /// any. A file with no frame is completed too (the caller decides whether to keep it).
+    fn finish(self: Box<Self>) -> (u64, io::Result<()>);
+}
+
+/// What a writer needs to know about the frames (pcap LINKTYPE_* and the snap length).
+#[derive(Clone, Copy, Debug)]
+pub struct StreamInfo {
+    /// pcap LINKTYPE_* value of every frame (1 = Ethernet).
+    pub linktype: u32,
+    /// Largest stored length (0 = unlimited, written as 262144).
+    pub snaplen: u32,
+}
+
+/// Creates a new capture file named `nm-<unpredictable>.cap` in `dir` (which must exist) with mode
+/// 0600 (O_EXCL: an existing file is never overwritten), and returns its path and the file.
+pub fn create_unique(dir: &Path) -> io::Result<(PathBuf, File)> {
+    create_unique_impl(dir)
+}
+
+/// A writer of `format` over `file`, which must be empty and positioned at 0 (as
+/// `create_unique` returns it). Fails with `Unsupported` for a link type the format can't hold
+/// (Network Monitor: see `netmon2.rs`; pcapng: above 0xFFFF), or with the error of writing the
+/// file header.
+pub fn writer(format: FileFormat, file: File, info: StreamInfo) -> io::Result<Box<dyn CaptureWriter>> {
+    match format {
+        FileFormat::Netmon2 => Ok(Box::new(netmon2::Netmon2Writer::new(file, info)?)),
+        FileFormat::Pcap => Ok(Box::new(pcap::PcapWriter::new(file, info)?)),
+        FileFormat::Pcapng => Ok(Box::new(pcapng::PcapngWriter::new(file, info)?)),
+    }
+}
+
+
+/// The largest stored frame length any writer puts in a file (and the snap length written for
+/// "unlimited"): Wireshark refuses larger records (spec/capture-file.md §9, §13).
+pub(crate) const MAX_STORED: u32 = 262_144;
+
+/// Size of a writer's buffer: frames are copied into it and written with one `write` per MiB.
+const BUF_SIZE: usize = 1 << 20;
+
+fn create_unique_impl(dir: &Path) -> io::Result<(PathBuf, File)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    const ATTEMPTS: usize = 8;
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        let name = format!("nm-{:016x}.cap", random_u64()?);
+        let path = dir.join(name);
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::from(io::ErrorKind::AlreadyExists)))
+}
+
+/// 64 bits from the kernel's random source (getrandom(2); blocks only before the pool is seeded).
+fn random_u64() -> io::Result<u64> {
+    let mut bytes = [0u8; 8];
+    let mut got = 0;
+    while got < bytes.len() {
+        // SAFETY: the pointer and length describe the unfilled tail of `bytes`.
+        let n = unsafe { libc::getrandom(bytes[got..].as_mut_ptr().cast(), bytes.len() - got, 0) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        got += n as usize;
+    }
+    Ok(u64::from_ne_bytes(bytes))
+}
+
+/// The stored length and the length on the wire actually written for a frame: the stored bytes
+/// are clipped to `max_stored`, and the wire length is raised to the stored length if the caller
+/// gave less (every format requires wire >= stored).
+fn frame_lengths(wire_len: u32, data: &[u8], max_stored: u32) -> (usize, u32) {
+    let stored = data.len().min(max_stored as usize);
+    (stored, wire_len.max(stored as u32))
+}
+
+/// Writes `buf` at the file's current position; returns how many bytes reached the file and the
+/// error that stopped it, if any. `Interrupted` is retried.
+fn write_counted(file: &mut File, buf: &[u8]) -> (usize, Option<io::Error>) {
+    use std::io::Write;
+    let mut done = 0;
+    while done < buf.len() {
+        match file.write(&buf[done..]) {
+            Ok(0) => return (done, Some(io::Error::from(io::ErrorKind::WriteZero))),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (done, Some(e)),
+        }
+    }
+    (done, None)
+}
+
+/// Like `write_counted`, at absolute offset `pos` (pwrite; the file position is not used).
+fn write_counted_at(file: &File, buf: &[u8], pos: u64) -> (usize, Option<io::Error>) {
+    use std::os::unix::fs::FileExt;
+    let mut done = 0;
+    while done < buf.len() {
+        match file.write_at(&buf[done..], pos + done as u64) {
+            Ok(0) => return (done, Some(io::Error::from(io::ErrorKind::WriteZero))),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (done, Some(e)),
+        }
+    }
+    (done, None)
+}
+
+/// The buffered, sequential file under every writer. It knows where each complete frame ends,
+/// so that after a failed write it can cut the file back to the last frame that reached it
+/// whole.
+///
+/// Invariants: the file holds bytes `0..file_end`, all of them complete (header + whole frames);
+/// `buf` holds the bytes for `file_end..file_end + buf.len()`, and `ends` the absolute end of
+/// each whole frame in `buf`, in order.
+struct Sink {
+    file: File,
+    buf: Vec<u8>,
+    ends: Vec<u64>,
+    file_end: u64,
+    file_frames: u64,
+    failed: bool,
+}
+
+impl Sink {
+    /// Writes `header` straight to the (empty, position 0) file, then buffers what follows.
+    fn new(mut file: File, header: &[u8]) -> io::Result<Sink> {
+        let (_, err) = write_counted(&mut file, header);
+        if let Some(e) = err {
+            return Err(e);
+        }
+        Ok(Sink {
+            file,
+            buf: Vec::with_capacity(BUF_SIZE),
+            ends: Vec::with_capacity(4096),
+            file_end: header.len() as u64,
+            file_frames: 0,
+            failed: false,
+        })
+    }
+
+    /// Absolute offset where the next frame's record starts.
+    fn pos(&self) -> u64 {
+        self.file_end + self.buf.len() as u64
+    }
+
+    /// Frames accepted and not lost: in the file or in the buffer.
+    fn frames(&self) -> u64 {
+        self.file_frames + self.ends.len() as u64
+    }
+
+    /// Appends one frame record made of `parts`. Fails (with the file cut back, see `flush`)
+    /// when the buffer had to be written and the write failed; the frame is then not taken.
+    fn frame(&mut self, parts: &[&[u8]]) -> io::Result<()> {
+        debug_assert!(!self.failed);
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if !self.buf.is_empty() && self.buf.len() + len > BUF_SIZE {
+            self.flush()?;
+        }
+        // Only a frame larger than the whole buffer makes it grow (once, to that size).
+        self.buf.reserve(len);
+        for p in parts {
+            self.buf.extend_from_slice(p);
+        }
+        self.ends.push(self.pos());
+        Ok(())
+    }
+
+    /// Writes the buffer. On an error the file is cut back to the end of the last frame that
+    /// reached it whole, the rest of the buffer is dropped, and the sink is marked failed.
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let (written, err) = write_counted(&mut self.file, &self.buf);
+        let reached = self.file_end + written as u64;
+        match err {
+            None => {
+                self.file_end = reached;
+                self.file_frames += self.ends.len() as u64;
+                self.buf.clear();
+                self.ends.clear();
+                Ok(())
+            }
+            Some(e) => {
+                let whole = self.ends.partition_point(|&end| end <= reached);
+                if whole > 0 {
+                    self.file_end = self.ends[whole - 1];
+                }
+                self.file_frames += whole as u64;
+                self.buf.clear();
+                self.ends.clear();
+                self.failed = true;
+                // Best effort: if even this fails the error below is still what the caller sees.
+                let _ = self.file.set_len(self.file_end);
+                Err(e)
+            }
+        }
+    }
+
+    /// Drops the last frames so that the file ends at `end` and holds `frames` frames (used by
+    /// the Network Monitor writer when its frame table does not fit). Buffer must be empty.
+    fn cut_back(&mut self, end: u64, frames: u64) -> io::Result<()> {
+        debug_assert!(self.buf.is_empty());
+        self.file_end = end;
+        self.file_frames = frames;
+        self.file.set_len(end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn format_names() {
+        assert_eq!(FileFormat::from_name(" netmon2 "), Some(FileFormat::Netmon2));
+        assert_eq!(FileFormat::from_name("PcapNG"), Some(FileFormat::Pcapng));
+        assert_eq!(FileFormat::from_name("pcap"), Some(FileFormat::Pcap));
+        assert_eq!(FileFormat::from_name("cap"), None);
+    }
+
+    #[test]
+    fn unique_files_are_new_private_and_unpredictable() {
+        let dir = std::env::temp_dir().join(format!("ndisnpp-capfile-{}-{:x}", std::process::id(), random_u64().unwrap()));
+        std::fs::create_dir(&dir).unwrap();
+        let mut names = std::collections::HashSet::new();
+        for _ in 0..20 {
+            let (path, _file) = create_unique(&dir).unwrap();
+            assert_eq!(path.parent(), Some(dir.as_path()));
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            assert_eq!(name.len(), "nm-".len() + 16 + ".cap".len(), "{name}");
+            assert!(name.starts_with("nm-") && name.ends_with(".cap"), "{name}");
+            assert!(name[3..19].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{name}");
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+            assert!(names.insert(name));
+        }
+        let missing = create_unique(&dir.join("missing"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(missing.unwrap_err().kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn frame_lengths_clip_and_raise() {
+        assert_eq!(frame_lengths(1514, &[0; 100], 64), (64, 1514));
+        assert_eq!(frame_lengths(10, &[0; 60], 262_144), (60, 60));
+        assert_eq!(frame_lengths(60, &[0; 60], 262_144), (60, 60));
+    }
+}

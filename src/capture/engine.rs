@@ -1,0 +1,390 @@
+//! The capture thread: source → (statistics, pause) → writer. Control calls reach it only through
+//! atomics, so a control call never waits for traffic and the thread never waits for a control
+//! call. One engine per capturing NPP.
+
+use super::source::{Next, Source};
+use crate::capfile::{CaptureWriter, WriteError};
+use crate::types::{STATISTICS, STATISTICS_EX};
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long Stop keeps draining frames that are already queued before it closes the file.
+pub(crate) const DRAIN_LIMIT: Duration = Duration::from_millis(200);
+
+/// Counters the capture thread updates and any thread may read.
+#[derive(Default)]
+pub struct Counters {
+    pub seen_frames: AtomicU64,
+    pub seen_bytes: AtomicU64,
+    pub seen_broadcasts: AtomicU64,
+    pub seen_multicasts: AtomicU64,
+    pub filtered_frames: AtomicU64,
+    pub filtered_bytes: AtomicU64,
+    pub filtered_broadcasts: AtomicU64,
+    pub filtered_multicasts: AtomicU64,
+    pub captured_frames: AtomicU64,
+    pub captured_bytes: AtomicU64,
+    pub dropped_frames: AtomicU64,
+    pub kernel_received: AtomicU64,
+    pub kernel_dropped: AtomicU64,
+}
+
+impl Counters {
+    fn clear(&self) {
+        for c in [
+            &self.seen_frames, &self.seen_bytes, &self.seen_broadcasts, &self.seen_multicasts, &self.filtered_frames,
+            &self.filtered_bytes, &self.filtered_broadcasts, &self.filtered_multicasts, &self.captured_frames,
+            &self.captured_bytes, &self.dropped_frames, &self.kernel_received, &self.kernel_dropped,
+        ] {
+            c.store(0, Relaxed);
+        }
+    }
+}
+
+/// Why a capture ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// Stop was called.
+    Stopped,
+    /// The interface went away or a read failed (the libpcap message).
+    SourceFailed(String),
+    /// Writing the capture file failed (the OS message); the file keeps the frames written before.
+    WriteFailed(String),
+    /// The file format's size limit was reached (Network Monitor 2: 4 GiB).
+    FileLimit,
+    /// The configured number of frames (`NPP:Config:FrameLimit`) was captured.
+    FrameLimit,
+}
+
+struct Shared {
+    paused: AtomicBool,
+    stop: AtomicBool,
+    ended: AtomicBool,
+    counters: Counters,
+    /// Start of TimeElapsed (reset by a clearing read).
+    time_base: Mutex<Instant>,
+    /// Kernel counters at the last clear, subtracted from what pcap_stats reports.
+    kernel_base: Mutex<(u64, u64)>,
+}
+
+/// What the capture thread hands back.
+pub struct Outcome {
+    pub reason: EndReason,
+    /// Error from finishing the file, if any.
+    pub finish_error: Option<String>,
+}
+
+/// Called (on the capture thread) when the capture ends by itself, with the final statistics.
+pub type EndNotifier = Box<dyn FnOnce(&EndReason, Totals) + Send>;
+
+/// A running capture.
+pub struct Engine {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<Outcome>>,
+}
+
+fn sat32(v: u64) -> u32 {
+    v.min(u32::MAX as u64) as u32
+}
+
+/// The totals at one moment, in 64 bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub elapsed_us: i64,
+    pub seen_frames: u64,
+    pub seen_bytes: u64,
+    pub seen_broadcasts: u64,
+    pub seen_multicasts: u64,
+    pub filtered_frames: u64,
+    pub filtered_bytes: u64,
+    pub filtered_broadcasts: u64,
+    pub filtered_multicasts: u64,
+    pub captured_frames: u64,
+    pub captured_bytes: u64,
+    pub dropped_frames: u64,
+    pub kernel_received: u64,
+    pub kernel_dropped: u64,
+}
+
+impl Totals {
+    /// Netmon's STATISTICS (32-bit counters saturate), as spec h.1 fills it.
+    pub fn statistics(&self) -> STATISTICS {
+        STATISTICS {
+            TimeElapsed: self.elapsed_us,
+            TotalFramesCaptured: sat32(self.captured_frames),
+            TotalBytesCaptured: sat32(self.captured_bytes),
+            TotalFramesFiltered: sat32(self.filtered_frames),
+            TotalBytesFiltered: sat32(self.filtered_bytes),
+            TotalMulticastsFiltered: sat32(self.filtered_multicasts),
+            TotalBroadcastsFiltered: sat32(self.filtered_broadcasts),
+            TotalFramesSeen: sat32(self.seen_frames),
+            TotalBytesSeen: sat32(self.seen_bytes),
+            TotalMulticastsReceived: sat32(self.seen_multicasts),
+            TotalBroadcastsReceived: sat32(self.seen_broadcasts),
+            TotalFramesDropped: sat32(self.dropped_frames),
+            TotalFramesDroppedFromBuffer: 0,
+            MacFramesReceived: sat32(self.kernel_received),
+            MacCRCErrors: 0,
+            MacBytesReceivedEx: 0,
+            MacFramesDropped_NoBuffers: sat32(self.kernel_dropped),
+            MacMulticastsReceived: 0,
+            MacBroadcastsReceived: sat32(self.seen_broadcasts),
+            MacFramesDropped_HwError: 0,
+        }
+    }
+
+    /// The 64-bit extension (StructSize set to its full size).
+    pub fn statistics_ex(&self) -> STATISTICS_EX {
+        STATISTICS_EX {
+            StructSize: std::mem::size_of::<STATISTICS_EX>() as u32,
+            Reserved: 0,
+            TimeElapsed: self.elapsed_us,
+            FramesSeen: self.seen_frames,
+            BytesSeen: self.seen_bytes,
+            FramesFiltered: self.filtered_frames,
+            BytesFiltered: self.filtered_bytes,
+            FramesCaptured: self.captured_frames,
+            BytesCaptured: self.captured_bytes,
+            FramesDropped: self.dropped_frames,
+            BroadcastsSeen: self.seen_broadcasts,
+            MulticastsSeen: self.seen_multicasts,
+            KernelFramesReceived: self.kernel_received,
+            KernelFramesDropped: self.kernel_dropped,
+        }
+    }
+}
+
+fn snapshot(shared: &Shared) -> Totals {
+    let c = &shared.counters;
+    let g = |a: &AtomicU64| a.load(Relaxed);
+    let (kr, kd) = {
+        let base = shared.kernel_base.lock();
+        (g(&c.kernel_received).saturating_sub(base.0), g(&c.kernel_dropped).saturating_sub(base.1))
+    };
+    Totals {
+        elapsed_us: shared.time_base.lock().elapsed().as_micros().min(i64::MAX as u128) as i64,
+        seen_frames: g(&c.seen_frames),
+        seen_bytes: g(&c.seen_bytes),
+        seen_broadcasts: g(&c.seen_broadcasts),
+        seen_multicasts: g(&c.seen_multicasts),
+        filtered_frames: g(&c.filtered_frames),
+        filtered_bytes: g(&c.filtered_bytes),
+        filtered_broadcasts: g(&c.filtered_broadcasts),
+        filtered_multicasts: g(&c.filtered_multicasts),
+        captured_frames: g(&c.captured_frames),
+        captured_bytes: g(&c.captured_bytes),
+        dropped_frames: g(&c.dropped_frames),
+        kernel_received: kr,
+        kernel_dropped: kd,
+    }
+}
+
+/// Broadcast / multicast by the Ethernet destination address (LINKTYPE 1 only).
+fn classify_dst(linktype: u32, data: &[u8]) -> (bool, bool) {
+    if linktype != 1 || data.len() < 6 {
+        return (false, false);
+    }
+    let broadcast = data[..6] == [0xFF; 6];
+    (broadcast, !broadcast && data[0] & 1 == 1)
+}
+
+struct Loop {
+    shared: Arc<Shared>,
+    source: Box<dyn Source>,
+    writer: Option<Box<dyn CaptureWriter>>,
+    snaplen: usize,
+    linktype: u32,
+    frame_limit: u64,
+}
+
+impl Loop {
+    fn poll_kernel(&mut self) {
+        if let Some(k) = self.source.kernel_stats() {
+            let c = &self.shared.counters;
+            c.kernel_received.store(k.received, Relaxed);
+            c.kernel_dropped.store(k.dropped + k.if_dropped, Relaxed);
+        }
+    }
+
+    /// Makes "frames captured" equal to the frames the file holds; frames accepted but lost to a
+    /// write error count as dropped.
+    fn settle(&self, in_file: u64) {
+        let c = &self.shared.counters;
+        let counted = c.captured_frames.load(Relaxed);
+        if in_file < counted {
+            c.captured_frames.store(in_file, Relaxed);
+            c.dropped_frames.fetch_add(counted - in_file, Relaxed);
+        }
+    }
+
+    fn run(mut self) -> (Outcome, Option<EndReason>) {
+        let mut stop_seen: Option<Instant> = None;
+        let mut last_kernel_poll = Instant::now();
+        let mut ended_by_itself = None;
+        loop {
+            if stop_seen.is_none() && self.shared.stop.load(Acquire) {
+                stop_seen = Some(Instant::now());
+            }
+            if stop_seen.is_some_and(|t| t.elapsed() >= DRAIN_LIMIT) {
+                break;
+            }
+            let paused = self.shared.paused.load(Relaxed);
+            let c = &self.shared.counters;
+            match self.source.next() {
+                Next::Frame(f) => {
+                    let (bcast, mcast) = classify_dst(self.linktype, f.data);
+                    c.seen_frames.fetch_add(1, Relaxed);
+                    c.seen_bytes.fetch_add(f.wire_len as u64, Relaxed);
+                    c.seen_broadcasts.fetch_add(bcast as u64, Relaxed);
+                    c.seen_multicasts.fetch_add(mcast as u64, Relaxed);
+                    if paused {
+                        continue;
+                    }
+                    c.filtered_frames.fetch_add(1, Relaxed);
+                    c.filtered_bytes.fetch_add(f.wire_len as u64, Relaxed);
+                    c.filtered_broadcasts.fetch_add(bcast as u64, Relaxed);
+                    c.filtered_multicasts.fetch_add(mcast as u64, Relaxed);
+                    let stored = &f.data[..f.data.len().min(self.snaplen)];
+                    let wire = f.wire_len.max(stored.len() as u32);
+                    let result = match self.writer.as_mut() {
+                        Some(w) => w.write_frame(f.ts, wire, stored),
+                        None => Ok(()),
+                    };
+                    match result {
+                        Ok(()) => {
+                            let n = c.captured_frames.fetch_add(1, Relaxed) + 1;
+                            c.captured_bytes.fetch_add(stored.len() as u64, Relaxed);
+                            if n == self.frame_limit && stop_seen.is_none() {
+                                ended_by_itself = Some(EndReason::FrameLimit);
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            c.dropped_frames.fetch_add(1, Relaxed);
+                            // A write error may lose frames the writer had buffered: count what
+                            // the file really holds.
+                            if let Some(w) = self.writer.as_ref() {
+                                self.settle(w.frames());
+                            }
+                            ended_by_itself = Some(match e {
+                                WriteError::FileLimit => EndReason::FileLimit,
+                                WriteError::Io(e) => EndReason::WriteFailed(e.to_string()),
+                            });
+                            break;
+                        }
+                    }
+                }
+                Next::Idle => {
+                    if stop_seen.is_some() {
+                        break;
+                    }
+                }
+                Next::Failed(msg) => {
+                    if stop_seen.is_none() {
+                        ended_by_itself = Some(EndReason::SourceFailed(msg));
+                    }
+                    break;
+                }
+            }
+            if last_kernel_poll.elapsed() >= Duration::from_millis(250) {
+                self.poll_kernel();
+                last_kernel_poll = Instant::now();
+            }
+        }
+        self.poll_kernel();
+        let finish_error = match self.writer.take() {
+            Some(w) => {
+                let (in_file, r) = w.finish();
+                self.settle(in_file);
+                r.err().map(|e| e.to_string())
+            }
+            None => None,
+        };
+        let reason = ended_by_itself.clone().unwrap_or(EndReason::Stopped);
+        (Outcome { reason, finish_error }, ended_by_itself)
+    }
+}
+
+impl Engine {
+    /// Starts the capture thread. `on_end` runs if the capture ends by itself.
+    /// `frame_limit` 0 = none.
+    pub fn start(source: Box<dyn Source>, writer: Option<Box<dyn CaptureWriter>>, snaplen: u32, frame_limit: u64, on_end: EndNotifier) -> std::io::Result<Engine> {
+        let shared = Arc::new(Shared {
+            paused: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+            ended: AtomicBool::new(false),
+            counters: Counters::default(),
+            time_base: Mutex::new(Instant::now()),
+            kernel_base: Mutex::new((0, 0)),
+        });
+        let linktype = source.linktype();
+        let lp = Loop {
+            shared: shared.clone(),
+            source,
+            writer,
+            snaplen: if snaplen == 0 { usize::MAX } else { snaplen as usize },
+            linktype,
+            frame_limit: if frame_limit == 0 { u64::MAX } else { frame_limit },
+        };
+        let thread_shared = shared.clone();
+        let thread = std::thread::Builder::new().name("ndisnpp-capture".into()).spawn(move || {
+            let (outcome, by_itself) = lp.run();
+            thread_shared.ended.store(true, Release);
+            if let Some(reason) = by_itself {
+                on_end(&reason, snapshot(&thread_shared));
+            }
+            outcome
+        })?;
+        Ok(Engine { shared, thread: Some(thread) })
+    }
+
+    /// Pause (true) or resume (false): while paused, frames are counted as seen and not written.
+    pub fn set_paused(&self, paused: bool) {
+        self.shared.paused.store(paused, Relaxed);
+    }
+
+    /// True once the capture thread has finished by itself (see `EndReason`).
+    pub fn has_ended(&self) -> bool {
+        self.shared.ended.load(Acquire)
+    }
+
+    /// The totals now.
+    pub fn totals(&self) -> Totals {
+        snapshot(&self.shared)
+    }
+
+    /// Resets every counter and the TimeElapsed base (a clearing read).
+    pub fn clear_statistics(&self) {
+        let c = &self.shared.counters;
+        *self.shared.kernel_base.lock() = (c.kernel_received.load(Relaxed), c.kernel_dropped.load(Relaxed));
+        let (kr, kd) = (c.kernel_received.load(Relaxed), c.kernel_dropped.load(Relaxed));
+        c.clear();
+        c.kernel_received.store(kr, Relaxed);
+        c.kernel_dropped.store(kd, Relaxed);
+        *self.shared.time_base.lock() = Instant::now();
+    }
+
+    /// Stops the capture: drains what is queued (at most DRAIN_LIMIT), finishes and flushes the
+    /// file, and returns how it ended with the final statistics.
+    pub fn stop(mut self) -> (Outcome, Totals) {
+        self.shared.stop.store(true, Release);
+        let outcome = match self.thread.take().map(|t| t.join()) {
+            Some(Ok(o)) => o,
+            Some(Err(_)) => Outcome { reason: EndReason::SourceFailed("capture thread panicked".into()), finish_error: None },
+            None => Outcome { reason: EndReason::Stopped, finish_error: None },
+        };
+        (outcome, snapshot(&self.shared))
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The IESP family: `esp_*` functions on NPP handles (spec b, design.md §2).
+//!
+//! Check order: a NULL mandatory pointer → `NMERR_INVALID_PARAMETER`; a bad NPP handle →
+//! `NMERR_INVALID_HNETWORK`; a bad BLOB handle → `NMERR_INVALID_BLOB`; not connected →
+//! `NMERR_NOT_CONNECTED`; connected by `stats_connect` → `NMERR_NOT_ESP`; then the state; then
+//! resources.
+
+use super::*;
+use crate::npp::{self, ConnectArgs, Family};
+use crate::types::*;
+use core::ffi::c_char;
+
+const F: Family = Family::Esp;
+
+/// Connects the NPP to the NIC (or replay file) that `hInputBlob` and the NPP's NIC BLOB name, and
+/// applies the configuration in `hInputBlob` (as esp_configure). `StatusCallbackProc` (may be
+/// NULL) receives UPDATE_EVENTs on a library thread, with `UserContext` in `lpUserContext`.
+/// Errors: `NMERR_ALREADY_CONNECTED`; configuration errors as esp_configure;
+/// `NMERR_NETWORK_NOT_PRESENT` (no such interface), `NMERR_ACCESS_DENIED` (the process lacks
+/// CAP_NET_RAW: the error BLOB says so under `NPP:Error:Permission`),
+/// `NMERR_PROMISCUOUS_MODE_NOT_SUPPORTED`, `NMERR_MAC_DRIVER_OPEN_FAILURE`,
+/// `NMERR_FILE_NOT_FOUND` / `NMERR_INVALID_FILE_FORMAT` (replay file),
+/// `NMERR_NO_DEFAULT_CAPTURE_DIRECTORY` (the capture directory cannot be created). Entries that
+/// are missing, malformed or unknown are written to `hErrorBlob` (may be NULL).
+#[no_mangle]
+pub unsafe extern "C" fn esp_connect(hNpp: HNPP, hInputBlob: HBLOB, StatusCallbackProc: LPNETWORKCALLBACKPROC, UserContext: LPVOID, hErrorBlob: HBLOB) -> DWORD {
+    npp_guard(hNpp, |h| {
+        npp::check_handle(h)?;
+        let input = crate::blob::store::snapshot(blob_handle(hInputBlob))?;
+        let error_blob = error_blob(hErrorBlob)?;
+        npp::connect(h, F, ConnectArgs { input, callback: StatusCallbackProc, context: UserContext as usize, error_blob })
+    })
+}
+
+/// Disconnects. `NMERR_CAPTURING` while a capture runs or is paused (stop it first),
+/// `NMERR_NOT_CONNECTED`, `NMERR_NOT_ESP`. The callback receives UPDATE_EVENT_TERMINATE_THREAD last.
+#[no_mangle]
+pub unsafe extern "C" fn esp_disconnect(hNpp: HNPP) -> DWORD {
+    npp_guard(hNpp, |h| npp::disconnect(h, F))
+}
+
+/// Fills `*pNetworkStatus`: State VOID (not connected or idle), CAPTURING or PAUSED. Works in every
+/// state, whichever family connected the NPP.
+#[no_mangle]
+pub unsafe extern "C" fn esp_query_status(hNpp: HNPP, pNetworkStatus: LPNETWORKSTATUS) -> DWORD {
+    npp_guard(hNpp, |h| {
+        let out = unsafe { out(pNetworkStatus)? };
+        *out = npp::query_status(h)?;
+        Ok(())
+    })
+}
+
+/// Applies a configuration BLOB (`NPP:Config:*`, the filter parts, `NPP:Trigger:Trigger`). A
+/// malformed entry answers `NMERR_BLOB_CONVERSION_ERROR` (`NMERR_ILLEGAL_TRIGGER` for the
+/// trigger), names the entry in `hErrorBlob`, and keeps the previous configuration; unknown
+/// `NPP:*` entries are copied to `hErrorBlob` and ignored. `NMERR_CAPTURING` while capturing.
+#[no_mangle]
+pub unsafe extern "C" fn esp_configure(hNpp: HNPP, hConfigurationBlob: HBLOB, hErrorBlob: HBLOB) -> DWORD {
+    npp_guard(hNpp, |h| {
+        npp::check_handle(h)?;
+        let blob = crate::blob::store::snapshot(blob_handle(hConfigurationBlob))?;
+        let error_blob = error_blob(hErrorBlob)?;
+        npp::configure(h, F, &blob, error_blob)
+    })
+}
+
+/// Starts a capture into a new file (mode 0600, in the capture directory: `NPP:Config:CaptureDirectory`,
+/// else `$NETMON_CAPTURE_DIR`, else `$TMPDIR/netmon`) and writes its NUL-terminated path into
+/// `pFileName` (`FileNameLength` bytes). `NMERR_INVALID_PARAMETER` when the name would not fit
+/// (nothing is started). `NMERR_CAPTURING`, `NMERR_CAPTURE_PAUSED`; file errors
+/// `NMERR_ACCESS_DENIED`, `NMERR_PATH_NOT_FOUND`, `NMERR_FILE_WRITE_ERROR`,
+/// `NMERR_COULD_NOT_CREATE_DIRECTORY`, `NMERR_COULD_NOT_CREATE_TEMPFILE`. After Stop, a Start
+/// without Configure re-uses the last configuration.
+#[no_mangle]
+pub unsafe extern "C" fn esp_start(hNpp: HNPP, pFileName: *mut c_char, FileNameLength: usize) -> DWORD {
+    npp_guard(hNpp, |h| {
+        if pFileName.is_null() {
+            return Err(NMERR_INVALID_PARAMETER);
+        }
+        let path = npp::start(h, F, Some(FileNameLength))?.unwrap_or_default();
+        let bytes = path.as_os_str().as_encoded_bytes();
+        // SAFETY: npp::start checked that the name and its NUL fit in FileNameLength bytes.
+        unsafe {
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), pFileName.cast::<u8>(), bytes.len());
+            *pFileName.add(bytes.len()) = 0;
+        }
+        Ok(())
+    })
+}
+
+/// Pauses: frames are no longer written (they count as seen); the file stays open. `lpStats`
+/// (may be NULL) receives the statistics at that moment. `NMERR_NOT_CAPTURING`,
+/// `NMERR_CAPTURE_PAUSED`.
+#[no_mangle]
+pub unsafe extern "C" fn esp_pause(hNpp: HNPP, lpStats: LPSTATISTICS) -> DWORD {
+    npp_guard(hNpp, |h| {
+        let stats = npp::pause(h, F)?;
+        if let Some(s) = unsafe { lpStats.as_mut() } {
+            *s = stats;
+        }
+        Ok(())
+    })
+}
+
+/// Resumes a paused capture into the same file. `NMERR_CAPTURE_NOT_PAUSED`.
+#[no_mangle]
+pub unsafe extern "C" fn esp_resume(hNpp: HNPP) -> DWORD {
+    npp_guard(hNpp, |h| npp::resume(h, F))
+}
+
+/// Stops the capture: drains what the kernel already holds, finishes and closes the file, and
+/// fills `lpStats` (may be NULL). A file with no frame is deleted unless
+/// `NPP:Config:DontDeleteEmptyCapture` is TRUE (Wireshark cannot open an empty Network Monitor
+/// file). `NMERR_NOT_CAPTURING` (also after a capture ended by itself: the callback got its
+/// statistics).
+#[no_mangle]
+pub unsafe extern "C" fn esp_stop(hNpp: HNPP, lpStats: LPSTATISTICS) -> DWORD {
+    npp_guard(hNpp, |h| {
+        let stats = npp::stop(h, F)?;
+        if let Some(s) = unsafe { lpStats.as_mut() } {
+            *s = stats;
+        }
+        Ok(())
+    })
+}
+
+/// `*IsRunnning` = TRUE while a capture is started (also paused), `*IsPaused` = TRUE while paused.
+#[no_mangle]
+pub unsafe extern "C" fn esp_get_control_state(hNpp: HNPP, IsRunnning: *mut BOOL, IsPaused: *mut BOOL) -> DWORD {
+    npp_guard(hNpp, |h| {
+        let (r, p) = unsafe { (out(IsRunnning)?, out(IsPaused)?) };
+        let (running, paused) = npp::control_state(h, F)?;
+        (*r, *p) = (running as BOOL, paused as BOOL);
+        Ok(())
+    })
+}
+
+/// ndisnpp extension (IESP has no GetTotalStatistics): the running or paused capture's totals in 64
+/// bits, else the last finished capture's, without stopping or pausing it. `lpStats->StructSize`
+/// must be set (at least 16); at most that many bytes are written. `NMERR_NOT_CAPTURING` when no
+/// capture ran since Connect.
+#[no_mangle]
+pub unsafe extern "C" fn esp_get_statistics_ex(hNpp: HNPP, lpStats: LPSTATISTICS_EX) -> DWORD {
+    npp_guard(hNpp, |h| unsafe { write_statistics_ex(lpStats, || npp::totals(h, F, false)) })
+}

@@ -1,0 +1,100 @@
+//! The IStats family: `stats_*` functions on NPP handles — statistics without a capture file.
+//! Same state rules and check order as `esp_*`, with `NMERR_NOT_STATS_ONLY` for an NPP that
+//! `esp_connect` connected.
+
+use super::*;
+use crate::npp::{self, ConnectArgs, Family};
+use crate::types::*;
+
+const F: Family = Family::Stats;
+
+/// Connects for statistics only (see esp_connect; no capture directory is needed).
+#[no_mangle]
+pub unsafe extern "C" fn stats_connect(hNpp: HNPP, hInputBlob: HBLOB, StatusCallbackProc: LPNETWORKCALLBACKPROC, UserContext: LPVOID, hErrorBlob: HBLOB) -> DWORD {
+    npp_guard(hNpp, |h| {
+        npp::check_handle(h)?;
+        let input = crate::blob::store::snapshot(blob_handle(hInputBlob))?;
+        let error_blob = error_blob(hErrorBlob)?;
+        npp::connect(h, F, ConnectArgs { input, callback: StatusCallbackProc, context: UserContext as usize, error_blob })
+    })
+}
+
+/// Disconnects (`NMERR_CAPTURING` while running or paused).
+#[no_mangle]
+pub unsafe extern "C" fn stats_disconnect(hNpp: HNPP) -> DWORD {
+    npp_guard(hNpp, |h| npp::disconnect(h, F))
+}
+
+/// As esp_query_status.
+#[no_mangle]
+pub unsafe extern "C" fn stats_query_status(hNpp: HNPP, pNetworkStatus: LPNETWORKSTATUS) -> DWORD {
+    npp_guard(hNpp, |h| {
+        let out = unsafe { out(pNetworkStatus)? };
+        *out = npp::query_status(h)?;
+        Ok(())
+    })
+}
+
+/// As esp_configure.
+#[no_mangle]
+pub unsafe extern "C" fn stats_configure(hNpp: HNPP, hConfigurationBlob: HBLOB, hErrorBlob: HBLOB) -> DWORD {
+    npp_guard(hNpp, |h| {
+        npp::check_handle(h)?;
+        let blob = crate::blob::store::snapshot(blob_handle(hConfigurationBlob))?;
+        let error_blob = error_blob(hErrorBlob)?;
+        npp::configure(h, F, &blob, error_blob)
+    })
+}
+
+/// Starts counting (no file).
+#[no_mangle]
+pub unsafe extern "C" fn stats_start(hNpp: HNPP) -> DWORD {
+    npp_guard(hNpp, |h| npp::start(h, F, None).map(|_| ()))
+}
+
+/// Pauses counting (frames still count as seen).
+#[no_mangle]
+pub unsafe extern "C" fn stats_pause(hNpp: HNPP) -> DWORD {
+    npp_guard(hNpp, |h| npp::pause(h, F).map(|_| ()))
+}
+
+/// Resumes counting.
+#[no_mangle]
+pub unsafe extern "C" fn stats_resume(hNpp: HNPP) -> DWORD {
+    npp_guard(hNpp, |h| npp::resume(h, F))
+}
+
+/// Stops counting; the totals stay readable with stats_get_total_statistics.
+#[no_mangle]
+pub unsafe extern "C" fn stats_stop(hNpp: HNPP) -> DWORD {
+    npp_guard(hNpp, |h| npp::stop(h, F).map(|_| ()))
+}
+
+/// As esp_get_control_state.
+#[no_mangle]
+pub unsafe extern "C" fn stats_get_control_state(hNpp: HNPP, IsRunnning: *mut BOOL, IsPaused: *mut BOOL) -> DWORD {
+    npp_guard(hNpp, |h| {
+        let (r, p) = unsafe { (out(IsRunnning)?, out(IsPaused)?) };
+        let (running, paused) = npp::control_state(h, F)?;
+        (*r, *p) = (running as BOOL, paused as BOOL);
+        Ok(())
+    })
+}
+
+/// Copies the totals of the running (or paused) capture, else of the last one since Connect, into
+/// `*lpStats`; `fClearAfterReading` TRUE then resets them (and TimeElapsed's base).
+/// `NMERR_NOT_CAPTURING` when no capture ran since Connect.
+#[no_mangle]
+pub unsafe extern "C" fn stats_get_total_statistics(hNpp: HNPP, lpStats: LPSTATISTICS, fClearAfterReading: BOOL) -> DWORD {
+    npp_guard(hNpp, |h| {
+        let out = unsafe { out(lpStats)? };
+        *out = npp::totals(h, F, fClearAfterReading != 0)?.statistics();
+        Ok(())
+    })
+}
+
+/// ndisnpp extension: stats_get_total_statistics in 64 bits (see STATISTICS_EX), without clearing.
+#[no_mangle]
+pub unsafe extern "C" fn stats_get_statistics_ex(hNpp: HNPP, lpStats: LPSTATISTICS_EX) -> DWORD {
+    npp_guard(hNpp, |h| unsafe { write_statistics_ex(lpStats, || npp::totals(h, F, false)) })
+}

@@ -1,0 +1,208 @@
+//! The capture configuration an NPP reads from its Connect/Configure BLOB (spec d.3/d.4, design.md
+//! §4), validated as a whole: a BLOB with a bad entry leaves the previous configuration in force.
+
+use crate::blob::names::*;
+use crate::blob::{filters, values, Blob};
+use crate::capfile::FileFormat;
+use crate::nmerr::*;
+use std::path::PathBuf;
+
+/// Everything Start needs to know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaptureConfig {
+    /// `NPP:Config:CaptureDirectory`, if the BLOB names one (else environment and default).
+    pub capture_dir: Option<PathBuf>,
+    pub format: FileFormat,
+    /// `NPP:Config:FrameSize`: bytes stored per frame, 0 = whole frame.
+    pub frame_size: u32,
+    /// `NPP:Config:BufferSize`: kernel ring bytes, 0 = libpcap's default.
+    pub buffer_size: u32,
+    /// Promiscuous unless `NPP:Config:LocalOnly` is TRUE or `NPP:NetworkInfo:PMode` is FALSE.
+    pub promiscuous: bool,
+    pub dont_delete_empty: bool,
+    pub no_stats_frame: bool,
+    pub replay_pace: bool,
+    pub no_conversation_stats: bool,
+    /// `NPP:Config:FrameLimit` (ndisnpp): the capture ends by itself after this many frames; 0 = none.
+    pub frame_limit: u32,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        CaptureConfig {
+            capture_dir: None,
+            format: FileFormat::Netmon2,
+            frame_size: 0,
+            buffer_size: 0,
+            promiscuous: true,
+            dont_delete_empty: false,
+            no_stats_frame: false,
+            replay_pace: false,
+            no_conversation_stats: false,
+            frame_limit: 0,
+        }
+    }
+}
+
+/// A rejected entry: the code and the `(category, tag, value)` for the error BLOB.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    pub code: NmErr,
+    pub category: &'static str,
+    pub tag: String,
+    pub value: String,
+}
+
+/// `NPP:Config` tags this library understands.
+const KNOWN_CONFIG_TAGS: &[&str] = &[
+    TAG_FRAME_SIZE, TAG_UPDATE_FREQUENCY, TAG_BUFFER_SIZE, TAG_DRIVE_LETTER, TAG_PATTERN_DESIGNATOR, TAG_PATTERN,
+    TAG_ADDRESS_PAIR, TAG_CONNECTIONFLAGS, TAG_ETYPES, TAG_SAPS, TAG_NO_CONVERSATION_STATS, TAG_NO_STATS_FRAME,
+    TAG_DONT_DELETE_EMPTY_CAPTURE, TAG_WANT_PROTOCOL_INFO, TAG_INTERFACE_DELAYED_CAPTURE,
+    TAG_INTERFACE_REALTIME_CAPTURE, TAG_INTERFACE_STATS, TAG_INTERFACE_EXPERT_STATS, TAG_INTERFACE_TRANSMIT,
+    TAG_LOCAL_ONLY, TAG_IS_REMOTE, TAG_FILTER_FLAGS, TAG_CAPTURE_DIRECTORY, TAG_FILE_FORMAT, TAG_REPLAY_PACE,
+    TAG_FRAME_LIMIT,
+];
+const KNOWN_CATEGORIES: &[&str] = &[
+    CATEGORY_NETWORKINFO, CATEGORY_LOCATION, CATEGORY_CONFIG, CATEGORY_TRIGGER, CATEGORY_FINDER, CATEGORY_REMOTE, CATEGORY_ESP,
+];
+
+fn get(b: &Blob, category: &str, tag: &str) -> Option<String> {
+    b.get_str(OWNER_NPP.as_bytes(), category.as_bytes(), tag.as_bytes()).ok()
+}
+
+fn reject(code: NmErr, category: &'static str, tag: &str, value: &str) -> Rejected {
+    Rejected { code, category, tag: tag.to_string(), value: value.to_string() }
+}
+
+/// The `NPP:*` entries this library does not know (copied to the error BLOB; Configure still
+/// succeeds, spec open question 30). Other owners are ignored.
+pub fn unknown_entries(b: &Blob) -> Vec<(String, String, String)> {
+    b.entries_under(OWNER_NPP.as_bytes(), None)
+        .filter(|e| {
+            let cat = e.category.to_bytes();
+            let known_cat = KNOWN_CATEGORIES.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(cat));
+            let config = CATEGORY_CONFIG.as_bytes().eq_ignore_ascii_case(cat);
+            !known_cat || (config && !KNOWN_CONFIG_TAGS.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(e.tag.to_bytes())))
+        })
+        .map(|e| {
+            (e.category.to_string_lossy().into_owned(), e.tag.to_string_lossy().into_owned(), e.value.to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
+/// Reads and validates the configuration in `b`, starting from `base` (what is not in `b` keeps
+/// its value from `base`).
+pub fn parse(b: &Blob, base: &CaptureConfig) -> Result<CaptureConfig, Rejected> {
+    let mut c = base.clone();
+    let dword = |tag: &'static str| -> Result<Option<u32>, Rejected> {
+        get(b, CATEGORY_CONFIG, tag)
+            .map(|v| values::parse_dword(&v).map_err(|e| reject(e, CATEGORY_CONFIG, tag, &v)))
+            .transpose()
+    };
+    let boolean = |cat: &'static str, tag: &'static str| -> Result<Option<bool>, Rejected> {
+        get(b, cat, tag).map(|v| values::parse_bool(&v).map_err(|e| reject(e, cat, tag, &v))).transpose()
+    };
+    if let Some(v) = dword(TAG_FRAME_SIZE)? {
+        c.frame_size = v;
+    }
+    if let Some(v) = dword(TAG_BUFFER_SIZE)? {
+        c.buffer_size = v;
+    }
+    if let Some(v) = dword(TAG_FRAME_LIMIT)? {
+        c.frame_limit = v;
+    }
+    if let Some(v) = get(b, CATEGORY_CONFIG, TAG_FILE_FORMAT) {
+        c.format = FileFormat::from_name(&v).ok_or_else(|| reject(NMERR_BLOB_CONVERSION_ERROR, CATEGORY_CONFIG, TAG_FILE_FORMAT, &v))?;
+    }
+    if let Some(v) = get(b, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY) {
+        if v.is_empty() {
+            return Err(reject(NMERR_BLOB_CONVERSION_ERROR, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, &v));
+        }
+        c.capture_dir = Some(PathBuf::from(v));
+    }
+    let pmode = boolean(CATEGORY_NETWORKINFO, TAG_PROMISCUOUS_MODE)?;
+    let local_only = boolean(CATEGORY_CONFIG, TAG_LOCAL_ONLY)?;
+    if pmode.is_some() || local_only.is_some() {
+        c.promiscuous = pmode.unwrap_or(true) && !local_only.unwrap_or(false);
+    }
+    if let Some(v) = boolean(CATEGORY_CONFIG, TAG_DONT_DELETE_EMPTY_CAPTURE)? {
+        c.dont_delete_empty = v;
+    }
+    if let Some(v) = boolean(CATEGORY_CONFIG, TAG_NO_STATS_FRAME)? {
+        c.no_stats_frame = v;
+    }
+    if let Some(v) = boolean(CATEGORY_CONFIG, TAG_REPLAY_PACE)? {
+        c.replay_pace = v;
+    }
+    if let Some(v) = boolean(CATEGORY_CONFIG, TAG_NO_CONVERSATION_STATS)? {
+        c.no_conversation_stats = v;
+    }
+    // The filter and trigger parts must be well-formed (they are applied by the filter stage).
+    if let Some(v) = get(b, CATEGORY_CONFIG, TAG_PATTERN_DESIGNATOR) {
+        filters::parse_expression(&v).map_err(|e| reject(e, CATEGORY_CONFIG, TAG_PATTERN_DESIGNATOR, &v))?;
+    }
+    if let Some(v) = get(b, CATEGORY_CONFIG, TAG_ADDRESS_PAIR) {
+        filters::parse_address_table(&v).map_err(|e| reject(e, CATEGORY_CONFIG, TAG_ADDRESS_PAIR, &v))?;
+    }
+    if let Some(v) = get(b, CATEGORY_CONFIG, TAG_SAPS) {
+        filters::parse_list(&v, 0xFF).map_err(|e| reject(e, CATEGORY_CONFIG, TAG_SAPS, &v))?;
+    }
+    if let Some(v) = get(b, CATEGORY_CONFIG, TAG_ETYPES) {
+        filters::parse_list(&v, 0xFFFF).map_err(|e| reject(e, CATEGORY_CONFIG, TAG_ETYPES, &v))?;
+    }
+    if let Some(v) = get(b, CATEGORY_TRIGGER, TAG_TRIGGER) {
+        filters::parse_trigger(&v).map_err(|e| reject(e, CATEGORY_TRIGGER, TAG_TRIGGER, &v))?;
+    }
+    Ok(c)
+}
+
+/// The capture directory: the BLOB's, else `$NETMON_CAPTURE_DIR`, else `$TMPDIR/netmon` (or
+/// `/tmp/netmon`).
+pub fn capture_dir(c: &CaptureConfig) -> PathBuf {
+    if let Some(d) = &c.capture_dir {
+        return d.clone();
+    }
+    if let Some(d) = std::env::var_os("NETMON_CAPTURE_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    let tmp = std::env::var_os("TMPDIR").filter(|d| !d.is_empty()).map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+    tmp.join("netmon")
+}
+
+/// Makes sure the capture directory exists (creating it, and missing parents, with mode 0700).
+pub fn ensure_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(std::io::Error::from_raw_os_error(libc::ENOTDIR))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_reject() {
+        let mut b = Blob::new();
+        b.set_str("NPP", "Config", "FrameSize", "128").unwrap();
+        b.set_str("NPP", "Config", "FileFormat", "pcapng").unwrap();
+        b.set_str("NPP", "Config", "LocalOnly", "TRUE").unwrap();
+        b.set_str("NPP", "Config", "Bogus", "1").unwrap();
+        b.set_str("App", "X", "Y", "z").unwrap();
+        let c = parse(&b, &CaptureConfig::default()).unwrap();
+        assert_eq!((c.frame_size, c.format, c.promiscuous), (128, FileFormat::Pcapng, false));
+        assert_eq!(unknown_entries(&b), vec![("Config".into(), "Bogus".into(), "1".into())]);
+        b.set_str("NPP", "Config", "BufferSize", "lots").unwrap();
+        let r = parse(&b, &CaptureConfig::default()).unwrap_err();
+        assert_eq!((r.code, r.tag.as_str(), r.value.as_str()), (NMERR_BLOB_CONVERSION_ERROR, "BufferSize", "lots"));
+        b.set_str("NPP", "Config", "BufferSize", "4096").unwrap();
+        b.set_str("NPP", "Trigger", "Trigger", "SOON").unwrap();
+        assert_eq!(parse(&b, &CaptureConfig::default()).unwrap_err().code, NMERR_ILLEGAL_TRIGGER);
+    }
+}
