@@ -388,3 +388,155 @@ impl Drop for Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capfile::{CaptureWriter, Timestamp, WriteError};
+    use crate::capture::source::{Frame, KernelStats, Next, Source};
+    use std::sync::mpsc;
+
+    /// Delivers the frames it receives on a channel; Idle when none is waiting.
+    struct ChannelSource {
+        rx: mpsc::Receiver<Vec<u8>>,
+        current: Vec<u8>,
+        fail_after_closed: bool,
+    }
+
+    impl Source for ChannelSource {
+        fn next(&mut self) -> Next<'_> {
+            match self.rx.recv_timeout(Duration::from_millis(5)) {
+                Ok(f) => {
+                    self.current = f;
+                    Next::Frame(Frame { ts: Timestamp { sec: 1, nsec: 0 }, wire_len: self.current.len() as u32 + 10, data: &self.current })
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => Next::Idle,
+                Err(mpsc::RecvTimeoutError::Disconnected) if self.fail_after_closed => Next::Failed("gone".into()),
+                Err(mpsc::RecvTimeoutError::Disconnected) => Next::Idle,
+            }
+        }
+        fn linktype(&self) -> u32 {
+            1
+        }
+        fn kernel_stats(&mut self) -> Option<KernelStats> {
+            Some(KernelStats { received: 7, dropped: 2, if_dropped: 1 })
+        }
+    }
+
+    /// Keeps frame lengths; fails (losing `lose` buffered frames) after `fail_at` frames.
+    struct MemWriter {
+        frames: Arc<Mutex<Vec<usize>>>,
+        fail_at: usize,
+        lose: usize,
+    }
+
+    impl CaptureWriter for MemWriter {
+        fn write_frame(&mut self, _ts: Timestamp, wire: u32, data: &[u8]) -> Result<(), WriteError> {
+            let mut f = self.frames.lock();
+            assert!(wire as usize >= data.len());
+            if f.len() == self.fail_at {
+                let keep = f.len() - self.lose;
+                f.truncate(keep);
+                return Err(WriteError::Io(std::io::Error::from_raw_os_error(libc::ENOSPC)));
+            }
+            f.push(data.len());
+            Ok(())
+        }
+        fn frames(&self) -> u64 {
+            self.frames.lock().len() as u64
+        }
+        fn finish(self: Box<Self>) -> (u64, std::io::Result<()>) {
+            (self.frames.lock().len() as u64, Ok(()))
+        }
+    }
+
+    fn wait_for(mut cond: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !cond() {
+            assert!(Instant::now() < deadline, "condition not reached");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    fn setup(fail_at: usize, lose: usize, snaplen: u32, limit: u64, fail_after_closed: bool) -> (Engine, mpsc::Sender<Vec<u8>>, Arc<Mutex<Vec<usize>>>, mpsc::Receiver<(EndReason, Totals)>) {
+        let (tx, rx) = mpsc::channel();
+        let frames = Arc::new(Mutex::new(Vec::new()));
+        let w = MemWriter { frames: frames.clone(), fail_at, lose };
+        let (etx, erx) = mpsc::channel();
+        let on_end: EndNotifier = Box::new(move |r: &EndReason, t: Totals| {
+            etx.send((r.clone(), t)).unwrap();
+        });
+        let src = ChannelSource { rx, current: Vec::new(), fail_after_closed };
+        let e = Engine::start(Box::new(src), Some(Box::new(w)), snaplen, limit, on_end).unwrap();
+        (e, tx, frames, erx)
+    }
+
+    #[test]
+    fn pause_resume_stop_and_clipping() {
+        let (e, tx, frames, erx) = setup(usize::MAX, 0, 4, 0, false);
+        let mut bcast = vec![0xFF; 6];
+        bcast.extend_from_slice(&[0; 8]);
+        tx.send(bcast).unwrap();
+        tx.send(vec![1, 2, 3]).unwrap();
+        wait_for(|| e.totals().captured_frames == 2);
+        e.set_paused(true);
+        tx.send(vec![8; 20]).unwrap();
+        wait_for(|| e.totals().seen_frames == 3);
+        e.set_paused(false);
+        tx.send(vec![0x01, 0, 0x5e, 0, 0, 1, 7, 7]).unwrap();
+        wait_for(|| e.totals().captured_frames == 3);
+        let (o, t) = e.stop();
+        assert_eq!(o.reason, EndReason::Stopped);
+        assert_eq!(*frames.lock(), vec![4, 3, 4], "stored lengths clipped to the snap length");
+        assert_eq!((t.seen_frames, t.filtered_frames, t.captured_frames, t.dropped_frames), (4, 3, 3, 0));
+        assert_eq!((t.seen_broadcasts, t.seen_multicasts), (1, 1));
+        assert_eq!(t.captured_bytes, 11);
+        assert_eq!(t.seen_bytes, (14 + 10) + (3 + 10) + (20 + 10) + (8 + 10));
+        assert_eq!((t.kernel_received, t.kernel_dropped), (7, 3));
+        assert!(erx.try_recv().is_err(), "no end event for a Stop");
+        let s = t.statistics();
+        assert_eq!((s.TotalFramesCaptured, s.TotalFramesSeen, s.MacFramesDropped_NoBuffers), (3, 4, 3));
+    }
+
+    #[test]
+    fn frame_limit_ends_by_itself() {
+        let (e, tx, frames, erx) = setup(usize::MAX, 0, 0, 2, false);
+        for i in 0..5u8 {
+            tx.send(vec![i; 10]).unwrap();
+        }
+        let (reason, totals) = erx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(reason, EndReason::FrameLimit);
+        assert_eq!(totals.captured_frames, 2);
+        assert!(e.has_ended());
+        assert_eq!(frames.lock().len(), 2);
+        assert_eq!(e.stop().1.captured_frames, 2);
+    }
+
+    #[test]
+    fn write_failure_counts_only_frames_in_the_file() {
+        let (e, tx, frames, erx) = setup(3, 2, 0, 0, false);
+        for i in 0..6u8 {
+            tx.send(vec![i; 10]).unwrap();
+        }
+        let (reason, totals) = erx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert!(matches!(reason, EndReason::WriteFailed(_)), "{reason:?}");
+        assert_eq!(frames.lock().len(), 1);
+        assert_eq!((totals.captured_frames, totals.dropped_frames), (1, 3), "2 lost from the buffer + the refused one");
+        let (o, t) = e.stop();
+        assert!(matches!(o.reason, EndReason::WriteFailed(_)));
+        assert_eq!(t.captured_frames, 1);
+    }
+
+    #[test]
+    fn source_failure_and_clearing() {
+        let (e, tx, _frames, erx) = setup(usize::MAX, 0, 0, 0, true);
+        tx.send(vec![1; 10]).unwrap();
+        wait_for(|| e.totals().captured_frames == 1);
+        e.clear_statistics();
+        let t = e.totals();
+        assert_eq!((t.seen_frames, t.captured_frames, t.kernel_received), (0, 0, 0));
+        drop(tx);
+        let (reason, _) = erx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(reason, EndReason::SourceFailed("gone".into()));
+    }
+}
