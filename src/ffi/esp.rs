@@ -6,7 +6,7 @@
 //! resources.
 
 use super::*;
-use crate::npp::{self, ConnectArgs, Family};
+use crate::npp::{self, Family};
 use crate::types::*;
 use core::ffi::c_char;
 
@@ -24,12 +24,7 @@ const F: Family = Family::Esp;
 /// are missing, malformed or unknown are written to `hErrorBlob` (may be NULL).
 #[no_mangle]
 pub unsafe extern "C" fn esp_connect(hNpp: HNPP, hInputBlob: HBLOB, StatusCallbackProc: LPNETWORKCALLBACKPROC, UserContext: LPVOID, hErrorBlob: HBLOB) -> DWORD {
-    npp_guard(hNpp, |h| {
-        npp::check_handle(h)?;
-        let input = crate::blob::store::snapshot(blob_handle(hInputBlob))?;
-        let error_blob = error_blob(hErrorBlob)?;
-        npp::connect(h, F, ConnectArgs { input, callback: StatusCallbackProc, context: UserContext as usize, error_blob })
-    })
+    npp_guard(hNpp, |h| connect_family(h, F, hInputBlob, StatusCallbackProc, UserContext, hErrorBlob))
 }
 
 /// Disconnects. `NMERR_CAPTURING` while a capture runs or is paused (stop it first),
@@ -43,11 +38,7 @@ pub unsafe extern "C" fn esp_disconnect(hNpp: HNPP) -> DWORD {
 /// state, whichever family connected the NPP.
 #[no_mangle]
 pub unsafe extern "C" fn esp_query_status(hNpp: HNPP, pNetworkStatus: LPNETWORKSTATUS) -> DWORD {
-    npp_guard(hNpp, |h| {
-        let out = unsafe { out(pNetworkStatus)? };
-        *out = npp::query_status(h)?;
-        Ok(())
-    })
+    npp_guard(hNpp, |h| unsafe { query_status_into(h, pNetworkStatus) })
 }
 
 /// Applies a configuration BLOB (`NPP:Config:*`, the filter parts, `NPP:Trigger:Trigger`). A
@@ -56,12 +47,7 @@ pub unsafe extern "C" fn esp_query_status(hNpp: HNPP, pNetworkStatus: LPNETWORKS
 /// `NPP:*` entries are copied to `hErrorBlob` and ignored. `NMERR_CAPTURING` while capturing.
 #[no_mangle]
 pub unsafe extern "C" fn esp_configure(hNpp: HNPP, hConfigurationBlob: HBLOB, hErrorBlob: HBLOB) -> DWORD {
-    npp_guard(hNpp, |h| {
-        npp::check_handle(h)?;
-        let blob = crate::blob::store::snapshot(blob_handle(hConfigurationBlob))?;
-        let error_blob = error_blob(hErrorBlob)?;
-        npp::configure(h, F, &blob, error_blob)
-    })
+    npp_guard(hNpp, |h| configure_family(h, F, hConfigurationBlob, hErrorBlob))
 }
 
 /// Starts a capture into a new file (mode 0600, in the capture directory: `NPP:Config:CaptureDirectory`,
@@ -127,12 +113,7 @@ pub unsafe extern "C" fn esp_stop(hNpp: HNPP, lpStats: LPSTATISTICS) -> DWORD {
 /// `*IsRunnning` = TRUE while a capture is started (also paused), `*IsPaused` = TRUE while paused.
 #[no_mangle]
 pub unsafe extern "C" fn esp_get_control_state(hNpp: HNPP, IsRunnning: *mut BOOL, IsPaused: *mut BOOL) -> DWORD {
-    npp_guard(hNpp, |h| {
-        let (r, p) = unsafe { (out(IsRunnning)?, out(IsPaused)?) };
-        let (running, paused) = npp::control_state(h, F)?;
-        (*r, *p) = (running as BOOL, paused as BOOL);
-        Ok(())
-    })
+    npp_guard(hNpp, |h| unsafe { control_state_into(h, F, IsRunnning, IsPaused) })
 }
 
 /// ndisnpp extension (IESP has no GetTotalStatistics): the running or paused capture's totals in 64

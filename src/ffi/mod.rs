@@ -60,6 +60,44 @@ pub(crate) unsafe fn write_statistics_ex(
     Ok(())
 }
 
+/// The shared argument handling of `esp_connect` / `stats_connect`.
+pub(crate) fn connect_family(
+    h: u64,
+    family: crate::npp::Family,
+    input: HBLOB,
+    callback: crate::types::LPNETWORKCALLBACKPROC,
+    context: crate::types::LPVOID,
+    err: HBLOB,
+) -> NmResult<()> {
+    crate::npp::check_handle(h)?;
+    let input = crate::blob::store::snapshot(blob_handle(input))?;
+    let error_blob = error_blob(err)?;
+    crate::npp::connect(h, family, crate::npp::ConnectArgs { input, callback, context: context as usize, error_blob })
+}
+
+/// The shared argument handling of `esp_configure` / `stats_configure`.
+pub(crate) fn configure_family(h: u64, family: crate::npp::Family, blob: HBLOB, err: HBLOB) -> NmResult<()> {
+    crate::npp::check_handle(h)?;
+    let blob = crate::blob::store::snapshot(blob_handle(blob))?;
+    let error_blob = error_blob(err)?;
+    crate::npp::configure(h, family, &blob, error_blob)
+}
+
+/// `*_query_status`.
+pub(crate) unsafe fn query_status_into(h: u64, status: crate::types::LPNETWORKSTATUS) -> NmResult<()> {
+    let out = unsafe { out(status)? };
+    *out = crate::npp::query_status(h)?;
+    Ok(())
+}
+
+/// `*_get_control_state`.
+pub(crate) unsafe fn control_state_into(h: u64, family: crate::npp::Family, running: *mut crate::types::BOOL, paused: *mut crate::types::BOOL) -> NmResult<()> {
+    let (r, p) = unsafe { (out(running)?, out(paused)?) };
+    let (is_running, is_paused) = crate::npp::control_state(h, family)?;
+    (*r, *p) = (is_running as crate::types::BOOL, is_paused as crate::types::BOOL);
+    Ok(())
+}
+
 /// A mandatory C string argument.
 pub(crate) unsafe fn text<'a>(p: *const c_char) -> NmResult<&'a [u8]> {
     if p.is_null() {

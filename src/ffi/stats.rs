@@ -3,7 +3,7 @@
 //! `esp_connect` connected.
 
 use super::*;
-use crate::npp::{self, ConnectArgs, Family};
+use crate::npp::{self, Family};
 use crate::types::*;
 
 const F: Family = Family::Stats;
@@ -11,12 +11,7 @@ const F: Family = Family::Stats;
 /// Connects for statistics only (see esp_connect; no capture directory is needed).
 #[no_mangle]
 pub unsafe extern "C" fn stats_connect(hNpp: HNPP, hInputBlob: HBLOB, StatusCallbackProc: LPNETWORKCALLBACKPROC, UserContext: LPVOID, hErrorBlob: HBLOB) -> DWORD {
-    npp_guard(hNpp, |h| {
-        npp::check_handle(h)?;
-        let input = crate::blob::store::snapshot(blob_handle(hInputBlob))?;
-        let error_blob = error_blob(hErrorBlob)?;
-        npp::connect(h, F, ConnectArgs { input, callback: StatusCallbackProc, context: UserContext as usize, error_blob })
-    })
+    npp_guard(hNpp, |h| connect_family(h, F, hInputBlob, StatusCallbackProc, UserContext, hErrorBlob))
 }
 
 /// Disconnects (`NMERR_CAPTURING` while running or paused).
@@ -28,22 +23,13 @@ pub unsafe extern "C" fn stats_disconnect(hNpp: HNPP) -> DWORD {
 /// As esp_query_status.
 #[no_mangle]
 pub unsafe extern "C" fn stats_query_status(hNpp: HNPP, pNetworkStatus: LPNETWORKSTATUS) -> DWORD {
-    npp_guard(hNpp, |h| {
-        let out = unsafe { out(pNetworkStatus)? };
-        *out = npp::query_status(h)?;
-        Ok(())
-    })
+    npp_guard(hNpp, |h| unsafe { query_status_into(h, pNetworkStatus) })
 }
 
 /// As esp_configure.
 #[no_mangle]
 pub unsafe extern "C" fn stats_configure(hNpp: HNPP, hConfigurationBlob: HBLOB, hErrorBlob: HBLOB) -> DWORD {
-    npp_guard(hNpp, |h| {
-        npp::check_handle(h)?;
-        let blob = crate::blob::store::snapshot(blob_handle(hConfigurationBlob))?;
-        let error_blob = error_blob(hErrorBlob)?;
-        npp::configure(h, F, &blob, error_blob)
-    })
+    npp_guard(hNpp, |h| configure_family(h, F, hConfigurationBlob, hErrorBlob))
 }
 
 /// Starts counting (no file).
@@ -73,12 +59,7 @@ pub unsafe extern "C" fn stats_stop(hNpp: HNPP) -> DWORD {
 /// As esp_get_control_state.
 #[no_mangle]
 pub unsafe extern "C" fn stats_get_control_state(hNpp: HNPP, IsRunnning: *mut BOOL, IsPaused: *mut BOOL) -> DWORD {
-    npp_guard(hNpp, |h| {
-        let (r, p) = unsafe { (out(IsRunnning)?, out(IsPaused)?) };
-        let (running, paused) = npp::control_state(h, F)?;
-        (*r, *p) = (running as BOOL, paused as BOOL);
-        Ok(())
-    })
+    npp_guard(hNpp, |h| unsafe { control_state_into(h, F, IsRunnning, IsPaused) })
 }
 
 /// Copies the totals of the running (or paused) capture, else of the last one since Connect, into
