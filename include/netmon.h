@@ -1572,8 +1572,11 @@ DWORD esp_configure(HNPP hNpp, HBLOB hConfigurationBlob, HBLOB hErrorBlob);
  `pFileName` (`FileNameLength` bytes). `NMERR_INVALID_PARAMETER` when the name would not fit
  (nothing is started). `NMERR_CAPTURING`, `NMERR_CAPTURE_PAUSED`; file errors
  `NMERR_ACCESS_DENIED`, `NMERR_PATH_NOT_FOUND`, `NMERR_FILE_WRITE_ERROR`,
- `NMERR_COULD_NOT_CREATE_DIRECTORY`, `NMERR_COULD_NOT_CREATE_TEMPFILE`. After Stop, a Start
- without Configure re-uses the last configuration.
+ `NMERR_COULD_NOT_CREATE_DIRECTORY`, `NMERR_COULD_NOT_CREATE_TEMPFILE`; source errors as
+ esp_connect (the interface or replay file may have gone since: `NMERR_NETWORK_NOT_PRESENT`,
+ `NMERR_FILE_NOT_FOUND`); `NMERR_UNKNOWN_MACTYPE` when the file format cannot hold the link
+ type (Network Monitor 2 takes Ethernet, raw IP and LINKTYPEs up to 0xFFF outside 128-138).
+ After Stop, a Start without Configure re-uses the last configuration.
  */
 DWORD esp_start(HNPP hNpp,
                 char *pFileName,

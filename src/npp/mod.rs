@@ -197,7 +197,8 @@ fn io_to_nmerr(e: &std::io::Error) -> NmErr {
 
 /// Length of the capture file names this library makes (`<dir>/nm-<16 hex>.cap`).
 fn file_name_len(dir: &std::path::Path) -> usize {
-    dir.as_os_str().len() + "/nm-0123456789abcdef.cap".len()
+    // The same join as capfile::create_unique (a trailing '/' of dir is not doubled).
+    dir.join("nm-0123456789abcdef.cap").as_os_str().len()
 }
 
 fn end_value(reason: &EndReason) -> NmErr {
