@@ -231,10 +231,12 @@ impl Loop {
             if stop_seen.is_some_and(|t| t.elapsed() >= DRAIN_LIMIT) {
                 break;
             }
-            let paused = self.shared.paused.load(Relaxed);
             let c = &self.shared.counters;
             match self.source.next() {
                 Next::Frame(f) => {
+                    // Read after the frame arrived (next() may have waited): a frame read after
+                    // Pause returned is not written, one read after Resume returned is.
+                    let paused = self.shared.paused.load(Acquire);
                     let (bcast, mcast) = classify_dst(self.linktype, f.data);
                     c.seen_frames.fetch_add(1, Relaxed);
                     c.seen_bytes.fetch_add(f.wire_len as u64, Relaxed);
@@ -343,7 +345,7 @@ impl Engine {
 
     /// Pause (true) or resume (false): while paused, frames are counted as seen and not written.
     pub fn set_paused(&self, paused: bool) {
-        self.shared.paused.store(paused, Relaxed);
+        self.shared.paused.store(paused, Release);
     }
 
     /// True once the capture thread has finished by itself (see `EndReason`).

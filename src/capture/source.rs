@@ -92,13 +92,27 @@ fn pcap_message(e: pcap::Error) -> String {
 }
 
 /// Live capture on an interface.
+///
+/// The handle is non-blocking and the thread waits on its descriptor with its own poll timeout:
+/// with TPACKET_V3, libpcap's own read timeout only retires blocks that hold a frame, so a blocking
+/// read on a quiet link would never return and Stop would wait for traffic.
 pub struct Live {
     cap: pcap::Capture<pcap::Active>,
+    fd: libc::c_int,
     linktype: u32,
+}
+
+/// One frame found by `Live::read`: its bytes stay in libpcap's ring until the next read.
+struct RawFrame {
+    ts: Timestamp,
+    wire_len: u32,
+    data: *const u8,
+    len: usize,
 }
 
 impl Live {
     pub fn open(name: &str, s: LiveSettings) -> Result<Live, OpenError> {
+        use std::os::unix::io::AsRawFd;
         let snaplen = if s.snaplen == 0 { 262_144 } else { s.snaplen.clamp(1, 262_144) };
         let mut inactive = pcap::Capture::from_device(name)
             .map_err(|e| classify(pcap_message(e)))?
@@ -110,21 +124,51 @@ impl Live {
             inactive = inactive.buffer_size(s.buffer_size.min(i32::MAX as u32) as i32);
         }
         let cap = inactive.open().map_err(|e| classify(pcap_message(e)))?;
+        let cap = cap.setnonblock().map_err(|e| OpenError::Other(pcap_message(e)))?;
         let linktype = cap.get_datalink().0 as u32;
-        Ok(Live { cap, linktype })
+        let fd = cap.as_raw_fd();
+        Ok(Live { cap, fd, linktype })
+    }
+
+    fn read(&mut self) -> Result<Option<RawFrame>, String> {
+        match self.cap.next_packet() {
+            Ok(p) => Ok(Some(RawFrame {
+                ts: Timestamp { sec: p.header.ts.tv_sec, nsec: (p.header.ts.tv_usec as u32).saturating_mul(1000) },
+                wire_len: p.header.len,
+                data: p.data.as_ptr(),
+                len: p.data.len(),
+            })),
+            // Non-blocking: nothing ready.
+            Err(pcap::Error::TimeoutExpired) => Ok(None),
+            Err(e) => Err(pcap_message(e)),
+        }
+    }
+
+    /// Waits up to the poll timeout for the descriptor; true when it reported an error/hang-up.
+    fn wait(&self) -> bool {
+        let mut pfd = libc::pollfd { fd: self.fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd for the duration of the call.
+        let n = unsafe { libc::poll(&mut pfd, 1, POLL_TIMEOUT_MS) };
+        n > 0 && pfd.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0
     }
 }
 
 impl Source for Live {
     fn next(&mut self) -> Next<'_> {
-        match self.cap.next_packet() {
-            Ok(p) => Next::Frame(Frame {
-                ts: Timestamp { sec: p.header.ts.tv_sec, nsec: (p.header.ts.tv_usec as u32).saturating_mul(1000) },
-                wire_len: p.header.len,
-                data: p.data,
-            }),
-            Err(pcap::Error::TimeoutExpired) => Next::Idle,
-            Err(e) => Next::Failed(pcap_message(e)),
+        let mut r = self.read();
+        if let Ok(None) = r {
+            let trouble = self.wait();
+            r = self.read();
+            if trouble && matches!(r, Ok(None)) {
+                r = Err("the interface went down".to_string());
+            }
+        }
+        match r {
+            // SAFETY: the bytes are in libpcap's ring and stay valid until the next read on this
+            // handle, which needs `&mut self` again, so not before the returned Frame is gone.
+            Ok(Some(f)) => Next::Frame(Frame { ts: f.ts, wire_len: f.wire_len, data: unsafe { std::slice::from_raw_parts(f.data, f.len) } }),
+            Ok(None) => Next::Idle,
+            Err(m) => Next::Failed(m),
         }
     }
 
