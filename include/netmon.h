@@ -317,6 +317,11 @@ typedef struct UPDATE_EVENT {
 /* ---- end of the hand-kept block ------------------------------------------------------------ */
 
 
+/*
+ End of an index chain (NextStationStats, SessionPartnerList, NextSession).
+ */
+#define NO_INDEX 4294967295
+
 #define STATISTICS_SIZE 88
 
 #define NETWORKSTATUS_STATE_VOID 0
@@ -1019,6 +1024,16 @@ typedef void *HWND;
 
 typedef int32_t HRESULT;
 
+typedef struct SESSIONSTATS {
+  DWORD NextSession;
+  DWORD StationOwner;
+  DWORD StationPartner;
+  DWORD Flags;
+  DWORD TotalPacketsSent;
+} SESSIONSTATS;
+
+typedef struct SESSIONSTATS *LPSESSIONSTATS;
+
 typedef struct STATIONSTATS {
   DWORD NextStationStats;
   DWORD SessionPartnerList;
@@ -1033,13 +1048,7 @@ typedef struct STATIONSTATS {
   DWORD TotalBytesSent;
 } STATIONSTATS;
 
-typedef struct SESSIONSTATS {
-  DWORD NextSession;
-  DWORD StationOwner;
-  DWORD StationPartner;
-  DWORD Flags;
-  DWORD TotalPacketsSent;
-} SESSIONSTATS;
+typedef struct STATIONSTATS *LPSTATIONSTATS;
 
 typedef struct __attribute__((packed)) STATIONQUERY {
   DWORD Flags;
@@ -1141,10 +1150,6 @@ typedef struct __attribute__((packed)) BONEPACKET {
   DWORD Reserved;
   WORD Length;
 } BONEPACKET;
-
-typedef struct STATIONSTATS *LPSTATIONSTATS;
-
-typedef struct SESSIONSTATS *LPSESSIONSTATS;
 
 typedef struct STATIONQUERY *LPSTATIONQUERY;
 
@@ -1754,6 +1759,22 @@ DWORD stats_get_total_statistics(HNPP hNpp, LPSTATISTICS lpStats, BOOL fClearAft
  ndisnpp extension: stats_get_total_statistics in 64 bits (see STATISTICS_EX), without clearing.
  */
 DWORD stats_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX lpStats);
+
+/*
+ Copies the conversation statistics of the running capture: `*nStations` stations into
+ `lpStationStats` and `*nSessions` sessions into `lpSessionStats` (each array must have room for
+ MAX_STATIONS / MAX_SESSIONS = 100 entries; chains end with 0xFFFFFFFF). A station is a MAC
+ address seen; a session is one-way traffic from one station to a unicast partner.
+ `fClearAfterReading` empties the tables after the copy. `NMERR_NOT_CAPTURING` (no capture
+ running), `NMERR_CAPTURE_PAUSED` (paused), `NMERR_NO_CONVERSATION_STATS` (the configuration
+ set `NPP:Config:NoConversationStats` TRUE).
+ */
+DWORD stats_get_conversation_statistics(HNPP hNpp,
+                                        DWORD *nSessions,
+                                        LPSESSIONSTATS lpSessionStats,
+                                        DWORD *nStations,
+                                        LPSTATIONSTATS lpStationStats,
+                                        BOOL fClearAfterReading);
 
 #ifdef __cplusplus
 }  // extern "C"

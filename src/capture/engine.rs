@@ -2,9 +2,12 @@
 //! atomics, so a control call never waits for traffic and the thread never waits for a control
 //! call. One engine per capturing NPP.
 
+use super::conversation::Conversations;
 use super::source::{Next, Source};
+use super::trigger::{Fired, TriggerState};
+use crate::types::PATTERNMATCH;
 use crate::capfile::{CaptureWriter, WriteError};
-use crate::types::{STATISTICS, STATISTICS_EX};
+use crate::types::{STATISTICS, STATISTICS_EX, UPDATE_ACTION_PAUSE_CAPTURE, UPDATE_ACTION_STOP_CAPTURE};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::Arc;
@@ -57,10 +60,36 @@ pub enum EndReason {
     FileLimit,
     /// The configured number of frames (`NPP:Config:FrameLimit`) was captured.
     FrameLimit,
+    /// A trigger with the STOP action fired.
+    Trigger(Fired),
+}
+
+/// Decides whether a frame passes the capture filter: (linktype, frame bytes).
+pub type FrameFilter = Box<dyn Fn(u32, &[u8]) -> bool + Send>;
+/// Decides whether a trigger's pattern matches a frame: (linktype, frame, pattern, data-relative).
+pub type PatternCheck = Box<dyn Fn(u32, &[u8], &PATTERNMATCH, bool) -> bool + Send>;
+
+/// What runs between the source and the writer, besides the counters.
+#[derive(Default)]
+pub struct Stages {
+    pub filter: Option<FrameFilter>,
+    pub trigger: Option<(TriggerState, PatternCheck)>,
+    /// Conversation statistics, shared with the readers.
+    pub conversations: Option<Arc<Mutex<Conversations>>>,
+}
+
+/// What the capture thread reports to the connection (its status callback).
+#[derive(Clone, Debug)]
+pub enum Notice {
+    /// The capture ended by itself (not by Stop), with the final totals.
+    Ended(EndReason, Totals),
+    /// A trigger fired (and, for STOP, the capture ended; for PAUSE, it is paused).
+    Trigger(Fired, Totals),
 }
 
 struct Shared {
     paused: AtomicBool,
+    trigger_pending: AtomicBool,
     stop: AtomicBool,
     ended: AtomicBool,
     counters: Counters,
@@ -77,8 +106,8 @@ pub struct Outcome {
     pub finish_error: Option<String>,
 }
 
-/// Called (on the capture thread) when the capture ends by itself, with the final statistics.
-pub type EndNotifier = Box<dyn FnOnce(&EndReason, Totals) + Send>;
+/// Called on the capture thread for each Notice (it must not block).
+pub type Notifier = Box<dyn Fn(Notice) + Send>;
 
 /// A running capture.
 pub struct Engine {
@@ -195,6 +224,8 @@ struct Loop {
     shared: Arc<Shared>,
     source: Box<dyn Source>,
     writer: Option<Box<dyn CaptureWriter>>,
+    stages: Stages,
+    notify: Notifier,
     snaplen: usize,
     linktype: u32,
     frame_limit: u64,
@@ -220,7 +251,7 @@ impl Loop {
         }
     }
 
-    fn run(mut self) -> (Outcome, Option<EndReason>) {
+    fn run(mut self) -> (Outcome, Option<EndReason>, Notifier) {
         let mut stop_seen: Option<Instant> = None;
         let mut last_kernel_poll = Instant::now();
         let mut ended_by_itself = None;
@@ -245,6 +276,14 @@ impl Loop {
                     if paused {
                         continue;
                     }
+                    if let Some(filter) = &self.stages.filter {
+                        if !filter(self.linktype, f.data) {
+                            continue;
+                        }
+                    }
+                    if let Some(conv) = &self.stages.conversations {
+                        conv.lock().record(self.linktype, f.data, f.wire_len);
+                    }
                     c.filtered_frames.fetch_add(1, Relaxed);
                     c.filtered_bytes.fetch_add(f.wire_len as u64, Relaxed);
                     c.filtered_broadcasts.fetch_add(bcast as u64, Relaxed);
@@ -258,7 +297,22 @@ impl Loop {
                     match result {
                         Ok(()) => {
                             let n = c.captured_frames.fetch_add(1, Relaxed) + 1;
-                            c.captured_bytes.fetch_add(stored.len() as u64, Relaxed);
+                            let bytes = c.captured_bytes.fetch_add(stored.len() as u64, Relaxed) + stored.len() as u64;
+                            if let Some((state, check)) = self.stages.trigger.as_mut() {
+                                let matched = state.wants_pattern() && check(self.linktype, f.data, &state.pattern, state.data_relative);
+                                if let Some(fired) = state.on_stored(matched, bytes) {
+                                    self.shared.trigger_pending.store(false, Relaxed);
+                                    match fired.action {
+                                        UPDATE_ACTION_STOP_CAPTURE => {
+                                            ended_by_itself = Some(EndReason::Trigger(fired));
+                                            break;
+                                        }
+                                        UPDATE_ACTION_PAUSE_CAPTURE => self.shared.paused.store(true, Release),
+                                        _ => {}
+                                    }
+                                    (self.notify)(Notice::Trigger(fired, snapshot(&self.shared)));
+                                }
+                            }
                             if n == self.frame_limit && stop_seen.is_none() {
                                 ended_by_itself = Some(EndReason::FrameLimit);
                                 break;
@@ -297,6 +351,7 @@ impl Loop {
             }
         }
         self.poll_kernel();
+        self.shared.trigger_pending.store(false, Relaxed);
         let finish_error = match self.writer.take() {
             Some(w) => {
                 let (in_file, r) = w.finish();
@@ -306,16 +361,17 @@ impl Loop {
             None => None,
         };
         let reason = ended_by_itself.clone().unwrap_or(EndReason::Stopped);
-        (Outcome { reason, finish_error }, ended_by_itself)
+        (Outcome { reason, finish_error }, ended_by_itself, self.notify)
     }
 }
 
 impl Engine {
-    /// Starts the capture thread. `on_end` runs if the capture ends by itself.
-    /// `frame_limit` 0 = none.
-    pub fn start(source: Box<dyn Source>, writer: Option<Box<dyn CaptureWriter>>, snaplen: u32, frame_limit: u64, on_end: EndNotifier) -> std::io::Result<Engine> {
+    /// Starts the capture thread. `frame_limit` 0 = none. `notify` hears of a capture that ends by
+    /// itself and of triggers.
+    pub fn start(source: Box<dyn Source>, writer: Option<Box<dyn CaptureWriter>>, snaplen: u32, frame_limit: u64, stages: Stages, notify: Notifier) -> std::io::Result<Engine> {
         let shared = Arc::new(Shared {
             paused: AtomicBool::new(false),
+            trigger_pending: AtomicBool::new(stages.trigger.is_some()),
             stop: AtomicBool::new(false),
             ended: AtomicBool::new(false),
             counters: Counters::default(),
@@ -327,16 +383,20 @@ impl Engine {
             shared: shared.clone(),
             source,
             writer,
+            stages,
+            notify,
             snaplen: if snaplen == 0 { usize::MAX } else { snaplen as usize },
             linktype,
             frame_limit: if frame_limit == 0 { u64::MAX } else { frame_limit },
         };
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new().name("ndisnpp-capture".into()).spawn(move || {
-            let (outcome, by_itself) = lp.run();
+            let (outcome, by_itself, notify) = lp.run();
             thread_shared.ended.store(true, Release);
-            if let Some(reason) = by_itself {
-                on_end(&reason, snapshot(&thread_shared));
+            match by_itself {
+                Some(EndReason::Trigger(fired)) => notify(Notice::Trigger(fired, snapshot(&thread_shared))),
+                Some(reason) => notify(Notice::Ended(reason, snapshot(&thread_shared))),
+                None => {}
             }
             outcome
         })?;
@@ -346,6 +406,16 @@ impl Engine {
     /// Pause (true) or resume (false): while paused, frames are counted as seen and not written.
     pub fn set_paused(&self, paused: bool) {
         self.shared.paused.store(paused, Release);
+    }
+
+    /// True while a trigger is armed and has not fired (NETWORKSTATUS_FLAGS_TRIGGER_PENDING).
+    pub fn trigger_pending(&self) -> bool {
+        self.shared.trigger_pending.load(Relaxed)
+    }
+
+    /// True while paused (by Pause or by a trigger's PAUSE action).
+    pub fn is_paused(&self) -> bool {
+        self.shared.paused.load(Acquire)
     }
 
     /// True once the capture thread has finished by itself (see `EndReason`).
@@ -461,15 +531,23 @@ mod tests {
     }
 
     fn setup(fail_at: usize, lose: usize, snaplen: u32, limit: u64, fail_after_closed: bool) -> (Engine, mpsc::Sender<Vec<u8>>, Arc<Mutex<Vec<usize>>>, mpsc::Receiver<(EndReason, Totals)>) {
+        setup_with(fail_at, lose, snaplen, limit, fail_after_closed, Stages::default())
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn setup_with(fail_at: usize, lose: usize, snaplen: u32, limit: u64, fail_after_closed: bool, stages: Stages) -> (Engine, mpsc::Sender<Vec<u8>>, Arc<Mutex<Vec<usize>>>, mpsc::Receiver<(EndReason, Totals)>) {
         let (tx, rx) = mpsc::channel();
         let frames = Arc::new(Mutex::new(Vec::new()));
         let w = MemWriter { frames: frames.clone(), fail_at, lose };
         let (etx, erx) = mpsc::channel();
-        let on_end: EndNotifier = Box::new(move |r: &EndReason, t: Totals| {
-            etx.send((r.clone(), t)).unwrap();
+        let notify: Notifier = Box::new(move |n: Notice| {
+            let _ = match n {
+                Notice::Ended(r, t) => etx.send((r, t)),
+                Notice::Trigger(f, t) => etx.send((EndReason::Trigger(f), t)),
+            };
         });
         let src = ChannelSource { rx, current: Vec::new(), fail_after_closed };
-        let e = Engine::start(Box::new(src), Some(Box::new(w)), snaplen, limit, on_end).unwrap();
+        let e = Engine::start(Box::new(src), Some(Box::new(w)), snaplen, limit, stages, notify).unwrap();
         (e, tx, frames, erx)
     }
 
@@ -540,5 +618,62 @@ mod tests {
         drop(tx);
         let (reason, _) = erx.recv_timeout(Duration::from_secs(10)).unwrap();
         assert_eq!(reason, EndReason::SourceFailed("gone".into()));
+    }
+
+    #[test]
+    fn filter_conversations_and_triggers() {
+        use crate::blob::filters::zero_trigger;
+        let conv = Arc::new(Mutex::new(Conversations::new()));
+        let mut t = zero_trigger();
+        t.TriggerActive = 1;
+        t.TriggerType = crate::types::TRIGGER_TYPE_PATTERN_MATCH as u8;
+        t.TriggerAction = crate::types::TRIGGER_ACTION_PAUSE as u8;
+        let stages = Stages {
+            // keep frames whose first byte is even
+            filter: Some(Box::new(|_, f: &[u8]| f[0] % 2 == 0)),
+            // the trigger pattern "matches" frames whose second byte is 0x77
+            trigger: Some((TriggerState::new(&t, 0).unwrap(), Box::new(|_, f: &[u8], _: &PATTERNMATCH, _| f[1] == 0x77))),
+            conversations: Some(conv.clone()),
+        };
+        let (e, tx, frames, erx) = setup_with(usize::MAX, 0, 0, 0, false, stages);
+        assert!(e.trigger_pending());
+        for f in [[2u8; 14], [3; 14], [4; 14]] {
+            tx.send(f.to_vec()).unwrap();
+        }
+        wait_for(|| e.totals().seen_frames == 3);
+        let mut fire = [6u8; 14];
+        fire[1] = 0x77;
+        tx.send(fire.to_vec()).unwrap();
+        let (reason, totals) = erx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(reason, EndReason::Trigger(Fired { event: crate::types::UPDATE_EVENT_TRIGGER_PATTERN_MATCH, action: UPDATE_ACTION_PAUSE_CAPTURE }));
+        assert_eq!(totals.captured_frames, 3, "the firing frame is stored and counted");
+        assert!(!e.trigger_pending() && e.is_paused() && !e.has_ended());
+        tx.send(vec![8; 14]).unwrap();
+        wait_for(|| e.totals().seen_frames == 5);
+        let (_, t) = e.stop();
+        assert_eq!((t.seen_frames, t.filtered_frames, t.captured_frames), (5, 3, 3));
+        assert_eq!(frames.lock().len(), 3);
+        // 02..02 -> itself, 04..04 -> itself, 06 06.. -> 06 77 06..: the frame read while paused is not counted
+        assert_eq!(conv.lock().stations().len(), 4, "stations of the 3 frames that passed the filter");
+    }
+
+    #[test]
+    fn trigger_stop_ends_the_capture() {
+        use crate::blob::filters::zero_trigger;
+        let mut t = zero_trigger();
+        t.TriggerActive = 1;
+        t.TriggerType = crate::types::TRIGGER_TYPE_BUFFER_CONTENT as u8;
+        t.TriggerAction = crate::types::TRIGGER_ACTION_STOP as u8;
+        t.TriggerBufferSize = crate::types::TRIGGER_BUFFER_FULL_50_PERCENT;
+        let stages = Stages { trigger: Some((TriggerState::new(&t, 100).unwrap(), Box::new(|_, _: &[u8], _: &PATTERNMATCH, _| false))), ..Default::default() };
+        let (e, tx, frames, erx) = setup_with(usize::MAX, 0, 0, 0, false, stages);
+        for _ in 0..10 {
+            tx.send(vec![0; 20]).unwrap();
+        }
+        let (reason, totals) = erx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert!(matches!(reason, EndReason::Trigger(f) if f.action == UPDATE_ACTION_STOP_CAPTURE && f.event == crate::types::UPDATE_EVENT_TRIGGER_BUFFER_CONTENT));
+        assert_eq!(totals.captured_frames, 3, "50 % of 100 bytes is reached by the third 20-byte frame, the last stored");
+        assert_eq!(frames.lock().len(), 3);
+        wait_for(|| e.has_ended());
     }
 }

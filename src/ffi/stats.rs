@@ -79,3 +79,36 @@ pub unsafe extern "C" fn stats_get_total_statistics(hNpp: HNPP, lpStats: LPSTATI
 pub unsafe extern "C" fn stats_get_statistics_ex(hNpp: HNPP, lpStats: LPSTATISTICS_EX) -> DWORD {
     npp_guard(hNpp, |h| unsafe { write_statistics_ex(lpStats, || npp::totals(h, F, false)) })
 }
+
+/// Copies the conversation statistics of the running capture: `*nStations` stations into
+/// `lpStationStats` and `*nSessions` sessions into `lpSessionStats` (each array must have room for
+/// MAX_STATIONS / MAX_SESSIONS = 100 entries; chains end with 0xFFFFFFFF). A station is a MAC
+/// address seen; a session is one-way traffic from one station to a unicast partner.
+/// `fClearAfterReading` empties the tables after the copy. `NMERR_NOT_CAPTURING` (no capture
+/// running), `NMERR_CAPTURE_PAUSED` (paused), `NMERR_NO_CONVERSATION_STATS` (the configuration
+/// set `NPP:Config:NoConversationStats` TRUE).
+#[no_mangle]
+pub unsafe extern "C" fn stats_get_conversation_statistics(
+    hNpp: HNPP,
+    nSessions: *mut DWORD,
+    lpSessionStats: LPSESSIONSTATS,
+    nStations: *mut DWORD,
+    lpStationStats: LPSTATIONSTATS,
+    fClearAfterReading: BOOL,
+) -> DWORD {
+    npp_guard(hNpp, |h| {
+        let (ns, nt) = unsafe { (out(nSessions)?, out(nStations)?) };
+        if lpSessionStats.is_null() || lpStationStats.is_null() {
+            return Err(NMERR_INVALID_PARAMETER);
+        }
+        let (stations, sessions) = npp::conversations(h, F, fClearAfterReading != 0)?;
+        // SAFETY: the caller's arrays hold MAX_STATIONS / MAX_SESSIONS entries (C contract); the
+        // tables never hold more.
+        unsafe {
+            core::ptr::copy_nonoverlapping(stations.as_ptr(), lpStationStats, stations.len().min(MAX_STATIONS as usize));
+            core::ptr::copy_nonoverlapping(sessions.as_ptr(), lpSessionStats, sessions.len().min(MAX_SESSIONS as usize));
+        }
+        (*nt, *ns) = (stations.len() as DWORD, sessions.len() as DWORD);
+        Ok(())
+    })
+}

@@ -10,7 +10,8 @@ pub mod state;
 use crate::blob::names::*;
 use crate::blob::{store, Blob};
 use crate::capfile::{self, StreamInfo};
-use crate::capture::engine::{EndReason, Engine, Totals};
+use crate::capture::conversation::Conversations;
+use crate::capture::engine::{EndReason, Engine, Notice, Stages, Totals};
 use crate::capture::source::{Live, LiveSettings, OpenError, Replay, Source};
 use crate::handles::HandleTable;
 use crate::nmerr::*;
@@ -29,6 +30,8 @@ struct Capture {
     engine: Engine,
     /// The capture file (ESP).
     file: Option<PathBuf>,
+    /// Conversation statistics (None with NoConversationStats).
+    conversations: Option<Arc<Mutex<Conversations>>>,
 }
 
 /// What a connection keeps.
@@ -195,6 +198,13 @@ fn io_to_nmerr(e: &std::io::Error) -> NmErr {
     }
 }
 
+/// The filter, trigger and conversation stages of a capture, from the configuration.
+fn stages_for(target: &Blob, config: &CaptureConfig, linktype: u32) -> (Stages, Option<Arc<Mutex<Conversations>>>) {
+    let _ = (target, linktype);
+    let conversations = (!config.no_conversation_stats).then(|| Arc::new(Mutex::new(Conversations::new())));
+    (Stages { filter: None, trigger: None, conversations: conversations.clone() }, conversations)
+}
+
 /// Length of the capture file names this library makes (`<dir>/nm-<16 hex>.cap`).
 fn file_name_len(dir: &std::path::Path) -> usize {
     // The same join as capfile::create_unique (a trailing '/' of dir is not doubled).
@@ -203,7 +213,7 @@ fn file_name_len(dir: &std::path::Path) -> usize {
 
 fn end_value(reason: &EndReason) -> NmErr {
     match reason {
-        EndReason::Stopped | EndReason::FrameLimit => NMERR_SUCCESS,
+        EndReason::Stopped | EndReason::FrameLimit | EndReason::Trigger(_) => NMERR_SUCCESS,
         EndReason::SourceFailed(_) => NMERR_NETWORK_NOT_PRESENT,
         EndReason::WriteFailed(_) => NMERR_FILE_WRITE_ERROR,
         EndReason::FileLimit => NMERR_OUT_OF_RANGE,
@@ -214,6 +224,10 @@ impl Npp {
     /// A capture that ended by itself is stopped for good: as if Stop had been called.
     fn reconcile(&mut self) {
         let Some(conn) = self.conn.as_mut() else { return };
+        if conn.capture.as_ref().is_some_and(|c| c.engine.is_paused()) {
+            // Paused by a trigger: as if Pause had been called (no-op if already paused).
+            self.machine.capture_paused();
+        }
         if conn.capture.as_ref().is_some_and(|c| c.engine.has_ended()) {
             let cap = conn.capture.take().expect("checked");
             conn.last = Some(finish_capture(cap, &conn.config));
@@ -332,18 +346,32 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
             (None, None)
         };
         let poster: Option<Poster> = conn.callback.as_ref().map(|c| c.poster());
-        let on_end = Box::new(move |reason: &EndReason, totals: Totals| {
-            if let Some(p) = poster {
-                p.post(Event {
+        let notify = Box::new(move |n: Notice| {
+            let Some(p) = &poster else { return };
+            p.post(match n {
+                Notice::Ended(reason, totals) => Event {
                     event: UPDATE_EVENT_NETWORK_STATUS,
                     action: UPDATE_ACTION_STOP_CAPTURE,
                     status: NETWORKSTATUS_STATE_VOID,
-                    value: end_value(reason).code(),
+                    value: end_value(&reason).code(),
                     final_stats: Some(totals.statistics()),
-                });
-            }
+                },
+                Notice::Trigger(fired, totals) => Event {
+                    event: fired.event,
+                    action: fired.action,
+                    status: match fired.action {
+                        UPDATE_ACTION_STOP_CAPTURE => NETWORKSTATUS_STATE_VOID,
+                        UPDATE_ACTION_PAUSE_CAPTURE => NETWORKSTATUS_STATE_PAUSED,
+                        _ => NETWORKSTATUS_STATE_CAPTURING,
+                    },
+                    value: 0,
+                    final_stats: Some(totals.statistics()),
+                },
+            });
         });
-        let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, on_end) {
+        let linktype = source.linktype();
+        let (stages, conversations) = stages_for(&conn.target, &config, linktype);
+        let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, stages, notify) {
             Ok(e) => e,
             Err(_) => {
                 if let Some(p) = &file {
@@ -352,7 +380,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
                 return Err(NMERR_OUT_OF_MEMORY);
             }
         };
-        conn.capture = Some(Capture { engine, file: file.clone() });
+        conn.capture = Some(Capture { engine, file: file.clone(), conversations });
         npp.machine.apply(family, Op::Start);
         Ok(file)
     })
@@ -396,7 +424,35 @@ pub fn stop(handle: u64, family: Family) -> NmResult<STATISTICS> {
 
 /// QueryStatus: callable in any state, whoever connected the NPP.
 pub fn query_status(handle: u64) -> NmResult<NETWORKSTATUS> {
-    with_npp(handle, |npp| Ok(NETWORKSTATUS { State: npp.machine.network_state(), Flags: 0 }))
+    with_npp(handle, |npp| {
+        let pending = npp.conn.as_ref().and_then(|c| c.capture.as_ref()).is_some_and(|c| c.engine.trigger_pending());
+        Ok(NETWORKSTATUS { State: npp.machine.network_state(), Flags: if pending { NETWORKSTATUS_FLAGS_TRIGGER_PENDING } else { 0 } })
+    })
+}
+
+/// GetConversationStatistics (IStats): the stations and sessions of the running capture (not
+/// while paused: `NMERR_CAPTURE_PAUSED`; not capturing: `NMERR_NOT_CAPTURING`;
+/// NoConversationStats: `NMERR_NO_CONVERSATION_STATS`). `clear` empties the tables after the copy.
+pub fn conversations(handle: u64, family: Family, clear: bool) -> NmResult<(Vec<STATIONSTATS>, Vec<SESSIONSTATS>)> {
+    with_npp(handle, |npp| {
+        npp.machine.check(family, Op::ReadStatistics)?;
+        match npp.machine.phase() {
+            Some(state::Phase::Paused) => return Err(NMERR_CAPTURE_PAUSED),
+            Some(state::Phase::Running) => {}
+            _ => return Err(NMERR_NOT_CAPTURING),
+        }
+        let conn = npp.conn();
+        if conn.config.no_conversation_stats {
+            return Err(NMERR_NO_CONVERSATION_STATS);
+        }
+        let conv = conn.capture.as_ref().and_then(|c| c.conversations.clone()).ok_or(NMERR_NO_CONVERSATION_STATS)?;
+        let mut c = conv.lock();
+        let out = (c.stations().to_vec(), c.sessions().to_vec());
+        if clear {
+            c.clear();
+        }
+        Ok(out)
+    })
 }
 
 /// GetControlState: (IsRunnning, IsPaused).
