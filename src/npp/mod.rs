@@ -12,6 +12,7 @@ use crate::blob::{store, Blob};
 use crate::capfile::{self, StreamInfo};
 use crate::capture::conversation::Conversations;
 use crate::capture::engine::{EndReason, Engine, Notice, Stages, Totals};
+use crate::capture::trigger::TriggerState;
 use crate::capture::source::{Live, LiveSettings, OpenError, Replay, Source};
 use crate::handles::HandleTable;
 use crate::nmerr::*;
@@ -200,9 +201,21 @@ fn io_to_nmerr(e: &std::io::Error) -> NmErr {
 
 /// The filter, trigger and conversation stages of a capture, from the configuration.
 fn stages_for(target: &Blob, config: &CaptureConfig, linktype: u32) -> (Stages, Option<Arc<Mutex<Conversations>>>) {
-    let _ = (target, linktype);
+    let _ = linktype;
     let conversations = (!config.no_conversation_stats).then(|| Arc::new(Mutex::new(Conversations::new())));
-    (Stages { filter: None, trigger: None, conversations: conversations.clone() }, conversations)
+    // Configure validated the trigger text; an absent tag is no trigger.
+    let trigger = target
+        .get_str(OWNER_NPP.as_bytes(), CATEGORY_TRIGGER.as_bytes(), TAG_TRIGGER.as_bytes())
+        .ok()
+        .and_then(|s| crate::blob::filters::parse_trigger(&s).ok())
+        .and_then(|t| TriggerState::new(&t, config.buffer_size))
+        .map(|t| (t, pattern_check()));
+    (Stages { filter: None, trigger, conversations: conversations.clone() }, conversations)
+}
+
+/// The trigger's pattern test.
+fn pattern_check() -> crate::capture::engine::PatternCheck {
+    Box::new(|_linktype, _frame, _pattern, _data_relative| false)
 }
 
 /// Length of the capture file names this library makes (`<dir>/nm-<16 hex>.cap`).
