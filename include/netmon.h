@@ -81,6 +81,8 @@
 #define TAG_CAPTURE_DIRECTORY "CaptureDirectory" /* ndisnpp */
 #define TAG_FILE_FORMAT "FileFormat" /* ndisnpp */
 #define TAG_FRAME_LIMIT "FrameLimit" /* ndisnpp */
+#define TAG_QUERY_TIMEOUT "QueryTimeout" /* ndisnpp */
+#define TAG_ANSWER_STATION_QUERIES "AnswerStationQueries" /* ndisnpp */
 #define TAG_REPLAY_PACE "ReplayPace" /* ndisnpp */
 #define FILE_FORMAT_NETMON2_TXT "NETMON2" /* ndisnpp */
 #define FILE_FORMAT_PCAP_TXT "PCAP" /* ndisnpp */
@@ -316,11 +318,6 @@ typedef struct UPDATE_EVENT {
 } UPDATE_EVENT, *PUPDATE_EVENT;
 /* ---- end of the hand-kept block ------------------------------------------------------------ */
 
-
-/*
- End of an index chain (NextStationStats, SessionPartnerList, NextSession).
- */
-#define NO_INDEX 4294967295
 
 #define STATISTICS_SIZE 88
 
@@ -1009,6 +1006,29 @@ typedef struct STATISTICS_EX {
 
 typedef struct STATISTICS_EX *LPSTATISTICS_EX;
 
+typedef struct __attribute__((packed)) STATIONQUERY {
+  DWORD Flags;
+  BYTE BCDVerMinor;
+  BYTE BCDVerMajor;
+  DWORD LicenseNumber;
+  BYTE MachineName[16];
+  BYTE UserName[32];
+  BYTE Reserved[32];
+  BYTE AdapterAddress[6];
+  WCHAR WMachineName[16];
+  WCHAR WUserName[32];
+} STATIONQUERY;
+
+/*
+ `nStationQueries` entries follow; allocate `4 + 192 * n` bytes.
+ */
+typedef struct QUERYTABLE {
+  DWORD nStationQueries;
+  struct STATIONQUERY StationQuery[1];
+} QUERYTABLE;
+
+typedef struct QUERYTABLE *LPQUERYTABLE;
+
 /*
  `dwNumBlobs` handles follow. Tables from `GetNPPBlobTable` / `AllocBlobTable` are freed with
  `FreeBlobTable`.
@@ -1049,27 +1069,6 @@ typedef struct STATIONSTATS {
 } STATIONSTATS;
 
 typedef struct STATIONSTATS *LPSTATIONSTATS;
-
-typedef struct __attribute__((packed)) STATIONQUERY {
-  DWORD Flags;
-  BYTE BCDVerMinor;
-  BYTE BCDVerMajor;
-  DWORD LicenseNumber;
-  BYTE MachineName[16];
-  BYTE UserName[32];
-  BYTE Reserved[32];
-  BYTE AdapterAddress[6];
-  WCHAR WMachineName[16];
-  WCHAR WUserName[32];
-} STATIONQUERY;
-
-/*
- `nStationQueries` entries follow; allocate `4 + 192 * n` bytes.
- */
-typedef struct QUERYTABLE {
-  DWORD nStationQueries;
-  struct STATIONQUERY StationQuery[1];
-} QUERYTABLE;
 
 /*
  The driver-side view of a capture filter; the BLOB helpers store its parts.
@@ -1152,8 +1151,6 @@ typedef struct __attribute__((packed)) BONEPACKET {
 } BONEPACKET;
 
 typedef struct STATIONQUERY *LPSTATIONQUERY;
-
-typedef struct QUERYTABLE *LPQUERYTABLE;
 
 typedef struct PATTERNMATCH *LPPATTERNMATCH;
 
@@ -1622,6 +1619,25 @@ DWORD esp_get_control_state(HNPP hNpp, BOOL *IsRunnning, BOOL *IsPaused);
 DWORD esp_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX lpStats);
 
 /*
+ QueryStations: fills `lpQueryTable` with the stations on the NPP's link that run ndisnpp and
+ are capturing (this process's own answering captures on that interface included). In:
+ `nStationQueries` = the number of `StationQuery` entries the table has room for (allocate
+ `4 + 192 * n` bytes). Out: `nStationQueries` = entries written. Works in every state after
+ npp_create, whichever family connected the NPP; the interface and `NPP:Config:QueryTimeout`
+ (ms, default 1000, at most 10000) come from the connection's BLOBs, else the NIC BLOB. Blocks
+ for that long unless the table fills first; capacity 0 returns at once.
+ Transport (ndisnpp's own): one broadcast Ethernet frame of EtherType 0x88B5
+ (NDISNPP_STATION_QUERY_ETHERTYPE) holding a BONEPACKET request with a random id in `Reserved`;
+ each answer is unicast back as a BONEPACKET response (same id, `Length` 192) followed by a
+ STATIONQUERY. Nothing leaves the local link; sending needs CAP_NET_RAW. A capture answers
+ unless `NPP:Config:AnswerStationQueries` is FALSE. Errors: `NMERR_INVALID_PARAMETER` (NULL
+ table), `NMERR_INVALID_HNETWORK`, `NMERR_NETWORK_NOT_PRESENT` (interface gone or down),
+ `NMERR_ACCESS_DENIED` (no CAP_NET_RAW), `NMERR_OUT_OF_MEMORY`, `NMERR_TRANSMIT_ERROR`; the
+ table is then unchanged. A replay-file NPP or a non-Ethernet interface finds no station.
+ */
+DWORD esp_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
+
+/*
  Returns in `*ppBlobTable` a table with one new NIC BLOB per capture interface that libpcap finds
  and that passes `hFilterBlob` (NULL = no filter; every filter entry outside `NPP:Finder` must
  match). The caller destroys each BLOB (DestroyBlob) and frees the table (FreeBlobTable).
@@ -1775,6 +1791,11 @@ DWORD stats_get_conversation_statistics(HNPP hNpp,
                                         DWORD *nStations,
                                         LPSTATIONSTATS lpStationStats,
                                         BOOL fClearAfterReading);
+
+/*
+ As esp_query_stations (works whichever family connected the NPP, or none).
+ */
+DWORD stats_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
 
 #ifdef __cplusplus
 }  // extern "C"

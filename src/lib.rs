@@ -9,6 +9,7 @@ pub mod blob;
 pub mod capfile;
 pub mod capture;
 pub mod ffi;
+pub mod filter;
 pub mod handles;
 pub mod nmerr;
 pub mod npp;

@@ -165,3 +165,9 @@ pub const TRIGGER_75_PERCENT_TXT: &str = "75 PERCENT";
 pub const TRIGGER_100_PERCENT_TXT: &str = "100 PERCENT";
 /// ndisnpp: the class ID written to `NPP:Location:ClassID` of every NIC BLOB this library finds.
 pub const NDISNPP_CLASSID_TXT: &str = "{8C3B7A52-1D64-4E0F-A9B2-6F1C0D3E5A47}";
+/// ndisnpp (not in Netmon): QueryStations waits this many milliseconds for answers (DWORD,
+/// default 1000, at most 10000).
+pub const TAG_QUERY_TIMEOUT: &str = "QueryTimeout";
+/// ndisnpp (not in Netmon): a running capture answers other stations' QueryStations (BOOL,
+/// default TRUE).
+pub const TAG_ANSWER_STATION_QUERIES: &str = "AnswerStationQueries";

@@ -5,7 +5,7 @@
 use crate::types::*;
 
 /// End of an index chain (NextStationStats, SessionPartnerList, NextSession).
-pub const NO_INDEX: u32 = 0xFFFF_FFFF;
+pub(crate) const NO_INDEX: u32 = 0xFFFF_FFFF;
 
 #[derive(Clone, Debug, Default)]
 pub struct Conversations {

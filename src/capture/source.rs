@@ -42,6 +42,11 @@ pub trait Source: Send {
     fn linktype(&self) -> u32;
     /// Kernel counters since the source opened, if it has any.
     fn kernel_stats(&mut self) -> Option<KernelStats>;
+    /// True when the capture filter already runs in the kernel for this source (frames it
+    /// delivers have passed it).
+    fn kernel_filtered(&self) -> bool {
+        false
+    }
 }
 
 /// Why a live source could not be opened.
@@ -100,6 +105,8 @@ pub struct Live {
     cap: pcap::Capture<pcap::Active>,
     fd: libc::c_int,
     linktype: u32,
+    /// True when the capture filter runs in the kernel.
+    pub kernel_filter: bool,
 }
 
 /// One frame found by `Live::read`: its bytes stay in libpcap's ring until the next read.
@@ -111,7 +118,11 @@ struct RawFrame {
 }
 
 impl Live {
-    pub fn open(name: &str, s: LiveSettings) -> Result<Live, OpenError> {
+    /// Opens the interface. A `filter` that libpcap can express is compiled into the kernel
+    /// (frames that fail it never reach user space); the capture thread applies it again in user
+    /// space, which agrees by construction (see src/filter), so a filter that cannot be installed
+    /// still holds.
+    pub fn open(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>) -> Result<Live, OpenError> {
         use std::os::unix::io::AsRawFd;
         let snaplen = if s.snaplen == 0 { 262_144 } else { s.snaplen.clamp(1, 262_144) };
         let mut inactive = pcap::Capture::from_device(name)
@@ -123,11 +134,15 @@ impl Live {
         if s.buffer_size > 0 {
             inactive = inactive.buffer_size(s.buffer_size.min(i32::MAX as u32) as i32);
         }
-        let cap = inactive.open().map_err(|e| classify(pcap_message(e)))?;
-        let cap = cap.setnonblock().map_err(|e| OpenError::Other(pcap_message(e)))?;
+        let mut cap = inactive.open().map_err(|e| classify(pcap_message(e)))?;
         let linktype = cap.get_datalink().0 as u32;
+        let mut kernel_filter = false;
+        if let Some(expr) = filter.and_then(|f| f.to_bpf(linktype)) {
+            kernel_filter = cap.filter(&expr, true).is_ok();
+        }
+        let cap = cap.setnonblock().map_err(|e| OpenError::Other(pcap_message(e)))?;
         let fd = cap.as_raw_fd();
-        Ok(Live { cap, fd, linktype })
+        Ok(Live { cap, fd, linktype, kernel_filter })
     }
 
     fn read(&mut self) -> Result<Option<RawFrame>, String> {
@@ -178,6 +193,10 @@ impl Source for Live {
 
     fn kernel_stats(&mut self) -> Option<KernelStats> {
         self.cap.stats().ok().map(|s| KernelStats { received: s.received as u64, dropped: s.dropped as u64, if_dropped: s.if_dropped as u64 })
+    }
+
+    fn kernel_filtered(&self) -> bool {
+        self.kernel_filter
     }
 }
 
@@ -259,7 +278,7 @@ mod tests {
 
     #[test]
     fn open_errors() {
-        match Live::open("no-such-nic0", LiveSettings { snaplen: 0, buffer_size: 0, promiscuous: false }) {
+        match Live::open("no-such-nic0", LiveSettings { snaplen: 0, buffer_size: 0, promiscuous: false }, None) {
             Err(OpenError::NoDevice(_)) | Err(OpenError::Permission(_)) => {}
             Err(e) => panic!("unexpected {e:?}"),
             Ok(_) => panic!("opened a missing interface"),

@@ -127,3 +127,23 @@ pub unsafe extern "C" fn esp_get_control_state(hNpp: HNPP, IsRunnning: *mut BOOL
 pub unsafe extern "C" fn esp_get_statistics_ex(hNpp: HNPP, lpStats: LPSTATISTICS_EX) -> DWORD {
     npp_guard(hNpp, |h| unsafe { write_statistics_ex(lpStats, || npp::totals(h, F, false)) })
 }
+
+/// QueryStations: fills `lpQueryTable` with the stations on the NPP's link that run ndisnpp and
+/// are capturing (this process's own answering captures on that interface included). In:
+/// `nStationQueries` = the number of `StationQuery` entries the table has room for (allocate
+/// `4 + 192 * n` bytes). Out: `nStationQueries` = entries written. Works in every state after
+/// npp_create, whichever family connected the NPP; the interface and `NPP:Config:QueryTimeout`
+/// (ms, default 1000, at most 10000) come from the connection's BLOBs, else the NIC BLOB. Blocks
+/// for that long unless the table fills first; capacity 0 returns at once.
+/// Transport (ndisnpp's own): one broadcast Ethernet frame of EtherType 0x88B5
+/// (NDISNPP_STATION_QUERY_ETHERTYPE) holding a BONEPACKET request with a random id in `Reserved`;
+/// each answer is unicast back as a BONEPACKET response (same id, `Length` 192) followed by a
+/// STATIONQUERY. Nothing leaves the local link; sending needs CAP_NET_RAW. A capture answers
+/// unless `NPP:Config:AnswerStationQueries` is FALSE. Errors: `NMERR_INVALID_PARAMETER` (NULL
+/// table), `NMERR_INVALID_HNETWORK`, `NMERR_NETWORK_NOT_PRESENT` (interface gone or down),
+/// `NMERR_ACCESS_DENIED` (no CAP_NET_RAW), `NMERR_OUT_OF_MEMORY`, `NMERR_TRANSMIT_ERROR`; the
+/// table is then unchanged. A replay-file NPP or a non-Ethernet interface finds no station.
+#[no_mangle]
+pub unsafe extern "C" fn esp_query_stations(hNpp: HNPP, lpQueryTable: LPQUERYTABLE) -> DWORD {
+    npp_guard(hNpp, |h| unsafe { crate::npp::stations::query_into(h, lpQueryTable) })
+}

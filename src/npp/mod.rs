@@ -6,6 +6,7 @@ pub mod callback;
 pub mod config;
 pub mod finder;
 pub mod state;
+pub mod stations;
 
 use crate::blob::names::*;
 use crate::blob::{store, Blob};
@@ -33,6 +34,10 @@ struct Capture {
     file: Option<PathBuf>,
     /// Conversation statistics (None with NoConversationStats).
     conversations: Option<Arc<Mutex<Conversations>>>,
+    /// Answers other stations' QueryStations while it runs (None: replay, or
+    /// AnswerStationQueries FALSE); dropping it stops answering.
+    #[allow(dead_code)] // held for its Drop
+    station: Option<stations::Registration>,
 }
 
 /// What a connection keeps.
@@ -186,7 +191,12 @@ fn open_source(target: &Blob, config: &CaptureConfig) -> Result<Box<dyn Source>,
         return Ok(Box::new(Replay::open(std::path::Path::new(&path), config.replay_pace)?));
     }
     let name = finder::nic_name(target).ok_or_else(|| OpenError::NoDevice(String::new()))?;
-    let live = Live::open(&name, LiveSettings { snaplen: config.frame_size, buffer_size: config.buffer_size, promiscuous: config.promiscuous })?;
+    let filter = crate::filter::CaptureFilter::from_blob(target).ok().flatten();
+    // The filter and the trigger judge whole frames (spec h.3.4: clipping applies to frames that
+    // passed): with either, the kernel hands over whole frames and the engine clips.
+    let has_trigger = target.contains(OWNER_NPP.as_bytes(), CATEGORY_TRIGGER.as_bytes(), TAG_TRIGGER.as_bytes());
+    let snaplen = if filter.is_some() || has_trigger { 0 } else { config.frame_size };
+    let live = Live::open(&name, LiveSettings { snaplen, buffer_size: config.buffer_size, promiscuous: config.promiscuous }, filter.as_ref())?;
     Ok(Box::new(live))
 }
 
@@ -200,7 +210,9 @@ fn io_to_nmerr(e: &std::io::Error) -> NmErr {
 }
 
 /// The filter, trigger and conversation stages of a capture, from the configuration.
-fn stages_for(target: &Blob, config: &CaptureConfig, linktype: u32) -> (Stages, Option<Arc<Mutex<Conversations>>>) {
+/// With `kernel_filtered`, the kernel already applied the filter (to the frame as the kernel
+/// sees it: with VLAN offload, without its outer tag), so it is not applied again.
+fn stages_for(target: &Blob, config: &CaptureConfig, linktype: u32, kernel_filtered: bool) -> (Stages, Option<Arc<Mutex<Conversations>>>) {
     let _ = linktype;
     let conversations = (!config.no_conversation_stats).then(|| Arc::new(Mutex::new(Conversations::new())));
     // Configure validated the trigger text; an absent tag is no trigger.
@@ -210,12 +222,17 @@ fn stages_for(target: &Blob, config: &CaptureConfig, linktype: u32) -> (Stages, 
         .and_then(|s| crate::blob::filters::parse_trigger(&s).ok())
         .and_then(|t| TriggerState::new(&t, config.buffer_size))
         .map(|t| (t, pattern_check()));
-    (Stages { filter: None, trigger, conversations: conversations.clone() }, conversations)
+    // Configure validated the filter parts; None when the configuration has none.
+    let filter = crate::filter::CaptureFilter::from_blob(target).ok().flatten().filter(|_| !kernel_filtered).map(|f| {
+        let f: crate::capture::engine::FrameFilter = Box::new(move |lt, frame| f.matches(lt, frame));
+        f
+    });
+    (Stages { filter, trigger, conversations: conversations.clone() }, conversations)
 }
 
-/// The trigger's pattern test.
+/// The trigger's pattern test (spec h.4: the pattern rules of h.3.3).
 fn pattern_check() -> crate::capture::engine::PatternCheck {
-    Box::new(|_linktype, _frame, _pattern, _data_relative| false)
+    Box::new(crate::filter::pattern_check)
 }
 
 /// Length of the capture file names this library makes (`<dir>/nm-<16 hex>.cap`).
@@ -383,7 +400,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
             });
         });
         let linktype = source.linktype();
-        let (stages, conversations) = stages_for(&conn.target, &config, linktype);
+        let (stages, conversations) = stages_for(&conn.target, &config, linktype, source.kernel_filtered());
         let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, stages, notify) {
             Ok(e) => e,
             Err(_) => {
@@ -393,7 +410,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
                 return Err(NMERR_OUT_OF_MEMORY);
             }
         };
-        conn.capture = Some(Capture { engine, file: file.clone(), conversations });
+        conn.capture = Some(Capture { engine, file: file.clone(), conversations, station: stations::register_for(handle, &conn.target) });
         npp.machine.apply(family, Op::Start);
         Ok(file)
     })
@@ -501,6 +518,12 @@ pub fn totals(handle: u64, family: Family, clear: bool) -> NmResult<Totals> {
 /// The BLOB store, for reading Connect/Configure arguments.
 pub fn blob_snapshot(handle: u64) -> NmResult<Blob> {
     store::snapshot(handle)
+}
+
+/// The NPP's target BLOB: the NIC BLOB merged with Connect/Configure when connected, else the NIC
+/// BLOB (QueryStations reads the interface and its settings from it).
+pub fn nic_blob_of(handle: u64) -> NmResult<Blob> {
+    with_npp(handle, |npp| Ok(npp.conn.as_ref().map_or_else(|| npp.nic.clone(), |c| c.target.clone())))
 }
 
 #[cfg(test)]
