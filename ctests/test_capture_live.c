@@ -411,6 +411,8 @@ static HBLOB config_blob(const char *dir, const char *fmt, int keep_empty) {
     CHECK_RC(CreateBlob(&b), NMERR_SUCCESS);
     CHECK_RC(SetStringInBlob(b, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, dir), NMERR_SUCCESS);
     CHECK_RC(SetStringInBlob(b, OWNER_NPP, CATEGORY_CONFIG, TAG_FILE_FORMAT, fmt), NMERR_SUCCESS);
+    /* exact frame counts: no statistics frame (test_stats_frame.c covers it) */
+    CHECK_RC(SetBoolInBlob(b, OWNER_NPP, CATEGORY_CONFIG, TAG_NO_STATS_FRAME, TRUE), NMERR_SUCCESS);
     if (keep_empty) CHECK_RC(SetBoolInBlob(b, OWNER_NPP, CATEGORY_CONFIG, TAG_DONT_DELETE_EMPTY_CAPTURE, TRUE), NMERR_SUCCESS);
     return b;
 }

@@ -325,6 +325,8 @@ static int replay(const char *src, const char *fmt, DWORD clip, const struct src
     CHECK_RC(SetStringInBlob(nic, OWNER_NPP, CATEGORY_LOCATION, TAG_REPLAY_FILE, src), NMERR_SUCCESS);
     CHECK_RC(SetStringInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, outdir), NMERR_SUCCESS);
     CHECK_RC(SetStringInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_FILE_FORMAT, fmt), NMERR_SUCCESS);
+    /* frame-by-frame comparison with the source: no statistics frame (test_stats_frame.c covers it) */
+    CHECK_RC(SetBoolInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_NO_STATS_FRAME, TRUE), NMERR_SUCCESS);
     if (clip) CHECK_RC(SetDwordInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_FRAME_SIZE, clip), NMERR_SUCCESS);
     CHECK_RC(npp_create(nic, &npp), NMERR_SUCCESS);
     if (!npp) goto out;

@@ -54,7 +54,7 @@ fields() { # the per-frame lengths and times tshark reads
 declare -A want_type=([netmon2]=netmon2 [pcap]=nsecpcap [pcapng]=pcapng)
 for fmt in netmon2 pcap pcapng; do
     out="$tmp/lo-$fmt.cap"
-    TZ=UTC timeout 120 "$nmcap" -i lo -c 10 -F "$fmt" -w "$out" >"$tmp/stdout" 2>"$tmp/stderr"
+    TZ=UTC timeout 120 "$nmcap" -S -i lo -c 10 -F "$fmt" -w "$out" >"$tmp/stdout" 2>"$tmp/stderr"
     rc=$?
     [ $rc -eq 0 ] || { fail "-F $fmt: exit $rc: $(cat "$tmp/stderr")"; continue; }
     n=$(capinfo c "Number of packets" "$out")
@@ -89,7 +89,7 @@ for pair in "pcap netmon2" "pcapng pcapng" "netmon2 pcap"; do
     src="$tmp/lo-$1.cap"
     out="$tmp/replay-$1-to-$2.cap"
     [ -s "$src" ] || { fail "replay: no source $src"; continue; }
-    TZ=UTC timeout 120 "$nmcap" -r "$src" -c 10 -F "$2" -w "$out" >"$tmp/stdout" 2>"$tmp/stderr"
+    TZ=UTC timeout 120 "$nmcap" -S -r "$src" -c 10 -F "$2" -w "$out" >"$tmp/stdout" 2>"$tmp/stderr"
     rc=$?
     if [ "$1" = netmon2 ]; then
         # libpcap cannot read Network Monitor files: a replay of one is refused (exit 2).

@@ -1600,10 +1600,13 @@ DWORD esp_resume(HNPP hNpp);
  Stops the capture: drains what the kernel already holds, finishes and closes the file, and
  fills `lpStats` (may be NULL). A file with no frame is deleted unless
  `NPP:Config:DontDeleteEmptyCapture` is TRUE (Wireshark cannot open an empty Network Monitor
- file). `NMERR_NOT_CAPTURING` (also after a capture ended by itself: the callback got its
+ file). Unless `NPP:Config:NoStatsFrame` is TRUE, a Network Monitor 2 file with frames ends with
+ Network Monitor's statistics frame ("$MST", STATS_FRAME_TYPE), not counted in
+ TotalFramesCaptured. `NMERR_NOT_CAPTURING` (also after a capture ended by itself: the callback got its
  statistics).
  */
-DWORD esp_stop(HNPP hNpp, LPSTATISTICS lpStats);
+DWORD esp_stop(HNPP hNpp,
+               LPSTATISTICS lpStats);
 
 /*
  `*IsRunnning` = TRUE while a capture is started (also paused), `*IsPaused` = TRUE while paused.

@@ -1,7 +1,7 @@
 /* nmcap: capture frames into a Network Monitor 2, pcap or pcapng file through ndisnpp (IESP).
  *
  *   nmcap [-i IFACE | -r REPLAY.pcap] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]
- *         [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q]
+ *         [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S]
  *
  * -i  interface to capture on (default: lo); -r replays a pcap/pcapng file instead (no privilege)
  * -w  output file (default: the library's name in its capture directory, printed at the end)
@@ -10,6 +10,7 @@
  * -s  bytes stored per frame (0 = whole frame) -B  kernel buffer size in bytes
  * -p  do not put the interface in promiscuous mode
  * -q  no progress line (it is shown only when stderr is a terminal anyway)
+ * -S  no Network Monitor statistics frame at the end of a netmon2 file
  *
  * Exit status: 0 captured, 1 usage, 2 failure, 4 no permission to capture (CAP_NET_RAW).
  * Written against include/netmon.h only. */
@@ -29,7 +30,7 @@ static void on_signal(int sig) { (void)sig; interrupted = 1; }
 
 static void usage(void) {
     fprintf(stderr, "usage: nmcap [-i IFACE | -r FILE] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]\n"
-                    "             [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q]\n");
+                    "             [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S]\n");
 }
 
 static double now_s(void) {
@@ -63,8 +64,8 @@ int main(int argc, char **argv) {
     const char *iface = NULL, *replay = NULL, *out = NULL, *format = "NETMON2";
     unsigned long count = 0, snaplen = 0, bufsize = 0;
     double duration = -1;
-    int promisc = 1, quiet = 0, opt;
-    while ((opt = getopt(argc, argv, "i:r:w:F:c:d:s:B:pqh")) != -1) {
+    int promisc = 1, quiet = 0, no_stats_frame = 0, opt;
+    while ((opt = getopt(argc, argv, "i:r:w:F:c:d:s:B:pqSh")) != -1) {
         switch (opt) {
         case 'i': iface = optarg; break;
         case 'r': replay = optarg; break;
@@ -76,6 +77,7 @@ int main(int argc, char **argv) {
         case 'B': bufsize = strtoul(optarg, NULL, 10); break;
         case 'p': promisc = 0; break;
         case 'q': quiet = 1; break;
+        case 'S': no_stats_frame = 1; break;
         default: usage(); return 1;
         }
     }
@@ -102,6 +104,7 @@ int main(int argc, char **argv) {
     if (bufsize) SetDwordInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_BUFFER_SIZE, (DWORD)bufsize);
     SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_LOCAL_ONLY, !promisc);
     SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_DONT_DELETE_EMPTY_CAPTURE, TRUE);
+    SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_NO_STATS_FRAME, no_stats_frame);
     if (out) {
         /* Write into the output's directory, so the final rename stays on one filesystem. */
         snprintf(outdir, sizeof outdir, "%s", out);

@@ -265,6 +265,48 @@ impl Drop for Netmon2Writer {
     }
 }
 
+/// Bytes of the Network Monitor statistics frame (ESTATFRAME without its 16-byte record header).
+pub(crate) const STATS_FRAME_LEN: usize = 128;
+
+/// The statistics frame Network Monitor appends to a capture (the SDK's ESTATFRAME after its
+/// record header): an 802.3 frame with zero addresses, LLC/SNAP (AA AA 03, OUI 000000, type
+/// 0x8419 = DEFAULT_ETHERTYPE), then "$MST", Flags 0, FrameType STATS_FRAME_TYPE (103),
+/// StatsDataLen 92, StatsVersion STATISTICS_VERSION_2_0 and the STATISTICS (88 bytes,
+/// little-endian). The 802.3 length and the SNAP type are in network order, as on a wire.
+pub fn stats_frame(st: &crate::types::STATISTICS) -> [u8; STATS_FRAME_LEN] {
+    use crate::types::*;
+    let mut f = [0u8; STATS_FRAME_LEN];
+    f[12..14].copy_from_slice(&((STATS_FRAME_LEN - 14) as u16).to_be_bytes());
+    f[14] = DEFAULT_SAP as u8;
+    f[15] = DEFAULT_SAP as u8;
+    f[16] = DEFAULT_CONTROL as u8;
+    f[20..22].copy_from_slice(&(DEFAULT_ETHERTYPE as u16).to_be_bytes());
+    f[22..26].copy_from_slice(b"$MST");
+    f[26..30].copy_from_slice(&0u32.to_le_bytes());
+    f[30..34].copy_from_slice(&STATS_FRAME_TYPE.to_le_bytes());
+    f[34..36].copy_from_slice(&92u16.to_le_bytes());
+    f[36..40].copy_from_slice(&STATISTICS_VERSION_2_0.to_le_bytes());
+    // STATISTICS, packed little-endian, from byte 40.
+    let mut body = Vec::with_capacity(88);
+    body.extend_from_slice(&st.TimeElapsed.to_le_bytes());
+    for v in [
+        st.TotalFramesCaptured, st.TotalBytesCaptured, st.TotalFramesFiltered, st.TotalBytesFiltered,
+        st.TotalMulticastsFiltered, st.TotalBroadcastsFiltered, st.TotalFramesSeen, st.TotalBytesSeen,
+        st.TotalMulticastsReceived, st.TotalBroadcastsReceived, st.TotalFramesDropped, st.TotalFramesDroppedFromBuffer,
+        st.MacFramesReceived, st.MacCRCErrors,
+    ] {
+        body.extend_from_slice(&v.to_le_bytes());
+    }
+    body.extend_from_slice(&st.MacBytesReceivedEx.to_le_bytes());
+    for v in [st.MacFramesDropped_NoBuffers, st.MacMulticastsReceived, st.MacBroadcastsReceived, st.MacFramesDropped_HwError] {
+        body.extend_from_slice(&v.to_le_bytes());
+    }
+    let o = 40 + body.len();
+    f[40..o].copy_from_slice(&body);
+    debug_assert_eq!(o, STATS_FRAME_LEN);
+    f
+}
+
 /// The disk (or quota, or file size limit) is full: dropping frames can make room.
 fn is_no_space(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT | libc::EFBIG))
@@ -343,6 +385,25 @@ fn systemtime_local(t: Timestamp) -> [u8; 16] {
         out[2 * i..2 * i + 2].copy_from_slice(&(*f as u16).to_le_bytes());
     }
     out
+}
+
+#[cfg(test)]
+mod stats_frame_tests {
+    use super::*;
+
+    #[test]
+    fn layout() {
+        let st = crate::types::STATISTICS { TimeElapsed: 0x0102030405060708, TotalFramesCaptured: 5, MacFramesDropped_HwError: 0xAABBCCDD, ..Default::default() };
+        let f = stats_frame(&st);
+        assert_eq!(&f[12..22], &[0, 114, 0xAA, 0xAA, 0x03, 0, 0, 0, 0x84, 0x19]);
+        assert_eq!(&f[22..26], b"$MST");
+        assert_eq!(u32::from_le_bytes(f[30..34].try_into().unwrap()), 103);
+        assert_eq!(u16::from_le_bytes(f[34..36].try_into().unwrap()), 92);
+        assert_eq!(u32::from_le_bytes(f[36..40].try_into().unwrap()), 0x20);
+        assert_eq!(i64::from_le_bytes(f[40..48].try_into().unwrap()), 0x0102030405060708);
+        assert_eq!(u32::from_le_bytes(f[48..52].try_into().unwrap()), 5);
+        assert_eq!(u32::from_le_bytes(f[124..128].try_into().unwrap()), 0xAABBCCDD);
+    }
 }
 
 #[cfg(test)]

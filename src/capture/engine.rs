@@ -76,6 +76,9 @@ pub struct Stages {
     pub trigger: Option<(TriggerState, PatternCheck)>,
     /// Conversation statistics, shared with the readers.
     pub conversations: Option<Arc<Mutex<Conversations>>>,
+    /// Append Network Monitor's statistics frame when the capture ends (not counted as captured;
+    /// not for an empty capture).
+    pub stats_frame: bool,
 }
 
 /// What the capture thread reports to the connection (its status callback).
@@ -352,6 +355,14 @@ impl Loop {
         }
         self.poll_kernel();
         self.shared.trigger_pending.store(false, Relaxed);
+        if self.stages.stats_frame && self.shared.counters.captured_frames.load(Relaxed) > 0 {
+            if let Some(w) = self.writer.as_mut() {
+                let frame = crate::capfile::netmon2::stats_frame(&snapshot(&self.shared).statistics());
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                let ts = crate::capfile::Timestamp { sec: now.as_secs() as i64, nsec: now.subsec_nanos() };
+                let _ = w.write_frame(ts, frame.len() as u32, &frame);
+            }
+        }
         let finish_error = match self.writer.take() {
             Some(w) => {
                 let (in_file, r) = w.finish();
@@ -634,6 +645,7 @@ mod tests {
             // the trigger pattern "matches" frames whose second byte is 0x77
             trigger: Some((TriggerState::new(&t, 0).unwrap(), Box::new(|_, f: &[u8], _: &PATTERNMATCH, _| f[1] == 0x77))),
             conversations: Some(conv.clone()),
+            stats_frame: false,
         };
         let (e, tx, frames, erx) = setup_with(usize::MAX, 0, 0, 0, false, stages);
         assert!(e.trigger_pending());

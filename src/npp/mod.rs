@@ -227,7 +227,7 @@ fn stages_for(target: &Blob, config: &CaptureConfig, linktype: u32, kernel_filte
         let f: crate::capture::engine::FrameFilter = Box::new(move |lt, frame| f.matches(lt, frame));
         f
     });
-    (Stages { filter, trigger, conversations: conversations.clone() }, conversations)
+    (Stages { filter, trigger, conversations: conversations.clone(), stats_frame: false }, conversations)
 }
 
 /// The trigger's pattern test (spec h.4: the pattern rules of h.3.3).
@@ -400,7 +400,8 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
             });
         });
         let linktype = source.linktype();
-        let (stages, conversations) = stages_for(&conn.target, &config, linktype, source.kernel_filtered());
+        let (mut stages, conversations) = stages_for(&conn.target, &config, linktype, source.kernel_filtered());
+        stages.stats_frame = family == Family::Esp && config.format == capfile::FileFormat::Netmon2 && !config.no_stats_frame;
         let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, stages, notify) {
             Ok(e) => e,
             Err(_) => {
