@@ -122,11 +122,6 @@ pub fn mark_faulted(handle: u64) {
     }
 }
 
-/// Number of live NPPs.
-pub fn live_count() -> usize {
-    NPPS.len()
-}
-
 /// Runs `f` on a live, healthy NPP after folding in a capture that ended by itself.
 fn with_npp<R>(handle: u64, f: impl FnOnce(&mut Npp) -> NmResult<R>) -> NmResult<R> {
     let e = entry(handle)?;
@@ -184,19 +179,34 @@ fn open_error(e: &OpenError, target: &Blob, err: Option<u64>) -> NmErr {
     }
 }
 
+/// What the configuration asks of every frame, parsed once per Start (Connect/Configure validated
+/// the text; an absent or empty part is None).
+struct FramePlan {
+    filter: Option<crate::filter::CaptureFilter>,
+    trigger: Option<TRIGGER>,
+}
+
+fn frame_plan(target: &Blob) -> FramePlan {
+    FramePlan {
+        filter: crate::filter::CaptureFilter::from_blob(target).ok().flatten(),
+        trigger: target
+            .get_str(OWNER_NPP.as_bytes(), CATEGORY_TRIGGER.as_bytes(), TAG_TRIGGER.as_bytes())
+            .ok()
+            .and_then(|s| crate::blob::filters::parse_trigger(&s).ok()),
+    }
+}
+
 /// Opens the frame source the target BLOB names (a replay file or a live interface).
-fn open_source(target: &Blob, config: &CaptureConfig) -> Result<Box<dyn Source>, OpenError> {
+fn open_source(target: &Blob, config: &CaptureConfig, plan: &FramePlan) -> Result<Box<dyn Source>, OpenError> {
     let replay = target.get_str(OWNER_NPP.as_bytes(), CATEGORY_LOCATION.as_bytes(), TAG_REPLAY_FILE.as_bytes()).ok();
     if let Some(path) = replay {
         return Ok(Box::new(Replay::open(std::path::Path::new(&path), config.replay_pace)?));
     }
     let name = finder::nic_name(target).ok_or_else(|| OpenError::NoDevice(String::new()))?;
-    let filter = crate::filter::CaptureFilter::from_blob(target).ok().flatten();
     // The filter and the trigger judge whole frames (spec h.3.4: clipping applies to frames that
     // passed): with either, the kernel hands over whole frames and the engine clips.
-    let has_trigger = target.contains(OWNER_NPP.as_bytes(), CATEGORY_TRIGGER.as_bytes(), TAG_TRIGGER.as_bytes());
-    let snaplen = if filter.is_some() || has_trigger { 0 } else { config.frame_size };
-    let live = Live::open(&name, LiveSettings { snaplen, buffer_size: config.buffer_size, promiscuous: config.promiscuous }, filter.as_ref())?;
+    let snaplen = if plan.filter.is_some() || plan.trigger.is_some() { 0 } else { config.frame_size };
+    let live = Live::open(&name, LiveSettings { snaplen, buffer_size: config.buffer_size, promiscuous: config.promiscuous }, plan.filter.as_ref())?;
     Ok(Box::new(live))
 }
 
@@ -212,18 +222,10 @@ fn io_to_nmerr(e: &std::io::Error) -> NmErr {
 /// The filter, trigger and conversation stages of a capture, from the configuration.
 /// With `kernel_filtered`, the kernel already applied the filter (to the frame as the kernel
 /// sees it: with VLAN offload, without its outer tag), so it is not applied again.
-fn stages_for(target: &Blob, config: &CaptureConfig, linktype: u32, kernel_filtered: bool) -> (Stages, Option<Arc<Mutex<Conversations>>>) {
-    let _ = linktype;
+fn stages_for(plan: FramePlan, config: &CaptureConfig, kernel_filtered: bool) -> (Stages, Option<Arc<Mutex<Conversations>>>) {
     let conversations = (!config.no_conversation_stats).then(|| Arc::new(Mutex::new(Conversations::new())));
-    // Configure validated the trigger text; an absent tag is no trigger.
-    let trigger = target
-        .get_str(OWNER_NPP.as_bytes(), CATEGORY_TRIGGER.as_bytes(), TAG_TRIGGER.as_bytes())
-        .ok()
-        .and_then(|s| crate::blob::filters::parse_trigger(&s).ok())
-        .and_then(|t| TriggerState::new(&t, config.buffer_size))
-        .map(|t| (t, pattern_check()));
-    // Configure validated the filter parts; None when the configuration has none.
-    let filter = crate::filter::CaptureFilter::from_blob(target).ok().flatten().filter(|_| !kernel_filtered).map(|f| {
+    let trigger = plan.trigger.and_then(|t| TriggerState::new(&t, config.buffer_size)).map(|t| (t, pattern_check()));
+    let filter = plan.filter.filter(|_| !kernel_filtered).map(|f| {
         let f: crate::capture::engine::FrameFilter = Box::new(move |lt, frame| f.matches(lt, frame));
         f
     });
@@ -292,7 +294,7 @@ pub fn connect(handle: u64, family: Family, a: ConnectArgs) -> NmResult<()> {
         for (c, t, v) in config::unknown_entries(&a.input) {
             store::report(a.error_blob, &c, &t, &v);
         }
-        drop(open_source(&target, &config).map_err(|e| open_error(&e, &target, a.error_blob))?);
+        drop(open_source(&target, &config, &frame_plan(&target)).map_err(|e| open_error(&e, &target, a.error_blob))?);
         if family == Family::Esp {
             let dir = config::capture_dir(&config);
             if config::ensure_dir(&dir).is_err() {
@@ -360,7 +362,8 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
                 return Err(NMERR_INVALID_PARAMETER);
             }
         }
-        let source = open_source(&conn.target, &config).map_err(|e| open_error(&e, &conn.target, None))?;
+        let plan = frame_plan(&conn.target);
+        let source = open_source(&conn.target, &config, &plan).map_err(|e| open_error(&e, &conn.target, None))?;
         let (writer, file) = if family == Family::Esp {
             config::ensure_dir(&dir).map_err(|_| NMERR_COULD_NOT_CREATE_DIRECTORY)?;
             let (path, f) = capfile::create_unique(&dir).map_err(|e| io_to_nmerr(&e))?;
@@ -399,8 +402,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
                 },
             });
         });
-        let linktype = source.linktype();
-        let (mut stages, conversations) = stages_for(&conn.target, &config, linktype, source.kernel_filtered());
+        let (mut stages, conversations) = stages_for(plan, &config, source.kernel_filtered());
         stages.stats_frame = family == Family::Esp && config.format == capfile::FileFormat::Netmon2 && !config.no_stats_frame;
         let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, stages, notify) {
             Ok(e) => e,
@@ -514,11 +516,6 @@ pub fn totals(handle: u64, family: Family, clear: bool) -> NmResult<Totals> {
         }
         Ok(t)
     })
-}
-
-/// The BLOB store, for reading Connect/Configure arguments.
-pub fn blob_snapshot(handle: u64) -> NmResult<Blob> {
-    store::snapshot(handle)
 }
 
 /// The NPP's target BLOB: the NIC BLOB merged with Connect/Configure when connected, else the NIC
