@@ -121,10 +121,6 @@ pub fn report(err: Option<u64>, category: &str, tag: &str, value: &str) {
     }
 }
 
-/// Number of live BLOBs (for leak checks in tests).
-pub fn live_count() -> usize {
-    BLOBS.len()
-}
 
 #[cfg(test)]
 mod tests {
