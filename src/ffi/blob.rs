@@ -532,7 +532,7 @@ pub unsafe extern "C" fn SetNPPPatternFilterInBlob(hBlob: HBLOB, pExpression: LP
     guard(|| {
         let e = unsafe { input(pExpression)? };
         let err = error_blob(hErrorBlob)?;
-        let text = filters::format_expression(e).inspect_err(|_| report(err, OWNER_NPP, CATEGORY_CONFIG, TAG_PATTERN_DESIGNATOR, b""))?;
+        let text = filters::format_expression(e).inspect_err(|_| store::report(err, CATEGORY_CONFIG, TAG_PATTERN_DESIGNATOR, ""))?;
         store::try_with(blob_handle(hBlob), |st| st.blob.set_str(OWNER_NPP, CATEGORY_CONFIG, TAG_PATTERN_DESIGNATOR, &text))
     })
 }
@@ -547,7 +547,7 @@ pub unsafe extern "C" fn GetNPPPatternFilterFromBlob(hBlob: HBLOB, pExpression: 
         let stored = store::with(blob_handle(hBlob), |st| st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_CONFIG.as_bytes(), TAG_PATTERN_DESIGNATOR.as_bytes()).ok())?;
         let e = match stored {
             None => filters::zero_expression(),
-            Some(s) => filters::parse_expression(&s).inspect_err(|_| report(err, OWNER_NPP, CATEGORY_CONFIG, TAG_PATTERN_DESIGNATOR, s.as_bytes()))?,
+            Some(s) => filters::parse_expression(&s).inspect_err(|_| store::report(err, CATEGORY_CONFIG, TAG_PATTERN_DESIGNATOR, &s))?,
         };
         unsafe { put_expression(out, &e) };
         Ok(())
@@ -575,7 +575,7 @@ pub unsafe extern "C" fn GetNPPAddress2FilterFromBlob(hBlob: HBLOB, pAddressTabl
         let stored = store::with(blob_handle(hBlob), |st| st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_CONFIG.as_bytes(), TAG_ADDRESS_PAIR.as_bytes()).ok())?;
         *out = match stored {
             None => ADDRESSTABLE2::default(),
-            Some(s) => filters::parse_address_table(&s).inspect_err(|_| report(err, OWNER_NPP, CATEGORY_CONFIG, TAG_ADDRESS_PAIR, s.as_bytes()))?,
+            Some(s) => filters::parse_address_table(&s).inspect_err(|_| store::report(err, CATEGORY_CONFIG, TAG_ADDRESS_PAIR, &s))?,
         };
         Ok(())
     })
@@ -604,7 +604,7 @@ pub unsafe extern "C" fn GetNPPAddressFilterFromBlob(hBlob: HBLOB, pAddressTable
             None => ADDRESSTABLE::default(),
             Some(s) => filters::parse_address_table(&s)
                 .and_then(|t| filters::address_table_to_v1(&t))
-                .inspect_err(|_| report(err, OWNER_NPP, CATEGORY_CONFIG, TAG_ADDRESS_PAIR, s.as_bytes()))?,
+                .inspect_err(|_| store::report(err, CATEGORY_CONFIG, TAG_ADDRESS_PAIR, &s))?,
         };
         Ok(())
     })
@@ -620,7 +620,7 @@ pub unsafe extern "C" fn SetNPPTriggerInBlob(hBlob: HBLOB, pTrigger: LPTRIGGER, 
         let t = unsafe { input(pTrigger)? };
         let err = error_blob(hErrorBlob)?;
         let text = if t.TriggerActive != 0 {
-            Some(filters::format_trigger(t).inspect_err(|_| report(err, OWNER_NPP, CATEGORY_TRIGGER, TAG_TRIGGER, b""))?)
+            Some(filters::format_trigger(t).inspect_err(|_| store::report(err, CATEGORY_TRIGGER, TAG_TRIGGER, ""))?)
         } else {
             None
         };
@@ -644,7 +644,7 @@ pub unsafe extern "C" fn GetNPPTriggerFromBlob(hBlob: HBLOB, pTrigger: LPTRIGGER
         let stored = store::with(blob_handle(hBlob), |st| st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_TRIGGER.as_bytes(), TAG_TRIGGER.as_bytes()).ok())?;
         let t = match stored {
             None => filters::zero_trigger(),
-            Some(s) => filters::parse_trigger(&s).inspect_err(|_| report(err, OWNER_NPP, CATEGORY_TRIGGER, TAG_TRIGGER, s.as_bytes()))?,
+            Some(s) => filters::parse_trigger(&s).inspect_err(|_| store::report(err, CATEGORY_TRIGGER, TAG_TRIGGER, &s))?,
         };
         unsafe { put_trigger(out, &t) };
         Ok(())
@@ -735,7 +735,7 @@ pub unsafe extern "C" fn GetNPPEtypeSapFilter(hBlob: HBLOB, pnSaps: *mut WORD, p
             Ok((st.sap_table.len() as u16, st.etype_table.len() as u16, sp, ep, flags))
         });
         if let Some((tag, value)) = &bad {
-            report(err, OWNER_NPP, CATEGORY_CONFIG, tag, value.as_bytes());
+            store::report(err, CATEGORY_CONFIG, tag, value);
         }
         let r = r?;
         (*ns, *ne, *st_, *et_, *ff) = r;

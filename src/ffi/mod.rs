@@ -148,11 +148,6 @@ pub(crate) fn error_blob(h: HBLOB) -> NmResult<Option<u64>> {
     }
 }
 
-/// Writes `owner:category:tag=value` into the error BLOB, if there is one.
-pub(crate) fn report(err: Option<u64>, owner: &str, category: &str, tag: &str, value: &[u8]) {
-    debug_assert_eq!(owner, crate::blob::names::OWNER_NPP);
-    crate::blob::store::report(err, category, tag, &String::from_utf8_lossy(value));
-}
 
 #[cfg(test)]
 mod tests {
