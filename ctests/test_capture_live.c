@@ -55,6 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
+#include "netns_util.h"
 
 #define DEADLINE_S 60.0
 #define MAX_FRAMES 8192
@@ -422,24 +423,6 @@ static HBLOB nic_blob(const char *ifname) {
     CHECK_RC(CreateBlob(&b), NMERR_SUCCESS);
     CHECK_RC(SetStringInBlob(b, OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, ifname), NMERR_SUCCESS);
     return b;
-}
-
-static int enter_netns(const char *ns) {
-    char path[256];
-    int fd;
-    snprintf(path, sizeof path, "/run/netns/%s", ns);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "open %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    if (setns(fd, CLONE_NEWNET) != 0) {
-        fprintf(stderr, "setns %s: %s\n", ns, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    close(fd);
-    return 0;
 }
 
 /* Forks; the child runs fn(arg) and exits with its value. Returns the child's pid. */

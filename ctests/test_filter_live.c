@@ -45,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
+#include "netns_util.h"
 
 #define VETH_A "nppfa0"
 #define VETH_B "nppfb0"
@@ -104,24 +105,6 @@ static int sh(const char *fmt, ...) {
     fflush(stdout);
     rc = system(cmd);
     return (rc != -1 && WIFEXITED(rc)) ? WEXITSTATUS(rc) : -1;
-}
-
-static int enter_netns(const char *ns) {
-    char path[256];
-    int fd;
-    snprintf(path, sizeof path, "/run/netns/%s", ns);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "open %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    if (setns(fd, CLONE_NEWNET) != 0) {
-        fprintf(stderr, "setns %s: %s\n", ns, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    close(fd);
-    return 0;
 }
 
 static pid_t spawn(int (*fn)(void *), void *arg) {
