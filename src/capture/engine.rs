@@ -17,32 +17,66 @@ use std::time::{Duration, Instant};
 /// How long Stop keeps draining frames that are already queued before it closes the file.
 pub(crate) const DRAIN_LIMIT: Duration = Duration::from_millis(200);
 
-/// Counters the capture thread updates and any thread may read.
-#[derive(Default)]
-pub struct Counters {
-    pub seen_frames: AtomicU64,
-    pub seen_bytes: AtomicU64,
-    pub seen_broadcasts: AtomicU64,
-    pub seen_multicasts: AtomicU64,
-    pub filtered_frames: AtomicU64,
-    pub filtered_bytes: AtomicU64,
-    pub filtered_broadcasts: AtomicU64,
-    pub filtered_multicasts: AtomicU64,
-    pub captured_frames: AtomicU64,
-    pub captured_bytes: AtomicU64,
-    pub dropped_frames: AtomicU64,
-    pub kernel_received: AtomicU64,
-    pub kernel_dropped: AtomicU64,
+/// How many frames the capture thread handles between two publications of its counters (it also
+/// publishes whenever the source is idle and before it reports anything).
+pub(crate) const PUBLISH_EVERY: u32 = 64;
+/// How many frames it handles between two looks at the clock (kernel counters are read every
+/// 250 ms).
+const CLOCK_EVERY: u32 = 1024;
+
+/// The counters as plain numbers: the capture thread's running tally, what it last published, or
+/// the base a clearing read subtracts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Tally {
+    seen_frames: u64,
+    seen_bytes: u64,
+    seen_broadcasts: u64,
+    seen_multicasts: u64,
+    filtered_frames: u64,
+    filtered_bytes: u64,
+    filtered_broadcasts: u64,
+    filtered_multicasts: u64,
+    captured_frames: u64,
+    captured_bytes: u64,
+    dropped_frames: u64,
+    kernel_received: u64,
+    kernel_dropped: u64,
 }
 
+/// What the capture thread last published. It is their only writer: it counts in a local `Tally`
+/// (no shared-memory traffic per frame) and stores the tally here every `PUBLISH_EVERY` frames, so
+/// a reader is at most that many frames behind while traffic flows and exact once it pauses.
+#[derive(Default)]
+struct Counters([AtomicU64; 13]);
+
 impl Counters {
-    fn clear(&self) {
-        for c in [
-            &self.seen_frames, &self.seen_bytes, &self.seen_broadcasts, &self.seen_multicasts, &self.filtered_frames,
-            &self.filtered_bytes, &self.filtered_broadcasts, &self.filtered_multicasts, &self.captured_frames,
-            &self.captured_bytes, &self.dropped_frames, &self.kernel_received, &self.kernel_dropped,
-        ] {
-            c.store(0, Relaxed);
+    fn publish(&self, t: &Tally) {
+        let v = [
+            t.seen_frames, t.seen_bytes, t.seen_broadcasts, t.seen_multicasts, t.filtered_frames, t.filtered_bytes,
+            t.filtered_broadcasts, t.filtered_multicasts, t.captured_frames, t.captured_bytes, t.dropped_frames,
+            t.kernel_received, t.kernel_dropped,
+        ];
+        for (c, v) in self.0.iter().zip(v) {
+            c.store(v, Relaxed);
+        }
+    }
+
+    fn load(&self) -> Tally {
+        let v: [u64; 13] = std::array::from_fn(|i| self.0[i].load(Relaxed));
+        Tally {
+            seen_frames: v[0],
+            seen_bytes: v[1],
+            seen_broadcasts: v[2],
+            seen_multicasts: v[3],
+            filtered_frames: v[4],
+            filtered_bytes: v[5],
+            filtered_broadcasts: v[6],
+            filtered_multicasts: v[7],
+            captured_frames: v[8],
+            captured_bytes: v[9],
+            dropped_frames: v[10],
+            kernel_received: v[11],
+            kernel_dropped: v[12],
         }
     }
 }
@@ -96,10 +130,9 @@ struct Shared {
     stop: AtomicBool,
     ended: AtomicBool,
     counters: Counters,
-    /// Start of TimeElapsed (reset by a clearing read).
-    time_base: Mutex<Instant>,
-    /// Kernel counters at the last clear, subtracted from what pcap_stats reports.
-    kernel_base: Mutex<(u64, u64)>,
+    /// Start of TimeElapsed and the counters at the last clearing read (subtracted from what the
+    /// thread publishes).
+    base: Mutex<(Instant, Tally)>,
 }
 
 /// What the capture thread hands back.
@@ -190,27 +223,24 @@ impl Totals {
 }
 
 fn snapshot(shared: &Shared) -> Totals {
-    let c = &shared.counters;
-    let g = |a: &AtomicU64| a.load(Relaxed);
-    let (kr, kd) = {
-        let base = shared.kernel_base.lock();
-        (g(&c.kernel_received).saturating_sub(base.0), g(&c.kernel_dropped).saturating_sub(base.1))
-    };
+    let now = shared.counters.load();
+    let (t0, base) = *shared.base.lock();
+    let d = |now: u64, base: u64| now.saturating_sub(base);
     Totals {
-        elapsed_us: shared.time_base.lock().elapsed().as_micros().min(i64::MAX as u128) as i64,
-        seen_frames: g(&c.seen_frames),
-        seen_bytes: g(&c.seen_bytes),
-        seen_broadcasts: g(&c.seen_broadcasts),
-        seen_multicasts: g(&c.seen_multicasts),
-        filtered_frames: g(&c.filtered_frames),
-        filtered_bytes: g(&c.filtered_bytes),
-        filtered_broadcasts: g(&c.filtered_broadcasts),
-        filtered_multicasts: g(&c.filtered_multicasts),
-        captured_frames: g(&c.captured_frames),
-        captured_bytes: g(&c.captured_bytes),
-        dropped_frames: g(&c.dropped_frames),
-        kernel_received: kr,
-        kernel_dropped: kd,
+        elapsed_us: t0.elapsed().as_micros().min(i64::MAX as u128) as i64,
+        seen_frames: d(now.seen_frames, base.seen_frames),
+        seen_bytes: d(now.seen_bytes, base.seen_bytes),
+        seen_broadcasts: d(now.seen_broadcasts, base.seen_broadcasts),
+        seen_multicasts: d(now.seen_multicasts, base.seen_multicasts),
+        filtered_frames: d(now.filtered_frames, base.filtered_frames),
+        filtered_bytes: d(now.filtered_bytes, base.filtered_bytes),
+        filtered_broadcasts: d(now.filtered_broadcasts, base.filtered_broadcasts),
+        filtered_multicasts: d(now.filtered_multicasts, base.filtered_multicasts),
+        captured_frames: d(now.captured_frames, base.captured_frames),
+        captured_bytes: d(now.captured_bytes, base.captured_bytes),
+        dropped_frames: d(now.dropped_frames, base.dropped_frames),
+        kernel_received: d(now.kernel_received, base.kernel_received),
+        kernel_dropped: d(now.kernel_dropped, base.kernel_dropped),
     }
 }
 
@@ -232,25 +262,29 @@ struct Loop {
     snaplen: usize,
     linktype: u32,
     frame_limit: u64,
+    /// The running counts (published to `shared.counters`).
+    tally: Tally,
 }
 
 impl Loop {
+    fn publish(&self) {
+        self.shared.counters.publish(&self.tally);
+    }
+
     fn poll_kernel(&mut self) {
         if let Some(k) = self.source.kernel_stats() {
-            let c = &self.shared.counters;
-            c.kernel_received.store(k.received, Relaxed);
-            c.kernel_dropped.store(k.dropped + k.if_dropped, Relaxed);
+            self.tally.kernel_received = k.received;
+            self.tally.kernel_dropped = k.dropped + k.if_dropped;
         }
     }
 
     /// Makes "frames captured" equal to the frames the file holds; frames accepted but lost to a
     /// write error count as dropped.
-    fn settle(&self, in_file: u64) {
-        let c = &self.shared.counters;
-        let counted = c.captured_frames.load(Relaxed);
-        if in_file < counted {
-            c.captured_frames.store(in_file, Relaxed);
-            c.dropped_frames.fetch_add(counted - in_file, Relaxed);
+    fn settle(&mut self, in_file: u64) {
+        let t = &mut self.tally;
+        if in_file < t.captured_frames {
+            t.dropped_frames += t.captured_frames - in_file;
+            t.captured_frames = in_file;
         }
     }
 
@@ -258,6 +292,10 @@ impl Loop {
         let mut stop_seen: Option<Instant> = None;
         let mut last_kernel_poll = Instant::now();
         let mut ended_by_itself = None;
+        // Frames until the next publication / look at the clock.
+        let mut to_publish = PUBLISH_EVERY;
+        let mut to_clock = CLOCK_EVERY;
+        let mut look_at_clock = false;
         loop {
             if stop_seen.is_none() && self.shared.stop.load(Acquire) {
                 stop_seen = Some(Instant::now());
@@ -265,17 +303,35 @@ impl Loop {
             if stop_seen.is_some_and(|t| t.elapsed() >= DRAIN_LIMIT) {
                 break;
             }
-            let c = &self.shared.counters;
+            if look_at_clock {
+                look_at_clock = false;
+                if last_kernel_poll.elapsed() >= Duration::from_millis(250) {
+                    self.poll_kernel();
+                    last_kernel_poll = Instant::now();
+                }
+            }
+            let mut idle = false;
             match self.source.next() {
                 Next::Frame(f) => {
                     // Read after the frame arrived (next() may have waited): a frame read after
                     // Pause returned is not written, one read after Resume returned is.
                     let paused = self.shared.paused.load(Acquire);
                     let (bcast, mcast) = classify_dst(self.linktype, f.data);
-                    c.seen_frames.fetch_add(1, Relaxed);
-                    c.seen_bytes.fetch_add(f.wire_len as u64, Relaxed);
-                    c.seen_broadcasts.fetch_add(bcast as u64, Relaxed);
-                    c.seen_multicasts.fetch_add(mcast as u64, Relaxed);
+                    let t = &mut self.tally;
+                    t.seen_frames += 1;
+                    t.seen_bytes += f.wire_len as u64;
+                    t.seen_broadcasts += bcast as u64;
+                    t.seen_multicasts += mcast as u64;
+                    to_publish -= 1;
+                    to_clock -= 1;
+                    if to_publish == 0 {
+                        to_publish = PUBLISH_EVERY;
+                        self.shared.counters.publish(&self.tally);
+                    }
+                    if to_clock == 0 {
+                        to_clock = CLOCK_EVERY;
+                        look_at_clock = true;
+                    }
                     if paused {
                         continue;
                     }
@@ -287,10 +343,11 @@ impl Loop {
                     if let Some(conv) = &self.stages.conversations {
                         conv.lock().record(self.linktype, f.data, f.wire_len);
                     }
-                    c.filtered_frames.fetch_add(1, Relaxed);
-                    c.filtered_bytes.fetch_add(f.wire_len as u64, Relaxed);
-                    c.filtered_broadcasts.fetch_add(bcast as u64, Relaxed);
-                    c.filtered_multicasts.fetch_add(mcast as u64, Relaxed);
+                    let t = &mut self.tally;
+                    t.filtered_frames += 1;
+                    t.filtered_bytes += f.wire_len as u64;
+                    t.filtered_broadcasts += bcast as u64;
+                    t.filtered_multicasts += mcast as u64;
                     let stored = &f.data[..f.data.len().min(self.snaplen)];
                     let wire = f.wire_len.max(stored.len() as u32);
                     let result = match self.writer.as_mut() {
@@ -299,8 +356,10 @@ impl Loop {
                     };
                     match result {
                         Ok(()) => {
-                            let n = c.captured_frames.fetch_add(1, Relaxed) + 1;
-                            let bytes = c.captured_bytes.fetch_add(stored.len() as u64, Relaxed) + stored.len() as u64;
+                            let t = &mut self.tally;
+                            t.captured_frames += 1;
+                            t.captured_bytes += stored.len() as u64;
+                            let (n, bytes) = (t.captured_frames, t.captured_bytes);
                             if let Some((state, check)) = self.stages.trigger.as_mut() {
                                 let matched = state.wants_pattern() && check(self.linktype, f.data, &state.pattern, state.data_relative);
                                 if let Some(fired) = state.on_stored(matched, bytes) {
@@ -313,6 +372,7 @@ impl Loop {
                                         UPDATE_ACTION_PAUSE_CAPTURE => self.shared.paused.store(true, Release),
                                         _ => {}
                                     }
+                                    self.shared.counters.publish(&self.tally);
                                     (self.notify)(Notice::Trigger(fired, snapshot(&self.shared)));
                                 }
                             }
@@ -322,11 +382,11 @@ impl Loop {
                             }
                         }
                         Err(e) => {
-                            c.dropped_frames.fetch_add(1, Relaxed);
+                            self.tally.dropped_frames += 1;
                             // A write error may lose frames the writer had buffered: count what
                             // the file really holds.
-                            if let Some(w) = self.writer.as_ref() {
-                                self.settle(w.frames());
+                            if let Some(in_file) = self.writer.as_ref().map(|w| w.frames()) {
+                                self.settle(in_file);
                             }
                             ended_by_itself = Some(match e {
                                 WriteError::FileLimit => EndReason::FileLimit,
@@ -340,6 +400,7 @@ impl Loop {
                     if stop_seen.is_some() {
                         break;
                     }
+                    idle = true;
                 }
                 Next::Failed(msg) => {
                     if stop_seen.is_none() {
@@ -348,14 +409,19 @@ impl Loop {
                     break;
                 }
             }
-            if last_kernel_poll.elapsed() >= Duration::from_millis(250) {
-                self.poll_kernel();
-                last_kernel_poll = Instant::now();
+            if idle {
+                if last_kernel_poll.elapsed() >= Duration::from_millis(250) {
+                    self.poll_kernel();
+                    last_kernel_poll = Instant::now();
+                }
+                self.publish();
+                to_publish = PUBLISH_EVERY;
             }
         }
         self.poll_kernel();
+        self.publish();
         self.shared.trigger_pending.store(false, Relaxed);
-        if self.stages.stats_frame && self.shared.counters.captured_frames.load(Relaxed) > 0 {
+        if self.stages.stats_frame && self.tally.captured_frames > 0 {
             if let Some(w) = self.writer.as_mut() {
                 let frame = crate::capfile::netmon2::stats_frame(&snapshot(&self.shared).statistics());
                 let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -371,6 +437,7 @@ impl Loop {
             }
             None => None,
         };
+        self.publish();
         let reason = ended_by_itself.clone().unwrap_or(EndReason::Stopped);
         (Outcome { reason, finish_error }, ended_by_itself, self.notify)
     }
@@ -386,8 +453,7 @@ impl Engine {
             stop: AtomicBool::new(false),
             ended: AtomicBool::new(false),
             counters: Counters::default(),
-            time_base: Mutex::new(Instant::now()),
-            kernel_base: Mutex::new((0, 0)),
+            base: Mutex::new((Instant::now(), Tally::default())),
         });
         let linktype = source.linktype();
         let lp = Loop {
@@ -399,6 +465,7 @@ impl Engine {
             snaplen: if snaplen == 0 { usize::MAX } else { snaplen as usize },
             linktype,
             frame_limit: if frame_limit == 0 { u64::MAX } else { frame_limit },
+            tally: Tally::default(),
         };
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new().name("ndisnpp-capture".into()).spawn(move || {
@@ -439,15 +506,11 @@ impl Engine {
         snapshot(&self.shared)
     }
 
-    /// Resets every counter and the TimeElapsed base (a clearing read).
+    /// Resets every counter and the TimeElapsed base (a clearing read): later readings count from
+    /// what the capture thread has published by now.
     pub fn clear_statistics(&self) {
-        let c = &self.shared.counters;
-        *self.shared.kernel_base.lock() = (c.kernel_received.load(Relaxed), c.kernel_dropped.load(Relaxed));
-        let (kr, kd) = (c.kernel_received.load(Relaxed), c.kernel_dropped.load(Relaxed));
-        c.clear();
-        c.kernel_received.store(kr, Relaxed);
-        c.kernel_dropped.store(kd, Relaxed);
-        *self.shared.time_base.lock() = Instant::now();
+        let now = self.shared.counters.load();
+        *self.shared.base.lock() = (Instant::now(), now);
     }
 
     /// Stops the capture: drains what is queued (at most DRAIN_LIMIT), finishes and flushes the
