@@ -101,6 +101,9 @@ run_one() {
     local tool=$1 size=$2 buf=$3 round=$4 n=$5
     local out=$TMP/cap.$tool.pcap log=$TMP/log.$tool tm=$TMP/time.$tool cfg=$TMP/tg.$size.cfg
     rm -f "$out" "$out".* "$log" "$tm"
+    # Start every run with no dirty pages being written back: otherwise a run pays for the
+    # previous run's file, and the results alternate good/bad with the order of the tools.
+    sync
     local cmd
     case $tool in
         nmcap)     cmd=("$NMCAP" -i "$V_RX" -B "$buf" -S -F pcap -d 600 -q -w "$out") ;;
