@@ -23,10 +23,8 @@ WRITE_README=${WRITE_README:-1}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 NMCAP=$ROOT/build/release/tools/nmcap
-NS_TX=nb-tx-$$
-NS_RX=nb-rx-$$
-V_TX=nbt$$
-V_RX=nbr$$
+# shellcheck source=bench/veth-pair.sh
+. "$HERE/veth-pair.sh"
 TMP=$(mktemp -d /tmp/ndisnpp-bench.XXXXXX)
 CMDLINE="$0 $*"
 ENVLINE="ROUNDS=$ROUNDS N64=$N64 N1500=$N1500 SIZES=\"$SIZES\" BUFS=\"$BUFS\" TOOLS=\"$TOOLS\""
@@ -39,8 +37,7 @@ cleanup() {
     if [ -n "$CAP_PID" ] && kill -0 "$CAP_PID" 2>/dev/null; then
         pkill -KILL -P "$CAP_PID" 2>/dev/null; kill -KILL "$CAP_PID" 2>/dev/null
     fi
-    ip netns del "$NS_TX" 2>/dev/null
-    ip netns del "$NS_RX" 2>/dev/null
+    veth_down
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -69,28 +66,7 @@ log "building ndisnpp (release)"
 [ -x "$NMCAP" ] || { echo "run-live.sh: $NMCAP not built" >&2; exit 1; }
 
 # ---- namespaces ------------------------------------------------------------------------------
-ip netns add "$NS_TX"
-ip netns add "$NS_RX"
-ip link add "$V_TX" type veth peer name "$V_RX"
-ip link set "$V_TX" netns "$NS_TX"
-ip link set "$V_RX" netns "$NS_RX"
-ip netns exec "$NS_TX" ip link set "$V_TX" up
-ip netns exec "$NS_RX" ip link set "$V_RX" up
-ip netns exec "$NS_TX" ip link set lo up
-ip netns exec "$NS_RX" ip link set lo up
-# No IPv6 autoconf chatter on the pair: only our frames should be counted.
-ip netns exec "$NS_TX" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 || true
-ip netns exec "$NS_RX" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 || true
-MAC_TX=$(ip netns exec "$NS_TX" cat /sys/class/net/$V_TX/address)
-MAC_RX=$(ip netns exec "$NS_RX" cat /sys/class/net/$V_RX/address)
-sleep 0.5
-
-hexmac() { echo "$1" | sed 's/^/0x/; s/:/, 0x/g'; }
-mkcfg() { # size -> trafgen config
-    local s=$1
-    echo "{ $(hexmac "$MAC_RX"), $(hexmac "$MAC_TX"), 0x88, 0xb5, fill(0xa5, $((s - 14))) }"
-}
-stat_tx() { ip netns exec "$NS_TX" cat /sys/class/net/$V_TX/statistics/tx_packets; }
+veth_up
 
 count_file() { # frames in a capture file, read back
     capinfos -c -M "$1" 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}'
@@ -118,9 +94,9 @@ run_one() {
     local child; child=$(pgrep -P "$CAP_PID" || true)
     [ -n "$child" ] || { log "$tool did not start:"; cat "$log" >&2; return 1; }
     local tx0 tx1 t0 t1
-    tx0=$(stat_tx); t0=$(date +%s.%N)
+    tx0=$(veth_tx_packets); t0=$(date +%s.%N)
     ip netns exec "$NS_TX" taskset -c "$TX_CPU" trafgen -o "$V_TX" -i "$cfg" -n "$n" -P 1 --no-sock-mem -Q -C >/dev/null 2>&1
-    t1=$(date +%s.%N); tx1=$(stat_tx)
+    t1=$(date +%s.%N); tx1=$(veth_tx_packets)
     sleep 1
     kill -INT "$child" 2>/dev/null || true
     wait "$CAP_PID" || true
@@ -146,7 +122,7 @@ run_one() {
 # ---- runs ------------------------------------------------------------------------------------
 : >"$TMP/results"
 read -r -a tools <<<"$TOOLS"
-for size in $SIZES; do mkcfg "$size" >"$TMP/tg.$size.cfg"; done
+for size in $SIZES; do trafgen_cfg "$size" >"$TMP/tg.$size.cfg"; done
 START=$(date -u '+%Y-%m-%d %H:%M UTC')
 for size in $SIZES; do
     n=$N64; [ "$size" -ge 1000 ] && n=$N1500

@@ -1,0 +1,43 @@
+# Sourced by bench/run-live.sh and bench/run-control.sh (LIVE=1): two network namespaces joined
+# by a veth pair, for trafgen to send raw Ethernet frames (EtherType 0x88B5, local experimental)
+# from nb-tx-$$ to the veth end in nb-rx-$$; nothing leaves the pair.
+# veth_up creates them; veth_down (call it from the EXIT trap) removes them; trafgen_cfg SIZE
+# prints a trafgen configuration for SIZE-byte frames; veth_tx_packets reads the sender's counter.
+NS_TX=nb-tx-$$
+NS_RX=nb-rx-$$
+V_TX=nbt$$
+V_RX=nbr$$
+
+veth_up() {
+    ip netns add "$NS_TX"
+    ip netns add "$NS_RX"
+    ip link add "$V_TX" type veth peer name "$V_RX"
+    ip link set "$V_TX" netns "$NS_TX"
+    ip link set "$V_RX" netns "$NS_RX"
+    local ns
+    for ns in "$NS_TX" "$NS_RX"; do
+        ip netns exec "$ns" ip link set lo up
+        # No IPv6 autoconf chatter on the pair: only our frames should be counted.
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 || true
+    done
+    ip netns exec "$NS_TX" ip link set "$V_TX" up
+    ip netns exec "$NS_RX" ip link set "$V_RX" up
+    MAC_TX=$(ip netns exec "$NS_TX" cat /sys/class/net/$V_TX/address)
+    MAC_RX=$(ip netns exec "$NS_RX" cat /sys/class/net/$V_RX/address)
+    sleep 0.5
+}
+
+veth_down() {
+    ip netns del "$NS_TX" 2>/dev/null
+    ip netns del "$NS_RX" 2>/dev/null
+    return 0
+}
+
+trafgen_cfg() { # size
+    local hex_rx hex_tx
+    hex_rx=$(echo "$MAC_RX" | sed 's/^/0x/; s/:/, 0x/g')
+    hex_tx=$(echo "$MAC_TX" | sed 's/^/0x/; s/:/, 0x/g')
+    echo "{ $hex_rx, $hex_tx, 0x88, 0xb5, fill(0xa5, $(($1 - 14))) }"
+}
+
+veth_tx_packets() { ip netns exec "$NS_TX" cat /sys/class/net/$V_TX/statistics/tx_packets; }
