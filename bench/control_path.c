@@ -7,7 +7,12 @@
  * whichever comes first (the capture is then no longer at full rate).
  *
  * Usage: control_path REPLAY.pcap FRAMES [SECONDS=3] [LOAD_THREADS=2] [ROUNDS=2] [CAPTURE_DIR]
- * FRAMES is the number of frames in REPLAY.pcap (capinfos -c -M). */
+ * FRAMES is the number of frames in REPLAY.pcap (capinfos -c -M).
+ *
+ * Live mode: control_path live:IFACE FRAMES ... captures on IFACE instead, and the environment
+ * variable SENDER holds a shell command that offers FRAMES frames to IFACE (bench/run-control.sh
+ * runs trafgen across a veth pair). SENDER starts once the capture and the load threads run; the
+ * window ends when it exits; the statistics are read 300 ms later (frames still in the ring). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "netmon.h"
@@ -109,9 +115,13 @@ static int one_run(const char *replay, unsigned long long frames, double seconds
     char name[4096];
     int ok = -1;
     memset(res, 0, sizeof *res);
+    const char *live = strncmp(replay, "live:", 5) == 0 ? replay + 5 : NULL;
     CreateBlob(&nic);
     CreateBlob(&err);
-    SetStringInBlob(nic, OWNER_NPP, CATEGORY_LOCATION, TAG_REPLAY_FILE, replay);
+    if (live)
+        SetStringInBlob(nic, OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, live);
+    else
+        SetStringInBlob(nic, OWNER_NPP, CATEGORY_LOCATION, TAG_REPLAY_FILE, replay);
     SetStringInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FILE_FORMAT, FILE_FORMAT_NETMON2_TXT);
     SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_REPLAY_PACE, FALSE);
     SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_NO_STATS_FRAME, TRUE);
@@ -142,8 +152,24 @@ static int one_run(const char *replay, unsigned long long frames, double seconds
     }
     uint64_t t0 = now_ns(), t_end;
     atomic_store_explicit(&go, 1, memory_order_release);
+    if (live) {
+        /* The window: while SENDER runs. */
+        int status = -1;
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl("/bin/sh", "sh", "-c", getenv("SENDER") ? getenv("SENDER") : "false", (char *)NULL);
+            _exit(127);
+        }
+        if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            fprintf(stderr, "control_path: the SENDER command failed (status %d)\n", status);
+        t_end = now_ns();
+        res->replay_done = 1;
+        atomic_store(&stop_flag, 1);
+        struct timespec settle = {0, 300 * 1000 * 1000};
+        nanosleep(&settle, NULL);
+    }
     /* The window: SECONDS, or until the replay delivered every frame (polled every 10 ms). */
-    for (;;) {
+    while (!live) {
         struct timespec nap = {0, 10 * 1000 * 1000};
         nanosleep(&nap, NULL);
         STATISTICS_EX s;
@@ -184,7 +210,7 @@ out:
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s REPLAY.pcap FRAMES [SECONDS=3] [LOAD_THREADS=2] [ROUNDS=2] [CAPTURE_DIR]\n", argv[0]);
+        fprintf(stderr, "usage: %s REPLAY.pcap|live:IFACE FRAMES [SECONDS=3] [LOAD_THREADS=2] [ROUNDS=2] [CAPTURE_DIR]\n", argv[0]);
         return 2;
     }
     const char *replay = argv[1];
@@ -194,7 +220,7 @@ int main(int argc, char **argv) {
     int rounds = argc > 5 ? atoi(argv[5]) : 2;
     const char *capdir = argc > 6 ? argv[6] : "/tmp";
     static result r;
-    printf("# library %s; replay %s (%llu frames); window %.1f s; %d load threads; %d rounds\n",
+    printf("# library %s; source %s (%llu frames); window %.1f s; %d load threads; %d rounds\n",
            ndisnpp_version(), replay, frames, seconds, nthreads, rounds);
     printf("%-5s %-4s %8s %5s %12s %10s %8s %8s %12s %9s %9s %9s %9s %9s %9s %6s\n", "round", "load",
            "window_s", "done", "captured", "frames/s", "dropped", "kdropped", "calls/s", "p50_us",
