@@ -200,10 +200,134 @@ impl Source for Live {
     }
 }
 
+/// The records of a classic pcap file, read in large pieces and handed out in place (no copy,
+/// one `read` per `READ_SIZE`). libpcap reads such a file with two `fread` calls per record,
+/// which cost a third of a replay of small frames; it still checks the file header and names the
+/// link type (see `Replay::open`), and reads every other format.
+struct ClassicPcap {
+    file: std::fs::File,
+    buf: Vec<u8>,
+    /// Unread bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// Fields are big-endian (the file was written on the other byte order).
+    swapped: bool,
+    /// The timestamp's second field holds nanoseconds (magic 0xA1B23C4D).
+    nanos: bool,
+    /// The file's snap length (records longer than it are cut, as libpcap does).
+    snaplen: u32,
+}
+
+/// Bytes read per `read` call by `ClassicPcap`.
+const READ_SIZE: usize = 1 << 20;
+/// The largest record libpcap accepts (its limit for most link types).
+const MAX_RECORD: u32 = 262_144;
+
+impl ClassicPcap {
+    /// Recognises a classic pcap file header: (big-endian fields, nanosecond timestamps, snap
+    /// length); None for any other format.
+    fn header(h: &[u8; 24]) -> Option<(bool, bool, u32)> {
+        let (swapped, nanos) = match u32::from_le_bytes([h[0], h[1], h[2], h[3]]) {
+            0xA1B2_C3D4 => (false, false),
+            0xA1B2_3C4D => (false, true),
+            0xD4C3_B2A1 => (true, false),
+            0x4D3C_B2A1 => (true, true),
+            _ => return None,
+        };
+        let snap = [h[16], h[17], h[18], h[19]];
+        let snaplen = if swapped { u32::from_be_bytes(snap) } else { u32::from_le_bytes(snap) };
+        let snaplen = if snaplen == 0 || snaplen > MAX_RECORD { MAX_RECORD } else { snaplen };
+        Some((swapped, nanos, snaplen))
+    }
+
+    /// Opens `path` if it is a classic pcap file, positioned at its first record.
+    fn open(path: &Path, buf_size: usize) -> std::io::Result<Option<ClassicPcap>> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path)?;
+        let mut h = [0u8; 24];
+        if file.read_exact(&mut h).is_err() {
+            return Ok(None);
+        }
+        Ok(Self::header(&h).map(|(swapped, nanos, snaplen)| ClassicPcap {
+            file,
+            buf: vec![0; buf_size.max(2 * (16 + MAX_RECORD as usize))],
+            start: 0,
+            end: 0,
+            eof: false,
+            swapped,
+            nanos,
+            snaplen,
+        }))
+    }
+
+    /// Makes at least `n` unread bytes available unless the file ends first; false then.
+    fn fill(&mut self, n: usize) -> Result<bool, String> {
+        use std::io::Read;
+        while self.end - self.start < n && !self.eof {
+            if self.buf.len() - self.start < n {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            let room = self.buf.len() - self.end;
+            match self.file.read(&mut self.buf[self.end..self.end + room.min(READ_SIZE)]) {
+                Ok(0) => self.eof = true,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Ok(self.end - self.start >= n)
+    }
+
+    fn field(&self, at: usize) -> u32 {
+        let b = [self.buf[at], self.buf[at + 1], self.buf[at + 2], self.buf[at + 3]];
+        if self.swapped {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
+    }
+
+    /// The next record, `Ok(None)` at the end of the file; an error for a record that is cut
+    /// short or longer than any record can be (the messages follow libpcap's).
+    fn next(&mut self) -> Result<Option<Frame<'_>>, String> {
+        if !self.fill(16)? {
+            let left = self.end - self.start;
+            if left == 0 {
+                return Ok(None);
+            }
+            return Err(format!("truncated dump file; tried to read 16 header bytes, only got {left}"));
+        }
+        let at = self.start;
+        let (sec, frac, caplen, wire_len) = (self.field(at), self.field(at + 4), self.field(at + 8), self.field(at + 12));
+        if caplen > MAX_RECORD {
+            return Err(format!("invalid packet capture length {caplen}, bigger than maximum of {MAX_RECORD}"));
+        }
+        let need = 16 + caplen as usize;
+        if !self.fill(need)? {
+            let got = self.end - self.start - 16;
+            return Err(format!("truncated dump file; tried to read {caplen} captured bytes, only got {got}"));
+        }
+        let at = self.start;
+        self.start += need;
+        let kept = caplen.min(self.snaplen) as usize;
+        let nsec = if self.nanos { frac } else { frac.saturating_mul(1000) };
+        Ok(Some(Frame { ts: Timestamp { sec: sec as i64, nsec }, wire_len, data: &self.buf[at + 16..at + 16 + kept] }))
+    }
+}
+
+/// Where a replay's frames come from.
+enum ReplayReader {
+    Classic(ClassicPcap),
+    Libpcap(pcap::Capture<pcap::Offline>),
+}
+
 /// Replay of a pcap/pcapng file: its frames with their recorded timestamps, as fast as possible or
 /// at the recorded pace; then the source is quiet until the capture stops.
 pub struct Replay {
-    cap: pcap::Capture<pcap::Offline>,
+    reader: ReplayReader,
     linktype: u32,
     exhausted: bool,
     pace: bool,
@@ -213,13 +337,42 @@ pub struct Replay {
 
 impl Replay {
     pub fn open(path: &Path, pace: bool) -> Result<Replay, OpenError> {
+        Self::open_with(path, pace, READ_SIZE)
+    }
+
+    /// `open` with the size of the classic reader's buffer (tests make records straddle it).
+    fn open_with(path: &Path, pace: bool, buf_size: usize) -> Result<Replay, OpenError> {
         if !path.exists() {
             return Err(OpenError::FileNotFound(path.display().to_string()));
         }
+        // libpcap checks the header (any format it reads) and names the link type.
         let cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano)
             .map_err(|e| OpenError::BadFile(format!("{}: {}", path.display(), pcap_message(e))))?;
         let linktype = cap.get_datalink().0 as u32;
-        Ok(Replay { cap, linktype, exhausted: false, pace, pace_origin: None })
+        let reader = match ClassicPcap::open(path, buf_size) {
+            Ok(Some(classic)) => ReplayReader::Classic(classic),
+            Ok(None) => ReplayReader::Libpcap(cap),
+            Err(e) => return Err(OpenError::Other(format!("{}: {e}", path.display()))),
+        };
+        Ok(Replay { reader, linktype, exhausted: false, pace, pace_origin: None })
+    }
+
+}
+
+/// The next frame of a replay file: Ok(None) at its end.
+fn read_replay(reader: &mut ReplayReader) -> Result<Option<Frame<'_>>, String> {
+    match reader {
+        ReplayReader::Classic(c) => c.next(),
+        ReplayReader::Libpcap(cap) => match cap.next_packet() {
+            // With nanosecond precision, libpcap puts nanoseconds in tv_usec.
+            Ok(p) => Ok(Some(Frame {
+                ts: Timestamp { sec: p.header.ts.tv_sec, nsec: p.header.ts.tv_usec as u32 },
+                wire_len: p.header.len,
+                data: p.data,
+            })),
+            Err(pcap::Error::NoMorePackets) => Ok(None),
+            Err(e) => Err(pcap_message(e)),
+        },
     }
 }
 
@@ -233,15 +386,14 @@ impl Source for Replay {
             std::thread::sleep(Duration::from_millis(POLL_TIMEOUT_MS as u64));
             return Next::Idle;
         }
-        match self.cap.next_packet() {
-            Ok(p) => {
-                // With nanosecond precision, libpcap puts nanoseconds in tv_usec.
-                let ts = Timestamp { sec: p.header.ts.tv_sec, nsec: p.header.ts.tv_usec as u32 };
-                if self.pace {
-                    match self.pace_origin {
-                        None => self.pace_origin = Some((ts, Instant::now())),
+        let Replay { reader, exhausted, pace, pace_origin, .. } = self;
+        match read_replay(reader) {
+            Ok(Some(f)) => {
+                if *pace {
+                    match *pace_origin {
+                        None => *pace_origin = Some((f.ts, Instant::now())),
                         Some((t0, i0)) => {
-                            let due = nanos_between(t0, ts).clamp(0, u64::MAX as i128) as u64;
+                            let due = nanos_between(t0, f.ts).clamp(0, u64::MAX as i128) as u64;
                             let due = i0 + Duration::from_nanos(due);
                             let now = Instant::now();
                             if due > now {
@@ -250,15 +402,15 @@ impl Source for Replay {
                         }
                     }
                 }
-                Next::Frame(Frame { ts, wire_len: p.header.len, data: p.data })
+                Next::Frame(f)
             }
-            Err(pcap::Error::NoMorePackets) => {
-                self.exhausted = true;
+            Ok(None) => {
+                *exhausted = true;
                 Next::Idle
             }
-            Err(e) => {
-                self.exhausted = true;
-                Next::Failed(pcap_message(e))
+            Err(m) => {
+                *exhausted = true;
+                Next::Failed(m)
             }
         }
     }
@@ -288,6 +440,137 @@ mod tests {
         std::fs::write(&junk, b"not a capture file at all").unwrap();
         assert!(matches!(Replay::open(&junk, false), Err(OpenError::BadFile(_))));
         std::fs::remove_file(junk).unwrap();
+    }
+
+    /// One record: (seconds, sub-second part as stored, captured bytes, length on the wire).
+    type Rec = (u32, u32, Vec<u8>, u32);
+
+    /// A classic pcap file with `records`, in the given byte order and precision.
+    fn classic_file(records: &[Rec], big_endian: bool, nanos: bool, snaplen: u32) -> Vec<u8> {
+        let w = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&if big_endian { v.to_be_bytes() } else { v.to_le_bytes() });
+        let mut out = Vec::new();
+        w(&mut out, if nanos { 0xA1B2_3C4D } else { 0xA1B2_C3D4 });
+        let version = if big_endian { [0, 2, 0, 4] } else { [2, 0, 4, 0] };
+        out.extend_from_slice(&version);
+        for v in [0, 0, snaplen, 1] {
+            w(&mut out, v);
+        }
+        for (sec, frac, data, wire) in records {
+            for v in [*sec, *frac, data.len() as u32, *wire] {
+                w(&mut out, v);
+            }
+            out.extend_from_slice(data);
+        }
+        out
+    }
+
+    fn temp_file(tag: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("ndisnpp-replay-{tag}-{}-{:?}.pcap", std::process::id(), std::thread::current().id()));
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// Every frame a replay delivers, then how it ended (None: quiet at the end of the file).
+    fn drain(mut r: Replay) -> (Vec<(Timestamp, u32, Vec<u8>)>, Option<String>) {
+        let mut out = Vec::new();
+        loop {
+            match r.next() {
+                Next::Frame(f) => out.push((f.ts, f.wire_len, f.data.to_vec())),
+                Next::Idle => return (out, None),
+                Next::Failed(m) => return (out, Some(m)),
+            }
+        }
+    }
+
+    /// The same file through libpcap's reader.
+    fn through_libpcap(path: &Path) -> Replay {
+        let cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano).unwrap();
+        let linktype = cap.get_datalink().0 as u32;
+        Replay { reader: ReplayReader::Libpcap(cap), linktype, exhausted: false, pace: false, pace_origin: None }
+    }
+
+    fn records(n: u32) -> Vec<Rec> {
+        // Sizes that make records straddle the 1 MiB reads at many offsets; one record longer
+        // than the snap length of 3000 used below; an empty one.
+        (0..n)
+            .map(|i| {
+                let len = match i % 7 {
+                    0 => 0,
+                    3 => 4000,
+                    _ => (i * 37 % 1514) as usize,
+                };
+                let data = (0..len).map(|k| (k as u32 ^ i) as u8).collect();
+                (1_700_000_000 + i / 1000, i * 997 % 1_000_000, data, len as u32 + i % 3)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn classic_pcap_reads_like_libpcap() {
+        let recs = records(3000);
+        for big_endian in [false, true] {
+            for nanos in [false, true] {
+                let path = temp_file("classic", &classic_file(&recs, big_endian, nanos, 3000));
+                let ours = Replay::open(&path, false).unwrap();
+                assert!(matches!(ours.reader, ReplayReader::Classic(_)));
+                assert_eq!(ours.linktype, 1);
+                let (a, end_a) = drain(ours);
+                let (b, end_b) = drain(through_libpcap(&path));
+                std::fs::remove_file(&path).unwrap();
+                assert_eq!((end_a, end_b), (None, None));
+                assert_eq!(a.len(), recs.len());
+                assert!(a == b, "big_endian {big_endian} nanos {nanos}: differs from libpcap");
+                assert_eq!(a[3].2.len(), 3000, "cut to the snap length");
+                let want_ns = if nanos { recs[5].1 } else { recs[5].1 * 1000 };
+                assert_eq!(a[5].0, Timestamp { sec: recs[5].0 as i64, nsec: want_ns });
+            }
+        }
+    }
+
+    #[test]
+    fn classic_pcap_damage_ends_the_replay_like_libpcap() {
+        let recs = records(48); // the last record has 225 bytes of data
+        let whole = classic_file(&recs, false, false, 65535);
+        // Cut inside the last record's data, inside its header; and a record longer than any.
+        let mut huge = classic_file(&recs[..2], false, false, 65535);
+        huge.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00, 0x10, 0x00, 0x01, 0x00, 0x10, 0x00]);
+        huge.extend_from_slice(&[0; 64]);
+        for (tag, bytes, kept) in [("data", &whole[..whole.len() - 5], 47), ("header", &whole[..whole.len() - recs[47].2.len() - 9], 47), ("huge", &huge[..], 2)] {
+            let path = temp_file(tag, bytes);
+            let (a, end_a) = drain(Replay::open(&path, false).unwrap());
+            let (b, end_b) = drain(through_libpcap(&path));
+            std::fs::remove_file(&path).unwrap();
+            assert_eq!(a.len(), kept, "{tag}");
+            assert!(a == b, "{tag}");
+            let (ea, eb) = (end_a.expect(tag), end_b.expect(tag));
+            assert!(ea.contains("truncated dump file") || ea.contains("invalid packet capture length"), "{tag}: {ea}");
+            println!("{tag}: ours {ea:?}, libpcap {eb:?}");
+        }
+    }
+
+    #[test]
+    fn other_formats_go_through_libpcap() {
+        // A pcapng file: section header, interface description (Ethernet), one enhanced packet.
+        let mut ng = Vec::new();
+        let block = |out: &mut Vec<u8>, kind: u32, body: &[u8]| {
+            let len = 12 + body.len() as u32;
+            out.extend_from_slice(&kind.to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(body);
+            out.extend_from_slice(&len.to_le_bytes());
+        };
+        block(&mut ng, 0x0A0D_0D0A, &[0x4D, 0x3C, 0x2B, 0x1A, 1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
+        block(&mut ng, 1, &[1, 0, 0, 0, 0, 0, 0, 0]);
+        let mut epb = vec![0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x42, 0x0F, 0, 4, 0, 0, 0, 4, 0, 0, 0];
+        epb.extend_from_slice(&[1, 2, 3, 4]);
+        block(&mut ng, 6, &epb);
+        let path = temp_file("ng", &ng);
+        let r = Replay::open(&path, false).unwrap();
+        assert!(matches!(r.reader, ReplayReader::Libpcap(_)));
+        let (frames, end) = drain(r);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(end, None);
+        assert_eq!(frames, vec![(Timestamp { sec: 1, nsec: 0 }, 4, vec![1, 2, 3, 4])]);
     }
 
     #[test]
