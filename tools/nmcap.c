@@ -15,7 +15,10 @@
  * Exit status: 0 captured, 1 usage, 2 failure, 4 no permission to capture (CAP_NET_RAW).
  * Written against include/netmon.h only. */
 #define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,19 @@
 
 static volatile sig_atomic_t interrupted = 0;
 static void on_signal(int sig) { (void)sig; interrupted = 1; }
+
+/* The status callback (on the library's callback thread): when the capture stops by itself
+ * (frame limit, trigger, lost interface, full disk) it wakes the main loop through a pipe, so that
+ * nmcap does not wait out the rest of its 50 ms poll. */
+static int wake_pipe[2] = {-1, -1};
+static DWORD on_status(UPDATE_EVENT ev) {
+    if (ev.Action == UPDATE_ACTION_STOP_CAPTURE && wake_pipe[1] >= 0) {
+        char b = 1;
+        ssize_t n = write(wake_pipe[1], &b, 1);
+        (void)n; /* a full pipe already wakes the loop */
+    }
+    return NMERR_SUCCESS;
+}
 
 static void usage(void) {
     fprintf(stderr, "usage: nmcap [-i IFACE | -r FILE] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]\n"
@@ -115,7 +131,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "nmcap: npp_create: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
         goto done;
     }
-    rc = esp_connect(npp, nic, NULL, NULL, err);
+    if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe[0] = wake_pipe[1] = -1;
+    rc = esp_connect(npp, nic, wake_pipe[1] >= 0 ? on_status : NULL, NULL, err);
     if (rc == NMERR_ACCESS_DENIED) {
         fprintf(stderr, "nmcap: cannot capture on %s: this process lacks CAP_NET_RAW "
                         "(run it as root, or grant it: setcap cap_net_raw,cap_net_admin+ep nmcap)\n", iface);
@@ -140,7 +157,7 @@ int main(int argc, char **argv) {
     STATISTICS_EX ex;
     for (;;) {
         BOOL running = FALSE, paused = FALSE;
-        struct timespec nap = {0, 50 * 1000 * 1000};
+        struct pollfd wake = {wake_pipe[0], POLLIN, 0};
         if (esp_get_control_state(npp, &running, &paused) != NMERR_SUCCESS || !running) break; /* ended by itself */
         if (interrupted || (duration > 0 && now_s() - t0 >= duration)) break;
         if (progress && now_s() - last >= 0.25) {
@@ -152,7 +169,7 @@ int main(int argc, char **argv) {
                         (unsigned long long)(ex.KernelFramesDropped + ex.FramesDropped), now_s() - t0);
             last = now_s();
         }
-        nanosleep(&nap, NULL);
+        poll(&wake, 1, 50); /* the callback, a signal (EINTR) or 50 ms */
     }
     STATISTICS st;
     rc = esp_stop(npp, &st);
