@@ -1,7 +1,8 @@
 /* Benchmark input generator: writes a classic pcap (magic 0xA1B2C3D4, v2.4, µs timestamps,
  * LINKTYPE_ETHERNET) of at least TARGET_BYTES bytes of Ethernet frames with mixed sizes
- * 64..1514 (deterministic pseudo-random), IPv4/UDP-looking headers, 1 µs apart.
- * Usage: gen_pcap OUT.pcap TARGET_BYTES   -> prints "<frames> <bytes>" on stdout. */
+ * 64..1514 (deterministic pseudo-random), IPv4/UDP-looking headers, 1 µs apart; with the third
+ * argument "small", every frame is 64 bytes (the case where per-frame costs dominate).
+ * Usage: gen_pcap OUT.pcap TARGET_BYTES [small]   -> prints "<frames> <bytes>" on stdout. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +17,11 @@ static uint32_t next_rand(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s OUT.pcap TARGET_BYTES\n", argv[0]);
+    if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "small") != 0)) {
+        fprintf(stderr, "usage: %s OUT.pcap TARGET_BYTES [small]\n", argv[0]);
         return 2;
     }
+    int small = argc == 4;
     unsigned long long target = strtoull(argv[2], NULL, 10);
     FILE *f = fopen(argv[1], "wb");
     if (!f) {
@@ -38,8 +40,8 @@ int main(int argc, char **argv) {
     while (bytes < target) {
         /* Mix: 1/3 small (64..127), 1/3 full (1514), 1/3 uniform 64..1514. */
         uint32_t r = next_rand(), len;
-        switch (r % 3) {
-        case 0: len = 64 + (r >> 8) % 64; break;
+        switch (small ? 0 : r % 3) {
+        case 0: len = small ? 64 : 64 + (r >> 8) % 64; break;
         case 1: len = 1514; break;
         default: len = 64 + (r >> 8) % (1514 - 64 + 1); break;
         }

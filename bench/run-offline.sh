@@ -5,7 +5,8 @@
 #   (b) editcap: editcap -F netmon2 IN OUT
 #   (c) cp:      cp IN OUT                                      (the physical limit)
 # Usage: bash bench/run-offline.sh            (env: BENCH_DIR=/tmp/..., BENCH_BYTES=1073741824,
-#                                              RUNS=3, KEEP=1 keeps the input, OUT_MD=file)
+#                                              RUNS=3, KEEP=1 keeps the input, OUT_MD=file,
+#                                              MIX=mixed (64..1514 B) | small (64 B frames only))
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -13,7 +14,12 @@ BENCH_BYTES=${BENCH_BYTES:-1073741824}
 RUNS=${RUNS:-3}
 BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/ndisnpp-bench.XXXXXX)}
 mkdir -p "$BENCH_DIR"
-IN=$BENCH_DIR/in.pcap
+MIX=${MIX:-mixed}
+case $MIX in
+mixed) IN=$BENCH_DIR/in.pcap; GEN_ARGS=() ;;
+small) IN=$BENCH_DIR/in-small.pcap; GEN_ARGS=(small) ;;
+*) echo "MIX must be mixed or small" >&2; exit 2 ;;
+esac
 RES=$BENCH_DIR/offline-results.txt
 cleanup() { rm -f "$BENCH_DIR"/out.* "$BENCH_DIR"/time.*; [ "${KEEP:-0}" = 1 ] || rm -f "$IN"; }
 trap cleanup EXIT
@@ -38,7 +44,7 @@ fi
 gcc -O2 -o "$BENCH_DIR/gen_pcap" bench/gen_pcap.c
 if [ ! -s "$IN" ]; then
     echo "== generating $BENCH_BYTES bytes into $IN" >&2
-    "$BENCH_DIR/gen_pcap" "$IN" "$BENCH_BYTES" >/dev/null
+    "$BENCH_DIR/gen_pcap" "$IN" "$BENCH_BYTES" "${GEN_ARGS[@]}" >/dev/null
 fi
 FRAMES=$(capinfos -c -M "$IN" | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
 SIZE=$(stat -c %s "$IN")
@@ -95,7 +101,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; 
 {
     echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r), $(free -g | awk '/Mem:/ {print $2}') GiB RAM"
     echo "Tools: ndisnpp $(git -C "$ROOT" rev-parse --short HEAD) (release, nmcap), $(editcap --version | head -1 | sed "s/\.$//"), $(cp --version | head -1)"
-    echo "Input: $SIZE bytes, $FRAMES Ethernet frames (64..1514 B), classic pcap, page cache warm; $RUNS interleaved runs, median; output on the same filesystem ($BENCH_DIR)"
+    echo "Input: $SIZE bytes, $FRAMES Ethernet frames ($([ "$MIX" = small ] && echo "64 B each" || echo "64..1514 B")), classic pcap, page cache warm; $RUNS interleaved runs, median; output on the same filesystem ($BENCH_DIR)"
     echo
     echo "| method | command | wall s (median) | user s | sys s | MB/s (input bytes / wall) |"
     echo "|---|---|---:|---:|---:|---:|"
