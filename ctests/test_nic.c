@@ -675,6 +675,7 @@ static void test_npp(void) {
 
 #define VETH0 "nppveth0"
 #define VETH1 "nppveth1"
+#define VETH_DOWN "nppveth2" /* a second pair, never brought up (peer nppveth3) */
 #define VETH_MAC "02:4e:44:49:53:01"
 #define VETH_MAC_BLOB "024E44495301"
 #define VETH_MTU 1400
@@ -698,7 +699,7 @@ static int child_in_namespace(const char *ns, int remount_sys) {
     char path[256];
     int fd;
     PBLOB_TABLE t = NULL;
-    HBLOB v0, v1, lo;
+    HBLOB v0, v1, v2, lo;
     NETWORKINFO ni;
     DWORD v = 0;
 
@@ -764,6 +765,19 @@ static int child_in_namespace(const char *ns, int remount_sys) {
         CHECK_RC(GetDwordFromBlob(v1, OWNER_NPP, CATEGORY_NETWORKINFO, TAG_MAXFRAMESIZE, &v), NMERR_SUCCESS);
         CHECK_EQ(v, VETH_MTU + 14);
     }
+    /* Link speed: veth's nominal speed while up; none (0) for the pair left down, as sysfs. */
+    if (v0) {
+        v = 0;
+        CHECK_RC(GetDwordFromBlob(v0, OWNER_NPP, CATEGORY_NETWORKINFO, TAG_LINKSPEED, &v), NMERR_SUCCESS);
+        CHECK(v > 0);
+    }
+    v2 = find_nic(t, VETH_DOWN);
+    CHECK(v2 != NULL);
+    if (v2) {
+        v = 1;
+        CHECK_RC(GetDwordFromBlob(v2, OWNER_NPP, CATEGORY_NETWORKINFO, TAG_LINKSPEED, &v), NMERR_SUCCESS);
+        CHECK_EQ(v, 0);
+    }
     /* The namespace's own lo (its MTU set apart from the host's lo). */
     lo = find_nic(t, "lo");
     CHECK(lo != NULL);
@@ -817,6 +831,7 @@ static void test_live_veth(void) {
     /* No IPv6 link-local address, so bringing the links up sends nothing (not even DAD). */
     run("ip -n %s link set " VETH0 " addrgenmode none; ip -n %s link set " VETH1 " addrgenmode none", ns);
     CHECK_EQ(run("ip -n %s link set " VETH0 " up && ip -n %s link set " VETH1 " up", ns), 0);
+    CHECK_EQ(run("ip -n %s link add " VETH_DOWN " type veth peer name nppveth3", ns), 0);
 
     /* The case the API must handle: the caller only switched its network namespace. */
     printf("  child: setns(CLONE_NEWNET) only\n");

@@ -146,7 +146,9 @@ pub fn describe(name: &str, description: Option<String>, loopback: bool, up: boo
             d.mtu = u32::try_from(mtu).ok();
         }
         d.permanent_mac = if d.ethernet { permanent_mac(fd, name).or(d.current_mac) } else { None };
-        d.speed_mbps = link_speed(fd, name);
+        // As sysfs: no speed for an interface that is not up (veth, for one, reports its
+        // nominal 10 Gbit/s through ethtool even then).
+        d.speed_mbps = if up { link_speed(fd, name) } else { None };
         Some(())
     });
     d
