@@ -329,7 +329,11 @@ impl Loop {
                 }
             }
             let mut idle = false;
-            match self.source.next() {
+            let next = {
+                let (counters, tally) = (&self.shared.counters, &self.tally);
+                self.source.next(&mut || counters.publish(tally))
+            };
+            match next {
                 Next::Frame(f) => {
                     // Read after the frame arrived (next() may have waited): a frame read after
                     // Pause returned is not written, one read after Resume returned is.
@@ -561,16 +565,31 @@ mod tests {
     use crate::capture::source::{Frame, KernelStats, Next, Source};
     use std::sync::mpsc;
 
-    /// Delivers the frames it receives on a channel; Idle when none is waiting.
+    /// Delivers the frames it receives on a channel; Idle when none arrives within 5 ms (with
+    /// `block`: it waits for the next frame as long as it takes, like a quiet link between two
+    /// frames that each arrive before the poll timeout).
     struct ChannelSource {
         rx: mpsc::Receiver<Vec<u8>>,
         current: Vec<u8>,
         fail_after_closed: bool,
+        block: bool,
     }
 
     impl Source for ChannelSource {
-        fn next(&mut self) -> Next<'_> {
-            match self.rx.recv_timeout(Duration::from_millis(5)) {
+        fn next(&mut self, before_wait: &mut dyn FnMut()) -> Next<'_> {
+            let got = match self.rx.try_recv() {
+                Ok(f) => Ok(f),
+                Err(mpsc::TryRecvError::Disconnected) => Err(mpsc::RecvTimeoutError::Disconnected),
+                Err(mpsc::TryRecvError::Empty) => {
+                    before_wait();
+                    if self.block {
+                        self.rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected)
+                    } else {
+                        self.rx.recv_timeout(Duration::from_millis(5))
+                    }
+                }
+            };
+            match got {
                 Ok(f) => {
                     self.current = f;
                     Next::Frame(Frame { ts: Timestamp { sec: 1, nsec: 0 }, wire_len: self.current.len() as u32 + 10, data: &self.current })
@@ -639,7 +658,7 @@ mod tests {
                 Notice::Trigger(f, t) => etx.send((EndReason::Trigger(f), t)),
             };
         });
-        let src = ChannelSource { rx, current: Vec::new(), fail_after_closed };
+        let src = ChannelSource { rx, current: Vec::new(), fail_after_closed, block: false };
         let e = Engine::start(Box::new(src), Some(Box::new(w)), snaplen, limit, stages, notify).unwrap();
         (e, tx, frames, erx)
     }
@@ -705,6 +724,25 @@ mod tests {
             }
         }
         e.stop();
+    }
+
+    /// Counts are published before the source waits: a reader sees a frame while the link is
+    /// quiet even when the source never reports Idle.
+    #[test]
+    fn counts_are_published_before_the_source_waits() {
+        let (tx, rx) = mpsc::channel();
+        let src = ChannelSource { rx, current: Vec::new(), fail_after_closed: false, block: true };
+        let e = Engine::start(Box::new(src), None, 0, 0, Stages::default(), Box::new(|_| {})).unwrap();
+        let tx = tx; // dropped before `e` if a check fails, so the source's wait ends
+        tx.send(vec![1; 30]).unwrap();
+        wait_for(|| e.totals().seen_frames == 1);
+        assert_eq!(e.totals().captured_frames, 1);
+        tx.send(vec![2; 30]).unwrap();
+        wait_for(|| e.totals().seen_frames == 2);
+        drop(tx); // the source's wait ends; Stop is seen
+        let (o, t) = e.stop();
+        assert_eq!(o.reason, EndReason::Stopped);
+        assert_eq!(t.captured_frames, 2);
     }
 
     #[test]

@@ -36,8 +36,10 @@ pub struct KernelStats {
 
 /// A source of frames for the capture thread.
 pub trait Source: Send {
-    /// The next frame, waiting at most about `POLL_TIMEOUT_MS`.
-    fn next(&mut self) -> Next<'_>;
+    /// The next frame, waiting at most about `POLL_TIMEOUT_MS`. Before the source waits (for
+    /// traffic, or for a paced frame's time) it calls `before_wait`, so that the capture thread
+    /// can publish what it counted while nothing happens.
+    fn next(&mut self, before_wait: &mut dyn FnMut()) -> Next<'_>;
     /// pcap LINKTYPE_* of the frames.
     fn linktype(&self) -> u32;
     /// Kernel counters since the source opened, if it has any.
@@ -169,9 +171,10 @@ impl Live {
 }
 
 impl Source for Live {
-    fn next(&mut self) -> Next<'_> {
+    fn next(&mut self, before_wait: &mut dyn FnMut()) -> Next<'_> {
         let mut r = self.read();
         if let Ok(None) = r {
+            before_wait();
             let trouble = self.wait();
             r = self.read();
             if trouble && matches!(r, Ok(None)) {
@@ -381,8 +384,9 @@ fn nanos_between(a: Timestamp, b: Timestamp) -> i128 {
 }
 
 impl Source for Replay {
-    fn next(&mut self) -> Next<'_> {
+    fn next(&mut self, before_wait: &mut dyn FnMut()) -> Next<'_> {
         if self.exhausted {
+            before_wait();
             std::thread::sleep(Duration::from_millis(POLL_TIMEOUT_MS as u64));
             return Next::Idle;
         }
@@ -397,6 +401,7 @@ impl Source for Replay {
                             let due = i0 + Duration::from_nanos(due);
                             let now = Instant::now();
                             if due > now {
+                                before_wait();
                                 std::thread::sleep(due - now);
                             }
                         }
@@ -474,7 +479,7 @@ mod tests {
     fn drain(mut r: Replay) -> (Vec<(Timestamp, u32, Vec<u8>)>, Option<String>) {
         let mut out = Vec::new();
         loop {
-            match r.next() {
+            match r.next(&mut || ()) {
                 Next::Frame(f) => out.push((f.ts, f.wire_len, f.data.to_vec())),
                 Next::Idle => return (out, None),
                 Next::Failed(m) => return (out, Some(m)),
