@@ -9,7 +9,7 @@ use crate::types::PATTERNMATCH;
 use crate::capfile::{CaptureWriter, WriteError};
 use crate::types::{STATISTICS, STATISTICS_EX, UPDATE_ACTION_PAUSE_CAPTURE, UPDATE_ACTION_STOP_CAPTURE};
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering::*};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -44,10 +44,15 @@ struct Tally {
 }
 
 /// What the capture thread last published. It is their only writer: it counts in a local `Tally`
-/// (no shared-memory traffic per frame) and stores the tally here every `PUBLISH_EVERY` frames, so
-/// a reader is at most that many frames behind while traffic flows and exact once it pauses.
+/// (no shared-memory traffic per frame) and stores the tally here every `PUBLISH_EVERY` frames and
+/// before it waits, so a reader is at most that many frames behind while traffic flows and exact
+/// once it pauses. A sequence number makes each publication one consistent set for readers (a
+/// seqlock: the writer never waits; a reader retries while a publication is under way).
 #[derive(Default)]
-struct Counters([AtomicU64; 13]);
+struct Counters {
+    seq: AtomicU64,
+    values: [AtomicU64; 13],
+}
 
 impl Counters {
     fn publish(&self, t: &Tally) {
@@ -56,13 +61,28 @@ impl Counters {
             t.filtered_broadcasts, t.filtered_multicasts, t.captured_frames, t.captured_bytes, t.dropped_frames,
             t.kernel_received, t.kernel_dropped,
         ];
-        for (c, v) in self.0.iter().zip(v) {
+        let seq = self.seq.load(Relaxed);
+        self.seq.store(seq.wrapping_add(1), Relaxed); // odd: under way
+        fence(Release);
+        for (c, v) in self.values.iter().zip(v) {
             c.store(v, Relaxed);
         }
+        self.seq.store(seq.wrapping_add(2), Release);
     }
 
     fn load(&self) -> Tally {
-        let v: [u64; 13] = std::array::from_fn(|i| self.0[i].load(Relaxed));
+        let v: [u64; 13] = loop {
+            let before = self.seq.load(Acquire);
+            if before % 2 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let v = std::array::from_fn(|i| self.values[i].load(Relaxed));
+            fence(Acquire);
+            if self.seq.load(Relaxed) == before {
+                break v;
+            }
+        };
         Tally {
             seen_frames: v[0],
             seen_bytes: v[1],
@@ -223,8 +243,12 @@ impl Totals {
 }
 
 fn snapshot(shared: &Shared) -> Totals {
-    let now = shared.counters.load();
     let (t0, base) = *shared.base.lock();
+    totals_between(t0, &base, &shared.counters.load())
+}
+
+/// The totals `now` shows against the base of the last clearing read.
+fn totals_between(t0: Instant, base: &Tally, now: &Tally) -> Totals {
     let d = |now: u64, base: u64| now.saturating_sub(base);
     Totals {
         elapsed_us: t0.elapsed().as_micros().min(i64::MAX as u128) as i64,
@@ -249,8 +273,9 @@ pub(crate) const CAPTURE_NICE: i32 = -10;
 
 /// Gives the calling (capture) thread nice `CAPTURE_NICE` when the process may (root or
 /// CAP_SYS_NICE; else it keeps its nice value): when the caller's own threads keep the CPU busy,
-/// the capture thread still runs soon after the kernel hands it a full ring block, so the ring
-/// does not overflow. It needs far less CPU than it is then entitled to.
+/// the capture thread of a live source still runs soon after the kernel hands it a full ring
+/// block, so the ring does not overflow. Only for live sources: a replay has no ring to overflow
+/// and, unpaced, would take the CPU from the caller's threads.
 fn raise_priority() {
     // SAFETY: gettid and setpriority on this thread only; a failure changes nothing.
     unsafe {
@@ -329,10 +354,16 @@ impl Loop {
                 }
             }
             let mut idle = false;
+            let waited = std::cell::Cell::new(false);
             let next = {
                 let (counters, tally) = (&self.shared.counters, &self.tally);
-                self.source.next(&mut || counters.publish(tally))
+                self.source.next(&mut || {
+                    counters.publish(tally);
+                    waited.set(true);
+                })
             };
+            // A source that waits reads few frames: look at the clock (kernel counters) then too.
+            look_at_clock |= waited.get();
             match next {
                 Next::Frame(f) => {
                     // Read after the frame arrived (next() may have waited): a frame read after
@@ -478,6 +509,7 @@ impl Engine {
             base: Mutex::new((Instant::now(), Tally::default())),
         });
         let linktype = source.linktype();
+        let live = source.is_live();
         let lp = Loop {
             shared: shared.clone(),
             source,
@@ -491,7 +523,9 @@ impl Engine {
         };
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new().name("ndisnpp-capture".into()).spawn(move || {
-            raise_priority();
+            if live {
+                raise_priority();
+            }
             let (outcome, by_itself, notify) = lp.run();
             thread_shared.ended.store(true, Release);
             match by_itself {
@@ -529,11 +563,14 @@ impl Engine {
         snapshot(&self.shared)
     }
 
-    /// Resets every counter and the TimeElapsed base (a clearing read): later readings count from
-    /// what the capture thread has published by now.
-    pub fn clear_statistics(&self) {
+    /// A clearing read: the totals now, and every counter and the TimeElapsed base reset, so that
+    /// later readings count from exactly what this one returned.
+    pub fn take_statistics(&self) -> Totals {
+        let mut base = self.shared.base.lock();
         let now = self.shared.counters.load();
-        *self.shared.base.lock() = (Instant::now(), now);
+        let totals = totals_between(base.0, &base.1, &now);
+        *base = (Instant::now(), now);
+        totals
     }
 
     /// Stops the capture: drains what is queued (at most DRAIN_LIMIT), finishes and flushes the
@@ -604,6 +641,9 @@ mod tests {
         }
         fn kernel_stats(&mut self) -> Option<KernelStats> {
             Some(KernelStats { received: 7, dropped: 2, if_dropped: 1 })
+        }
+        fn is_live(&self) -> bool {
+            true
         }
     }
 
@@ -726,14 +766,20 @@ mod tests {
         e.stop();
     }
 
+    /// An engine (no writer) over a source that waits for each frame as long as it takes. Bind
+    /// it as `let (e, tx)`: `tx` is then dropped first if a check fails, which ends the source's
+    /// wait so that dropping `e` can join the capture thread.
+    fn blocking_engine() -> (Engine, mpsc::Sender<Vec<u8>>) {
+        let (tx, rx) = mpsc::channel();
+        let src = ChannelSource { rx, current: Vec::new(), fail_after_closed: false, block: true };
+        (Engine::start(Box::new(src), None, 0, 0, Stages::default(), Box::new(|_| {})).unwrap(), tx)
+    }
+
     /// Counts are published before the source waits: a reader sees a frame while the link is
     /// quiet even when the source never reports Idle.
     #[test]
     fn counts_are_published_before_the_source_waits() {
-        let (tx, rx) = mpsc::channel();
-        let src = ChannelSource { rx, current: Vec::new(), fail_after_closed: false, block: true };
-        let e = Engine::start(Box::new(src), None, 0, 0, Stages::default(), Box::new(|_| {})).unwrap();
-        let tx = tx; // dropped before `e` if a check fails, so the source's wait ends
+        let (e, tx) = blocking_engine();
         tx.send(vec![1; 30]).unwrap();
         wait_for(|| e.totals().seen_frames == 1);
         assert_eq!(e.totals().captured_frames, 1);
@@ -743,6 +789,63 @@ mod tests {
         let (o, t) = e.stop();
         assert_eq!(o.reason, EndReason::Stopped);
         assert_eq!(t.captured_frames, 2);
+    }
+
+    /// Light traffic (every frame arrives after a wait): the kernel counters are still read
+    /// every 250 ms, not every 1024 frames.
+    #[test]
+    fn kernel_counters_follow_a_quiet_link() {
+        let (e, tx) = blocking_engine();
+        std::thread::sleep(Duration::from_millis(300));
+        tx.send(vec![1; 30]).unwrap();
+        wait_for(|| e.totals().kernel_received == 7);
+        assert_eq!(e.totals().kernel_dropped, 3);
+        drop(tx);
+        e.stop();
+    }
+
+    /// A reader never sees half of one publication and half of another.
+    #[test]
+    fn a_publication_is_read_whole() {
+        let c = Arc::new(Counters::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (c, stop) = (c.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut k = 0u64;
+                while !stop.load(Relaxed) {
+                    k += 1;
+                    let t = Tally {
+                        seen_frames: k, seen_bytes: k, seen_broadcasts: k, seen_multicasts: k, filtered_frames: k,
+                        filtered_bytes: k, filtered_broadcasts: k, filtered_multicasts: k, captured_frames: k,
+                        captured_bytes: k, dropped_frames: k, kernel_received: k, kernel_dropped: k,
+                    };
+                    c.publish(&t);
+                    // As the capture thread: a publication now and then (every 64 frames), not
+                    // back to back, which would keep readers retrying.
+                    for _ in 0..500 {
+                        std::hint::spin_loop();
+                    }
+                }
+            })
+        };
+        let mut last = 0;
+        let mut reads = 0u64;
+        while last < 20_000 {
+            reads += 1;
+            let t = c.load();
+            let all = [
+                t.seen_bytes, t.seen_broadcasts, t.seen_multicasts, t.filtered_frames, t.filtered_bytes,
+                t.filtered_broadcasts, t.filtered_multicasts, t.captured_frames, t.captured_bytes, t.dropped_frames,
+                t.kernel_received, t.kernel_dropped,
+            ];
+            assert!(all.iter().all(|v| *v == t.seen_frames), "torn: {t:?}");
+            assert!(t.seen_frames >= last);
+            last = t.seen_frames;
+        }
+        assert!(reads > 20_000, "{reads} reads over 20,000 publications");
+        stop.store(true, Relaxed);
+        writer.join().unwrap();
     }
 
     #[test]
@@ -779,7 +882,8 @@ mod tests {
         let (e, tx, _frames, erx) = setup(usize::MAX, 0, 0, 0, true);
         tx.send(vec![1; 10]).unwrap();
         wait_for(|| e.totals().captured_frames == 1);
-        e.clear_statistics();
+        let taken = e.take_statistics();
+        assert_eq!((taken.seen_frames, taken.captured_frames), (1, 1));
         let t = e.totals();
         assert_eq!((t.seen_frames, t.captured_frames, t.kernel_received), (0, 0, 0));
         drop(tx);

@@ -504,11 +504,7 @@ pub fn totals(handle: u64, family: Family, clear: bool) -> NmResult<Totals> {
         npp.machine.check(family, Op::ReadStatistics)?;
         let conn = npp.conn();
         if let Some(cap) = &conn.capture {
-            let t = cap.engine.totals();
-            if clear {
-                cap.engine.clear_statistics();
-            }
-            return Ok(t);
+            return Ok(if clear { cap.engine.take_statistics() } else { cap.engine.totals() });
         }
         let t = conn.last.ok_or(NMERR_NOT_CAPTURING)?;
         if clear {
