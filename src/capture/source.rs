@@ -49,6 +49,10 @@ pub trait Source: Send {
     fn kernel_filtered(&self) -> bool {
         false
     }
+    /// True for a live interface (a kernel ring that overflows when it is not read in time).
+    fn is_live(&self) -> bool {
+        false
+    }
 }
 
 /// Why a live source could not be opened.
@@ -201,6 +205,10 @@ impl Source for Live {
     fn kernel_filtered(&self) -> bool {
         self.kernel_filter
     }
+
+    fn is_live(&self) -> bool {
+        true
+    }
 }
 
 /// The records of a classic pcap file, read in large pieces and handed out in place (no copy,
@@ -228,8 +236,10 @@ const READ_SIZE: usize = 1 << 20;
 const MAX_RECORD: u32 = 262_144;
 
 impl ClassicPcap {
-    /// Recognises a classic pcap file header: (big-endian fields, nanosecond timestamps, snap
-    /// length); None for any other format.
+    /// Recognises a classic pcap file header that this reader handles like libpcap: (big-endian
+    /// fields, nanosecond timestamps, snap length). None for any other format or version, and for
+    /// link types whose records libpcap allows beyond 262144 bytes or fixes up (USB, NFLOG ...):
+    /// those stay with libpcap.
     fn header(h: &[u8; 24]) -> Option<(bool, bool, u32)> {
         let (swapped, nanos) = match u32::from_le_bytes([h[0], h[1], h[2], h[3]]) {
             0xA1B2_C3D4 => (false, false),
@@ -238,15 +248,34 @@ impl ClassicPcap {
             0x4D3C_B2A1 => (true, true),
             _ => return None,
         };
-        let snap = [h[16], h[17], h[18], h[19]];
-        let snaplen = if swapped { u32::from_be_bytes(snap) } else { u32::from_le_bytes(snap) };
+        let field = |at: usize| {
+            let b = [h[at], h[at + 1], h[at + 2], h[at + 3]];
+            if swapped {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        let half = |at: usize| if swapped { u16::from_be_bytes([h[at], h[at + 1]]) } else { u16::from_le_bytes([h[at], h[at + 1]]) };
+        if (half(4), half(6)) != (2, 4) {
+            return None;
+        }
+        // LINKTYPE_ETHERNET, _RAW, _LINUX_SLL, _IPV4, _IPV6, _LINUX_SLL2 (FCS bits clear).
+        if !matches!(field(20), 1 | 101 | 113 | 228 | 229 | 276) {
+            return None;
+        }
+        let snaplen = field(16);
         let snaplen = if snaplen == 0 || snaplen > MAX_RECORD { MAX_RECORD } else { snaplen };
         Some((swapped, nanos, snaplen))
     }
 
-    /// Opens `path` if it is a classic pcap file, positioned at its first record.
+    /// Opens `path` if it is a regular file in classic pcap format, positioned at its first
+    /// record. (A FIFO or a pipe is left to libpcap, which already opened and read from it.)
     fn open(path: &Path, buf_size: usize) -> std::io::Result<Option<ClassicPcap>> {
         use std::io::Read;
+        if !std::fs::metadata(path)?.is_file() {
+            return Ok(None);
+        }
         let mut file = std::fs::File::open(path)?;
         let mut h = [0u8; 24];
         if file.read_exact(&mut h).is_err() {
@@ -317,7 +346,8 @@ impl ClassicPcap {
         self.start += need;
         let kept = caplen.min(self.snaplen) as usize;
         let nsec = if self.nanos { frac } else { frac.saturating_mul(1000) };
-        Ok(Some(Frame { ts: Timestamp { sec: sec as i64, nsec }, wire_len, data: &self.buf[at + 16..at + 16 + kept] }))
+        // Seconds are signed 32-bit in the file (libpcap sign-extends them too).
+        Ok(Some(Frame { ts: Timestamp { sec: sec as i32 as i64, nsec }, wire_len, data: &self.buf[at + 16..at + 16 + kept] }))
     }
 }
 
@@ -551,6 +581,49 @@ mod tests {
             assert!(ea.contains("truncated dump file") || ea.contains("invalid packet capture length"), "{tag}: {ea}");
             println!("{tag}: ours {ea:?}, libpcap {eb:?}");
         }
+    }
+
+    #[test]
+    fn classic_pcap_only_for_what_it_reads_like_libpcap() {
+        let recs = vec![(0x9000_0000u32, 5, vec![1, 2, 3], 3)]; // a second before 1970 (signed)
+        // Ethernet, version 2.4: the classic reader; negative seconds as libpcap reads them.
+        let path = temp_file("signed", &classic_file(&recs, false, false, 65535));
+        let r = Replay::open(&path, false).unwrap();
+        assert!(matches!(r.reader, ReplayReader::Classic(_)));
+        let (a, _) = drain(r);
+        let (b, _) = drain(through_libpcap(&path));
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a[0].0.sec, 0x9000_0000u32 as i32 as i64);
+        // Another link type (USB with its pseudo-header, 189) or version 2.3: libpcap.
+        let mut usb = classic_file(&recs, false, false, 65535);
+        usb[20] = 189;
+        let mut v23 = classic_file(&recs, false, false, 65535);
+        v23[6] = 3;
+        for (tag, bytes) in [("usb", usb), ("v23", v23)] {
+            let path = temp_file(tag, &bytes);
+            let r = Replay::open(&path, false);
+            std::fs::remove_file(&path).unwrap();
+            if let Ok(r) = r {
+                assert!(matches!(r.reader, ReplayReader::Libpcap(_)), "{tag}");
+            }
+        }
+        // A FIFO: libpcap reads it (the classic reader would open it a second time).
+        let fifo = std::env::temp_dir().join(format!("ndisnpp-replay-fifo-{}", std::process::id()));
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let bytes = classic_file(&records(200), false, false, 3000);
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, bytes).unwrap())
+        };
+        let r = Replay::open(&fifo, false).unwrap();
+        assert!(matches!(r.reader, ReplayReader::Libpcap(_)));
+        let (frames, end) = drain(r);
+        writer.join().unwrap();
+        std::fs::remove_file(&fifo).unwrap();
+        assert_eq!((frames.len(), end), (200, None));
     }
 
     #[test]
