@@ -15,7 +15,6 @@
  * Exit status: 0 captured, 1 usage, 2 failure, 4 no permission to capture (CAP_NET_RAW).
  * Written against include/netmon.h only. */
 #define _POSIX_C_SOURCE 200809L
-#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -131,7 +130,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "nmcap: npp_create: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
         goto done;
     }
-    if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe[0] = wake_pipe[1] = -1;
+    if (pipe(wake_pipe) != 0) {
+        wake_pipe[0] = wake_pipe[1] = -1;
+    } else {
+        for (int i = 0; i < 2; i++) {
+            fcntl(wake_pipe[i], F_SETFD, FD_CLOEXEC);
+            fcntl(wake_pipe[i], F_SETFL, O_NONBLOCK);
+        }
+    }
     rc = esp_connect(npp, nic, wake_pipe[1] >= 0 ? on_status : NULL, NULL, err);
     if (rc == NMERR_ACCESS_DENIED) {
         fprintf(stderr, "nmcap: cannot capture on %s: this process lacks CAP_NET_RAW "

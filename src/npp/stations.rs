@@ -379,7 +379,9 @@ fn packet_socket(index: i32, command: u8) -> NmResult<OwnedFd> {
     let mut program = bone_filter(command);
     let fprog = libc::sock_fprog { len: program.len() as u16, filter: program.as_mut_ptr() };
     // SAFETY: fprog points at `program`, alive for the call; the kernel copies it.
-    let rc = unsafe {
+    // Best effort: without the filter every frame of the EtherType arrives, and the user-space
+    // decode (decode_request / decode_response) still drops what is not a station query.
+    let _ = unsafe {
         libc::setsockopt(
             fd.as_raw_fd(),
             libc::SOL_SOCKET,
@@ -388,9 +390,6 @@ fn packet_socket(index: i32, command: u8) -> NmResult<OwnedFd> {
             std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
         )
     };
-    if rc != 0 {
-        return Err(errno_to_nmerr(errno()));
-    }
     let sll = sockaddr_ll(index, None);
     // SAFETY: sll is a valid sockaddr_ll of the given length.
     let rc = unsafe {
