@@ -313,13 +313,19 @@ impl ClassicPcap {
         Ok(self.end - self.start >= n)
     }
 
-    fn field(&self, at: usize) -> u32 {
-        let b = [self.buf[at], self.buf[at + 1], self.buf[at + 2], self.buf[at + 3]];
-        if self.swapped {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        }
+    /// The four fields of the record header at `at` (seconds, sub-second part, captured length,
+    /// length on the wire), in this machine's byte order.
+    #[inline]
+    fn record_header(&self, at: usize) -> [u32; 4] {
+        let h: &[u8; 16] = self.buf[at..at + 16].try_into().expect("16 bytes");
+        std::array::from_fn(|i| {
+            let b = [h[4 * i], h[4 * i + 1], h[4 * i + 2], h[4 * i + 3]];
+            if self.swapped {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        })
     }
 
     /// The next record, `Ok(None)` at the end of the file; an error for a record that is cut
@@ -333,7 +339,7 @@ impl ClassicPcap {
             return Err(format!("truncated dump file; tried to read 16 header bytes, only got {left}"));
         }
         let at = self.start;
-        let (sec, frac, caplen, wire_len) = (self.field(at), self.field(at + 4), self.field(at + 8), self.field(at + 12));
+        let [sec, frac, caplen, wire_len] = self.record_header(at);
         if caplen > MAX_RECORD {
             return Err(format!("invalid packet capture length {caplen}, bigger than maximum of {MAX_RECORD}"));
         }
