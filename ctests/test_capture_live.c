@@ -56,6 +56,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "netns_util.h"
+#include "shell_util.h"
 
 #define DEADLINE_S 60.0
 #define MAX_FRAMES 8192
@@ -70,65 +71,10 @@ static int have_ns_a, have_ns_b, have_ns_c;
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
 
-static double mono_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int64_t wall_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void nap_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* system() of a formatted command (printed first); its exit status, -1 when it did not exit. */
-static int sh(const char *fmt, ...) {
-    char cmd[1024];
-    va_list ap;
-    int rc;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    printf("  $ %s\n", cmd);
-    fflush(stdout);
-    rc = system(cmd);
-    return (rc != -1 && WIFEXITED(rc)) ? WEXITSTATUS(rc) : -1;
-}
-
-/* Runs a shell command, returns its stdout (malloc'd) and exit status. */
-static char *run_capture(const char *cmd, int *status) {
-    FILE *p = popen(cmd, "r");
-    size_t n = 0, cap = 65536;
-    char *out = malloc(cap);
-    int st;
-    if (!p || !out) {
-        if (p) pclose(p);
-        free(out);
-        *status = -1;
-        return NULL;
-    }
-    for (;;) {
-        size_t got;
-        if (cap - n < 4096) {
-            char *bigger = realloc(out, cap * 2);
-            if (!bigger) break;
-            out = bigger;
-            cap *= 2;
-        }
-        got = fread(out + n, 1, cap - n - 1, p);
-        if (got == 0) break;
-        n += got;
-    }
-    out[n] = '\0';
-    st = pclose(p);
-    *status = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
-    return out;
 }
 
 static int parse_epoch(const char *s, int64_t *ns) {

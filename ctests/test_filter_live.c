@@ -46,6 +46,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "netns_util.h"
+#include "shell_util.h"
 
 #define VETH_A "nppfa0"
 #define VETH_B "nppfb0"
@@ -81,31 +82,6 @@ struct live_case {
 #define MARK_AT 40
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
-
-static double mono_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void nap_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* system() of a formatted command (printed first); its exit status, -1 when it did not exit. */
-static int sh(const char *fmt, ...) {
-    char cmd[1024];
-    va_list ap;
-    int rc;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    printf("  $ %s\n", cmd);
-    fflush(stdout);
-    rc = system(cmd);
-    return (rc != -1 && WIFEXITED(rc)) ? WEXITSTATUS(rc) : -1;
-}
 
 static pid_t spawn(int (*fn)(void *), void *arg) {
     pid_t pid;

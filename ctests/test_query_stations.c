@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "netns_util.h"
+#include "shell_util.h"
 
 #define VETH_A "nppqa0"
 #define VETH_B "nppqb0"
@@ -48,26 +49,6 @@ static char ns_a[64], ns_b[64], capdir[256];
 static int have_ns_a, have_ns_b, have_capdir;
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
-
-static double mono_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-    char cmd[1024];
-    va_list ap;
-    int rc;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    printf("  $ %s\n", cmd);
-    fflush(stdout);
-    rc = system(cmd);
-    return rc == -1 ? -1 : (WIFEXITED(rc) ? WEXITSTATUS(rc) : -1);
-}
 
 static HBLOB nic_blob(const char *ifname) {
     HBLOB b = NULL;

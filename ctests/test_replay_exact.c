@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
+#include "shell_util.h"
 
 #define NFRAMES 8
 #define CLIP 100
@@ -81,17 +82,6 @@ static char tmpdir[256];
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-static double mono_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void nap_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* The whole frame i of source `file_id` (its first `caplen` bytes are stored). */
 static void make_frame(int file_id, int i, uint8_t *buf, uint32_t len) {
     static const uint8_t hdr[14] = {0x02, 0x4E, 0x44, 0x00, 0x00, 0x01, 0x02, 0x4E, 0x44, 0x00, 0x00, 0x02, 0x88, 0xB5};
@@ -133,36 +123,6 @@ static int write_pcap(const char *path, int file_id, const struct src_frame *fr,
         fwrite(buf, 1, fr[i].caplen, f);
     }
     return fclose(f) == 0 ? 0 : -1;
-}
-
-/* Runs a shell command, returns its stdout (malloc'd, NUL-terminated) and exit status. */
-static char *run_capture(const char *cmd, int *status) {
-    FILE *p = popen(cmd, "r");
-    size_t n = 0, cap = 4096;
-    char *out = malloc(cap);
-    int st;
-    if (!p || !out) {
-        if (p) pclose(p);
-        free(out);
-        *status = -1;
-        return NULL;
-    }
-    for (;;) {
-        size_t got;
-        if (cap - n < 4096) {
-            char *bigger = realloc(out, cap * 2);
-            if (!bigger) break;
-            out = bigger;
-            cap *= 2;
-        }
-        got = fread(out + n, 1, cap - n - 1, p);
-        if (got == 0) break;
-        n += got;
-    }
-    out[n] = '\0';
-    st = pclose(p);
-    *status = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
-    return out;
 }
 
 /* "1700000000.123456789" -> seconds and nanoseconds (any number of fraction digits up to 9). */
