@@ -1,7 +1,9 @@
 /* Shared by the C tests that time things and run shell commands (ip, tshark, capinfos ...). */
 #ifndef NDISNPP_SHELL_UTIL_H
 #define NDISNPP_SHELL_UTIL_H
+#include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -63,5 +65,31 @@ static inline char *run_capture(const char *cmd, int *status) {
     st = pclose(p);
     *status = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
     return out;
+}
+
+/* "1700000000.123456789" -> seconds and nanoseconds (any number of fraction digits up to 9). */
+static inline int parse_epoch(const char *s, int64_t *sec, int64_t *nsec) {
+    char *end;
+    int digits = 0;
+    long long whole = strtoll(s, &end, 10);
+    int64_t frac = 0;
+    if (end == s) return -1;
+    if (*end == '.') {
+        end++;
+        while (isdigit((unsigned char)*end)) {
+            if (digits < 9) {
+                frac = frac * 10 + (*end - '0');
+                digits++;
+            }
+            end++;
+        }
+    }
+    while (digits < 9) {
+        frac *= 10;
+        digits++;
+    }
+    *sec = whole;
+    *nsec = frac;
+    return 0;
 }
 #endif

@@ -77,30 +77,6 @@ static int64_t wall_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int parse_epoch(const char *s, int64_t *ns) {
-    char *end;
-    int digits = 0;
-    long long whole = strtoll(s, &end, 10);
-    int64_t frac = 0;
-    if (end == s) return -1;
-    if (*end == '.') {
-        end++;
-        while (isdigit((unsigned char)*end)) {
-            if (digits < 9) {
-                frac = frac * 10 + (*end - '0');
-                digits++;
-            }
-            end++;
-        }
-    }
-    while (digits < 9) {
-        frac *= 10;
-        digits++;
-    }
-    *ns = (int64_t)whole * 1000000000LL + frac;
-    return 0;
-}
-
 static int hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -152,7 +128,8 @@ static int read_frames(const char *path, const char *payload_field, struct frame
             memset(r, 0, sizeof *r);
             r->number = strtol(f[0], NULL, 10);
             r->len = strtol(f[1], NULL, 10);
-            if (parse_epoch(f[2], &r->time_ns) != 0) r->time_ns = -1;
+            int64_t sec, nsec;
+            r->time_ns = parse_epoch(f[2], &sec, &nsec) == 0 ? sec * 1000000000LL + nsec : -1;
             /* Hex, with or without ':' separators; only the first value (',' separates more). */
             while (*h && *h != ',' && r->payload_len < (int)sizeof r->payload - 1) {
                 if (*h == ':') {

@@ -125,32 +125,6 @@ static int write_pcap(const char *path, int file_id, const struct src_frame *fr,
     return fclose(f) == 0 ? 0 : -1;
 }
 
-/* "1700000000.123456789" -> seconds and nanoseconds (any number of fraction digits up to 9). */
-static int parse_epoch(const char *s, int64_t *sec, int64_t *nsec) {
-    char *end;
-    int digits = 0;
-    long long whole = strtoll(s, &end, 10);
-    int64_t frac = 0;
-    if (end == s) return -1;
-    if (*end == '.') {
-        end++;
-        while (isdigit((unsigned char)*end)) {
-            if (digits < 9) {
-                frac = frac * 10 + (*end - '0');
-                digits++;
-            }
-            end++;
-        }
-    }
-    while (digits < 9) {
-        frac *= 10;
-        digits++;
-    }
-    *sec = whole;
-    *nsec = frac;
-    return 0;
-}
-
 /* tshark's frame.number/len/cap_len/time_epoch for every frame of `path`; the count, or -1. */
 static int read_records(const char *path, struct rec *recs, int max) {
     char cmd[1024], *out, *line, *save = NULL;
