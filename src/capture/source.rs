@@ -271,7 +271,7 @@ impl ClassicPcap {
 
     /// Opens `path` if it is a regular file in classic pcap format, positioned at its first
     /// record. (A FIFO or a pipe is left to libpcap, which already opened and read from it.)
-    fn open(path: &Path, buf_size: usize) -> std::io::Result<Option<ClassicPcap>> {
+    fn open(path: &Path) -> std::io::Result<Option<ClassicPcap>> {
         use std::io::Read;
         if !std::fs::metadata(path)?.is_file() {
             return Ok(None);
@@ -283,7 +283,8 @@ impl ClassicPcap {
         }
         Ok(Self::header(&h).map(|(swapped, nanos, snaplen)| ClassicPcap {
             file,
-            buf: vec![0; buf_size.max(2 * (16 + MAX_RECORD as usize))],
+            // Room for a read and for the longest record left over from the one before.
+            buf: vec![0; READ_SIZE.max(2 * (16 + MAX_RECORD as usize))],
             start: 0,
             end: 0,
             eof: false,
@@ -376,11 +377,6 @@ pub struct Replay {
 
 impl Replay {
     pub fn open(path: &Path, pace: bool) -> Result<Replay, OpenError> {
-        Self::open_with(path, pace, READ_SIZE)
-    }
-
-    /// `open` with the size of the classic reader's buffer (tests make records straddle it).
-    fn open_with(path: &Path, pace: bool, buf_size: usize) -> Result<Replay, OpenError> {
         if !path.exists() {
             return Err(OpenError::FileNotFound(path.display().to_string()));
         }
@@ -388,7 +384,7 @@ impl Replay {
         let cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano)
             .map_err(|e| OpenError::BadFile(format!("{}: {}", path.display(), pcap_message(e))))?;
         let linktype = cap.get_datalink().0 as u32;
-        let reader = match ClassicPcap::open(path, buf_size) {
+        let reader = match ClassicPcap::open(path) {
             Ok(Some(classic)) => ReplayReader::Classic(classic),
             Ok(None) => ReplayReader::Libpcap(cap),
             Err(e) => return Err(OpenError::Other(format!("{}: {e}", path.display()))),
