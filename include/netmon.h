@@ -1603,7 +1603,10 @@ DWORD esp_resume(HNPP hNpp);
  file). Unless `NPP:Config:NoStatsFrame` is TRUE, a Network Monitor 2 file with frames ends with
  Network Monitor's statistics frame ("$MST", STATS_FRAME_TYPE), not counted in
  TotalFramesCaptured. `NMERR_NOT_CAPTURING` (also after a capture ended by itself: the callback got its
- statistics).
+ statistics). `NMERR_FILE_WRITE_ERROR` when the file could not be completed (the disk filled
+ while the last frames were written): the capture is stopped all the same, `lpStats` is filled
+ (counting the frames the file holds) and the status callback receives
+ UPDATE_EVENT_NETWORK_STATUS / UPDATE_ACTION_STOP_CAPTURE with that Value.
  */
 DWORD esp_stop(HNPP hNpp,
                LPSTATISTICS lpStats);

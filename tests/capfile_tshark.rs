@@ -235,7 +235,7 @@ fn write(dir: &Path, format: FileFormat, info: StreamInfo, frames: &[Frame]) -> 
         w.write_frame(f.ts, f.wire, &f.data).unwrap();
     }
     assert_eq!(w.frames(), frames.len() as u64);
-    w.finish().1.unwrap();
+    w.finish().result.unwrap();
     path
 }
 
@@ -378,7 +378,7 @@ fn netmon2_file_limit() {
     }
     assert!(written.len() > 10 && written.len() < 1000, "{}", written.len());
     assert_eq!(w.frames(), written.len() as u64);
-    Box::new(w).finish().1.unwrap();
+    Box::new(w).finish().result.unwrap();
     let size = std::fs::metadata(&path).unwrap().len();
     assert!(size <= limit, "{size}");
     // The refused frame would not have fit: header + records + table of one more entry.
@@ -443,7 +443,8 @@ fn full_disk_while_writing() {
             "{format:?}: no frame is accepted after an error"
         );
         assert_eq!(w.frames() as usize, kept);
-        w.finish().1.unwrap();
+        assert_eq!(w.bytes(), kept as u64 * 1000, "{format:?}: stored bytes of the frames in the file");
+        w.finish().result.unwrap();
         check(&path, format, &frames[..kept], "1", "eth:ethertype:data");
         std::fs::remove_file(&path).unwrap();
     }
@@ -462,10 +463,11 @@ fn full_disk_at_finish() {
         for f in &frames {
             w.write_frame(f.ts, f.wire, &f.data).unwrap();
         }
-        let (reported, r) = w.finish();
+        let capfile::Finished { frames: reported, bytes, result: r } = w.finish();
         let e = r.expect_err("the disk is too small");
         let kept = capinfos_count(&path) as usize;
         assert_eq!(reported, kept as u64, "{format:?}: finish reports the frames in the file");
+        assert_eq!(bytes, kept as u64 * 1000, "{format:?}: and their stored bytes");
         println!("{format:?}: finish: {e}; {kept} of {} frames in the file", frames.len());
         assert!(kept > 0 && kept < frames.len(), "{format:?}: {kept}");
         check(&path, format, &frames[..kept], "1", "eth:ethertype:data");
@@ -486,10 +488,11 @@ fn netmon2_table_that_does_not_fit() {
     for f in &frames {
         w.write_frame(f.ts, f.wire, &f.data).unwrap();
     }
-    let (reported, r) = w.finish();
+    let capfile::Finished { frames: reported, bytes, result: r } = w.finish();
     let e = r.expect_err("the table cannot fit");
     let kept = capinfos_count(&path) as usize;
     assert_eq!(reported, kept as u64, "finish reports the frames in the file");
+    assert_eq!(bytes, kept as u64 * 1006, "and their stored bytes");
     println!("Netmon2: finish: {e}; {kept} of {} frames in the file", frames.len());
     assert!(kept > 0 && kept < frames.len(), "{kept}");
     check(&path, FileFormat::Netmon2, &frames[..kept], "1", "eth:ethertype:data");

@@ -7,13 +7,14 @@
 //! frame, so `finish` still leaves a file that Wireshark reads with every frame written before.
 //!
 //! What the engine can rely on (all three formats):
-//! * Frames are copied into a 1 MiB buffer and written one buffer at a time; only `finish` (or
-//!   dropping the writer, which finishes it and loses any error) writes the rest.
+//! * Frames are copied into a 1 MiB buffer and written one buffer at a time; `flush` writes what
+//!   is buffered now (the engine calls it when the link goes quiet and at least twice a second),
+//!   `finish` (or dropping the writer, which finishes it and loses any error) writes the rest.
 //! * `write_frame` stores at most the snap length (pcap, pcapng) or 262144 bytes (Network
 //!   Monitor) of `data`, and writes the wire length as at least the stored length.
 //! * `Err(WriteError::Io)`: the buffer could not be written. The file is cut back to its last
-//!   whole frame, and `frames()` drops to the number of frames it holds (frames accepted earlier
-//!   but still buffered may be lost). For Network Monitor the file is completed at once (frame
+//!   whole frame, and `frames()` / `bytes()` drop to the frames it holds and their stored bytes
+//!   (frames accepted earlier but still buffered may be lost). For Network Monitor the file is completed at once (frame
 //!   table and header; frames are dropped from the end if the table does not fit otherwise), so
 //!   `frames()` is exact. Every later `write_frame` returns `Io` too; call `finish` (it returns
 //!   `Ok` unless completing the file failed).
@@ -76,12 +77,29 @@ pub trait CaptureWriter: Send {
     /// Appends one frame: `data` are the stored bytes (possibly clipped), `wire_len` the length
     /// on the wire (`wire_len >= data.len()`).
     fn write_frame(&mut self, ts: Timestamp, wire_len: u32, data: &[u8]) -> Result<(), WriteError>;
-    /// Frames written so far.
+    /// Frames written so far (in the file or buffered, not lost).
     fn frames(&self) -> u64;
-    /// Completes and flushes the file, and returns how many frames it holds (fewer than
-    /// `frames()` said when frames still buffered were lost to a write error) and the error, if
-    /// any. A file with no frame is completed too (the caller decides whether to keep it).
-    fn finish(self: Box<Self>) -> (u64, io::Result<()>);
+    /// The stored bytes (without record headers) of those frames.
+    fn bytes(&self) -> u64;
+    /// Writes what is buffered now. An error is a write error as from `write_frame` (`Io`: the
+    /// file was cut back to its last whole frame; nothing more is accepted).
+    fn flush(&mut self) -> Result<(), WriteError>;
+    /// Completes and flushes the file, and returns the frames it holds and their stored bytes
+    /// (fewer than `frames()` / `bytes()` said when frames still buffered were lost to a write
+    /// error) and the error, if any. A file with no frame is completed too (the caller decides
+    /// whether to keep it).
+    fn finish(self: Box<Self>) -> Finished;
+}
+
+/// What `CaptureWriter::finish` reports.
+#[derive(Debug)]
+pub struct Finished {
+    /// Frames the completed file holds.
+    pub frames: u64,
+    /// Their stored bytes.
+    pub bytes: u64,
+    /// Why frames were lost or the file could not be completed, if so.
+    pub result: io::Result<()>,
 }
 
 /// What a writer needs to know about the frames (pcap LINKTYPE_* and the snap length).
@@ -199,13 +217,17 @@ fn write_counted_at(file: &File, buf: &[u8], pos: u64) -> (usize, Option<io::Err
 ///
 /// Invariants: the file holds bytes `0..file_end`, all of them complete (header + whole frames);
 /// `buf` holds the bytes for `file_end..file_end + buf.len()`, and `ends` the absolute end of
-/// each whole frame in `buf`, in order.
+/// each whole frame in `buf`, in order, `stored` its stored bytes. `file_bytes` / `buf_bytes`
+/// are the stored bytes of the frames in the file / in `buf`.
 struct Sink {
     file: File,
     buf: Vec<u8>,
     ends: Vec<u64>,
+    stored: Vec<u32>,
     file_end: u64,
     file_frames: u64,
+    file_bytes: u64,
+    buf_bytes: u64,
     failed: bool,
 }
 
@@ -220,8 +242,11 @@ impl Sink {
             file,
             buf: Vec::with_capacity(BUF_SIZE),
             ends: Vec::with_capacity(4096),
+            stored: Vec::with_capacity(4096),
             file_end: header.len() as u64,
             file_frames: 0,
+            file_bytes: 0,
+            buf_bytes: 0,
             failed: false,
         })
     }
@@ -236,9 +261,15 @@ impl Sink {
         self.file_frames + self.ends.len() as u64
     }
 
-    /// Appends one frame record made of `parts`. Fails (with the file cut back, see `flush`)
-    /// when the buffer had to be written and the write failed; the frame is then not taken.
-    fn frame(&mut self, parts: &[&[u8]]) -> io::Result<()> {
+    /// The stored bytes of those frames.
+    fn bytes(&self) -> u64 {
+        self.file_bytes + self.buf_bytes
+    }
+
+    /// Appends one frame record made of `parts`, of which `stored` bytes are the frame's own.
+    /// Fails (with the file cut back, see `flush`) when the buffer had to be written and the
+    /// write failed; the frame is then not taken.
+    fn frame(&mut self, parts: &[&[u8]], stored: usize) -> io::Result<()> {
         debug_assert!(!self.failed);
         let len: usize = parts.iter().map(|p| p.len()).sum();
         if !self.buf.is_empty() && self.buf.len() + len > BUF_SIZE {
@@ -250,6 +281,8 @@ impl Sink {
             self.buf.extend_from_slice(p);
         }
         self.ends.push(self.pos());
+        self.stored.push(stored as u32);
+        self.buf_bytes += stored as u64;
         Ok(())
     }
 
@@ -265,8 +298,8 @@ impl Sink {
             None => {
                 self.file_end = reached;
                 self.file_frames += self.ends.len() as u64;
-                self.buf.clear();
-                self.ends.clear();
+                self.file_bytes += self.buf_bytes;
+                self.clear_buf();
                 Ok(())
             }
             Some(e) => {
@@ -275,8 +308,8 @@ impl Sink {
                     self.file_end = self.ends[whole - 1];
                 }
                 self.file_frames += whole as u64;
-                self.buf.clear();
-                self.ends.clear();
+                self.file_bytes += self.stored[..whole].iter().map(|&n| u64::from(n)).sum::<u64>();
+                self.clear_buf();
                 self.failed = true;
                 // Best effort: if even this fails the error below is still what the caller sees.
                 let _ = self.file.set_len(self.file_end);
@@ -285,12 +318,21 @@ impl Sink {
         }
     }
 
-    /// Drops the last frames so that the file ends at `end` and holds `frames` frames (used by
-    /// the Network Monitor writer when its frame table does not fit). Buffer must be empty.
-    fn cut_back(&mut self, end: u64, frames: u64) -> io::Result<()> {
+    fn clear_buf(&mut self) {
+        self.buf.clear();
+        self.ends.clear();
+        self.stored.clear();
+        self.buf_bytes = 0;
+    }
+
+    /// Drops the last frames so that the file ends at `end` and holds `frames` frames of `bytes`
+    /// stored bytes (used by the Network Monitor writer when its frame table does not fit).
+    /// Buffer must be empty.
+    fn cut_back(&mut self, end: u64, frames: u64, bytes: u64) -> io::Result<()> {
         debug_assert!(self.buf.is_empty());
         self.file_end = end;
         self.file_frames = frames;
+        self.file_bytes = bytes;
         self.file.set_len(end)
     }
 }

@@ -32,7 +32,7 @@ use std::fs::File;
 use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{frame_lengths, write_counted_at, CaptureWriter, Sink, StreamInfo, Timestamp, WriteError};
+use super::{frame_lengths, write_counted_at, CaptureWriter, Finished, Sink, StreamInfo, Timestamp, WriteError};
 use super::{BUF_SIZE, MAX_STORED};
 
 /// Size of the file header.
@@ -168,7 +168,10 @@ impl Netmon2Writer {
             }
             let new_end = u64::from(self.offsets[keep]);
             self.offsets.truncate(keep);
-            self.sink.cut_back(new_end, keep as u64)?;
+            // What the kept records hold besides their headers and trailers.
+            let records = new_end - HEADER_LEN as u64;
+            let bytes = records - keep as u64 * (RECORD_HEADER_LEN + self.trailer_len) as u64;
+            self.sink.cut_back(new_end, keep as u64, bytes)?;
             dropped.get_or_insert(e);
         };
 
@@ -187,6 +190,15 @@ impl Netmon2Writer {
             Some(e) => Err(e),
             None => Ok(dropped),
         }
+    }
+
+    /// After a failed write (the sink cut the file back to its last whole frame): completes the
+    /// file now, so that `frames()` is what it holds; `finish` reports a failure to complete it.
+    fn failed(&mut self, e: io::Error) -> WriteError {
+        self.done = true;
+        self.offsets.truncate(self.sink.frames() as usize);
+        self.complete_error = self.finalize().err();
+        WriteError::Io(e)
     }
 
     /// Writes the frame table at `pos`, through the (empty) sink buffer in 1 MiB pieces. On an
@@ -232,19 +244,12 @@ impl CaptureWriter for Netmon2Writer {
         let base = *self.base.get_or_insert(Timestamp { sec: ts.sec, nsec: ts.nsec - ts.nsec % 1_000_000 });
         let header = record_header(offset_us(base, ts), wire, stored as u32);
         let trailer = &self.trailer[..self.trailer_len];
-        match self.sink.frame(&[&header, &data[..stored], trailer]) {
+        match self.sink.frame(&[&header, &data[..stored], trailer], stored) {
             Ok(()) => {
                 self.offsets.push(start as u32);
                 Ok(())
             }
-            Err(e) => {
-                // The sink cut the file back to its last whole frame. Complete the file now, so
-                // that `frames()` is what it holds; `finish` reports a failure to complete it.
-                self.done = true;
-                self.offsets.truncate(self.sink.frames() as usize);
-                self.complete_error = self.finalize().err();
-                Err(WriteError::Io(e))
-            }
+            Err(e) => Err(self.failed(e)),
         }
     }
 
@@ -252,9 +257,20 @@ impl CaptureWriter for Netmon2Writer {
         self.offsets.len() as u64
     }
 
-    fn finish(mut self: Box<Self>) -> (u64, io::Result<()>) {
-        let r = self.complete();
-        (self.frames(), r)
+    fn bytes(&self) -> u64 {
+        self.sink.bytes()
+    }
+
+    fn flush(&mut self) -> Result<(), WriteError> {
+        if self.done {
+            return Ok(());
+        }
+        self.sink.flush().map_err(|e| self.failed(e))
+    }
+
+    fn finish(mut self: Box<Self>) -> Finished {
+        let result = self.complete();
+        Finished { frames: self.frames(), bytes: self.bytes(), result }
     }
 }
 
@@ -484,7 +500,7 @@ mod tests {
         w.write_frame(Timestamp { nsec: t0.nsec + 250_000, ..t0 }, 98, &example_frame(2, 98)).unwrap();
         w.write_frame(Timestamp { sec: t0.sec + 1, nsec: 623_456_000 }, 1514, &big[..128]).unwrap();
         assert_eq!(w.frames(), 3);
-        w.finish().1.unwrap();
+        w.finish().result.unwrap();
         let got = f.read();
         let want = hex(EXAMPLE_T20);
         assert_eq!(want.len(), 474);
@@ -575,7 +591,7 @@ mod tests {
         let t = Timestamp { sec: 1_700_000_000, nsec: 1_000_000 };
         w.write_frame(t, 40, &[7u8; 40]).unwrap();
         w.write_frame(Timestamp { nsec: 2_000_400, ..t }, 50, &[9u8; 20]).unwrap();
-        w.finish().1.unwrap();
+        w.finish().result.unwrap();
         let file = f.read();
         let (minor, mac, recs) = parse(&file, 2);
         assert_eq!((minor, mac), (1, 1));
@@ -590,7 +606,7 @@ mod tests {
         let f = Scratch::new("raw");
         let mut w = writer(FileFormat::Netmon2, f.create(), StreamInfo { linktype: 101, snaplen: 0 }).unwrap();
         w.write_frame(Timestamp { sec: 1, nsec: 0 }, 20, &[0x45; 20]).unwrap();
-        w.finish().1.unwrap();
+        w.finish().result.unwrap();
         let (minor, mac, recs) = parse(&f.read(), 0);
         assert_eq!((minor, mac, recs.len()), (0, 9, 1));
     }
@@ -602,7 +618,7 @@ mod tests {
         let big = vec![0xAB; 300_000];
         w.write_frame(Timestamp { sec: 1, nsec: 0 }, 300_000, &big).unwrap();
         w.write_frame(Timestamp { sec: 1, nsec: 0 }, 10, &[1u8; 60]).unwrap();
-        w.finish().1.unwrap();
+        w.finish().result.unwrap();
         let (_, _, recs) = parse(&f.read(), 0);
         assert_eq!((recs[0].1, recs[0].2, recs[0].3.len()), (300_000, 262_144, 262_144));
         assert_eq!((recs[1].1, recs[1].2), (60, 60));
@@ -619,7 +635,7 @@ mod tests {
             w.write_frame(Timestamp { sec: 10 + i64::from(i), nsec: 0 }, 1514, &frame).unwrap();
         }
         assert_eq!(w.frames(), u64::from(n));
-        w.finish().1.unwrap();
+        w.finish().result.unwrap();
         let (_, _, recs) = parse(&f.read(), 0);
         assert_eq!(recs.len(), n as usize);
         for (i, r) in recs.iter().enumerate() {
@@ -647,7 +663,7 @@ mod tests {
         assert_eq!(w.frames(), 33);
         // Sticky, even for a frame that would fit.
         assert!(matches!(w.write_frame(Timestamp::default(), 1, &[0]), Err(WriteError::FileLimit)));
-        Box::new(w).finish().1.unwrap();
+        Box::new(w).finish().result.unwrap();
         let file = f.read();
         assert_eq!(file.len(), 128 + 33 * 120);
         assert!(file.len() as u64 <= limit);
@@ -661,7 +677,7 @@ mod tests {
         let f = Scratch::new("empty");
         let w = writer(FileFormat::Netmon2, f.create(), ETH).unwrap();
         assert_eq!(w.frames(), 0);
-        w.finish().1.unwrap();
+        w.finish().result.unwrap();
         let file = f.read();
         assert_eq!(file.len(), 128);
         assert_eq!(&file[24..32], &[128, 0, 0, 0, 0, 0, 0, 0]);

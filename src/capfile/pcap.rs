@@ -12,7 +12,7 @@
 use std::fs::File;
 use std::io;
 
-use super::{frame_lengths, CaptureWriter, Sink, StreamInfo, Timestamp, WriteError, MAX_STORED};
+use super::{frame_lengths, CaptureWriter, Finished, Sink, StreamInfo, Timestamp, WriteError, MAX_STORED};
 
 /// The file header's magic number for nanosecond timestamps.
 pub(crate) const MAGIC_NS: u32 = 0xA1B2_3C4D;
@@ -102,16 +102,27 @@ impl CaptureWriter for PcapWriter {
         }
         let (stored, wire) = frame_lengths(wire_len, data, self.snaplen);
         let header = record_header(ts, stored as u32, wire);
-        self.sink.frame(&[&header, &data[..stored]]).map_err(WriteError::Io)
+        self.sink.frame(&[&header, &data[..stored]], stored).map_err(WriteError::Io)
     }
 
     fn frames(&self) -> u64 {
         self.sink.frames()
     }
 
-    fn finish(mut self: Box<Self>) -> (u64, io::Result<()>) {
-        let r = self.complete();
-        (self.frames(), r)
+    fn bytes(&self) -> u64 {
+        self.sink.bytes()
+    }
+
+    fn flush(&mut self) -> Result<(), WriteError> {
+        if self.done || self.sink.failed {
+            return Ok(());
+        }
+        self.sink.flush().map_err(WriteError::Io)
+    }
+
+    fn finish(mut self: Box<Self>) -> Finished {
+        let result = self.complete();
+        Finished { frames: self.frames(), bytes: self.bytes(), result }
     }
 }
 
@@ -168,7 +179,7 @@ mod tests {
         w.write_frame(ts, 1514, &[0xAA; 100]).unwrap();
         w.write_frame(ts, 10, &[0xBB; 20]).unwrap();
         assert_eq!(w.frames(), 2);
-        w.finish().1.unwrap();
+        w.finish().result.unwrap();
         let bytes = std::fs::read(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(bytes.len(), 24 + 16 + 64 + 16 + 20);

@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io;
 
 use super::pcap::{effective_snaplen, file_linktype};
-use super::{frame_lengths, CaptureWriter, Sink, StreamInfo, Timestamp, WriteError};
+use super::{frame_lengths, CaptureWriter, Finished, Sink, StreamInfo, Timestamp, WriteError};
 
 const SHB_TYPE: u32 = 0x0A0D_0D0A;
 const IDB_TYPE: u32 = 0x0000_0001;
@@ -122,16 +122,27 @@ impl CaptureWriter for PcapngWriter {
         let mut tail = [0u8; 7];
         let pad = pad4(stored);
         tail[pad..pad + 4].copy_from_slice(&head[4..8]); // padding, then the total length again
-        self.sink.frame(&[&head, &data[..stored], &tail[..pad + 4]]).map_err(WriteError::Io)
+        self.sink.frame(&[&head, &data[..stored], &tail[..pad + 4]], stored).map_err(WriteError::Io)
     }
 
     fn frames(&self) -> u64 {
         self.sink.frames()
     }
 
-    fn finish(mut self: Box<Self>) -> (u64, io::Result<()>) {
-        let r = self.complete();
-        (self.frames(), r)
+    fn bytes(&self) -> u64 {
+        self.sink.bytes()
+    }
+
+    fn flush(&mut self) -> Result<(), WriteError> {
+        if self.done || self.sink.failed {
+            return Ok(());
+        }
+        self.sink.flush().map_err(WriteError::Io)
+    }
+
+    fn finish(mut self: Box<Self>) -> Finished {
+        let result = self.complete();
+        Finished { frames: self.frames(), bytes: self.bytes(), result }
     }
 }
 
@@ -188,7 +199,7 @@ mod tests {
         for len in [60usize, 61, 62, 63] {
             w.write_frame(ts, len as u32, &vec![len as u8; len]).unwrap();
         }
-        w.finish().1.unwrap();
+        w.finish().result.unwrap();
         let bytes = std::fs::read(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(&bytes[..60], &file_header(1, 262_144));

@@ -154,6 +154,13 @@ pub fn describe(name: &str, description: Option<String>, loopback: bool, up: boo
     d
 }
 
+/// True when `name` is a loopback device (IFF_LOOPBACK) of the caller's network namespace.
+pub fn is_loopback(name: &str) -> bool {
+    with_socket(|fd| if_ioctl(fd, name, libc::SIOCGIFFLAGS, |_| ()))
+        // SAFETY: SIOCGIFFLAGS filled the flags member of the union.
+        .is_some_and(|ifr| unsafe { ifr.ifr_ifru.ifru_flags } as libc::c_int & libc::IFF_LOOPBACK != 0)
+}
+
 /// Every interface libpcap can capture on (`pcap_findalldevs`), in libpcap's order.
 pub fn list() -> Result<Vec<DeviceInfo>, String> {
     let devices = pcap::Device::list().map_err(|e| e.to_string())?;
@@ -179,6 +186,13 @@ mod tests {
         let sys_mtu = std::fs::read_to_string("/sys/class/net/lo/mtu").unwrap();
         assert_eq!(lo.mtu, sys_mtu.trim().parse().ok());
         assert_eq!(lo.speed_mbps, None);
+    }
+
+    #[test]
+    fn loopback_devices() {
+        assert!(is_loopback("lo"));
+        assert!(!is_loopback("no-such-nic0"));
+        assert!(!is_loopback(""));
     }
 
     #[test]

@@ -21,8 +21,12 @@ pub(crate) const DRAIN_LIMIT: Duration = Duration::from_millis(200);
 /// publishes whenever the source is idle and before it reports anything).
 pub(crate) const PUBLISH_EVERY: u32 = 64;
 /// How many frames it handles between two looks at the clock (kernel counters are read every
-/// 250 ms).
+/// 250 ms, the writer is flushed every `FLUSH_EVERY`).
 const CLOCK_EVERY: u32 = 1024;
+/// Frames reach the file at least this often while they arrive (and at once when the link goes
+/// quiet for a poll timeout), so a crash loses no frame older than about this; a busy capture
+/// still writes in 1 MiB pieces, as its buffer fills sooner.
+pub(crate) const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
 /// The counters as plain numbers: the capture thread's running tally, what it last published, or
 /// the base a clearing read subtracts.
@@ -108,6 +112,9 @@ pub enum EndReason {
     Stopped,
     /// The interface went away or a read failed (the libpcap message).
     SourceFailed(String),
+    /// A replay file holds a damaged record (the reader's message); the frames before it were
+    /// captured.
+    BadInput(String),
     /// Writing the capture file failed (the OS message); the file keeps the frames written before.
     WriteFailed(String),
     /// The file format's size limit was reached (Network Monitor 2: 4 GiB).
@@ -173,6 +180,16 @@ pub struct Engine {
 
 fn sat32(v: u64) -> u32 {
     v.min(u32::MAX as u64) as u32
+}
+
+/// Reads a capture's counters (see `Engine::reader`).
+pub struct EngineReader(Arc<Shared>);
+
+impl EngineReader {
+    /// The totals now.
+    pub fn totals(&self) -> Totals {
+        snapshot(&self.0)
+    }
 }
 
 /// The totals at one moment, in 64 bits.
@@ -321,14 +338,34 @@ impl Loop {
         }
     }
 
-    /// Makes "frames captured" equal to the frames the file holds; frames accepted but lost to a
-    /// write error count as dropped.
-    fn settle(&mut self, in_file: u64) {
+    /// Makes "frames captured" and "bytes captured" those the file holds (`frames`, `bytes`);
+    /// frames accepted but lost to a write error count as dropped. (Only when frames were lost:
+    /// the statistics frame, written last, is in the file but not counted.)
+    fn settle(&mut self, frames: u64, bytes: u64) {
         let t = &mut self.tally;
-        if in_file < t.captured_frames {
-            t.dropped_frames += t.captured_frames - in_file;
-            t.captured_frames = in_file;
+        if frames < t.captured_frames {
+            t.dropped_frames += t.captured_frames - frames;
+            t.captured_frames = frames;
+            t.captured_bytes = bytes;
         }
+    }
+
+    /// After a write or flush error: the counts as the file holds them, and why it ended.
+    fn write_failed(&mut self, e: WriteError) -> EndReason {
+        if let Some((frames, bytes)) = self.writer.as_ref().map(|w| (w.frames(), w.bytes())) {
+            self.settle(frames, bytes);
+        }
+        match e {
+            WriteError::FileLimit => EndReason::FileLimit,
+            WriteError::Io(e) => EndReason::WriteFailed(e.to_string()),
+        }
+    }
+
+    /// Writes what the writer buffered; the reason the capture ends if that failed.
+    fn flush(&mut self, last_flush: &mut Instant) -> Option<EndReason> {
+        *last_flush = Instant::now();
+        let e = self.writer.as_mut()?.flush().err()?;
+        Some(self.write_failed(e))
     }
 
     fn run(mut self) -> (Outcome, Option<EndReason>, Notifier) {
@@ -339,6 +376,7 @@ impl Loop {
         let mut to_publish = PUBLISH_EVERY;
         let mut to_clock = CLOCK_EVERY;
         let mut look_at_clock = false;
+        let mut last_flush = Instant::now();
         loop {
             if stop_seen.is_none() && self.shared.stop.load(Acquire) {
                 stop_seen = Some(Instant::now());
@@ -352,16 +390,45 @@ impl Loop {
                     self.poll_kernel();
                     last_kernel_poll = Instant::now();
                 }
+                if last_flush.elapsed() >= FLUSH_EVERY {
+                    if let Some(reason) = self.flush(&mut last_flush) {
+                        ended_by_itself = Some(reason);
+                        break;
+                    }
+                }
             }
             let mut idle = false;
             let waited = std::cell::Cell::new(false);
+            // Before the source waits for traffic: publish the counts, and write out frames that
+            // have waited in the buffer for FLUSH_EVERY (a trickle of frames never lets the source
+            // go idle for a whole poll timeout).
+            let flush_error: std::cell::Cell<Option<WriteError>> = std::cell::Cell::new(None);
             let next = {
-                let (counters, tally) = (&self.shared.counters, &self.tally);
+                let (counters, tally, writer) = (&self.shared.counters, &self.tally, &mut self.writer);
+                let last_flush = &mut last_flush;
                 self.source.next(&mut || {
                     counters.publish(tally);
                     waited.set(true);
+                    if last_flush.elapsed() >= FLUSH_EVERY {
+                        *last_flush = Instant::now();
+                        if let Some(w) = writer.as_mut() {
+                            if let Err(e) = w.flush() {
+                                flush_error.set(Some(e));
+                            }
+                        }
+                    }
                 })
             };
+            if let Some(e) = flush_error.take() {
+                // The frame `next` may have returned is seen but not written: dropped.
+                if let Next::Frame(f) = &next {
+                    self.tally.seen_frames += 1;
+                    self.tally.seen_bytes += f.wire_len as u64;
+                    self.tally.dropped_frames += 1;
+                }
+                ended_by_itself = Some(self.write_failed(e));
+                break;
+            }
             // A source that waits reads few frames: look at the clock (kernel counters) then too.
             look_at_clock |= waited.get();
             match next {
@@ -438,13 +505,7 @@ impl Loop {
                             self.tally.dropped_frames += 1;
                             // A write error may lose frames the writer had buffered: count what
                             // the file really holds.
-                            if let Some(in_file) = self.writer.as_ref().map(|w| w.frames()) {
-                                self.settle(in_file);
-                            }
-                            ended_by_itself = Some(match e {
-                                WriteError::FileLimit => EndReason::FileLimit,
-                                WriteError::Io(e) => EndReason::WriteFailed(e.to_string()),
-                            });
+                            ended_by_itself = Some(self.write_failed(e));
                             break;
                         }
                     }
@@ -461,8 +522,19 @@ impl Loop {
                     }
                     break;
                 }
+                Next::Corrupt(msg) => {
+                    if stop_seen.is_none() {
+                        ended_by_itself = Some(EndReason::BadInput(msg));
+                    }
+                    break;
+                }
             }
             if idle {
+                // The link is quiet: what is buffered goes to the file now.
+                if let Some(reason) = self.flush(&mut last_flush) {
+                    ended_by_itself = Some(reason);
+                    break;
+                }
                 if last_kernel_poll.elapsed() >= Duration::from_millis(250) {
                     self.poll_kernel();
                     last_kernel_poll = Instant::now();
@@ -484,9 +556,9 @@ impl Loop {
         }
         let finish_error = match self.writer.take() {
             Some(w) => {
-                let (in_file, r) = w.finish();
-                self.settle(in_file);
-                r.err().map(|e| e.to_string())
+                let done = w.finish();
+                self.settle(done.frames, done.bytes);
+                done.result.err().map(|e| e.to_string())
             }
             None => None,
         };
@@ -561,6 +633,11 @@ impl Engine {
     /// The totals now.
     pub fn totals(&self) -> Totals {
         snapshot(&self.shared)
+    }
+
+    /// A reader of this capture's counters that outlives the engine (while Stop finishes it).
+    pub fn reader(&self) -> EngineReader {
+        EngineReader(self.shared.clone())
     }
 
     /// A clearing read: the totals now, and every counter and the TimeElapsed base reset, so that
@@ -669,8 +746,14 @@ mod tests {
         fn frames(&self) -> u64 {
             self.frames.lock().len() as u64
         }
-        fn finish(self: Box<Self>) -> (u64, std::io::Result<()>) {
-            (self.frames.lock().len() as u64, Ok(()))
+        fn bytes(&self) -> u64 {
+            self.frames.lock().iter().map(|&n| n as u64).sum()
+        }
+        fn flush(&mut self) -> Result<(), WriteError> {
+            Ok(())
+        }
+        fn finish(self: Box<Self>) -> crate::capfile::Finished {
+            crate::capfile::Finished { frames: self.frames(), bytes: self.bytes(), result: Ok(()) }
         }
     }
 

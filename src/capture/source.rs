@@ -24,6 +24,9 @@ pub enum Next<'a> {
     Idle,
     /// The source cannot deliver any more (the interface went away, a read failed).
     Failed(String),
+    /// A replay file holds a record that cannot be read (cut short, impossible length): the
+    /// frames before it were delivered; nothing after it will be.
+    Corrupt(String),
 }
 
 /// Kernel-side counters (pcap_stats): frames the kernel saw and dropped.
@@ -141,6 +144,13 @@ impl Live {
             inactive = inactive.buffer_size(s.buffer_size.min(i32::MAX as u32) as i32);
         }
         let mut cap = inactive.open().map_err(|e| classify(pcap_message(e)))?;
+        if super::devices::is_loopback(name) {
+            // Every frame on a loopback device passes twice: sent (PACKET_OUTGOING) and received.
+            // Keep only the received copy, as libpcap's own loopback rule and tcpdump do, so that
+            // each frame is captured and counted once whatever libpcap's heuristics do on this
+            // kernel (libpcap checks the packet type of each frame in user space).
+            cap.direction(pcap::Direction::In).map_err(|e| OpenError::Other(pcap_message(e)))?;
+        }
         let linktype = cap.get_datalink().0 as u32;
         let mut kernel_filter = false;
         if let Some(expr) = filter.and_then(|f| f.to_bpf(linktype)) {
@@ -212,11 +222,13 @@ impl Source for Live {
 }
 
 /// The records of a classic pcap file, read in large pieces and handed out in place (no copy,
-/// one `read` per `READ_SIZE`). libpcap reads such a file with two `fread` calls per record,
+/// one `pread` per `READ_SIZE`). libpcap reads such a file with two `fread` calls per record,
 /// which cost a third of a replay of small frames; it still checks the file header and names the
 /// link type (see `Replay::open`), and reads every other format.
 struct ClassicPcap {
+    /// Read with `pread` at `offset`: libpcap holds a descriptor of the same open file.
     file: std::fs::File,
+    offset: u64,
     buf: Vec<u8>,
     /// Unread bytes are `buf[start..end]`.
     start: usize,
@@ -269,20 +281,18 @@ impl ClassicPcap {
         Some((swapped, nanos, snaplen))
     }
 
-    /// Opens `path` if it is a regular file in classic pcap format, positioned at its first
-    /// record. (A FIFO or a pipe is left to libpcap, which already opened and read from it.)
-    fn open(path: &Path) -> std::io::Result<Option<ClassicPcap>> {
-        use std::io::Read;
-        if !std::fs::metadata(path)?.is_file() {
-            return Ok(None);
-        }
-        let mut file = std::fs::File::open(path)?;
+    /// A reader of `file` (a regular file) if it is in classic pcap format, positioned at its
+    /// first record.
+    fn open(file: &std::fs::File) -> std::io::Result<Option<ClassicPcap>> {
+        use std::os::unix::fs::FileExt;
         let mut h = [0u8; 24];
-        if file.read_exact(&mut h).is_err() {
+        if file.read_exact_at(&mut h, 0).is_err() {
             return Ok(None);
         }
-        Ok(Self::header(&h).map(|(swapped, nanos, snaplen)| ClassicPcap {
-            file,
+        let Some((swapped, nanos, snaplen)) = Self::header(&h) else { return Ok(None) };
+        Ok(Some(ClassicPcap {
+            file: file.try_clone()?,
+            offset: 24,
             // Room for a read and for the longest record left over from the one before.
             buf: vec![0; READ_SIZE.max(2 * (16 + MAX_RECORD as usize))],
             start: 0,
@@ -296,7 +306,7 @@ impl ClassicPcap {
 
     /// Makes at least `n` unread bytes available unless the file ends first; false then.
     fn fill(&mut self, n: usize) -> Result<bool, String> {
-        use std::io::Read;
+        use std::os::unix::fs::FileExt;
         while self.end - self.start < n && !self.eof {
             if self.buf.len() - self.start < n {
                 self.buf.copy_within(self.start..self.end, 0);
@@ -304,9 +314,12 @@ impl ClassicPcap {
                 self.start = 0;
             }
             let room = self.buf.len() - self.end;
-            match self.file.read(&mut self.buf[self.end..self.end + room.min(READ_SIZE)]) {
+            match self.file.read_at(&mut self.buf[self.end..self.end + room.min(READ_SIZE)], self.offset) {
                 Ok(0) => self.eof = true,
-                Ok(k) => self.end += k,
+                Ok(k) => {
+                    self.end += k;
+                    self.offset += k as u64;
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e.to_string()),
             }
@@ -364,6 +377,13 @@ enum ReplayReader {
     Libpcap(pcap::Capture<pcap::Offline>),
 }
 
+/// A paced frame read before its time: kept (copied) until it is due.
+struct Held {
+    ts: Timestamp,
+    wire_len: u32,
+    due: Instant,
+}
+
 /// Replay of a pcap/pcapng file: its frames with their recorded timestamps, as fast as possible or
 /// at the recorded pace; then the source is quiet until the capture stops.
 pub struct Replay {
@@ -373,25 +393,89 @@ pub struct Replay {
     pace: bool,
     /// (first frame's recorded time, when we delivered it)
     pace_origin: Option<(Timestamp, Instant)>,
+    /// At recorded pace: the next frame, waiting for its time (its bytes in `held_data`).
+    held: Option<Held>,
+    held_data: Vec<u8>,
+}
+
+/// Opens `path` for reading without blocking (a FIFO with no writer would block `open`) and
+/// without following it into a terminal; only a regular file is accepted: a FIFO, a socket or a
+/// device could block a control call (Connect, Start) or the capture thread without limit.
+fn open_regular(path: &Path) -> Result<std::fs::File, OpenError> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => OpenError::FileNotFound(path.display().to_string()),
+            _ => OpenError::Other(format!("{}: {e}", path.display())),
+        })?;
+    let kind = file.metadata().map_err(|e| OpenError::Other(format!("{}: {e}", path.display())))?.file_type();
+    if !kind.is_file() {
+        let what = if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_dir() {
+            "a directory"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "a device"
+        };
+        return Err(OpenError::BadFile(format!("{}: {what}, not a regular file: only regular pcap/pcapng files can be replayed", path.display())));
+    }
+    Ok(file)
 }
 
 impl Replay {
     pub fn open(path: &Path, pace: bool) -> Result<Replay, OpenError> {
-        if !path.exists() {
-            return Err(OpenError::FileNotFound(path.display().to_string()));
-        }
-        // libpcap checks the header (any format it reads) and names the link type.
-        let cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano)
+        use std::os::unix::io::AsRawFd;
+        let file = open_regular(path)?;
+        // libpcap checks the header (any format it reads) and names the link type. It opens the
+        // file we checked, not whatever the path names by now (/proc/self/fd), where /proc is
+        // mounted.
+        let by_fd = std::path::PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+        let libpcap_path = if by_fd.exists() { by_fd.as_path() } else { path };
+        let cap = pcap::Capture::from_file_with_precision(libpcap_path, pcap::Precision::Nano)
             .map_err(|e| OpenError::BadFile(format!("{}: {}", path.display(), pcap_message(e))))?;
         let linktype = cap.get_datalink().0 as u32;
-        let reader = match ClassicPcap::open(path) {
+        let reader = match ClassicPcap::open(&file) {
             Ok(Some(classic)) => ReplayReader::Classic(classic),
             Ok(None) => ReplayReader::Libpcap(cap),
             Err(e) => return Err(OpenError::Other(format!("{}: {e}", path.display()))),
         };
-        Ok(Replay { reader, linktype, exhausted: false, pace, pace_origin: None })
+        Ok(Replay { reader, linktype, exhausted: false, pace, pace_origin: None, held: None, held_data: Vec::new() })
     }
 
+    /// At recorded pace: reads the next frame into `held` (with the time it is due), or ends the
+    /// replay. Returns what to report instead of a frame (end of file, damage), if anything.
+    fn hold_next(&mut self) -> Option<Next<'static>> {
+        let Replay { reader, exhausted, pace_origin, held, held_data, .. } = self;
+        match read_replay(reader) {
+            Ok(Some(f)) => {
+                let due = match *pace_origin {
+                    None => {
+                        let now = Instant::now();
+                        *pace_origin = Some((f.ts, now));
+                        now
+                    }
+                    Some((t0, i0)) => i0 + Duration::from_nanos(nanos_between(t0, f.ts).clamp(0, u64::MAX as i128) as u64),
+                };
+                held_data.clear();
+                held_data.extend_from_slice(f.data);
+                *held = Some(Held { ts: f.ts, wire_len: f.wire_len, due });
+                None
+            }
+            Ok(None) => {
+                *exhausted = true;
+                Some(Next::Idle)
+            }
+            Err(m) => {
+                *exhausted = true;
+                Some(Next::Corrupt(m))
+            }
+        }
+    }
 }
 
 /// The next frame of a replay file: Ok(None) at its end.
@@ -417,39 +501,45 @@ fn nanos_between(a: Timestamp, b: Timestamp) -> i128 {
 
 impl Source for Replay {
     fn next(&mut self, before_wait: &mut dyn FnMut()) -> Next<'_> {
-        if self.exhausted {
+        if self.exhausted && self.held.is_none() {
             before_wait();
             std::thread::sleep(Duration::from_millis(POLL_TIMEOUT_MS as u64));
             return Next::Idle;
         }
-        let Replay { reader, exhausted, pace, pace_origin, .. } = self;
-        match read_replay(reader) {
-            Ok(Some(f)) => {
-                if *pace {
-                    match *pace_origin {
-                        None => *pace_origin = Some((f.ts, Instant::now())),
-                        Some((t0, i0)) => {
-                            let due = nanos_between(t0, f.ts).clamp(0, u64::MAX as i128) as u64;
-                            let due = i0 + Duration::from_nanos(due);
-                            let now = Instant::now();
-                            if due > now {
-                                before_wait();
-                                std::thread::sleep(due - now);
-                            }
-                        }
-                    }
+        if !self.pace {
+            let Replay { reader, exhausted, .. } = self;
+            return match read_replay(reader) {
+                Ok(Some(f)) => Next::Frame(f),
+                Ok(None) => {
+                    *exhausted = true;
+                    Next::Idle
                 }
-                Next::Frame(f)
-            }
-            Ok(None) => {
-                *exhausted = true;
-                Next::Idle
-            }
-            Err(m) => {
-                *exhausted = true;
-                Next::Failed(m)
+                Err(m) => {
+                    *exhausted = true;
+                    Next::Corrupt(m)
+                }
+            };
+        }
+        if self.held.is_none() {
+            if let Some(other) = self.hold_next() {
+                return other;
             }
         }
+        // Wait for the held frame's time in slices no longer than the poll timeout, so that a
+        // long gap between two recorded frames never holds off Stop or Pause.
+        let due = self.held.as_ref().expect("held").due;
+        let now = Instant::now();
+        if due > now {
+            before_wait();
+            let slice = Duration::from_millis(POLL_TIMEOUT_MS as u64);
+            if due - now > slice {
+                std::thread::sleep(slice);
+                return Next::Idle;
+            }
+            std::thread::sleep(due - now);
+        }
+        let h = self.held.take().expect("held");
+        Next::Frame(Frame { ts: h.ts, wire_len: h.wire_len, data: &self.held_data })
     }
 
     fn linktype(&self) -> u32 {
@@ -464,6 +554,7 @@ impl Source for Replay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::OpenOptionsExt;
 
     #[test]
     fn open_errors() {
@@ -514,7 +605,8 @@ mod tests {
             match r.next(&mut || ()) {
                 Next::Frame(f) => out.push((f.ts, f.wire_len, f.data.to_vec())),
                 Next::Idle => return (out, None),
-                Next::Failed(m) => return (out, Some(m)),
+                Next::Failed(m) => panic!("a replay does not fail as a live source: {m}"),
+                Next::Corrupt(m) => return (out, Some(m)),
             }
         }
     }
@@ -523,7 +615,7 @@ mod tests {
     fn through_libpcap(path: &Path) -> Replay {
         let cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano).unwrap();
         let linktype = cap.get_datalink().0 as u32;
-        Replay { reader: ReplayReader::Libpcap(cap), linktype, exhausted: false, pace: false, pace_origin: None }
+        Replay { reader: ReplayReader::Libpcap(cap), linktype, exhausted: false, pace: false, pace_origin: None, held: None, held_data: Vec::new() }
     }
 
     fn records(n: u32) -> Vec<Rec> {
@@ -610,22 +702,56 @@ mod tests {
                 assert!(matches!(r.reader, ReplayReader::Libpcap(_)), "{tag}");
             }
         }
-        // A FIFO: libpcap reads it (the classic reader would open it a second time).
+    }
+
+    /// A FIFO (with or without a writer), a directory or a device is refused at once: opening or
+    /// reading it could block a control call or the capture thread without limit.
+    #[test]
+    fn only_regular_files_are_replayed() {
         let fifo = std::env::temp_dir().join(format!("ndisnpp-replay-fifo-{}", std::process::id()));
         let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
         // SAFETY: a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-        let bytes = classic_file(&records(200), false, false, 3000);
+        // No writer: must not block (before the fix, pcap_open_offline waited forever here).
+        let r = Replay::open(&fifo, false);
+        assert!(matches!(&r, Err(OpenError::BadFile(m)) if m.contains("FIFO")), "{:?}", r.as_ref().err());
+        // A writer that stays open: refused just the same.
         let writer = {
             let fifo = fifo.clone();
-            std::thread::spawn(move || std::fs::write(fifo, bytes).unwrap())
+            std::thread::spawn(move || {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+                let _ = f.write_all(&classic_file(&records(3), false, false, 3000));
+                std::thread::sleep(Duration::from_millis(300));
+            })
         };
-        let r = Replay::open(&fifo, false).unwrap();
-        assert!(matches!(r.reader, ReplayReader::Libpcap(_)));
-        let (frames, end) = drain(r);
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(matches!(Replay::open(&fifo, false), Err(OpenError::BadFile(_))));
+        // Unblock a writer still waiting in open (if the refusal came first).
+        let _ = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&fifo);
         writer.join().unwrap();
         std::fs::remove_file(&fifo).unwrap();
-        assert_eq!((frames.len(), end), (200, None));
+        for other in ["/dev/null", "/tmp"] {
+            assert!(matches!(Replay::open(Path::new(other), false), Err(OpenError::BadFile(_))), "{other}");
+        }
+    }
+
+    /// At recorded pace, a long gap between two frames is waited out in slices: the source
+    /// answers Idle within about the poll timeout, so Stop is never held off by it.
+    #[test]
+    fn paced_gaps_are_waited_in_slices() {
+        let recs: Vec<Rec> = vec![(1_700_000_000, 0, vec![1; 60], 60), (1_700_000_060, 0, vec![2; 60], 60)];
+        let path = temp_file("paced", &classic_file(&recs, false, false, 65535));
+        let mut r = Replay::open(&path, true).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let t0 = Instant::now();
+        assert!(matches!(r.next(&mut || ()), Next::Frame(f) if f.data[0] == 1));
+        for _ in 0..10 {
+            let t = Instant::now();
+            assert!(matches!(r.next(&mut || ()), Next::Idle), "the second frame is 60 s away");
+            assert!(t.elapsed() < Duration::from_millis(500), "one wait took {:?}", t.elapsed());
+        }
+        assert!(t0.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

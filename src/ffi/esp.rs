@@ -103,15 +103,18 @@ pub unsafe extern "C" fn esp_resume(hNpp: HNPP) -> DWORD {
 /// file). Unless `NPP:Config:NoStatsFrame` is TRUE, a Network Monitor 2 file with frames ends with
 /// Network Monitor's statistics frame ("$MST", STATS_FRAME_TYPE), not counted in
 /// TotalFramesCaptured. `NMERR_NOT_CAPTURING` (also after a capture ended by itself: the callback got its
-/// statistics).
+/// statistics). `NMERR_FILE_WRITE_ERROR` when the file could not be completed (the disk filled
+/// while the last frames were written): the capture is stopped all the same, `lpStats` is filled
+/// (counting the frames the file holds) and the status callback receives
+/// UPDATE_EVENT_NETWORK_STATUS / UPDATE_ACTION_STOP_CAPTURE with that Value.
 #[no_mangle]
 pub unsafe extern "C" fn esp_stop(hNpp: HNPP, lpStats: LPSTATISTICS) -> DWORD {
     npp_guard(hNpp, |h| {
-        let stats = npp::stop(h, F)?;
+        let (stats, finished) = npp::stop(h, F)?;
         if let Some(s) = unsafe { lpStats.as_mut() } {
             *s = stats;
         }
-        Ok(())
+        finished
     })
 }
 

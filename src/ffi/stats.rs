@@ -53,7 +53,7 @@ pub unsafe extern "C" fn stats_resume(hNpp: HNPP) -> DWORD {
 /// Stops counting; the totals stay readable with stats_get_total_statistics.
 #[no_mangle]
 pub unsafe extern "C" fn stats_stop(hNpp: HNPP) -> DWORD {
-    npp_guard(hNpp, |h| npp::stop(h, F).map(|_| ()))
+    npp_guard(hNpp, |h| npp::stop(h, F).and_then(|(_, finished)| finished))
 }
 
 /// As esp_get_control_state.

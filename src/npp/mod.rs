@@ -12,7 +12,7 @@ use crate::blob::names::*;
 use crate::blob::{store, Blob};
 use crate::capfile::{self, StreamInfo};
 use crate::capture::conversation::Conversations;
-use crate::capture::engine::{EndReason, Engine, Notice, Stages, Totals};
+use crate::capture::engine::{EndReason, Engine, EngineReader, Notice, Stages, Totals};
 use crate::capture::trigger::TriggerState;
 use crate::capture::source::{Live, LiveSettings, OpenError, Replay, Source};
 use crate::handles::HandleTable;
@@ -38,6 +38,9 @@ struct Capture {
     /// AnswerStationQueries FALSE); dropping it stops answering.
     #[allow(dead_code)] // held for its Drop
     station: Option<stations::Registration>,
+    /// Tells the status callback (if any) how the capture ended when Stop finds that finishing
+    /// the file failed.
+    poster: Option<Poster>,
 }
 
 /// What a connection keeps.
@@ -47,6 +50,9 @@ struct Connection {
     target: Blob,
     callback: Option<Callback>,
     capture: Option<Capture>,
+    /// A capture that Stop is finishing (outside the NPP's lock): its counters, read while the
+    /// file is completed.
+    stopping: Option<EngineReader>,
     /// Statistics of the last finished capture.
     last: Option<Totals>,
 }
@@ -68,11 +74,38 @@ impl std::fmt::Debug for Npp {
     }
 }
 
+/// One entry of the NPP table. Two locks, always taken in this order:
+/// * `control` is held for the whole of a call that changes what the NPP does (Connect,
+///   Configure, Start, Stop, Disconnect, destroy), so that such calls take turns. It is never
+///   held while the library runs the application's callback or touches the application's BLOBs.
+/// * `state` guards the NPP itself and is held only for short steps, never across blocking work
+///   (opening libpcap, creating the file, joining the capture thread): status calls, Pause and
+///   Resume take only this lock and answer at once while a control call works.
 pub struct NppEntry {
+    control: Mutex<()>,
     state: Mutex<Npp>,
 }
 
 static NPPS: HandleTable<NppEntry> = HandleTable::new(0x4E);
+
+/// Error BLOB entries (category, tag, value) gathered under the NPP's locks and written into the
+/// caller's error BLOB after they are released: the caller may hold that BLOB's lock
+/// (LockBlob) while another of its threads calls on this NPP.
+#[derive(Default)]
+struct Reports(Vec<(String, String, String)>);
+
+impl Reports {
+    fn add(&mut self, category: &str, tag: &str, value: &str) {
+        self.0.push((category.to_string(), tag.to_string(), value.to_string()));
+    }
+
+    /// Writes the entries into the error BLOB `err` (if any). Call with no NPP lock held.
+    fn write(self, err: Option<u64>) {
+        for (c, t, v) in self.0 {
+            store::report(err, &c, &t, &v);
+        }
+    }
+}
 
 /// npp_create: the NIC BLOB must name an interface (`NPP:Location:Name`) or a replay file
 /// (`NPP:Location:ReplayFile`), else `NMERR_BLOB_ENTRY_DOES_NOT_EXIST`.
@@ -81,8 +114,8 @@ pub fn create(nic: Blob) -> NmResult<u64> {
     if !has(TAG_NAME) && !has(TAG_REPLAY_FILE) {
         return Err(NMERR_BLOB_ENTRY_DOES_NOT_EXIST);
     }
-    NPPS.insert(NppEntry { state: Mutex::new(Npp { nic, machine: Machine::new(), faulted: false, conn: None }) })
-        .ok_or(NMERR_NO_HANDLES)
+    let npp = Npp { nic, machine: Machine::new(), faulted: false, conn: None };
+    NPPS.insert(NppEntry { control: Mutex::new(()), state: Mutex::new(npp) }).ok_or(NMERR_NO_HANDLES)
 }
 
 fn entry(handle: u64) -> NmResult<Arc<NppEntry>> {
@@ -94,9 +127,12 @@ fn entry(handle: u64) -> NmResult<Arc<NppEntry>> {
 pub fn destroy(handle: u64) -> NmResult<()> {
     let e = NPPS.remove(handle).ok_or(NMERR_INVALID_HNETWORK)?;
     let callback = {
-        let mut npp = e.state.lock();
-        let conn = npp.conn.take();
-        npp.machine = Machine::new();
+        let _control = e.control.lock();
+        let conn = {
+            let mut npp = e.state.lock();
+            npp.machine = Machine::new();
+            npp.conn.take()
+        };
         conn.and_then(|mut c| {
             if let Some(cap) = c.capture.take() {
                 finish_capture(cap, &c.config);
@@ -122,58 +158,82 @@ pub fn mark_faulted(handle: u64) {
     }
 }
 
-/// Runs `f` on a live, healthy NPP after folding in a capture that ended by itself.
-fn with_npp<R>(handle: u64, f: impl FnOnce(&mut Npp) -> NmResult<R>) -> NmResult<R> {
-    let e = entry(handle)?;
-    let mut npp = e.state.lock();
-    if npp.faulted {
-        return Err(NMERR_INTERNAL_EXCEPTION);
+/// A capture that ended by itself, taken out of its NPP: finished (its thread joined, an empty
+/// file deleted) by `done`, with no lock held.
+struct Ended(Option<(Capture, bool)>);
+
+impl Ended {
+    fn done(self) {
+        if let Some((cap, dont_delete_empty)) = self.0 {
+            finish_file(cap, dont_delete_empty);
+        }
     }
-    npp.reconcile();
-    f(&mut npp)
 }
 
-/// Stops a capture's engine, deletes an empty file unless configured to keep it, returns the
-/// statistics.
-fn finish_capture(cap: Capture, config: &CaptureConfig) -> Totals {
-    let (_outcome, stats) = cap.engine.stop();
+/// Runs `f` on the NPP behind `e` (state lock held), after folding in a capture that ended by
+/// itself; that capture's thread is joined after the lock is released.
+fn locked<R>(e: &NppEntry, f: impl FnOnce(&mut Npp) -> NmResult<R>) -> NmResult<R> {
+    let (r, ended) = {
+        let mut npp = e.state.lock();
+        if npp.faulted {
+            return Err(NMERR_INTERNAL_EXCEPTION);
+        }
+        let ended = npp.reconcile();
+        (f(&mut npp), ended)
+    };
+    ended.done();
+    r
+}
+
+/// Runs `f` on a live, healthy NPP (state lock only).
+fn with_npp<R>(handle: u64, f: impl FnOnce(&mut Npp) -> NmResult<R>) -> NmResult<R> {
+    locked(&*entry(handle)?, f)
+}
+
+/// Stops a capture's engine (joining its thread: call with no NPP lock held), deletes an empty
+/// file unless configured to keep it, returns the statistics and how finishing the file went.
+fn finish_capture(cap: Capture, config: &CaptureConfig) -> (Totals, Option<String>) {
+    finish_file(cap, config.dont_delete_empty)
+}
+
+fn finish_file(cap: Capture, dont_delete_empty: bool) -> (Totals, Option<String>) {
+    let (outcome, stats) = cap.engine.stop();
     if let Some(path) = &cap.file {
-        if stats.captured_frames == 0 && !config.dont_delete_empty {
+        if stats.captured_frames == 0 && !dont_delete_empty {
             let _ = std::fs::remove_file(path);
         }
     }
-    stats
+    (stats, outcome.finish_error)
 }
 
 /// Error BLOB entries for a failed open, and its NMERR.
-fn open_error(e: &OpenError, target: &Blob, err: Option<u64>) -> NmErr {
+fn open_error(e: &OpenError, target: &Blob, reports: &mut Reports) -> NmErr {
     let name = finder::nic_name(target).unwrap_or_default();
-    let report = |tag: &str, value: &str| store::report(err, "Error", tag, value);
     match e {
         OpenError::NoDevice(m) => {
-            store::report(err, CATEGORY_LOCATION, TAG_NAME, &name);
-            report("Detail", m);
+            reports.add(CATEGORY_LOCATION, TAG_NAME, &name);
+            reports.add("Error", "Detail", m);
             NMERR_NETWORK_NOT_PRESENT
         }
         OpenError::Permission(m) => {
-            report("Permission", &format!("capturing on {name} needs CAP_NET_RAW (run as root, or grant the program cap_net_raw)"));
-            report("Detail", m);
+            reports.add("Error", "Permission", &format!("capturing on {name} needs CAP_NET_RAW (run as root, or grant the program cap_net_raw)"));
+            reports.add("Error", "Detail", m);
             NMERR_ACCESS_DENIED
         }
         OpenError::Promiscuous(m) => {
-            report("Detail", m);
+            reports.add("Error", "Detail", m);
             NMERR_PROMISCUOUS_MODE_NOT_SUPPORTED
         }
         OpenError::Other(m) => {
-            report("Detail", m);
+            reports.add("Error", "Detail", m);
             NMERR_MAC_DRIVER_OPEN_FAILURE
         }
         OpenError::FileNotFound(m) => {
-            store::report(err, CATEGORY_LOCATION, TAG_REPLAY_FILE, m);
+            reports.add(CATEGORY_LOCATION, TAG_REPLAY_FILE, m);
             NMERR_FILE_NOT_FOUND
         }
         OpenError::BadFile(m) => {
-            report("Detail", m);
+            reports.add("Error", "Detail", m);
             NMERR_INVALID_FILE_FORMAT
         }
     }
@@ -247,24 +307,40 @@ fn end_value(reason: &EndReason) -> NmErr {
     match reason {
         EndReason::Stopped | EndReason::FrameLimit | EndReason::Trigger(_) => NMERR_SUCCESS,
         EndReason::SourceFailed(_) => NMERR_NETWORK_NOT_PRESENT,
+        EndReason::BadInput(_) => NMERR_INVALID_FILE_FORMAT,
         EndReason::WriteFailed(_) => NMERR_FILE_WRITE_ERROR,
         EndReason::FileLimit => NMERR_OUT_OF_RANGE,
     }
 }
 
+/// The status event of a capture that ended: `value` says why (an NMERR), with the statistics.
+fn ended_event(value: NmErr, totals: &Totals) -> Event {
+    Event {
+        event: UPDATE_EVENT_NETWORK_STATUS,
+        action: UPDATE_ACTION_STOP_CAPTURE,
+        status: NETWORKSTATUS_STATE_VOID,
+        value: value.code(),
+        final_stats: Some(totals.statistics()),
+    }
+}
+
 impl Npp {
-    /// A capture that ended by itself is stopped for good: as if Stop had been called.
-    fn reconcile(&mut self) {
-        let Some(conn) = self.conn.as_mut() else { return };
+    /// A capture that ended by itself is stopped for good: as if Stop had been called. Its
+    /// statistics are final (the thread published them before it said it ended); the thread
+    /// is joined by the caller once the lock is released.
+    fn reconcile(&mut self) -> Ended {
+        let Some(conn) = self.conn.as_mut() else { return Ended(None) };
         if conn.capture.as_ref().is_some_and(|c| c.engine.is_paused()) {
             // Paused by a trigger: as if Pause had been called (no-op if already paused).
             self.machine.capture_paused();
         }
         if conn.capture.as_ref().is_some_and(|c| c.engine.has_ended()) {
             let cap = conn.capture.take().expect("checked");
-            conn.last = Some(finish_capture(cap, &conn.config));
+            conn.last = Some(cap.engine.totals());
             self.machine.capture_ended();
+            return Ended(Some((cap, conn.config.dont_delete_empty)));
         }
+        Ended(None)
     }
 
     fn conn(&mut self) -> &mut Connection {
@@ -283,44 +359,64 @@ pub struct ConnectArgs {
 /// Connect: checks the state, reads the configuration, verifies that the source can be opened
 /// (and for ESP that the capture directory is usable), starts the callback thread.
 pub fn connect(handle: u64, family: Family, a: ConnectArgs) -> NmResult<()> {
-    with_npp(handle, |npp| {
+    let e = entry(handle)?;
+    let mut reports = Reports::default();
+    let r = {
+        let _control = e.control.lock();
+        connect_locked(&e, family, &a, &mut reports)
+    };
+    reports.write(a.error_blob);
+    r
+}
+
+fn connect_locked(e: &NppEntry, family: Family, a: &ConnectArgs, reports: &mut Reports) -> NmResult<()> {
+    let nic = locked(e, |npp| {
         npp.machine.check(family, Op::Connect)?;
-        let mut target = npp.nic.clone();
-        target.merge(&a.input)?;
-        let config = config::parse(&target, &CaptureConfig::default()).map_err(|r| {
-            store::report(a.error_blob, r.category, &r.tag, &r.value);
-            r.code
-        })?;
-        for (c, t, v) in config::unknown_entries(&a.input) {
-            store::report(a.error_blob, &c, &t, &v);
+        Ok(npp.nic.clone())
+    })?;
+    let mut target = nic;
+    target.merge(&a.input)?;
+    let config = config::parse(&target, &CaptureConfig::default()).map_err(|r| {
+        reports.add(r.category, &r.tag, &r.value);
+        r.code
+    })?;
+    for (c, t, v) in config::unknown_entries(&a.input) {
+        reports.add(&c, &t, &v);
+    }
+    drop(open_source(&target, &config, &frame_plan(&target)).map_err(|e| open_error(&e, &target, reports))?);
+    if family == Family::Esp {
+        let dir = config::capture_dir(&config);
+        if config::ensure_dir(&dir).is_err() {
+            reports.add(CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, &dir.to_string_lossy());
+            return Err(NMERR_NO_DEFAULT_CAPTURE_DIRECTORY);
         }
-        drop(open_source(&target, &config, &frame_plan(&target)).map_err(|e| open_error(&e, &target, a.error_blob))?);
-        if family == Family::Esp {
-            let dir = config::capture_dir(&config);
-            if config::ensure_dir(&dir).is_err() {
-                store::report(a.error_blob, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, &dir.to_string_lossy());
-                return Err(NMERR_NO_DEFAULT_CAPTURE_DIRECTORY);
-            }
-        }
-        let callback = match a.callback {
-            Some(cb) => Some(Callback::start(cb, a.context).map_err(|_| NMERR_OUT_OF_MEMORY)?),
-            None => None,
-        };
-        npp.conn = Some(Connection { config, target, callback, capture: None, last: None });
+    }
+    let callback = match a.callback {
+        Some(cb) => Some(Callback::start(cb, a.context).map_err(|_| NMERR_OUT_OF_MEMORY)?),
+        None => None,
+    };
+    // Nothing else changed the NPP's connection meanwhile: control calls take turns, and the
+    // others do not connect.
+    locked(e, |npp| {
+        npp.conn = Some(Connection { config, target, callback, capture: None, stopping: None, last: None });
         npp.machine.apply(family, Op::Connect);
         Ok(())
     })
 }
 
 /// Disconnect; the callback thread gets UPDATE_EVENT_TERMINATE_THREAD and ends (waited for
-/// outside the NPP's lock).
+/// outside the NPP's locks).
 pub fn disconnect(handle: u64, family: Family) -> NmResult<()> {
-    let callback = with_npp(handle, |npp| {
-        npp.machine.check(family, Op::Disconnect)?;
-        let conn = npp.conn.take();
-        npp.machine.apply(family, Op::Disconnect);
-        Ok(conn.and_then(|mut c| c.callback.take()))
-    })?;
+    let e = entry(handle)?;
+    let callback = {
+        let _control = e.control.lock();
+        locked(&e, |npp| {
+            npp.machine.check(family, Op::Disconnect)?;
+            let conn = npp.conn.take();
+            npp.machine.apply(family, Op::Disconnect);
+            Ok(conn.and_then(|mut c| c.callback.take()))
+        })?
+    };
     if let Some(cb) = callback {
         cb.terminate();
     }
@@ -329,94 +425,117 @@ pub fn disconnect(handle: u64, family: Family) -> NmResult<()> {
 
 /// Configure: a BLOB with a bad entry leaves the previous configuration in force.
 pub fn configure(handle: u64, family: Family, blob: &Blob, error_blob: Option<u64>) -> NmResult<()> {
-    with_npp(handle, |npp| {
-        npp.machine.check(family, Op::Configure)?;
-        let conn = npp.conn();
-        let mut target = conn.target.clone();
-        target.merge(blob)?;
-        let config = config::parse(&target, &conn.config).map_err(|r| {
-            store::report(error_blob, r.category, &r.tag, &r.value);
-            r.code
-        })?;
-        for (c, t, v) in config::unknown_entries(blob) {
-            store::report(error_blob, &c, &t, &v);
-        }
-        conn.config = config;
-        conn.target = target;
-        npp.machine.apply(family, Op::Configure);
-        Ok(())
+    let e = entry(handle)?;
+    let mut reports = Reports::default();
+    let r = {
+        let _control = e.control.lock();
+        locked(&e, |npp| {
+            npp.machine.check(family, Op::Configure)?;
+            let conn = npp.conn();
+            let mut target = conn.target.clone();
+            target.merge(blob)?;
+            let config = config::parse(&target, &conn.config).map_err(|r| {
+                reports.add(r.category, &r.tag, &r.value);
+                r.code
+            })?;
+            for (c, t, v) in config::unknown_entries(blob) {
+                reports.add(&c, &t, &v);
+            }
+            conn.config = config;
+            conn.target = target;
+            npp.machine.apply(family, Op::Configure);
+            Ok(())
+        })
+    };
+    reports.write(error_blob);
+    r
+}
+
+/// The status callback's notifier for a capture: how it ended by itself, and triggers.
+fn notifier(poster: Option<Poster>) -> crate::capture::engine::Notifier {
+    Box::new(move |n: Notice| {
+        let Some(p) = &poster else { return };
+        p.post(match n {
+            Notice::Ended(reason, totals) => ended_event(end_value(&reason), &totals),
+            Notice::Trigger(fired, totals) => Event {
+                event: fired.event,
+                action: fired.action,
+                status: match fired.action {
+                    UPDATE_ACTION_STOP_CAPTURE => NETWORKSTATUS_STATE_VOID,
+                    UPDATE_ACTION_PAUSE_CAPTURE => NETWORKSTATUS_STATE_PAUSED,
+                    _ => NETWORKSTATUS_STATE_CAPTURING,
+                },
+                value: 0,
+                final_stats: Some(totals.statistics()),
+            },
+        });
     })
 }
 
 /// Start: opens the source, (ESP) creates the capture file, starts the capture thread. For ESP,
 /// `name_room` is the size of the caller's name buffer: a name that would not fit (with its NUL)
 /// answers `NMERR_INVALID_PARAMETER` before anything starts. Returns the file's path (ESP).
+/// The slow steps (libpcap, the file) run under the control lock only.
 pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<Option<PathBuf>> {
-    with_npp(handle, |npp| {
+    let e = entry(handle)?;
+    let _control = e.control.lock();
+    let (config, target, poster) = locked(&e, |npp| {
         npp.machine.check(family, Op::Start)?;
         let conn = npp.conn();
-        let config = conn.config.clone();
-        let dir = config::capture_dir(&config);
-        if let Some(room) = name_room {
-            if file_name_len(&dir) + 1 > room {
-                return Err(NMERR_INVALID_PARAMETER);
+        Ok((conn.config.clone(), conn.target.clone(), conn.callback.as_ref().map(|c| c.poster())))
+    })?;
+    let dir = config::capture_dir(&config);
+    if let Some(room) = name_room {
+        if file_name_len(&dir) + 1 > room {
+            return Err(NMERR_INVALID_PARAMETER);
+        }
+    }
+    let plan = frame_plan(&target);
+    let source = open_source(&target, &config, &plan).map_err(|e| open_error(&e, &target, &mut Reports::default()))?;
+    let (writer, file) = if family == Family::Esp {
+        config::ensure_dir(&dir).map_err(|_| NMERR_COULD_NOT_CREATE_DIRECTORY)?;
+        let (path, f) = capfile::create_unique(&dir).map_err(|e| io_to_nmerr(&e))?;
+        let info = StreamInfo { linktype: source.linktype(), snaplen: config.frame_size };
+        match capfile::writer(config.format, f, info) {
+            Ok(w) => (Some(w), Some(path)),
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(if e.kind() == std::io::ErrorKind::Unsupported { NMERR_UNKNOWN_MACTYPE } else { io_to_nmerr(&e) });
             }
         }
-        let plan = frame_plan(&conn.target);
-        let source = open_source(&conn.target, &config, &plan).map_err(|e| open_error(&e, &conn.target, None))?;
-        let (writer, file) = if family == Family::Esp {
-            config::ensure_dir(&dir).map_err(|_| NMERR_COULD_NOT_CREATE_DIRECTORY)?;
-            let (path, f) = capfile::create_unique(&dir).map_err(|e| io_to_nmerr(&e))?;
-            let info = StreamInfo { linktype: source.linktype(), snaplen: config.frame_size };
-            match capfile::writer(config.format, f, info) {
-                Ok(w) => (Some(w), Some(path)),
-                Err(e) => {
-                    let _ = std::fs::remove_file(&path);
-                    return Err(if e.kind() == std::io::ErrorKind::Unsupported { NMERR_UNKNOWN_MACTYPE } else { io_to_nmerr(&e) });
-                }
+    } else {
+        (None, None)
+    };
+    let (mut stages, conversations) = stages_for(plan, &config, source.kernel_filtered());
+    stages.stats_frame = family == Family::Esp && config.format == capfile::FileFormat::Netmon2 && !config.no_stats_frame;
+    let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, stages, notifier(poster.clone())) {
+        Ok(e) => e,
+        Err(_) => {
+            if let Some(p) = &file {
+                let _ = std::fs::remove_file(p);
             }
+            return Err(NMERR_OUT_OF_MEMORY);
+        }
+    };
+    let station = stations::register_for(handle, &target);
+    let capture = Capture { engine, file: file.clone(), conversations, station, poster };
+    // Control calls take turns and the others do not start or stop captures: the NPP is still
+    // connected and idle, unless a panic marked it faulted meanwhile (then the capture stops).
+    let rejected = {
+        let mut npp = e.state.lock();
+        if npp.faulted {
+            Some(capture)
         } else {
-            (None, None)
-        };
-        let poster: Option<Poster> = conn.callback.as_ref().map(|c| c.poster());
-        let notify = Box::new(move |n: Notice| {
-            let Some(p) = &poster else { return };
-            p.post(match n {
-                Notice::Ended(reason, totals) => Event {
-                    event: UPDATE_EVENT_NETWORK_STATUS,
-                    action: UPDATE_ACTION_STOP_CAPTURE,
-                    status: NETWORKSTATUS_STATE_VOID,
-                    value: end_value(&reason).code(),
-                    final_stats: Some(totals.statistics()),
-                },
-                Notice::Trigger(fired, totals) => Event {
-                    event: fired.event,
-                    action: fired.action,
-                    status: match fired.action {
-                        UPDATE_ACTION_STOP_CAPTURE => NETWORKSTATUS_STATE_VOID,
-                        UPDATE_ACTION_PAUSE_CAPTURE => NETWORKSTATUS_STATE_PAUSED,
-                        _ => NETWORKSTATUS_STATE_CAPTURING,
-                    },
-                    value: 0,
-                    final_stats: Some(totals.statistics()),
-                },
-            });
-        });
-        let (mut stages, conversations) = stages_for(plan, &config, source.kernel_filtered());
-        stages.stats_frame = family == Family::Esp && config.format == capfile::FileFormat::Netmon2 && !config.no_stats_frame;
-        let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, stages, notify) {
-            Ok(e) => e,
-            Err(_) => {
-                if let Some(p) = &file {
-                    let _ = std::fs::remove_file(p);
-                }
-                return Err(NMERR_OUT_OF_MEMORY);
-            }
-        };
-        conn.capture = Some(Capture { engine, file: file.clone(), conversations, station: stations::register_for(handle, &conn.target) });
-        npp.machine.apply(family, Op::Start);
-        Ok(file)
-    })
+            npp.conn().capture = Some(capture);
+            npp.machine.apply(family, Op::Start);
+            None
+        }
+    };
+    if let Some(cap) = rejected {
+        finish_file(cap, false);
+        return Err(NMERR_INTERNAL_EXCEPTION);
+    }
+    Ok(file)
 }
 
 /// Pause: frames are no longer written (counted as seen); returns the statistics at that moment.
@@ -442,17 +561,41 @@ pub fn resume(handle: u64, family: Family) -> NmResult<()> {
 }
 
 /// Stop: drains, finishes the file (deleting it when empty unless DontDeleteEmptyCapture), returns
-/// the capture's statistics.
-pub fn stop(handle: u64, family: Family) -> NmResult<STATISTICS> {
-    with_npp(handle, |npp| {
+/// the capture's statistics, and `NMERR_FILE_WRITE_ERROR` beside them when the file could not be
+/// completed (the last frames could not be written: the file holds those the statistics count;
+/// the status callback hears it too). The capture thread is joined outside the NPP's state lock:
+/// status calls answer meanwhile (as stopped, with the counters of the capture being finished).
+pub fn stop(handle: u64, family: Family) -> NmResult<(STATISTICS, NmResult<()>)> {
+    let e = entry(handle)?;
+    let _control = e.control.lock();
+    let (cap, dont_delete_empty) = locked(&e, |npp| {
         npp.machine.check(family, Op::Stop)?;
         let conn = npp.conn();
         let cap = conn.capture.take().expect("capturing per the state machine");
-        let totals = finish_capture(cap, &conn.config);
-        conn.last = Some(totals);
+        conn.stopping = Some(cap.engine.reader());
+        let dont_delete_empty = conn.config.dont_delete_empty;
         npp.machine.apply(family, Op::Stop);
-        Ok(totals.statistics())
-    })
+        Ok((cap, dont_delete_empty))
+    })?;
+    let poster = cap.poster.clone();
+    let (totals, finish_error) = finish_file(cap, dont_delete_empty);
+    {
+        let mut npp = e.state.lock();
+        if let Some(conn) = npp.conn.as_mut() {
+            conn.stopping = None;
+            conn.last = Some(totals);
+        }
+    }
+    let outcome = match finish_error {
+        None => Ok(()),
+        Some(_) => {
+            if let Some(p) = poster {
+                p.post(ended_event(NMERR_FILE_WRITE_ERROR, &totals));
+            }
+            Err(NMERR_FILE_WRITE_ERROR)
+        }
+    };
+    Ok((totals.statistics(), outcome))
 }
 
 /// QueryStatus: callable in any state, whoever connected the NPP.
@@ -505,6 +648,9 @@ pub fn totals(handle: u64, family: Family, clear: bool) -> NmResult<Totals> {
         let conn = npp.conn();
         if let Some(cap) = &conn.capture {
             return Ok(if clear { cap.engine.take_statistics() } else { cap.engine.totals() });
+        }
+        if let Some(r) = &conn.stopping {
+            return Ok(r.totals());
         }
         let t = conn.last.ok_or(NMERR_NOT_CAPTURING)?;
         if clear {
