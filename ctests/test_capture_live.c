@@ -30,8 +30,9 @@
  *     DontDeleteEmptyCapture TRUE) is readable and holds the frames. All three formats.
  *  d) a full disk: the capture directory on a 256 KiB tmpfs (mounted in a private mount namespace
  *     of a child, unmounted at the end), a replay of ~900 KB: the capture ends by itself with the
- *     callback event, and the file holds the frames that fit: count > 0, = capinfos -c, =
- *     TotalFramesCaptured, and the lengths are the replay's first frames. All three formats.
+ *     callback event (Value NMERR_FILE_WRITE_ERROR), and the file holds the frames that fit:
+ *     count > 0, = capinfos -c, = TotalFramesCaptured, TotalBytesCaptured = their bytes, and the
+ *     lengths are the replay's first frames. All three formats.
  * No check asserts a duration: waits poll a counter or state with a generous deadline. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -1015,7 +1016,7 @@ static int child_full(void *unused) {
                (unsigned long long)ex.FramesDropped, (unsigned long long)ex.FramesFiltered, (unsigned long long)ex.FramesSeen);
         CHECK_EQ(log.stop_event.Event, UPDATE_EVENT_NETWORK_STATUS);
         CHECK_EQ(log.stop_event.Action, UPDATE_ACTION_STOP_CAPTURE);
-        CHECK(log.stop_event.Value != NMERR_SUCCESS); /* it did not end normally */
+        CHECK_RC(log.stop_event.Value, NMERR_FILE_WRITE_ERROR);
         CHECK_EQ(log.have_final, 1);
         CHECK(log.final_stats.TotalFramesDropped >= 1);
         CHECK(ex.FramesCaptured < FULL_N);
@@ -1032,6 +1033,15 @@ static int child_full(void *unused) {
         CHECK_EQ(capinfos_count(name), count);
         CHECK_EQ(count, log.final_stats.TotalFramesCaptured);
         CHECK_EQ(count, ex.FramesCaptured);
+        {
+            /* The bytes counted are the bytes of the frames the file holds (not of those lost). */
+            unsigned long long bytes = 0;
+            for (i = 0; i < count; i++) bytes += full_len(i);
+            printf("    bytes: file %llu, TotalBytesCaptured %u, BytesCaptured %llu\n", bytes,
+                   (unsigned)log.final_stats.TotalBytesCaptured, (unsigned long long)ex.BytesCaptured);
+            CHECK_EQ(log.final_stats.TotalBytesCaptured, bytes);
+            CHECK_EQ(ex.BytesCaptured, bytes);
+        }
         for (i = 0; fr && i < count && i < MAX_FRAMES; i++)
             if (fr[i].len != (long)full_len(i) && bad++ < 3)
                 fprintf(stderr, "    frame %d: len %ld, replay had %u\n", i + 1, fr[i].len, full_len(i));
