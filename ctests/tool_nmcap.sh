@@ -9,12 +9,21 @@
 #   - replay: `nmcap -r <capture> -c 10 -w OUT` reproduces the frames (tshark frame.len,
 #     frame.time_epoch and the hex dump are equal);
 #   - unprivileged: as user nobody (setpriv, no capabilities) nmcap exits 4 and names CAP_NET_RAW;
-#   - bad usage exits 1; a missing interface or replay file exits 2 with a message.
+#   - bad usage exits 1; a missing interface or replay file exits 2 with a message;
+#   - captures that end by themselves: a full disk (a 1 MiB tmpfs this script mounts) exits 3 with
+#     "capture ended: ... (NMERR_FILE_WRITE_ERROR)" and a summary that matches the file (and so does
+#     a final flush that fails at Stop, when the library's esp_stop reports it); an
+#     interface deleted during the capture (a veth pair in a network namespace this script makes)
+#     exits 3 with NMERR_NETWORK_NOT_PRESENT; ends by -c, -d and SIGINT exit 0 and say nothing.
+# A part that cannot run here (no tmpfs mount, no network namespaces) prints SKIP, and the test
+# then exits 77 (skipped) unless something failed.
 set -u
 nmcap="$1"
 failures=0
+skipped=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 skip() { echo "SKIP: $*"; exit 77; }
+skip_part() { echo "SKIP: $*"; skipped=$((skipped + 1)); }
 
 command -v tshark >/dev/null 2>&1 && command -v capinfos >/dev/null 2>&1 || skip "tshark/capinfos not installed (apt-get install tshark)"
 [ "$(id -u)" -eq 0 ] || skip "capturing on lo needs root (CAP_NET_RAW)"
@@ -23,8 +32,15 @@ command -v tshark >/dev/null 2>&1 && command -v capinfos >/dev/null 2>&1 || skip
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ndisnpp-nmcap-XXXXXX") || exit 1
 pub=""
 traffic_pid=""
+small_fs=""
+netns=""
 cleanup() {
     [ -n "$traffic_pid" ] && kill "$traffic_pid" 2>/dev/null && wait "$traffic_pid" 2>/dev/null
+    if [ -n "$small_fs" ]; then
+        mountpoint -q "$small_fs" && umount "$small_fs"
+        rmdir "$small_fs"
+    fi
+    [ -n "$netns" ] && ip netns del "$netns" 2>/dev/null
     rm -rf "$tmp"
     [ -n "$pub" ] && rm -rf "$pub"
 }
@@ -172,8 +188,150 @@ rc=$?
 grep -q 'no-such-file.pcap' "$tmp/stderr" || fail "missing replay file: message does not name it: $(cat "$tmp/stderr")"
 [ $rc -eq 2 ] && echo "ok: missing replay file exits 2: $(head -1 "$tmp/stderr")"
 
+# ---- captures that end by themselves -------------------------------------------------------
+# make_pcap FILE COUNT: a classic pcap (Ethernet) of COUNT (a power of 2) frames of 1000 bytes.
+make_pcap() {
+    local rec="$1.rec" n=1
+    printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' >"$1"
+    # ts 0x60000000 s, 0 us; stored and wire length 1000; broadcast destination, EtherType 0x88B5
+    # (local experimental), zero payload.
+    { printf '\x00\x00\x00\x60\x00\x00\x00\x00\xe8\x03\x00\x00\xe8\x03\x00\x00'
+      printf '\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x00\x01\x88\xb5'
+      head -c 986 /dev/zero; } >"$rec"
+    while [ $n -lt "$2" ]; do cat "$rec" "$rec" >"$rec.2" && mv "$rec.2" "$rec"; n=$((n * 2)); done
+    cat "$rec" >>"$1" && rm -f "$rec"
+}
+# wait_for_start DIR PID: waits (at most 20 s) until the capture file appears in DIR (esp_start
+# made it) or PID is gone.
+wait_for_start() {
+    local i
+    for i in $(seq 200); do
+        ls "$1"/nm-*.cap >/dev/null 2>&1 && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+big="$tmp/big.pcap"
+make_pcap "$big" 4096 # 4 MiB
+[ "$(capinfo c "Number of packets" "$big")" = 4096 ] || fail "test input: $big is not a pcap of 4096 frames"
+
+# A full disk: a 1 MiB tmpfs, a 4 MiB replay into it.
+small_fs=$(mktemp -d "${TMPDIR:-/tmp}/ndisnpp-nmcap-full-XXXXXX") || exit 1
+if ! mount -t tmpfs -o size=1m,mode=0700 tmpfs "$small_fs" 2>"$tmp/mount.err"; then
+    skip_part "full disk: cannot mount a tmpfs: $(cat "$tmp/mount.err")"
+else
+    out="$small_fs/full.cap"
+    TZ=UTC timeout 120 "$nmcap" -S -r "$big" -d 60 -w "$out" >"$tmp/stdout" 2>"$tmp/stderr"
+    rc=$?
+    if [ $rc -ne 3 ]; then
+        fail "full disk: exit $rc, expected 3: $(cat "$tmp/stderr")"
+    elif ! grep -q 'capture ended: .*(NMERR_FILE_WRITE_ERROR)' "$tmp/stderr"; then
+        fail "full disk: stderr does not say 'capture ended: ... (NMERR_FILE_WRITE_ERROR)': $(cat "$tmp/stderr")"
+    else
+        # The summary still describes the file: it holds the frames it says were captured.
+        said=$(sed -n 's/^frames captured \([0-9]*\),.*/\1/p' "$tmp/stdout")
+        n=$(capinfo c "Number of packets" "$out")
+        [ "$(head -1 "$tmp/stdout")" = "$out" ] || fail "full disk: first output line '$(head -1 "$tmp/stdout")', expected $out"
+        if [ -z "$said" ] || [ "$said" -eq 0 ] || [ "$said" -ge 4096 ] || [ "$n" != "$said" ]; then
+            fail "full disk: summary says '$said' frames captured, capinfos reads '$n' in the file"
+        else
+            echo "ok: full disk exits 3: $(head -1 "$tmp/stderr"); the file holds the $n frames the summary reports"
+        fi
+    fi
+    # A full disk at Stop: 128 KiB of frames stay in the writer's buffer (1 MiB) until Stop, whose
+    # final flush into a 64 KiB tmpfs fails. A library whose esp_stop answers
+    # NMERR_FILE_WRITE_ERROR then makes nmcap exit 3; one that answers NMERR_SUCCESS makes nmcap
+    # exit 0 silently, which is noted (it is the library's answer, not nmcap's).
+    umount "$small_fs"
+    if ! mount -t tmpfs -o size=64k,mode=0700 tmpfs "$small_fs" 2>"$tmp/mount.err"; then
+        skip_part "full disk at Stop: cannot mount a tmpfs: $(cat "$tmp/mount.err")"
+    else
+        make_pcap "$tmp/small.pcap" 128
+        out="$small_fs/flush.cap"
+        TZ=UTC timeout 120 "$nmcap" -S -r "$tmp/small.pcap" -d 1 -w "$out" >"$tmp/stdout" 2>"$tmp/stderr"
+        rc=$?
+        if [ $rc -eq 3 ] && grep -q 'capture ended: .*(NMERR_FILE_WRITE_ERROR)' "$tmp/stderr"; then
+            echo "ok: full disk at Stop exits 3: $(head -1 "$tmp/stderr")"
+        elif [ $rc -eq 0 ] && [ ! -s "$tmp/stderr" ]; then
+            echo "note: full disk at Stop: the library's esp_stop answered success ($(tail -1 "$tmp/stdout")); nmcap's handling of NMERR_FILE_WRITE_ERROR from esp_stop is not exercised"
+        else
+            fail "full disk at Stop: exit $rc, expected 3 with 'capture ended: ... (NMERR_FILE_WRITE_ERROR)': $(cat "$tmp/stderr")"
+        fi
+    fi
+    mountpoint -q "$small_fs" && umount "$small_fs"
+    rmdir "$small_fs" && small_fs=""
+fi
+
+# An interface deleted during the capture: a veth pair in a network namespace of this test.
+netns="ndisnpp-nmcap-$$"
+if ! ip netns add "$netns" 2>"$tmp/netns.err"; then
+    netns=""
+    skip_part "interface deleted: cannot make a network namespace: $(cat "$tmp/netns.err")"
+elif ! { ip -n "$netns" link add name nmcap0 type veth peer name nmcap1 &&
+         ip -n "$netns" link set nmcap0 up && ip -n "$netns" link set nmcap1 up; } 2>"$tmp/netns.err"; then
+    skip_part "interface deleted: cannot make a veth pair: $(cat "$tmp/netns.err")"
+else
+    mkdir "$tmp/gone"
+    t0=$(date +%s)
+    timeout 120 ip netns exec "$netns" "$nmcap" -i nmcap0 -d 10 -w "$tmp/gone/gone.cap" >"$tmp/stdout" 2>"$tmp/stderr" &
+    pid=$!
+    wait_for_start "$tmp/gone" $pid || fail "interface deleted: the capture did not start"
+    sleep 1
+    ip -n "$netns" link del nmcap0 || fail "interface deleted: cannot delete nmcap0"
+    wait $pid
+    rc=$?
+    took=$(($(date +%s) - t0))
+    if [ $rc -ne 3 ]; then
+        fail "interface deleted: exit $rc, expected 3: $(cat "$tmp/stderr")"
+    elif ! grep -q 'capture ended: .*(NMERR_NETWORK_NOT_PRESENT)' "$tmp/stderr"; then
+        fail "interface deleted: stderr does not say 'capture ended: ... (NMERR_NETWORK_NOT_PRESENT)': $(cat "$tmp/stderr")"
+    elif [ $took -ge 9 ]; then
+        fail "interface deleted: nmcap took $took s (did the capture run until -d 10?)"
+    elif [ "$(head -1 "$tmp/stdout")" != "$tmp/gone/gone.cap" ] || ! grep -q '^frames captured ' "$tmp/stdout"; then
+        fail "interface deleted: no file name and summary on stdout: $(cat "$tmp/stdout")"
+    else
+        echo "ok: interface deleted exits 3 after $took s: $(head -1 "$tmp/stderr")"
+    fi
+    ip netns del "$netns"
+    netns=""
+fi
+
+# Ends that were asked for: -c, -d, SIGINT (Ctrl-C) exit 0 and print no reason.
+normal_end() { # normal_end LABEL RC: checks the exit status and stderr of one run
+    if [ "$2" -ne 0 ]; then
+        fail "$1: exit $2, expected 0: $(cat "$tmp/stderr")"
+    elif grep -q 'capture ended' "$tmp/stderr"; then
+        fail "$1: stderr reports an end: $(cat "$tmp/stderr")"
+    elif ! grep -q '^frames captured ' "$tmp/stdout"; then
+        fail "$1: no summary: $(cat "$tmp/stdout")"
+    else
+        echo "ok: $1 exits 0: $(tail -1 "$tmp/stdout")"
+    fi
+}
+TZ=UTC timeout 120 "$nmcap" -S -r "$big" -c 100 -w "$tmp/count.cap" >"$tmp/stdout" 2>"$tmp/stderr"
+normal_end "-c 100 (frame limit)" $?
+grep -q '^frames captured 100, ' "$tmp/stdout" || fail "-c 100: summary: $(tail -1 "$tmp/stdout")"
+TZ=UTC timeout 120 "$nmcap" -S -r "$big" -d 1 -w "$tmp/duration.cap" >"$tmp/stdout" 2>"$tmp/stderr"
+normal_end "-d 1 (duration)" $?
+mkdir "$tmp/int"
+TZ=UTC timeout 120 "$nmcap" -S -r "$big" -d 0 -w "$tmp/int/int.cap" >"$tmp/stdout" 2>"$tmp/stderr" &
+pid=$!
+if wait_for_start "$tmp/int" $pid; then
+    sleep 0.5
+    kill -INT $pid
+else
+    fail "SIGINT: the capture did not start"
+fi
+wait $pid
+normal_end "SIGINT (Ctrl-C)" $?
+
 if [ $failures -ne 0 ]; then
     echo "tool_nmcap: $failures failure(s)"
     exit 1
+fi
+if [ $skipped -ne 0 ]; then
+    echo "tool_nmcap: $skipped part(s) skipped (see SKIP above); everything else passed"
+    exit 77
 fi
 echo "tool_nmcap: ok"

@@ -12,7 +12,17 @@
  * -q  no progress line (it is shown only when stderr is a terminal anyway)
  * -S  no Network Monitor statistics frame at the end of a netmon2 file
  *
- * Exit status: 0 captured, 1 usage, 2 failure, 4 no permission to capture (CAP_NET_RAW).
+ * Exit status:
+ *   0  captured until the end asked for: COUNT frames (-c), SECONDS (-d), or Ctrl-C / SIGTERM
+ *   1  usage
+ *   2  failure: the capture could not start (no such interface or replay file, unusable
+ *      directory...), or its file could not be moved to OUT
+ *   3  the capture ended by itself for another reason, or its file could not be finished: a write
+ *      error or full disk (NMERR_FILE_WRITE_ERROR), the interface went away
+ *      (NMERR_NETWORK_NOT_PRESENT), the file size limit (NMERR_OUT_OF_RANGE); nmcap prints
+ *      "nmcap: capture ended: <reason> (<NMERR name>)" on stderr, and the file name and
+ *      statistics of what was written on stdout as usual
+ *   4  no permission to capture (CAP_NET_RAW)
  * Written against include/netmon.h only. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -30,22 +40,69 @@
 static volatile sig_atomic_t interrupted = 0;
 static void on_signal(int sig) { (void)sig; interrupted = 1; }
 
-/* The status callback (on the library's callback thread): when the capture stops by itself
- * (frame limit, trigger, lost interface, full disk) it wakes the main loop through a pipe, so that
- * nmcap does not wait out the rest of its 50 ms poll. */
+enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_FAILED = 2, EXIT_ENDED = 3, EXIT_NO_PERMISSION = 4 };
+
+/* The status callback runs on the library's callback thread. When the capture stops by itself
+ * (frame limit, lost interface, full disk, file limit) it records why (the event's Value, an
+ * NMERR) and the final statistics, and wakes the main loop through a pipe, so that nmcap does not
+ * wait out the rest of its 50 ms poll; the main thread reports. UPDATE_EVENT_TERMINATE_THREAD, the
+ * last event (on Disconnect), says nothing more will be recorded. The flags are published with
+ * release stores after the data they guard, and read with acquire loads. */
 static int wake_pipe[2] = {-1, -1};
-static DWORD on_status(UPDATE_EVENT ev) {
-    if (ev.Action == UPDATE_ACTION_STOP_CAPTURE && wake_pipe[1] >= 0) {
+static DWORD end_value;           /* written before end_seen is set */
+static STATISTICS end_stats;      /* valid when end_has_stats */
+static int end_has_stats;
+static int end_seen;              /* a stop event arrived */
+static int callback_done;         /* UPDATE_EVENT_TERMINATE_THREAD arrived */
+
+static void wake_main(void) {
+    if (wake_pipe[1] >= 0) {
         char b = 1;
         ssize_t n = write(wake_pipe[1], &b, 1);
         (void)n; /* a full pipe already wakes the loop */
     }
+}
+
+static DWORD on_status(UPDATE_EVENT ev) {
+    if (ev.Event == UPDATE_EVENT_TERMINATE_THREAD) {
+        __atomic_store_n(&callback_done, 1, __ATOMIC_RELEASE);
+        wake_main();
+    } else if (ev.Event == UPDATE_EVENT_NETWORK_STATUS && ev.Action == UPDATE_ACTION_STOP_CAPTURE &&
+               !__atomic_load_n(&end_seen, __ATOMIC_ACQUIRE)) {
+        end_value = ev.Value;
+        if (ev.lpFinalStats) {
+            end_stats = *ev.lpFinalStats;
+            end_has_stats = 1;
+        }
+        __atomic_store_n(&end_seen, 1, __ATOMIC_RELEASE);
+        wake_main();
+    }
     return NMERR_SUCCESS;
+}
+
+/* The names of the NMERR codes nmcap reports (netmon.h has only their text: nmerr_text). */
+static const char *nmerr_name(DWORD code) {
+#define NAME(c) { c, #c }
+    static const struct { DWORD code; const char *name; } names[] = {
+        NAME(NMERR_SUCCESS), NAME(NMERR_NOT_CAPTURING), NAME(NMERR_OUT_OF_RANGE),
+        NAME(NMERR_NETWORK_NOT_PRESENT), NAME(NMERR_FILE_WRITE_ERROR),
+    };
+#undef NAME
+    static char other[32];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].code == code) return names[i].name;
+    snprintf(other, sizeof other, "NMERR %u", (unsigned)code);
+    return other;
 }
 
 static void usage(void) {
     fprintf(stderr, "usage: nmcap [-i IFACE | -r FILE] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]\n"
-                    "             [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S]\n");
+                    "             [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S]\n"
+                    "exit status: 0 captured until -c, -d or Ctrl-C; 1 usage; 2 failure (the capture could\n"
+                    "               not start, or the file could not be moved to OUT);\n"
+                    "             3 the capture ended by itself otherwise (write error or full disk, interface\n"
+                    "               gone, file size limit) or its file could not be finished: the reason is printed;\n"
+                    "             4 no permission to capture (CAP_NET_RAW)\n");
 }
 
 static double now_s(void) {
@@ -93,17 +150,17 @@ int main(int argc, char **argv) {
         case 'p': promisc = 0; break;
         case 'q': quiet = 1; break;
         case 'S': no_stats_frame = 1; break;
-        default: usage(); return 1;
+        default: usage(); return EXIT_USAGE;
         }
     }
-    if (optind != argc || (iface && replay)) { usage(); return 1; }
+    if (optind != argc || (iface && replay)) { usage(); return EXIT_USAGE; }
     if (!iface && !replay) iface = "lo";
     if (duration < 0) duration = count ? 0 : 10;
 
     HBLOB nic = NULL, err = NULL;
     HNPP npp = NULL;
     DWORD rc;
-    int status = 2;
+    int status = EXIT_FAILED;
     char name[4096];
     char outdir[4096];
     CreateBlob(&nic);
@@ -138,12 +195,12 @@ int main(int argc, char **argv) {
             fcntl(wake_pipe[i], F_SETFL, O_NONBLOCK);
         }
     }
-    rc = esp_connect(npp, nic, wake_pipe[1] >= 0 ? on_status : NULL, NULL, err);
+    rc = esp_connect(npp, nic, on_status, NULL, err);
     if (rc == NMERR_ACCESS_DENIED) {
         fprintf(stderr, "nmcap: cannot capture on %s: this process lacks CAP_NET_RAW "
                         "(run it as root, or grant it: setcap cap_net_raw,cap_net_admin+ep nmcap)\n", iface);
         print_error_blob(err);
-        status = 4;
+        status = EXIT_NO_PERMISSION;
         goto done;
     }
     if (rc != NMERR_SUCCESS) {
@@ -160,11 +217,16 @@ int main(int argc, char **argv) {
     }
     int progress = !quiet && isatty(2);
     double t0 = now_s(), last = 0;
+    int ended_by_itself = 0;
     STATISTICS_EX ex;
     for (;;) {
         BOOL running = FALSE, paused = FALSE;
         struct pollfd wake = {wake_pipe[0], POLLIN, 0};
-        if (esp_get_control_state(npp, &running, &paused) != NMERR_SUCCESS || !running) break; /* ended by itself */
+        if (__atomic_load_n(&end_seen, __ATOMIC_ACQUIRE) ||
+            esp_get_control_state(npp, &running, &paused) != NMERR_SUCCESS || !running) {
+            ended_by_itself = 1;
+            break;
+        }
         if (interrupted || (duration > 0 && now_s() - t0 >= duration)) break;
         if (progress && now_s() - last >= 0.25) {
             memset(&ex, 0, sizeof ex);
@@ -177,18 +239,60 @@ int main(int argc, char **argv) {
         }
         poll(&wake, 1, 50); /* the callback, a signal (EINTR) or 50 ms */
     }
+    /* After a capture that ended by itself Stop answers NMERR_NOT_CAPTURING (the callback got the
+     * statistics); NMERR_FILE_WRITE_ERROR means the file could not be finished (statistics filled). */
     STATISTICS st;
-    rc = esp_stop(npp, &st);
-    if (rc != NMERR_SUCCESS && rc != NMERR_NOT_CAPTURING)
-        fprintf(stderr, "nmcap: esp_stop: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
+    DWORD stop_rc = esp_stop(npp, &st);
+    int have_stop_stats = stop_rc == NMERR_SUCCESS || stop_rc == NMERR_FILE_WRITE_ERROR;
+    if (stop_rc == NMERR_NOT_CAPTURING) ended_by_itself = 1;
     memset(&ex, 0, sizeof ex);
     ex.StructSize = sizeof ex;
-    esp_get_statistics_ex(npp, &ex);
+    int have_ex = esp_get_statistics_ex(npp, &ex) == NMERR_SUCCESS;
     esp_disconnect(npp);
+    /* Disconnect ends the callback thread with UPDATE_EVENT_TERMINATE_THREAD after the events
+     * queued before it: once that arrived, the stop event (if any) has been recorded. */
+    for (double t = now_s(); !__atomic_load_n(&callback_done, __ATOMIC_ACQUIRE) && now_s() - t < 2;) {
+        struct pollfd wake = {wake_pipe[0], POLLIN, 0};
+        char drain[64];
+        if (poll(&wake, 1, 20) > 0) {
+            ssize_t n = read(wake_pipe[0], drain, sizeof drain);
+            (void)n;
+        }
+    }
+    int end_known = __atomic_load_n(&end_seen, __ATOMIC_ACQUIRE);
+    if (!have_ex) {
+        /* The 32-bit statistics: from Stop, else from the stop event. */
+        const STATISTICS *s = have_stop_stats ? &st : end_known && end_has_stats ? &end_stats : NULL;
+        if (s) {
+            ex.TimeElapsed = s->TimeElapsed;
+            ex.FramesCaptured = s->TotalFramesCaptured;
+            ex.BytesCaptured = s->TotalBytesCaptured;
+            ex.FramesSeen = s->TotalFramesSeen;
+            ex.FramesDropped = s->TotalFramesDropped;
+            ex.KernelFramesDropped = s->MacFramesDropped_NoBuffers;
+        }
+    }
     if (progress) fprintf(stderr, "\n");
+    status = EXIT_OK;
+    if (end_known && end_value != NMERR_SUCCESS) {
+        /* Full disk, interface gone, file size limit: say why, with the statistics below. */
+        fprintf(stderr, "nmcap: capture ended: %s (%s)\n", nmerr_text(end_value), nmerr_name(end_value));
+        status = EXIT_ENDED;
+    } else if (stop_rc == NMERR_FILE_WRITE_ERROR) {
+        fprintf(stderr, "nmcap: capture ended: %s (%s) while finishing the file\n",
+                nmerr_text(stop_rc), nmerr_name(stop_rc));
+        status = EXIT_ENDED;
+    } else if (stop_rc != NMERR_SUCCESS && stop_rc != NMERR_NOT_CAPTURING) {
+        fprintf(stderr, "nmcap: esp_stop: %s (%s)\n", nmerr_text(stop_rc), nmerr_name(stop_rc));
+        status = EXIT_FAILED;
+    } else if (ended_by_itself && !end_known && !(count && ex.FramesCaptured >= count)) {
+        fprintf(stderr, "nmcap: capture ended by itself; the library gave no reason\n");
+        status = EXIT_ENDED;
+    }
     if (out) {
         if (rename(name, out) != 0 && (errno != EXDEV || copy_file(name, out) != 0 || unlink(name) != 0)) {
             fprintf(stderr, "nmcap: cannot move %s to %s: %s\n", name, out, strerror(errno));
+            status = EXIT_FAILED;
             goto done;
         }
         snprintf(name, sizeof name, "%s", out);
@@ -198,7 +302,6 @@ int main(int argc, char **argv) {
            (unsigned long long)ex.FramesCaptured, (unsigned long long)ex.BytesCaptured,
            (unsigned long long)ex.FramesSeen, (unsigned long long)ex.FramesDropped,
            (unsigned long long)ex.KernelFramesDropped, (double)ex.TimeElapsed / 1e6);
-    status = 0;
 done:
     if (npp) npp_destroy(npp);
     DestroyBlob(nic);
