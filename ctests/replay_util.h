@@ -88,12 +88,16 @@ static inline int ru_rm_tree(const char *dir) {
     int bad = 0;
     if (!d) return unlink(dir) == 0 ? 0 : -1;
     while ((e = readdir(d)) != NULL) {
-        char path[4096];
+        size_t room = strlen(dir) + 1 + strlen(e->d_name) + 1;
+        char *path;
         struct stat st;
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        path = (char *)malloc(room);
+        if (!path) { bad = -1; continue; }
+        snprintf(path, room, "%s/%s", dir, e->d_name);
         if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) bad |= ru_rm_tree(path);
         else if (unlink(path) != 0) bad = -1;
+        free(path);
     }
     closedir(d);
     if (rmdir(dir) != 0) bad = -1;

@@ -201,7 +201,7 @@ static void test_table(void) {
         CHECK_EQ(ni.TimestampScaleFactor, 1000);
         CHECK_EQ(ni.PModeSupported, TRUE);
         CHECK(gethostname(host, sizeof host - 1) == 0);
-        strncpy(want_node, host, 31);
+        memcpy(want_node, host, strnlen(host, sizeof want_node - 1)); /* NUL-padded, at most 31 */
         CHECK(memcmp(ni.NodeName, want_node, 32) == 0);
         CHECK_EQ(ni.NodeName[31], 0);
         printf("  lo: NodeName \"%.31s\" (host \"%s\"), MaxFrameSize %u (mtu %ld), Comment \"%.31s\"\n",

@@ -80,7 +80,7 @@ static int all_bytes(const void *p, size_t n, int v) {
  * (names here are ASCII). */
 static void fixed_name(const char *s, BYTE *out, size_t n) {
     memset(out, 0, n);
-    strncpy((char *)out, s, n - 1);
+    memcpy(out, s, strnlen(s, n - 1));
 }
 
 static void fixed_wide(const char *s, WCHAR *out, size_t n) {

@@ -1203,12 +1203,6 @@ extern "C" {
 #endif // __cplusplus
 
 /*
- POSIX tzset(3): (re)reads `TZ`, as C `localtime` does before converting (the libc crate
- doesn't declare it).
- */
-extern void tzset(void);
-
-/*
  Creates an empty BLOB and stores its handle in `*phBlob`. Destroy it with DestroyBlob.
  */
 DWORD CreateBlob(HBLOB *phBlob);

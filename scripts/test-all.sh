@@ -1,6 +1,7 @@
 #!/bin/bash
-# Every test: the Rust tests, the C tests under CTest, and the C tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer (linked against the static library).
+# Every test: the Rust tests, the C tests under CTest, the C tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer (linked against the static library), and the
+# README's "Build and install" commands (Release) with programs built against the installation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -20,3 +21,8 @@ cmake --build build/asan -j2
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build/asan --output-on-failure
+
+echo "== README build and install (Release), consumers of the installation"
+cmake -S . -B build/release-install -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release-install -j2
+bash ctests/install_consumers.sh build/release-install ctests/consumer

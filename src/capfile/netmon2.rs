@@ -364,10 +364,17 @@ fn file_header(media: Media, time: &[u8; 16], table_offset: u32, table_len: u32)
     h
 }
 
-extern "C" {
-    /// POSIX tzset(3): (re)reads `TZ`, as C `localtime` does before converting (the libc crate
-    /// doesn't declare it).
-    fn tzset();
+use sys::tzset;
+
+/// cbindgen:ignore
+mod sys {
+    // A private binding, not part of ndisnpp's C interface: the annotation above keeps cbindgen
+    // from declaring it in netmon.h.
+    extern "C" {
+        /// POSIX tzset(3): (re)reads `TZ`, as C `localtime` does before converting (the libc
+        /// crate doesn't declare it for Linux).
+        pub(super) fn tzset();
+    }
 }
 
 /// SYSTEMTIME (year, month, day of week with Sunday 0, day, hour, minute, second, millisecond,
