@@ -28,23 +28,79 @@ const CLOCK_EVERY: u32 = 1024;
 /// still writes in 1 MiB pieces, as its buffer fills sooner.
 pub(crate) const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
-/// The counters as plain numbers: the capture thread's running tally, what it last published, or
-/// the base a clearing read subtracts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Tally {
-    seen_frames: u64,
-    seen_bytes: u64,
-    seen_broadcasts: u64,
-    seen_multicasts: u64,
-    filtered_frames: u64,
-    filtered_bytes: u64,
-    filtered_broadcasts: u64,
-    filtered_multicasts: u64,
-    captured_frames: u64,
-    captured_bytes: u64,
-    dropped_frames: u64,
-    kernel_received: u64,
-    kernel_dropped: u64,
+/// Generates, from one list of counter names, everything that names each counter: the fields of
+/// `Tally` (the capture thread's running counts) and of `Totals` (what readers get), the array
+/// `Counters` publishes them as (`to_array` / `from_array`, in the list's order) and the
+/// difference a clearing read takes (`Tally::since`).
+macro_rules! counters {
+    ($($(#[doc = $doc:literal])* $name:ident,)*) => {
+        /// The counters as plain numbers: the capture thread's running tally, what it last
+        /// published, or the base a clearing read subtracts.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        struct Tally {
+            $($name: u64,)*
+        }
+
+        /// How many counters there are.
+        const COUNTERS: usize = [$(stringify!($name)),*].len();
+
+        impl Tally {
+            /// The counters in the list's order (as `Counters` stores them).
+            fn to_array(&self) -> [u64; COUNTERS] {
+                [$(self.$name),*]
+            }
+
+            /// The inverse of `to_array`.
+            fn from_array(v: [u64; COUNTERS]) -> Tally {
+                let [$($name),*] = v;
+                Tally { $($name),* }
+            }
+
+            /// These counts minus `base` (the counts at the last clearing read), each at least 0.
+            fn since(&self, base: &Tally, elapsed_us: i64) -> Totals {
+                Totals { elapsed_us, $($name: self.$name.saturating_sub(base.$name)),* }
+            }
+        }
+
+        /// The totals at one moment, in 64 bits.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct Totals {
+            /// Microseconds since the capture started or since the last clearing read.
+            pub elapsed_us: i64,
+            $($(#[doc = $doc])* pub $name: u64,)*
+        }
+    };
+}
+
+counters! {
+    /// Frames the source delivered, paused or not.
+    seen_frames,
+    /// Their wire lengths.
+    seen_bytes,
+    /// Seen frames to the Ethernet broadcast address.
+    seen_broadcasts,
+    /// Seen frames to an Ethernet multicast address.
+    seen_multicasts,
+    /// Frames that arrived while not paused and passed the capture filter.
+    filtered_frames,
+    /// Their wire lengths.
+    filtered_bytes,
+    /// Filtered frames to the Ethernet broadcast address.
+    filtered_broadcasts,
+    /// Filtered frames to an Ethernet multicast address.
+    filtered_multicasts,
+    /// Filtered frames stored: written (at the end, exactly those the file holds), or accepted
+    /// when there is no file. The statistics frame is not counted.
+    captured_frames,
+    /// Their stored bytes (clipped to the snap length).
+    captured_bytes,
+    /// Frames lost to a write error: the one the writer refused, those lost from its buffer, and
+    /// one read while a flush failed.
+    dropped_frames,
+    /// Frames the kernel received (libpcap's ps_recv).
+    kernel_received,
+    /// Frames the kernel dropped (ps_drop + ps_ifdrop).
+    kernel_dropped,
 }
 
 /// What the capture thread last published. It is their only writer: it counts in a local `Tally`
@@ -55,16 +111,12 @@ struct Tally {
 #[derive(Default)]
 struct Counters {
     seq: AtomicU64,
-    values: [AtomicU64; 13],
+    values: [AtomicU64; COUNTERS],
 }
 
 impl Counters {
     fn publish(&self, t: &Tally) {
-        let v = [
-            t.seen_frames, t.seen_bytes, t.seen_broadcasts, t.seen_multicasts, t.filtered_frames, t.filtered_bytes,
-            t.filtered_broadcasts, t.filtered_multicasts, t.captured_frames, t.captured_bytes, t.dropped_frames,
-            t.kernel_received, t.kernel_dropped,
-        ];
+        let v = t.to_array();
         let seq = self.seq.load(Relaxed);
         self.seq.store(seq.wrapping_add(1), Relaxed); // odd: under way
         fence(Release);
@@ -75,7 +127,7 @@ impl Counters {
     }
 
     fn load(&self) -> Tally {
-        let v: [u64; 13] = loop {
+        let v: [u64; COUNTERS] = loop {
             let before = self.seq.load(Acquire);
             if before % 2 == 1 {
                 std::hint::spin_loop();
@@ -87,21 +139,7 @@ impl Counters {
                 break v;
             }
         };
-        Tally {
-            seen_frames: v[0],
-            seen_bytes: v[1],
-            seen_broadcasts: v[2],
-            seen_multicasts: v[3],
-            filtered_frames: v[4],
-            filtered_bytes: v[5],
-            filtered_broadcasts: v[6],
-            filtered_multicasts: v[7],
-            captured_frames: v[8],
-            captured_bytes: v[9],
-            dropped_frames: v[10],
-            kernel_received: v[11],
-            kernel_dropped: v[12],
-        }
+        Tally::from_array(v)
     }
 }
 
@@ -192,25 +230,6 @@ impl EngineReader {
     }
 }
 
-/// The totals at one moment, in 64 bits.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Totals {
-    pub elapsed_us: i64,
-    pub seen_frames: u64,
-    pub seen_bytes: u64,
-    pub seen_broadcasts: u64,
-    pub seen_multicasts: u64,
-    pub filtered_frames: u64,
-    pub filtered_bytes: u64,
-    pub filtered_broadcasts: u64,
-    pub filtered_multicasts: u64,
-    pub captured_frames: u64,
-    pub captured_bytes: u64,
-    pub dropped_frames: u64,
-    pub kernel_received: u64,
-    pub kernel_dropped: u64,
-}
-
 impl Totals {
     /// Netmon's STATISTICS (32-bit counters saturate), as spec h.1 fills it.
     pub fn statistics(&self) -> STATISTICS {
@@ -266,23 +285,7 @@ fn snapshot(shared: &Shared) -> Totals {
 
 /// The totals `now` shows against the base of the last clearing read.
 fn totals_between(t0: Instant, base: &Tally, now: &Tally) -> Totals {
-    let d = |now: u64, base: u64| now.saturating_sub(base);
-    Totals {
-        elapsed_us: t0.elapsed().as_micros().min(i64::MAX as u128) as i64,
-        seen_frames: d(now.seen_frames, base.seen_frames),
-        seen_bytes: d(now.seen_bytes, base.seen_bytes),
-        seen_broadcasts: d(now.seen_broadcasts, base.seen_broadcasts),
-        seen_multicasts: d(now.seen_multicasts, base.seen_multicasts),
-        filtered_frames: d(now.filtered_frames, base.filtered_frames),
-        filtered_bytes: d(now.filtered_bytes, base.filtered_bytes),
-        filtered_broadcasts: d(now.filtered_broadcasts, base.filtered_broadcasts),
-        filtered_multicasts: d(now.filtered_multicasts, base.filtered_multicasts),
-        captured_frames: d(now.captured_frames, base.captured_frames),
-        captured_bytes: d(now.captured_bytes, base.captured_bytes),
-        dropped_frames: d(now.dropped_frames, base.dropped_frames),
-        kernel_received: d(now.kernel_received, base.kernel_received),
-        kernel_dropped: d(now.kernel_dropped, base.kernel_dropped),
-    }
+    now.since(base, t0.elapsed().as_micros().min(i64::MAX as u128) as i64)
 }
 
 /// The nice value the capture thread asks for (best effort, see `raise_priority`).
@@ -898,11 +901,7 @@ mod tests {
                 let mut k = 0u64;
                 while !stop.load(Relaxed) {
                     k += 1;
-                    let t = Tally {
-                        seen_frames: k, seen_bytes: k, seen_broadcasts: k, seen_multicasts: k, filtered_frames: k,
-                        filtered_bytes: k, filtered_broadcasts: k, filtered_multicasts: k, captured_frames: k,
-                        captured_bytes: k, dropped_frames: k, kernel_received: k, kernel_dropped: k,
-                    };
+                    let t = Tally::from_array([k; COUNTERS]);
                     c.publish(&t);
                     // As the capture thread: a publication now and then (every 64 frames), not
                     // back to back, which would keep readers retrying.
@@ -917,11 +916,7 @@ mod tests {
         while last < 20_000 {
             reads += 1;
             let t = c.load();
-            let all = [
-                t.seen_bytes, t.seen_broadcasts, t.seen_multicasts, t.filtered_frames, t.filtered_bytes,
-                t.filtered_broadcasts, t.filtered_multicasts, t.captured_frames, t.captured_bytes, t.dropped_frames,
-                t.kernel_received, t.kernel_dropped,
-            ];
+            let all = t.to_array();
             assert!(all.iter().all(|v| *v == t.seen_frames), "torn: {t:?}");
             assert!(t.seen_frames >= last);
             last = t.seen_frames;
