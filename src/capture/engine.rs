@@ -46,7 +46,7 @@ macro_rules! counters {
 
         impl Tally {
             /// The counters in the list's order (as `Counters` stores them).
-            fn to_array(&self) -> [u64; COUNTERS] {
+            fn to_array(self) -> [u64; COUNTERS] {
                 [$(self.$name),*]
             }
 
