@@ -175,8 +175,9 @@ pub struct Stages {
     pub trigger: Option<(TriggerState, PatternCheck)>,
     /// Conversation statistics, shared with the readers.
     pub conversations: Option<Arc<Mutex<Conversations>>>,
-    /// Append Network Monitor's statistics frame when the capture ends (not counted as captured;
-    /// not for an empty capture).
+    /// Hand the final statistics to the writer's `finish_with_statistics`, so that a Network
+    /// Monitor 2 file gets Network Monitor's statistics frame (not counted as captured; not for an
+    /// empty capture).
     pub stats_frame: bool,
 }
 
@@ -549,17 +550,10 @@ impl Loop {
         self.poll_kernel();
         self.publish();
         self.shared.trigger_pending.store(false, Relaxed);
-        if self.stages.stats_frame && self.tally.captured_frames > 0 {
-            if let Some(w) = self.writer.as_mut() {
-                let frame = crate::capfile::netmon2::stats_frame(&snapshot(&self.shared).statistics());
-                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-                let ts = crate::capfile::Timestamp { sec: now.as_secs() as i64, nsec: now.subsec_nanos() };
-                let _ = w.write_frame(ts, frame.len() as u32, &frame);
-            }
-        }
+        let statistics = self.stages.stats_frame.then(|| snapshot(&self.shared).statistics());
         let finish_error = match self.writer.take() {
             Some(w) => {
-                let done = w.finish();
+                let done = w.finish_with_statistics(statistics.as_ref());
                 self.settle(done.frames, done.bytes);
                 done.result.err().map(|e| e.to_string())
             }
