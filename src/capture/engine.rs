@@ -3,7 +3,7 @@
 //! call. One engine per capturing NPP.
 
 use super::conversation::Conversations;
-use super::source::{Next, Source};
+use super::source::{Frame, Next, Source};
 use super::trigger::{Fired, TriggerState};
 use crate::types::PATTERNMATCH;
 use crate::capfile::{CaptureWriter, WriteError};
@@ -21,8 +21,10 @@ pub(crate) const DRAIN_LIMIT: Duration = Duration::from_millis(200);
 /// publishes whenever the source is idle and before it reports anything).
 pub(crate) const PUBLISH_EVERY: u32 = 64;
 /// How many frames it handles between two looks at the clock (kernel counters are read every
-/// 250 ms, the writer is flushed every `FLUSH_EVERY`).
+/// `KERNEL_POLL_EVERY`, the writer is flushed every `FLUSH_EVERY`).
 const CLOCK_EVERY: u32 = 1024;
+/// How often the capture thread reads the kernel's counters (pcap_stats).
+const KERNEL_POLL_EVERY: Duration = Duration::from_millis(250);
 /// Frames reach the file at least this often while they arrive (and at once when the link goes
 /// quiet for a poll timeout), so a crash loses no frame older than about this; a busy capture
 /// still writes in 1 MiB pieces, as its buffer fills sooner.
@@ -317,9 +319,20 @@ fn classify_dst(linktype: u32, data: &[u8]) -> (bool, bool) {
     (broadcast, !broadcast && data[0] & 1 == 1)
 }
 
+/// What the capture loop does after a step.
+enum Flow {
+    /// Read on.
+    Continue,
+    /// End: Stop was called, and what was queued is drained (or the drain's time is up).
+    Stopped,
+    /// End by itself (`Notice::Ended`, or `Notice::Trigger` for a trigger's STOP).
+    Ended(EndReason),
+}
+
+/// The capture thread's state. The source is not part of it: the frame the source returns
+/// borrows the source while `on_frame` changes this state.
 struct Loop {
     shared: Arc<Shared>,
-    source: Box<dyn Source>,
     writer: Option<Box<dyn CaptureWriter>>,
     stages: Stages,
     notify: Notifier,
@@ -328,6 +341,22 @@ struct Loop {
     frame_limit: u64,
     /// The running counts (published to `shared.counters`).
     tally: Tally,
+    /// When the thread first saw Stop: from then it drains what is queued, for at most
+    /// DRAIN_LIMIT, and ends at the first Idle.
+    stop_seen: Option<Instant>,
+    /// Frames until the next publication.
+    to_publish: u32,
+    /// Frames until the next look at the clock.
+    to_clock: u32,
+    /// Look at the clock (kernel counters, flush) before the next read: set every CLOCK_EVERY
+    /// frames, and after the source waited.
+    look_at_clock: bool,
+    last_kernel_poll: Instant,
+    last_flush: Instant,
+    /// `before_wait` ran during the current read.
+    waited: bool,
+    /// The flush in `before_wait` failed: the capture ends once the read returns.
+    flush_error: Option<WriteError>,
 }
 
 impl Loop {
@@ -335,10 +364,18 @@ impl Loop {
         self.shared.counters.publish(&self.tally);
     }
 
-    fn poll_kernel(&mut self) {
-        if let Some(k) = self.source.kernel_stats() {
+    fn poll_kernel(&mut self, source: &mut dyn Source) {
+        if let Some(k) = source.kernel_stats() {
             self.tally.kernel_received = k.received;
             self.tally.kernel_dropped = k.dropped + k.if_dropped;
+        }
+    }
+
+    /// Reads the kernel counters if KERNEL_POLL_EVERY has passed since the last time.
+    fn poll_kernel_when_due(&mut self, source: &mut dyn Source) {
+        if self.last_kernel_poll.elapsed() >= KERNEL_POLL_EVERY {
+            self.poll_kernel(source);
+            self.last_kernel_poll = Instant::now();
         }
     }
 
@@ -366,188 +403,198 @@ impl Loop {
     }
 
     /// Writes what the writer buffered; the reason the capture ends if that failed.
-    fn flush(&mut self, last_flush: &mut Instant) -> Option<EndReason> {
-        *last_flush = Instant::now();
+    fn flush(&mut self) -> Option<EndReason> {
+        self.last_flush = Instant::now();
         let e = self.writer.as_mut()?.flush().err()?;
         Some(self.write_failed(e))
     }
 
-    fn run(mut self) -> (Outcome, Option<EndReason>, Notifier) {
-        let mut stop_seen: Option<Instant> = None;
-        let mut last_kernel_poll = Instant::now();
-        let mut ended_by_itself = None;
-        // Frames until the next publication / look at the clock.
-        let mut to_publish = PUBLISH_EVERY;
-        let mut to_clock = CLOCK_EVERY;
-        let mut look_at_clock = false;
-        let mut last_flush = Instant::now();
-        loop {
-            if stop_seen.is_none() && self.shared.stop.load(Acquire) {
-                stop_seen = Some(Instant::now());
+    /// Runs the capture until Stop (and the drain) or until it ends by itself; then finishes it.
+    fn run(mut self, mut source: Box<dyn Source>) -> (Outcome, Option<EndReason>, Notifier) {
+        self.last_kernel_poll = Instant::now();
+        self.last_flush = Instant::now();
+        let ended_by_itself = loop {
+            match self.step(source.as_mut()) {
+                Flow::Continue => {}
+                Flow::Stopped => break None,
+                Flow::Ended(reason) => break Some(reason),
             }
-            if stop_seen.is_some_and(|t| t.elapsed() >= DRAIN_LIMIT) {
-                break;
-            }
-            if look_at_clock {
-                look_at_clock = false;
-                if last_kernel_poll.elapsed() >= Duration::from_millis(250) {
-                    self.poll_kernel();
-                    last_kernel_poll = Instant::now();
-                }
-                if last_flush.elapsed() >= FLUSH_EVERY {
-                    if let Some(reason) = self.flush(&mut last_flush) {
-                        ended_by_itself = Some(reason);
-                        break;
-                    }
-                }
-            }
-            let mut idle = false;
-            let waited = std::cell::Cell::new(false);
-            // Before the source waits for traffic: publish the counts, and write out frames that
-            // have waited in the buffer for FLUSH_EVERY (a trickle of frames never lets the source
-            // go idle for a whole poll timeout).
-            let flush_error: std::cell::Cell<Option<WriteError>> = std::cell::Cell::new(None);
-            let next = {
-                let (counters, tally, writer) = (&self.shared.counters, &self.tally, &mut self.writer);
-                let last_flush = &mut last_flush;
-                self.source.next(&mut || {
-                    counters.publish(tally);
-                    waited.set(true);
-                    if last_flush.elapsed() >= FLUSH_EVERY {
-                        *last_flush = Instant::now();
-                        if let Some(w) = writer.as_mut() {
-                            if let Err(e) = w.flush() {
-                                flush_error.set(Some(e));
-                            }
-                        }
-                    }
-                })
-            };
-            if let Some(e) = flush_error.take() {
-                // The frame `next` may have returned is seen but not written: dropped.
-                if let Next::Frame(f) = &next {
-                    self.tally.seen_frames += 1;
-                    self.tally.seen_bytes += f.wire_len as u64;
-                    self.tally.dropped_frames += 1;
-                }
-                ended_by_itself = Some(self.write_failed(e));
-                break;
-            }
-            // A source that waits reads few frames: look at the clock (kernel counters) then too.
-            look_at_clock |= waited.get();
-            match next {
-                Next::Frame(f) => {
-                    // Read after the frame arrived (next() may have waited): a frame read after
-                    // Pause returned is not written, one read after Resume returned is.
-                    let paused = self.shared.paused.load(Acquire);
-                    let (bcast, mcast) = classify_dst(self.linktype, f.data);
-                    let t = &mut self.tally;
-                    t.seen_frames += 1;
-                    t.seen_bytes += f.wire_len as u64;
-                    t.seen_broadcasts += bcast as u64;
-                    t.seen_multicasts += mcast as u64;
-                    to_publish -= 1;
-                    to_clock -= 1;
-                    if to_publish == 0 {
-                        to_publish = PUBLISH_EVERY;
-                        self.shared.counters.publish(&self.tally);
-                    }
-                    if to_clock == 0 {
-                        to_clock = CLOCK_EVERY;
-                        look_at_clock = true;
-                    }
-                    if paused {
-                        continue;
-                    }
-                    if let Some(filter) = &self.stages.filter {
-                        if !filter(self.linktype, f.data) {
-                            continue;
-                        }
-                    }
-                    if let Some(conv) = &self.stages.conversations {
-                        conv.lock().record(self.linktype, f.data, f.wire_len);
-                    }
-                    let t = &mut self.tally;
-                    t.filtered_frames += 1;
-                    t.filtered_bytes += f.wire_len as u64;
-                    t.filtered_broadcasts += bcast as u64;
-                    t.filtered_multicasts += mcast as u64;
-                    let stored = &f.data[..f.data.len().min(self.snaplen)];
-                    let wire = f.wire_len.max(stored.len() as u32);
-                    let result = match self.writer.as_mut() {
-                        Some(w) => w.write_frame(f.ts, wire, stored),
-                        None => Ok(()),
-                    };
-                    match result {
-                        Ok(()) => {
-                            let t = &mut self.tally;
-                            t.captured_frames += 1;
-                            t.captured_bytes += stored.len() as u64;
-                            let (n, bytes) = (t.captured_frames, t.captured_bytes);
-                            if let Some((state, check)) = self.stages.trigger.as_mut() {
-                                let matched = state.wants_pattern() && check(self.linktype, f.data, &state.pattern, state.data_relative);
-                                if let Some(fired) = state.on_stored(matched, bytes) {
-                                    self.shared.trigger_pending.store(false, Relaxed);
-                                    match fired.action {
-                                        UPDATE_ACTION_STOP_CAPTURE => {
-                                            ended_by_itself = Some(EndReason::Trigger(fired));
-                                            break;
-                                        }
-                                        UPDATE_ACTION_PAUSE_CAPTURE => self.shared.paused.store(true, Release),
-                                        _ => {}
-                                    }
-                                    self.shared.counters.publish(&self.tally);
-                                    (self.notify)(Notice::Trigger(fired, snapshot(&self.shared)));
-                                }
-                            }
-                            if n == self.frame_limit && stop_seen.is_none() {
-                                ended_by_itself = Some(EndReason::FrameLimit);
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            self.tally.dropped_frames += 1;
-                            // A write error may lose frames the writer had buffered: count what
-                            // the file really holds.
-                            ended_by_itself = Some(self.write_failed(e));
-                            break;
-                        }
-                    }
-                }
-                Next::Idle => {
-                    if stop_seen.is_some() {
-                        break;
-                    }
-                    idle = true;
-                }
-                Next::Failed(msg) => {
-                    if stop_seen.is_none() {
-                        ended_by_itself = Some(EndReason::SourceFailed(msg));
-                    }
-                    break;
-                }
-                Next::Corrupt(msg) => {
-                    if stop_seen.is_none() {
-                        ended_by_itself = Some(EndReason::BadInput(msg));
-                    }
-                    break;
-                }
-            }
-            if idle {
-                // The link is quiet: what is buffered goes to the file now.
-                if let Some(reason) = self.flush(&mut last_flush) {
-                    ended_by_itself = Some(reason);
-                    break;
-                }
-                if last_kernel_poll.elapsed() >= Duration::from_millis(250) {
-                    self.poll_kernel();
-                    last_kernel_poll = Instant::now();
-                }
-                self.publish();
-                to_publish = PUBLISH_EVERY;
+        };
+        self.finish(source.as_mut(), ended_by_itself)
+    }
+
+    /// One turn of the loop: Stop and the drain, the clock, one read from the source, and what
+    /// the read returned.
+    fn step(&mut self, source: &mut dyn Source) -> Flow {
+        if self.stop_seen.is_none() && self.shared.stop.load(Acquire) {
+            self.stop_seen = Some(Instant::now());
+        }
+        if self.stop_seen.is_some_and(|t| t.elapsed() >= DRAIN_LIMIT) {
+            return Flow::Stopped;
+        }
+        if self.look_at_clock {
+            self.look_at_clock = false;
+            if let Flow::Ended(reason) = self.on_clock(source) {
+                return Flow::Ended(reason);
             }
         }
-        self.poll_kernel();
+        self.waited = false;
+        let next = source.next(&mut || self.before_wait());
+        if let Some(e) = self.flush_error.take() {
+            // The frame `next` may have returned is seen but not written: dropped.
+            if let Next::Frame(f) = &next {
+                self.tally.seen_frames += 1;
+                self.tally.seen_bytes += f.wire_len as u64;
+                self.tally.dropped_frames += 1;
+            }
+            return Flow::Ended(self.write_failed(e));
+        }
+        // A source that waits reads few frames: look at the clock (kernel counters) then too.
+        self.look_at_clock |= self.waited;
+        match next {
+            Next::Frame(f) => self.on_frame(&f),
+            Next::Idle if self.stop_seen.is_some() => Flow::Stopped,
+            Next::Idle => self.on_idle(source),
+            Next::Failed(msg) => self.on_failure(EndReason::SourceFailed(msg)),
+            Next::Corrupt(msg) => self.on_failure(EndReason::BadInput(msg)),
+        }
+    }
+
+    /// Every CLOCK_EVERY frames and after the source waited: the kernel counters (every
+    /// KERNEL_POLL_EVERY), and the frames buffered for FLUSH_EVERY go to the file.
+    fn on_clock(&mut self, source: &mut dyn Source) -> Flow {
+        self.poll_kernel_when_due(source);
+        if self.last_flush.elapsed() >= FLUSH_EVERY {
+            if let Some(reason) = self.flush() {
+                return Flow::Ended(reason);
+            }
+        }
+        Flow::Continue
+    }
+
+    /// Before the source waits for traffic: publish the counts, and write out frames that have
+    /// waited in the buffer for FLUSH_EVERY (a trickle of frames never lets the source go idle
+    /// for a whole poll timeout). A flush error is dealt with once the read returns.
+    fn before_wait(&mut self) {
+        self.publish();
+        self.waited = true;
+        if self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.last_flush = Instant::now();
+            if let Some(w) = self.writer.as_mut() {
+                if let Err(e) = w.flush() {
+                    self.flush_error = Some(e);
+                }
+            }
+        }
+    }
+
+    /// One frame from the source: counted as seen; unless paused and if the filter passes it,
+    /// recorded in the conversations, counted as filtered, written, and then counted as captured
+    /// and shown to the trigger; the frame limit ends the capture.
+    fn on_frame(&mut self, f: &Frame<'_>) -> Flow {
+        // Read after the frame arrived (next() may have waited): a frame read after Pause
+        // returned is not written, one read after Resume returned is.
+        let paused = self.shared.paused.load(Acquire);
+        let (bcast, mcast) = classify_dst(self.linktype, f.data);
+        let t = &mut self.tally;
+        t.seen_frames += 1;
+        t.seen_bytes += f.wire_len as u64;
+        t.seen_broadcasts += bcast as u64;
+        t.seen_multicasts += mcast as u64;
+        self.to_publish -= 1;
+        self.to_clock -= 1;
+        if self.to_publish == 0 {
+            self.to_publish = PUBLISH_EVERY;
+            self.shared.counters.publish(&self.tally);
+        }
+        if self.to_clock == 0 {
+            self.to_clock = CLOCK_EVERY;
+            self.look_at_clock = true;
+        }
+        if paused {
+            return Flow::Continue;
+        }
+        if let Some(filter) = &self.stages.filter {
+            if !filter(self.linktype, f.data) {
+                return Flow::Continue;
+            }
+        }
+        if let Some(conv) = &self.stages.conversations {
+            conv.lock().record(self.linktype, f.data, f.wire_len);
+        }
+        let t = &mut self.tally;
+        t.filtered_frames += 1;
+        t.filtered_bytes += f.wire_len as u64;
+        t.filtered_broadcasts += bcast as u64;
+        t.filtered_multicasts += mcast as u64;
+        let stored = &f.data[..f.data.len().min(self.snaplen)];
+        let wire = f.wire_len.max(stored.len() as u32);
+        let result = match self.writer.as_mut() {
+            Some(w) => w.write_frame(f.ts, wire, stored),
+            None => Ok(()),
+        };
+        if let Err(e) = result {
+            self.tally.dropped_frames += 1;
+            // A write error may lose frames the writer had buffered: count what the file really
+            // holds.
+            return Flow::Ended(self.write_failed(e));
+        }
+        let t = &mut self.tally;
+        t.captured_frames += 1;
+        t.captured_bytes += stored.len() as u64;
+        let (n, bytes) = (t.captured_frames, t.captured_bytes);
+        if let Flow::Ended(reason) = self.check_trigger(f, bytes) {
+            return Flow::Ended(reason);
+        }
+        if n == self.frame_limit && self.stop_seen.is_none() {
+            return Flow::Ended(EndReason::FrameLimit);
+        }
+        Flow::Continue
+    }
+
+    /// The trigger after a frame was stored (`bytes`: the captured bytes with it). STOP ends the
+    /// capture (the thread reports it when it has finished the file); PAUSE pauses it; either
+    /// action, and NOTIFY, is reported now with the counts that include this frame.
+    fn check_trigger(&mut self, f: &Frame<'_>, bytes: u64) -> Flow {
+        let Some((state, check)) = self.stages.trigger.as_mut() else { return Flow::Continue };
+        let matched = state.wants_pattern() && check(self.linktype, f.data, &state.pattern, state.data_relative);
+        let Some(fired) = state.on_stored(matched, bytes) else { return Flow::Continue };
+        self.shared.trigger_pending.store(false, Relaxed);
+        match fired.action {
+            UPDATE_ACTION_STOP_CAPTURE => return Flow::Ended(EndReason::Trigger(fired)),
+            UPDATE_ACTION_PAUSE_CAPTURE => self.shared.paused.store(true, Release),
+            _ => {}
+        }
+        self.shared.counters.publish(&self.tally);
+        (self.notify)(Notice::Trigger(fired, snapshot(&self.shared)));
+        Flow::Continue
+    }
+
+    /// The source had nothing for a poll timeout and Stop was not called: the link is quiet, so
+    /// what is buffered goes to the file now, and the counts are published.
+    fn on_idle(&mut self, source: &mut dyn Source) -> Flow {
+        if let Some(reason) = self.flush() {
+            return Flow::Ended(reason);
+        }
+        self.poll_kernel_when_due(source);
+        self.publish();
+        self.to_publish = PUBLISH_EVERY;
+        Flow::Continue
+    }
+
+    /// The source failed or met a damaged record: the capture ends by itself, unless Stop was
+    /// already called (then it simply ends).
+    fn on_failure(&self, reason: EndReason) -> Flow {
+        match self.stop_seen {
+            None => Flow::Ended(reason),
+            Some(_) => Flow::Stopped,
+        }
+    }
+
+    /// The end: the last kernel counters, the file finished (with the statistics frame when
+    /// `stages.stats_frame`), the counts settled to what it holds and published.
+    fn finish(mut self, source: &mut dyn Source, ended_by_itself: Option<EndReason>) -> (Outcome, Option<EndReason>, Notifier) {
+        self.poll_kernel(source);
         self.publish();
         self.shared.trigger_pending.store(false, Relaxed);
         let statistics = self.stages.stats_frame.then(|| snapshot(&self.shared).statistics());
@@ -581,7 +628,6 @@ impl Engine {
         let live = source.is_live();
         let lp = Loop {
             shared: shared.clone(),
-            source,
             writer,
             stages,
             notify,
@@ -589,13 +635,21 @@ impl Engine {
             linktype,
             frame_limit: if frame_limit == 0 { u64::MAX } else { frame_limit },
             tally: Tally::default(),
+            stop_seen: None,
+            to_publish: PUBLISH_EVERY,
+            to_clock: CLOCK_EVERY,
+            look_at_clock: false,
+            last_kernel_poll: Instant::now(),
+            last_flush: Instant::now(),
+            waited: false,
+            flush_error: None,
         };
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new().name("ndisnpp-capture".into()).spawn(move || {
             if live {
                 raise_priority();
             }
-            let (outcome, by_itself, notify) = lp.run();
+            let (outcome, by_itself, notify) = lp.run(source);
             thread_shared.ended.store(true, Release);
             match by_itself {
                 Some(EndReason::Trigger(fired)) => notify(Notice::Trigger(fired, snapshot(&thread_shared))),
