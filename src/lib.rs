@@ -1,7 +1,8 @@
 //! ndisnpp — the Network Monitor 2 network packet provider (NPP) for Linux, as a C library.
 //!
 //! Layers (design.md §1): `ffi` is the C boundary only; `npp` holds the NPP objects and the NIC
-//! finder; `capture` talks to libpcap; `blob` is the BLOB model. `nmerr`, `types` and `handles`
+//! finder; `capture` talks to libpcap; `stations` is QueryStations and its responder (used by
+//! `npp` and `ffi`, using only `blob`); `blob` is the BLOB model. `nmerr`, `types` and `handles`
 //! are used by all.
 #![allow(clippy::missing_safety_doc)]
 
@@ -13,4 +14,5 @@ pub mod filter;
 pub mod handles;
 pub mod nmerr;
 pub mod npp;
+pub mod stations;
 pub mod types;

@@ -2,170 +2,335 @@
 //!
 //! Every value and name comes from the Network Monitor headers (spec section g). The C
 //! functions return the raw number as `uint32_t`; `NMERR_SUCCESS` is 0.
+//!
+//! The enum below is the one list of codes: each variant's name, number and `#[text]` are written
+//! there once. cbindgen (which does not expand macros) turns the enum into the header's `enum
+//! NmErr`; the `CodeTable` derive makes `ALL`, `name()` and the texts from the same variants.
+
+use ndisnpp_macros::CodeTable;
 
 /// Every NMERR code of Network Monitor 2 (numbers 43-45, 52 and 68 are unassigned).
 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
 #[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, CodeTable)]
 pub enum NmErr {
+    #[text = "Operation completed."]
     NMERR_SUCCESS = 0,
+    #[text = "Failure in a memory-mapped file operation."]
     NMERR_MEMORY_MAPPED_FILE_ERROR = 1,
+    #[text = "Filter handle is not valid."]
     NMERR_INVALID_HFILTER = 2,
+    #[text = "Operation refused because a capture is in progress (running or, by inference, paused)."]
     NMERR_CAPTURING = 3,
+    #[text = "Operation requires a started capture and none is running."]
     NMERR_NOT_CAPTURING = 4,
+    #[text = "Frame enumeration reached the end."]
     NMERR_NO_MORE_FRAMES = 5,
+    #[text = "Caller-supplied buffer is too small."]
     NMERR_BUFFER_TOO_SMALL = 6,
+    #[text = "A parser did not recognise the frame."]
     NMERR_FRAME_NOT_RECOGNIZED = 7,
+    #[text = "Target file exists already."]
     NMERR_FILE_ALREADY_EXISTS = 8,
+    #[text = "Capture driver not present."]
     NMERR_DRIVER_NOT_FOUND = 9,
+    #[text = "Address already in the address database."]
     NMERR_ADDRESS_ALREADY_EXISTS = 10,
+    #[text = "Frame handle is not valid."]
     NMERR_INVALID_HFRAME = 11,
+    #[text = "Protocol handle is not valid."]
     NMERR_INVALID_HPROTOCOL = 12,
+    #[text = "Property handle is not valid."]
     NMERR_INVALID_HPROPERTY = 13,
+    #[text = "Object is locked."]
     NMERR_LOCKED = 14,
+    #[text = "Filter evaluation stack empty."]
     NMERR_STACK_EMPTY = 15,
+    #[text = "Filter evaluation stack overflow."]
     NMERR_STACK_OVERFLOW = 16,
+    #[text = "Protocol limit exceeded."]
     NMERR_TOO_MANY_PROTOCOLS = 17,
+    #[text = "File does not exist."]
     NMERR_FILE_NOT_FOUND = 18,
+    #[text = "Memory allocation failed."]
     NMERR_OUT_OF_MEMORY = 19,
+    #[text = "Capture is paused (already paused, or must be stopped before restarting)."]
     NMERR_CAPTURE_PAUSED = 20,
+    #[text = "No capture buffers available."]
     NMERR_NO_BUFFERS = 21,
+    #[text = "Capture buffers already allocated."]
     NMERR_BUFFERS_ALREADY_EXIST = 22,
+    #[text = "Object is not locked."]
     NMERR_NOT_LOCKED = 23,
+    #[text = "Value outside the permitted range."]
     NMERR_OUT_OF_RANGE = 24,
+    #[text = "Lock nesting limit exceeded."]
     NMERR_LOCK_NESTING_TOO_DEEP = 25,
+    #[text = "Parser DLL could not be loaded."]
     NMERR_LOAD_PARSER_FAILED = 26,
+    #[text = "Parser DLL could not be unloaded."]
     NMERR_UNLOAD_PARSER_FAILED = 27,
+    #[text = "Address database handle is not valid."]
     NMERR_INVALID_HADDRESSDB = 28,
+    #[text = "Address not in the address database."]
     NMERR_ADDRESS_NOT_FOUND = 29,
+    #[text = "The requested network/adapter is not present."]
     NMERR_NETWORK_NOT_PRESENT = 30,
+    #[text = "Protocol has no property database."]
     NMERR_NO_PROPERTY_DATABASE = 31,
+    #[text = "Property not found."]
     NMERR_PROPERTY_NOT_FOUND = 32,
+    #[text = "Property database handle is not valid."]
     NMERR_INVALID_HPROPERTYDB = 33,
+    #[text = "Protocol not enabled."]
     NMERR_PROTOCOL_NOT_ENABLED = 34,
+    #[text = "Protocol not found."]
     NMERR_PROTOCOL_NOT_FOUND = 35,
+    #[text = "DLL is not a valid parser."]
     NMERR_INVALID_PARSER_DLL = 36,
+    #[text = "Frame has no attached properties."]
     NMERR_NO_ATTACHED_PROPERTIES = 37,
+    #[text = "Capture contains no frames."]
     NMERR_NO_FRAMES = 38,
+    #[text = "File is not in a recognised capture format."]
     NMERR_INVALID_FILE_FORMAT = 39,
+    #[text = "Temporary file could not be created."]
     NMERR_COULD_NOT_CREATE_TEMPFILE = 40,
+    #[text = "Legacy: MS-DOS memory exhausted."]
     NMERR_OUT_OF_DOS_MEMORY = 41,
+    #[text = "No protocols enabled."]
     NMERR_NO_PROTOCOLS_ENABLED = 42,
+    #[text = "Media (MAC) type not supported."]
     NMERR_UNKNOWN_MACTYPE = 46,
+    #[text = "Token Ring routing information absent."]
     NMERR_ROUTING_INFO_NOT_PRESENT = 47,
+    #[text = "Network handle is not valid."]
     NMERR_INVALID_HNETWORK = 48,
+    #[text = "Network already opened."]
     NMERR_NETWORK_ALREADY_OPENED = 49,
+    #[text = "Network not opened."]
     NMERR_NETWORK_NOT_OPENED = 50,
+    #[text = "Frame not found."]
     NMERR_FRAME_NOT_FOUND = 51,
+    #[text = "No handles available."]
     NMERR_NO_HANDLES = 53,
+    #[text = "Network identifier is not valid."]
     NMERR_INVALID_NETWORK_ID = 54,
+    #[text = "Capture handle is not valid."]
     NMERR_INVALID_HCAPTURE = 55,
+    #[text = "Protocol already enabled."]
     NMERR_PROTOCOL_ALREADY_ENABLED = 56,
+    #[text = "Filter expression is malformed."]
     NMERR_FILTER_INVALID_EXPRESSION = 57,
+    #[text = "Frame transmission failed."]
     NMERR_TRANSMIT_ERROR = 58,
+    #[text = "Buffer handle is not valid."]
     NMERR_INVALID_HBUFFER = 59,
+    #[text = "Data is not valid."]
     NMERR_INVALID_DATA = 60,
+    #[text = "Legacy: MS-DOS driver not loaded."]
     NMERR_MSDOS_DRIVER_NOT_LOADED = 61,
+    #[text = "Capture driver not loaded."]
     NMERR_WINDOWS_DRIVER_NOT_LOADED = 62,
+    #[text = "Legacy: MS-DOS driver initialisation failed."]
     NMERR_MSDOS_DRIVER_INIT_FAILURE = 63,
+    #[text = "Capture driver initialisation failed."]
     NMERR_WINDOWS_DRIVER_INIT_FAILURE = 64,
+    #[text = "Network/adapter is busy (in use)."]
     NMERR_NETWORK_BUSY = 65,
+    #[text = "Resume requested but the capture is not paused."]
     NMERR_CAPTURE_NOT_PAUSED = 66,
+    #[text = "Packet length not valid."]
     NMERR_INVALID_PACKET_LENGTH = 67,
+    #[text = "Internal exception caught."]
     NMERR_INTERNAL_EXCEPTION = 69,
+    #[text = "Adapter cannot enter promiscuous mode."]
     NMERR_PROMISCUOUS_MODE_NOT_SUPPORTED = 70,
+    #[text = "Adapter driver could not be opened."]
     NMERR_MAC_DRIVER_OPEN_FAILURE = 71,
+    #[text = "Parser recursion/loop detected."]
     NMERR_RUNAWAY_PROTOCOL = 72,
+    #[text = "Operation pending."]
     NMERR_PENDING = 73,
+    #[text = "Access denied."]
     NMERR_ACCESS_DENIED = 74,
+    #[text = "Password handle is not valid."]
     NMERR_INVALID_HPASSWORD = 75,
+    #[text = "A parameter (typically a pointer) is not valid."]
     NMERR_INVALID_PARAMETER = 76,
+    #[text = "File read failed."]
     NMERR_FILE_READ_ERROR = 77,
+    #[text = "File write failed."]
     NMERR_FILE_WRITE_ERROR = 78,
+    #[text = "Protocol not registered."]
     NMERR_PROTOCOL_NOT_REGISTERED = 79,
+    #[text = "IP address not found."]
     NMERR_IP_ADDRESS_NOT_FOUND = 80,
+    #[text = "Transmission cancelled."]
     NMERR_TRANSMIT_CANCELLED = 81,
+    #[text = "Frames are locked."]
     NMERR_LOCKED_FRAMES = 82,
+    #[text = "No transmissions pending."]
     NMERR_NO_TRANSMITS_PENDING = 83,
+    #[text = "Path not found."]
     NMERR_PATH_NOT_FOUND = 84,
+    #[text = "Underlying OS call failed."]
     NMERR_WINDOWS_ERROR = 85,
+    #[text = "Frame has no number."]
     NMERR_NO_FRAME_NUMBER = 86,
+    #[text = "Frame is not associated with a capture."]
     NMERR_FRAME_HAS_NO_CAPTURE = 87,
+    #[text = "Frame already associated with a capture."]
     NMERR_FRAME_ALREADY_HAS_CAPTURE = 88,
+    #[text = "Network abstraction layer is not remote."]
     NMERR_NAL_IS_NOT_REMOTE = 89,
+    #[text = "Operation not supported."]
     NMERR_NOT_SUPPORTED = 90,
+    #[text = "Frame should be discarded."]
     NMERR_DISCARD_FRAME = 91,
+    #[text = "Saving the capture was cancelled."]
     NMERR_CANCEL_SAVE_CAPTURE = 92,
+    #[text = "Connection (remote agent) lost."]
     NMERR_LOST_CONNECTION = 93,
+    #[text = "Media type not valid."]
     NMERR_INVALID_MEDIA_TYPE = 94,
+    #[text = "Remote agent already in use."]
     NMERR_AGENT_IN_USE = 95,
+    #[text = "Request timed out."]
     NMERR_TIMEOUT = 96,
+    #[text = "Disconnected."]
     NMERR_DISCONNECTED = 97,
+    #[text = "Timer could not be created."]
     NMERR_SETTIMER_FAILED = 98,
+    #[text = "Network error."]
     NMERR_NETWORK_ERROR = 99,
+    #[text = "Frames callback not valid."]
     NMERR_INVALID_FRAMESPROC = 100,
+    #[text = "Capture type unknown."]
     NMERR_UNKNOWN_CAPTURETYPE = 101,
+    #[text = "NPP not connected to the network (Connect not called, or Disconnect called)."]
     NMERR_NOT_CONNECTED = 102,
+    #[text = "This NPP object is already connected."]
     NMERR_ALREADY_CONNECTED = 103,
+    #[text = "Registry configuration not valid."]
     NMERR_INVALID_REGISTRY_CONFIGURATION = 104,
+    #[text = "NPP is connected through IDelaydC (use not documented)."]
     NMERR_DELAYED = 105,
+    #[text = "NPP connected, but not through IDelaydC."]
     NMERR_NOT_DELAYED = 106,
+    #[text = "NPP is connected through IRTC (use not documented)."]
     NMERR_REALTIME = 107,
+    #[text = "NPP connected, but not through IRTC."]
     NMERR_NOT_REALTIME = 108,
+    #[text = "NPP is connected through IStats (use not documented)."]
     NMERR_STATS_ONLY = 109,
+    #[text = "NPP connected, but not through IStats."]
     NMERR_NOT_STATS_ONLY = 110,
+    #[text = "NPP is connected for transmit (use not documented)."]
     NMERR_TRANSMIT = 111,
+    #[text = "NPP connected, but not for transmit."]
     NMERR_NOT_TRANSMIT = 112,
+    #[text = "A transmission is in progress."]
     NMERR_TRANSMITTING = 113,
+    #[text = "Capture location is not a local fixed disk."]
     NMERR_DISK_NOT_LOCAL_FIXED = 114,
+    #[text = "Capture directory could not be created."]
     NMERR_COULD_NOT_CREATE_DIRECTORY = 115,
+    #[text = "No default capture directory is configured."]
     NMERR_NO_DEFAULT_CAPTURE_DIRECTORY = 116,
+    #[text = "Capture file written by a newer version."]
     NMERR_UPLEVEL_CAPTURE_FILE = 117,
+    #[text = "Expert DLL could not be loaded."]
     NMERR_LOAD_EXPERT_FAILED = 118,
+    #[text = "Expert report failed."]
     NMERR_EXPERT_REPORT_FAILED = 119,
+    #[text = "Registry operation failed."]
     NMERR_REG_OPERATION_FAILED = 120,
+    #[text = "No DLLs found."]
     NMERR_NO_DLLS_FOUND = 121,
+    #[text = "Conversation statistics are not being kept for this connection."]
     NMERR_NO_CONVERSATION_STATS = 122,
+    #[text = "Capture deleted after a security breach."]
     NMERR_SECURITY_BREACH_CAPTURE_DELETED = 123,
+    #[text = "Frame did not pass the filter."]
     NMERR_FRAME_FAILED_FILTER = 124,
+    #[text = "Expert terminated."]
     NMERR_EXPERT_TERMINATE = 125,
+    #[text = "Remote computer is not a server."]
     NMERR_REMOTE_NOT_A_SERVER = 126,
+    #[text = "Remote version mismatch."]
     NMERR_REMOTE_VERSION_OUTOFSYNC = 127,
+    #[text = "Expert group not valid."]
     NMERR_INVALID_EXPERT_GROUP = 128,
+    #[text = "Expert name not valid."]
     NMERR_INVALID_EXPERT_NAME = 129,
+    #[text = "Expert handle not valid."]
     NMERR_INVALID_EXPERT_HANDLE = 130,
+    #[text = "Group name exists."]
     NMERR_GROUP_NAME_ALREADY_EXISTS = 131,
+    #[text = "Group name not valid."]
     NMERR_INVALID_GROUP_NAME = 132,
+    #[text = "Expert already in group."]
     NMERR_EXPERT_ALREADY_IN_GROUP = 133,
+    #[text = "Expert not in group."]
     NMERR_EXPERT_NOT_IN_GROUP = 134,
+    #[text = "Component not initialised."]
     NMERR_NOT_INITIALIZED = 135,
+    #[text = "Group root not valid."]
     NMERR_INVALID_GROUP_ROOT = 136,
+    #[text = "Version mismatch."]
     NMERR_BAD_VERSION = 137,
+    #[text = "NPP is connected through IESP (use not documented)."]
     NMERR_ESP = 138,
+    #[text = "NPP connected, but not through IESP::Connect."]
     NMERR_NOT_ESP = 139,
+    #[text = "BLOB handle never initialised (CreateBlob not called)."]
     NMERR_BLOB_NOT_INITIALIZED = 1000,
+    #[text = "Handle does not refer to a BLOB."]
     NMERR_INVALID_BLOB = 1001,
+    #[text = "BLOB version is newer than supported (or otherwise wrong)."]
     NMERR_UPLEVEL_BLOB = 1002,
+    #[text = "Entry already present / duplicate entry."]
     NMERR_BLOB_ENTRY_ALREADY_EXISTS = 1003,
+    #[text = "Requested owner/category/tag entry absent; also end of GetStringsFromBlob enumeration."]
     NMERR_BLOB_ENTRY_DOES_NOT_EXIST = 1004,
+    #[text = "Owner or category missing in a specifier."]
     NMERR_AMBIGUOUS_SPECIFIER = 1005,
+    #[text = "Owner section not found."]
     NMERR_BLOB_OWNER_NOT_FOUND = 1006,
+    #[text = "Category section not found."]
     NMERR_BLOB_CATEGORY_NOT_FOUND = 1007,
+    #[text = "Category present but not understood by the NPP."]
     NMERR_UNKNOWN_CATEGORY = 1008,
+    #[text = "Tag present but not understood by the NPP."]
     NMERR_UNKNOWN_TAG = 1009,
+    #[text = "BLOB content cannot be converted (corrupt value)."]
     NMERR_BLOB_CONVERSION_ERROR = 1010,
+    #[text = "Trigger entry is corrupt/invalid."]
     NMERR_ILLEGAL_TRIGGER = 1011,
+    #[text = "A string is not NUL-terminated."]
     NMERR_BLOB_STRING_INVALID = 1012,
+    #[text = "Finder: NPP library could not be loaded."]
     NMERR_UNABLE_TO_LOAD_LIBRARY = 1013,
+    #[text = "Finder: entry point not found in NPP library."]
     NMERR_UNABLE_TO_GET_PROCADDR = 1014,
+    #[text = "Finder: NPP COM class not registered."]
     NMERR_CLASS_NOT_REGISTERED = 1015,
+    #[text = "Remote computer name not valid."]
     NMERR_INVALID_REMOTE_COMPUTERNAME = 1016,
+    #[text = "Remote procedure call failed."]
     NMERR_RPC_REMOTE_FAILURE = 1017,
+    #[text = "Finder: no NPPs registered."]
     NMERR_NO_NPPS = 3016,
+    #[text = "Finder: NPP BLOBs found, none passed the filter BLOB."]
     NMERR_NO_MATCHING_NPPS = 3017,
+    #[text = "User closed the selection UI without choosing a NIC."]
     NMERR_NO_NPP_SELECTED = 3018,
+    #[text = "No input BLOBs supplied."]
     NMERR_NO_INPUT_BLOBS = 3019,
+    #[text = "Finder: no DLLs in the NPP directory."]
     NMERR_NO_NPP_DLLS = 3020,
+    #[text = "Finder: no valid NPP DLL in the NPP directory."]
     NMERR_NO_VALID_NPP_DLLS = 3021,
 }
 
@@ -189,335 +354,10 @@ impl NmErr {
     pub fn text(self) -> &'static str {
         self.text_nul().trim_end_matches('\0')
     }
-
-    /// The description with its terminating NUL, for the C boundary.
-    pub(crate) fn text_nul(self) -> &'static str {
-        match self {
-            NMERR_SUCCESS => "Operation completed.\0",
-            NMERR_MEMORY_MAPPED_FILE_ERROR => "Failure in a memory-mapped file operation.\0",
-            NMERR_INVALID_HFILTER => "Filter handle is not valid.\0",
-            NMERR_CAPTURING => "Operation refused because a capture is in progress (running or, by inference, paused).\0",
-            NMERR_NOT_CAPTURING => "Operation requires a started capture and none is running.\0",
-            NMERR_NO_MORE_FRAMES => "Frame enumeration reached the end.\0",
-            NMERR_BUFFER_TOO_SMALL => "Caller-supplied buffer is too small.\0",
-            NMERR_FRAME_NOT_RECOGNIZED => "A parser did not recognise the frame.\0",
-            NMERR_FILE_ALREADY_EXISTS => "Target file exists already.\0",
-            NMERR_DRIVER_NOT_FOUND => "Capture driver not present.\0",
-            NMERR_ADDRESS_ALREADY_EXISTS => "Address already in the address database.\0",
-            NMERR_INVALID_HFRAME => "Frame handle is not valid.\0",
-            NMERR_INVALID_HPROTOCOL => "Protocol handle is not valid.\0",
-            NMERR_INVALID_HPROPERTY => "Property handle is not valid.\0",
-            NMERR_LOCKED => "Object is locked.\0",
-            NMERR_STACK_EMPTY => "Filter evaluation stack empty.\0",
-            NMERR_STACK_OVERFLOW => "Filter evaluation stack overflow.\0",
-            NMERR_TOO_MANY_PROTOCOLS => "Protocol limit exceeded.\0",
-            NMERR_FILE_NOT_FOUND => "File does not exist.\0",
-            NMERR_OUT_OF_MEMORY => "Memory allocation failed.\0",
-            NMERR_CAPTURE_PAUSED => "Capture is paused (already paused, or must be stopped before restarting).\0",
-            NMERR_NO_BUFFERS => "No capture buffers available.\0",
-            NMERR_BUFFERS_ALREADY_EXIST => "Capture buffers already allocated.\0",
-            NMERR_NOT_LOCKED => "Object is not locked.\0",
-            NMERR_OUT_OF_RANGE => "Value outside the permitted range.\0",
-            NMERR_LOCK_NESTING_TOO_DEEP => "Lock nesting limit exceeded.\0",
-            NMERR_LOAD_PARSER_FAILED => "Parser DLL could not be loaded.\0",
-            NMERR_UNLOAD_PARSER_FAILED => "Parser DLL could not be unloaded.\0",
-            NMERR_INVALID_HADDRESSDB => "Address database handle is not valid.\0",
-            NMERR_ADDRESS_NOT_FOUND => "Address not in the address database.\0",
-            NMERR_NETWORK_NOT_PRESENT => "The requested network/adapter is not present.\0",
-            NMERR_NO_PROPERTY_DATABASE => "Protocol has no property database.\0",
-            NMERR_PROPERTY_NOT_FOUND => "Property not found.\0",
-            NMERR_INVALID_HPROPERTYDB => "Property database handle is not valid.\0",
-            NMERR_PROTOCOL_NOT_ENABLED => "Protocol not enabled.\0",
-            NMERR_PROTOCOL_NOT_FOUND => "Protocol not found.\0",
-            NMERR_INVALID_PARSER_DLL => "DLL is not a valid parser.\0",
-            NMERR_NO_ATTACHED_PROPERTIES => "Frame has no attached properties.\0",
-            NMERR_NO_FRAMES => "Capture contains no frames.\0",
-            NMERR_INVALID_FILE_FORMAT => "File is not in a recognised capture format.\0",
-            NMERR_COULD_NOT_CREATE_TEMPFILE => "Temporary file could not be created.\0",
-            NMERR_OUT_OF_DOS_MEMORY => "Legacy: MS-DOS memory exhausted.\0",
-            NMERR_NO_PROTOCOLS_ENABLED => "No protocols enabled.\0",
-            NMERR_UNKNOWN_MACTYPE => "Media (MAC) type not supported.\0",
-            NMERR_ROUTING_INFO_NOT_PRESENT => "Token Ring routing information absent.\0",
-            NMERR_INVALID_HNETWORK => "Network handle is not valid.\0",
-            NMERR_NETWORK_ALREADY_OPENED => "Network already opened.\0",
-            NMERR_NETWORK_NOT_OPENED => "Network not opened.\0",
-            NMERR_FRAME_NOT_FOUND => "Frame not found.\0",
-            NMERR_NO_HANDLES => "No handles available.\0",
-            NMERR_INVALID_NETWORK_ID => "Network identifier is not valid.\0",
-            NMERR_INVALID_HCAPTURE => "Capture handle is not valid.\0",
-            NMERR_PROTOCOL_ALREADY_ENABLED => "Protocol already enabled.\0",
-            NMERR_FILTER_INVALID_EXPRESSION => "Filter expression is malformed.\0",
-            NMERR_TRANSMIT_ERROR => "Frame transmission failed.\0",
-            NMERR_INVALID_HBUFFER => "Buffer handle is not valid.\0",
-            NMERR_INVALID_DATA => "Data is not valid.\0",
-            NMERR_MSDOS_DRIVER_NOT_LOADED => "Legacy: MS-DOS driver not loaded.\0",
-            NMERR_WINDOWS_DRIVER_NOT_LOADED => "Capture driver not loaded.\0",
-            NMERR_MSDOS_DRIVER_INIT_FAILURE => "Legacy: MS-DOS driver initialisation failed.\0",
-            NMERR_WINDOWS_DRIVER_INIT_FAILURE => "Capture driver initialisation failed.\0",
-            NMERR_NETWORK_BUSY => "Network/adapter is busy (in use).\0",
-            NMERR_CAPTURE_NOT_PAUSED => "Resume requested but the capture is not paused.\0",
-            NMERR_INVALID_PACKET_LENGTH => "Packet length not valid.\0",
-            NMERR_INTERNAL_EXCEPTION => "Internal exception caught.\0",
-            NMERR_PROMISCUOUS_MODE_NOT_SUPPORTED => "Adapter cannot enter promiscuous mode.\0",
-            NMERR_MAC_DRIVER_OPEN_FAILURE => "Adapter driver could not be opened.\0",
-            NMERR_RUNAWAY_PROTOCOL => "Parser recursion/loop detected.\0",
-            NMERR_PENDING => "Operation pending.\0",
-            NMERR_ACCESS_DENIED => "Access denied.\0",
-            NMERR_INVALID_HPASSWORD => "Password handle is not valid.\0",
-            NMERR_INVALID_PARAMETER => "A parameter (typically a pointer) is not valid.\0",
-            NMERR_FILE_READ_ERROR => "File read failed.\0",
-            NMERR_FILE_WRITE_ERROR => "File write failed.\0",
-            NMERR_PROTOCOL_NOT_REGISTERED => "Protocol not registered.\0",
-            NMERR_IP_ADDRESS_NOT_FOUND => "IP address not found.\0",
-            NMERR_TRANSMIT_CANCELLED => "Transmission cancelled.\0",
-            NMERR_LOCKED_FRAMES => "Frames are locked.\0",
-            NMERR_NO_TRANSMITS_PENDING => "No transmissions pending.\0",
-            NMERR_PATH_NOT_FOUND => "Path not found.\0",
-            NMERR_WINDOWS_ERROR => "Underlying OS call failed.\0",
-            NMERR_NO_FRAME_NUMBER => "Frame has no number.\0",
-            NMERR_FRAME_HAS_NO_CAPTURE => "Frame is not associated with a capture.\0",
-            NMERR_FRAME_ALREADY_HAS_CAPTURE => "Frame already associated with a capture.\0",
-            NMERR_NAL_IS_NOT_REMOTE => "Network abstraction layer is not remote.\0",
-            NMERR_NOT_SUPPORTED => "Operation not supported.\0",
-            NMERR_DISCARD_FRAME => "Frame should be discarded.\0",
-            NMERR_CANCEL_SAVE_CAPTURE => "Saving the capture was cancelled.\0",
-            NMERR_LOST_CONNECTION => "Connection (remote agent) lost.\0",
-            NMERR_INVALID_MEDIA_TYPE => "Media type not valid.\0",
-            NMERR_AGENT_IN_USE => "Remote agent already in use.\0",
-            NMERR_TIMEOUT => "Request timed out.\0",
-            NMERR_DISCONNECTED => "Disconnected.\0",
-            NMERR_SETTIMER_FAILED => "Timer could not be created.\0",
-            NMERR_NETWORK_ERROR => "Network error.\0",
-            NMERR_INVALID_FRAMESPROC => "Frames callback not valid.\0",
-            NMERR_UNKNOWN_CAPTURETYPE => "Capture type unknown.\0",
-            NMERR_NOT_CONNECTED => "NPP not connected to the network (Connect not called, or Disconnect called).\0",
-            NMERR_ALREADY_CONNECTED => "This NPP object is already connected.\0",
-            NMERR_INVALID_REGISTRY_CONFIGURATION => "Registry configuration not valid.\0",
-            NMERR_DELAYED => "NPP is connected through IDelaydC (use not documented).\0",
-            NMERR_NOT_DELAYED => "NPP connected, but not through IDelaydC.\0",
-            NMERR_REALTIME => "NPP is connected through IRTC (use not documented).\0",
-            NMERR_NOT_REALTIME => "NPP connected, but not through IRTC.\0",
-            NMERR_STATS_ONLY => "NPP is connected through IStats (use not documented).\0",
-            NMERR_NOT_STATS_ONLY => "NPP connected, but not through IStats.\0",
-            NMERR_TRANSMIT => "NPP is connected for transmit (use not documented).\0",
-            NMERR_NOT_TRANSMIT => "NPP connected, but not for transmit.\0",
-            NMERR_TRANSMITTING => "A transmission is in progress.\0",
-            NMERR_DISK_NOT_LOCAL_FIXED => "Capture location is not a local fixed disk.\0",
-            NMERR_COULD_NOT_CREATE_DIRECTORY => "Capture directory could not be created.\0",
-            NMERR_NO_DEFAULT_CAPTURE_DIRECTORY => "No default capture directory is configured.\0",
-            NMERR_UPLEVEL_CAPTURE_FILE => "Capture file written by a newer version.\0",
-            NMERR_LOAD_EXPERT_FAILED => "Expert DLL could not be loaded.\0",
-            NMERR_EXPERT_REPORT_FAILED => "Expert report failed.\0",
-            NMERR_REG_OPERATION_FAILED => "Registry operation failed.\0",
-            NMERR_NO_DLLS_FOUND => "No DLLs found.\0",
-            NMERR_NO_CONVERSATION_STATS => "Conversation statistics are not being kept for this connection.\0",
-            NMERR_SECURITY_BREACH_CAPTURE_DELETED => "Capture deleted after a security breach.\0",
-            NMERR_FRAME_FAILED_FILTER => "Frame did not pass the filter.\0",
-            NMERR_EXPERT_TERMINATE => "Expert terminated.\0",
-            NMERR_REMOTE_NOT_A_SERVER => "Remote computer is not a server.\0",
-            NMERR_REMOTE_VERSION_OUTOFSYNC => "Remote version mismatch.\0",
-            NMERR_INVALID_EXPERT_GROUP => "Expert group not valid.\0",
-            NMERR_INVALID_EXPERT_NAME => "Expert name not valid.\0",
-            NMERR_INVALID_EXPERT_HANDLE => "Expert handle not valid.\0",
-            NMERR_GROUP_NAME_ALREADY_EXISTS => "Group name exists.\0",
-            NMERR_INVALID_GROUP_NAME => "Group name not valid.\0",
-            NMERR_EXPERT_ALREADY_IN_GROUP => "Expert already in group.\0",
-            NMERR_EXPERT_NOT_IN_GROUP => "Expert not in group.\0",
-            NMERR_NOT_INITIALIZED => "Component not initialised.\0",
-            NMERR_INVALID_GROUP_ROOT => "Group root not valid.\0",
-            NMERR_BAD_VERSION => "Version mismatch.\0",
-            NMERR_ESP => "NPP is connected through IESP (use not documented).\0",
-            NMERR_NOT_ESP => "NPP connected, but not through IESP::Connect.\0",
-            NMERR_BLOB_NOT_INITIALIZED => "BLOB handle never initialised (CreateBlob not called).\0",
-            NMERR_INVALID_BLOB => "Handle does not refer to a BLOB.\0",
-            NMERR_UPLEVEL_BLOB => "BLOB version is newer than supported (or otherwise wrong).\0",
-            NMERR_BLOB_ENTRY_ALREADY_EXISTS => "Entry already present / duplicate entry.\0",
-            NMERR_BLOB_ENTRY_DOES_NOT_EXIST => "Requested owner/category/tag entry absent; also end of GetStringsFromBlob enumeration.\0",
-            NMERR_AMBIGUOUS_SPECIFIER => "Owner or category missing in a specifier.\0",
-            NMERR_BLOB_OWNER_NOT_FOUND => "Owner section not found.\0",
-            NMERR_BLOB_CATEGORY_NOT_FOUND => "Category section not found.\0",
-            NMERR_UNKNOWN_CATEGORY => "Category present but not understood by the NPP.\0",
-            NMERR_UNKNOWN_TAG => "Tag present but not understood by the NPP.\0",
-            NMERR_BLOB_CONVERSION_ERROR => "BLOB content cannot be converted (corrupt value).\0",
-            NMERR_ILLEGAL_TRIGGER => "Trigger entry is corrupt/invalid.\0",
-            NMERR_BLOB_STRING_INVALID => "A string is not NUL-terminated.\0",
-            NMERR_UNABLE_TO_LOAD_LIBRARY => "Finder: NPP library could not be loaded.\0",
-            NMERR_UNABLE_TO_GET_PROCADDR => "Finder: entry point not found in NPP library.\0",
-            NMERR_CLASS_NOT_REGISTERED => "Finder: NPP COM class not registered.\0",
-            NMERR_INVALID_REMOTE_COMPUTERNAME => "Remote computer name not valid.\0",
-            NMERR_RPC_REMOTE_FAILURE => "Remote procedure call failed.\0",
-            NMERR_NO_NPPS => "Finder: no NPPs registered.\0",
-            NMERR_NO_MATCHING_NPPS => "Finder: NPP BLOBs found, none passed the filter BLOB.\0",
-            NMERR_NO_NPP_SELECTED => "User closed the selection UI without choosing a NIC.\0",
-            NMERR_NO_INPUT_BLOBS => "No input BLOBs supplied.\0",
-            NMERR_NO_NPP_DLLS => "Finder: no DLLs in the NPP directory.\0",
-            NMERR_NO_VALID_NPP_DLLS => "Finder: no valid NPP DLL in the NPP directory.\0",
-        }
-    }
 }
 
-/// Every defined code, in numeric order.
-pub const ALL: &[NmErr] = &[
-    NMERR_SUCCESS,
-    NMERR_MEMORY_MAPPED_FILE_ERROR,
-    NMERR_INVALID_HFILTER,
-    NMERR_CAPTURING,
-    NMERR_NOT_CAPTURING,
-    NMERR_NO_MORE_FRAMES,
-    NMERR_BUFFER_TOO_SMALL,
-    NMERR_FRAME_NOT_RECOGNIZED,
-    NMERR_FILE_ALREADY_EXISTS,
-    NMERR_DRIVER_NOT_FOUND,
-    NMERR_ADDRESS_ALREADY_EXISTS,
-    NMERR_INVALID_HFRAME,
-    NMERR_INVALID_HPROTOCOL,
-    NMERR_INVALID_HPROPERTY,
-    NMERR_LOCKED,
-    NMERR_STACK_EMPTY,
-    NMERR_STACK_OVERFLOW,
-    NMERR_TOO_MANY_PROTOCOLS,
-    NMERR_FILE_NOT_FOUND,
-    NMERR_OUT_OF_MEMORY,
-    NMERR_CAPTURE_PAUSED,
-    NMERR_NO_BUFFERS,
-    NMERR_BUFFERS_ALREADY_EXIST,
-    NMERR_NOT_LOCKED,
-    NMERR_OUT_OF_RANGE,
-    NMERR_LOCK_NESTING_TOO_DEEP,
-    NMERR_LOAD_PARSER_FAILED,
-    NMERR_UNLOAD_PARSER_FAILED,
-    NMERR_INVALID_HADDRESSDB,
-    NMERR_ADDRESS_NOT_FOUND,
-    NMERR_NETWORK_NOT_PRESENT,
-    NMERR_NO_PROPERTY_DATABASE,
-    NMERR_PROPERTY_NOT_FOUND,
-    NMERR_INVALID_HPROPERTYDB,
-    NMERR_PROTOCOL_NOT_ENABLED,
-    NMERR_PROTOCOL_NOT_FOUND,
-    NMERR_INVALID_PARSER_DLL,
-    NMERR_NO_ATTACHED_PROPERTIES,
-    NMERR_NO_FRAMES,
-    NMERR_INVALID_FILE_FORMAT,
-    NMERR_COULD_NOT_CREATE_TEMPFILE,
-    NMERR_OUT_OF_DOS_MEMORY,
-    NMERR_NO_PROTOCOLS_ENABLED,
-    NMERR_UNKNOWN_MACTYPE,
-    NMERR_ROUTING_INFO_NOT_PRESENT,
-    NMERR_INVALID_HNETWORK,
-    NMERR_NETWORK_ALREADY_OPENED,
-    NMERR_NETWORK_NOT_OPENED,
-    NMERR_FRAME_NOT_FOUND,
-    NMERR_NO_HANDLES,
-    NMERR_INVALID_NETWORK_ID,
-    NMERR_INVALID_HCAPTURE,
-    NMERR_PROTOCOL_ALREADY_ENABLED,
-    NMERR_FILTER_INVALID_EXPRESSION,
-    NMERR_TRANSMIT_ERROR,
-    NMERR_INVALID_HBUFFER,
-    NMERR_INVALID_DATA,
-    NMERR_MSDOS_DRIVER_NOT_LOADED,
-    NMERR_WINDOWS_DRIVER_NOT_LOADED,
-    NMERR_MSDOS_DRIVER_INIT_FAILURE,
-    NMERR_WINDOWS_DRIVER_INIT_FAILURE,
-    NMERR_NETWORK_BUSY,
-    NMERR_CAPTURE_NOT_PAUSED,
-    NMERR_INVALID_PACKET_LENGTH,
-    NMERR_INTERNAL_EXCEPTION,
-    NMERR_PROMISCUOUS_MODE_NOT_SUPPORTED,
-    NMERR_MAC_DRIVER_OPEN_FAILURE,
-    NMERR_RUNAWAY_PROTOCOL,
-    NMERR_PENDING,
-    NMERR_ACCESS_DENIED,
-    NMERR_INVALID_HPASSWORD,
-    NMERR_INVALID_PARAMETER,
-    NMERR_FILE_READ_ERROR,
-    NMERR_FILE_WRITE_ERROR,
-    NMERR_PROTOCOL_NOT_REGISTERED,
-    NMERR_IP_ADDRESS_NOT_FOUND,
-    NMERR_TRANSMIT_CANCELLED,
-    NMERR_LOCKED_FRAMES,
-    NMERR_NO_TRANSMITS_PENDING,
-    NMERR_PATH_NOT_FOUND,
-    NMERR_WINDOWS_ERROR,
-    NMERR_NO_FRAME_NUMBER,
-    NMERR_FRAME_HAS_NO_CAPTURE,
-    NMERR_FRAME_ALREADY_HAS_CAPTURE,
-    NMERR_NAL_IS_NOT_REMOTE,
-    NMERR_NOT_SUPPORTED,
-    NMERR_DISCARD_FRAME,
-    NMERR_CANCEL_SAVE_CAPTURE,
-    NMERR_LOST_CONNECTION,
-    NMERR_INVALID_MEDIA_TYPE,
-    NMERR_AGENT_IN_USE,
-    NMERR_TIMEOUT,
-    NMERR_DISCONNECTED,
-    NMERR_SETTIMER_FAILED,
-    NMERR_NETWORK_ERROR,
-    NMERR_INVALID_FRAMESPROC,
-    NMERR_UNKNOWN_CAPTURETYPE,
-    NMERR_NOT_CONNECTED,
-    NMERR_ALREADY_CONNECTED,
-    NMERR_INVALID_REGISTRY_CONFIGURATION,
-    NMERR_DELAYED,
-    NMERR_NOT_DELAYED,
-    NMERR_REALTIME,
-    NMERR_NOT_REALTIME,
-    NMERR_STATS_ONLY,
-    NMERR_NOT_STATS_ONLY,
-    NMERR_TRANSMIT,
-    NMERR_NOT_TRANSMIT,
-    NMERR_TRANSMITTING,
-    NMERR_DISK_NOT_LOCAL_FIXED,
-    NMERR_COULD_NOT_CREATE_DIRECTORY,
-    NMERR_NO_DEFAULT_CAPTURE_DIRECTORY,
-    NMERR_UPLEVEL_CAPTURE_FILE,
-    NMERR_LOAD_EXPERT_FAILED,
-    NMERR_EXPERT_REPORT_FAILED,
-    NMERR_REG_OPERATION_FAILED,
-    NMERR_NO_DLLS_FOUND,
-    NMERR_NO_CONVERSATION_STATS,
-    NMERR_SECURITY_BREACH_CAPTURE_DELETED,
-    NMERR_FRAME_FAILED_FILTER,
-    NMERR_EXPERT_TERMINATE,
-    NMERR_REMOTE_NOT_A_SERVER,
-    NMERR_REMOTE_VERSION_OUTOFSYNC,
-    NMERR_INVALID_EXPERT_GROUP,
-    NMERR_INVALID_EXPERT_NAME,
-    NMERR_INVALID_EXPERT_HANDLE,
-    NMERR_GROUP_NAME_ALREADY_EXISTS,
-    NMERR_INVALID_GROUP_NAME,
-    NMERR_EXPERT_ALREADY_IN_GROUP,
-    NMERR_EXPERT_NOT_IN_GROUP,
-    NMERR_NOT_INITIALIZED,
-    NMERR_INVALID_GROUP_ROOT,
-    NMERR_BAD_VERSION,
-    NMERR_ESP,
-    NMERR_NOT_ESP,
-    NMERR_BLOB_NOT_INITIALIZED,
-    NMERR_INVALID_BLOB,
-    NMERR_UPLEVEL_BLOB,
-    NMERR_BLOB_ENTRY_ALREADY_EXISTS,
-    NMERR_BLOB_ENTRY_DOES_NOT_EXIST,
-    NMERR_AMBIGUOUS_SPECIFIER,
-    NMERR_BLOB_OWNER_NOT_FOUND,
-    NMERR_BLOB_CATEGORY_NOT_FOUND,
-    NMERR_UNKNOWN_CATEGORY,
-    NMERR_UNKNOWN_TAG,
-    NMERR_BLOB_CONVERSION_ERROR,
-    NMERR_ILLEGAL_TRIGGER,
-    NMERR_BLOB_STRING_INVALID,
-    NMERR_UNABLE_TO_LOAD_LIBRARY,
-    NMERR_UNABLE_TO_GET_PROCADDR,
-    NMERR_CLASS_NOT_REGISTERED,
-    NMERR_INVALID_REMOTE_COMPUTERNAME,
-    NMERR_RPC_REMOTE_FAILURE,
-    NMERR_NO_NPPS,
-    NMERR_NO_MATCHING_NPPS,
-    NMERR_NO_NPP_SELECTED,
-    NMERR_NO_INPUT_BLOBS,
-    NMERR_NO_NPP_DLLS,
-    NMERR_NO_VALID_NPP_DLLS,
-];
+/// Every defined code, in numeric order (the enum's order).
+pub const ALL: &[NmErr] = NmErr::ALL;
 
 /// Text for a number that Network Monitor does not define.
 pub(crate) const UNKNOWN_TEXT_NUL: &str = "Unknown NMERR code.\0";
@@ -547,6 +387,20 @@ mod tests {
             assert!(w[0].code() < w[1].code(), "{:?} before {:?}", w[0], w[1]);
         }
         assert_eq!(ALL.len(), 159);
+    }
+
+    /// ALL is made from the enum, so it lists every variant; this checks it lists each once, and
+    /// that each name is the variant's own.
+    #[test]
+    fn the_list_is_complete() {
+        let names: std::collections::BTreeSet<&str> = ALL.iter().map(|e| e.name()).collect();
+        assert_eq!(names.len(), ALL.len(), "names are unique");
+        for e in ALL {
+            assert_eq!(e.name(), format!("{e:?}"));
+            assert!(e.name().starts_with("NMERR_"));
+        }
+        assert_eq!((NMERR_SUCCESS.name(), NMERR_SUCCESS.text()), ("NMERR_SUCCESS", "Operation completed."));
+        assert_eq!((NMERR_NO_VALID_NPP_DLLS.code(), NMERR_NO_VALID_NPP_DLLS.name()), (3021, "NMERR_NO_VALID_NPP_DLLS"));
     }
 
     #[test]

@@ -62,3 +62,20 @@ fn string_constants_match_the_rust_side() {
     assert_eq!(rust, c, "cbindgen.toml's string #defines and src/blob/names.rs differ");
     assert_eq!(rust["TAG_PROMISCUOUS_MODE"], ndisnpp::blob::names::TAG_PROMISCUOUS_MODE);
 }
+
+/// The header's `enum NmErr` (what cbindgen made of src/nmerr.rs) holds exactly the codes the
+/// library knows, name for name and number for number.
+#[test]
+fn nmerr_enum_matches_the_rust_side() {
+    let header = std::fs::read_to_string(root().join("include/netmon.h")).unwrap();
+    let start = header.find("enum NmErr\n").expect("enum NmErr in the header");
+    let body = &header[start..];
+    let body = &body[body.find('{').unwrap() + 1..body.find("};").unwrap()];
+    let c: Vec<(String, u32)> = body
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(',').split_once(" = "))
+        .map(|(n, v)| (n.to_string(), v.parse().expect("a number")))
+        .collect();
+    let rust: Vec<(String, u32)> = ndisnpp::nmerr::ALL.iter().map(|e| (e.name().to_string(), e.code())).collect();
+    assert_eq!(c, rust);
+}

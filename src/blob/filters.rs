@@ -12,15 +12,13 @@
 //! * `NPP:Trigger:Trigger`: `<type>;<action>;<level>;<pattern>;<flags>;<command line>`; an
 //!   inactive trigger is an absent tag.
 
+use super::names::{EXCLUDE_ALL_EXCEPT_TXT, INCLUDE_ALL_EXCEPT_TXT};
 use super::values::{format_hex, parse_dword, parse_hex};
 use crate::nmerr::*;
 use crate::types::*;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 // ------------------------------------------------------------------ Etype / SAP
-
-const INCLUDE_ALL_EXCEPT: &str = "INCLUDE ALL EXCEPT";
-const EXCLUDE_ALL_EXCEPT: &str = "EXCLUDE ALL EXCEPT";
 
 /// One part (SAPs or Etypes) of the Etype/SAP filter.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -31,7 +29,7 @@ pub struct ListFilter {
 }
 
 pub fn format_list(f: &ListFilter, width: usize) -> String {
-    let mut s = String::from(if f.include_all { INCLUDE_ALL_EXCEPT } else { EXCLUDE_ALL_EXCEPT });
+    let mut s = String::from(if f.include_all { INCLUDE_ALL_EXCEPT_TXT } else { EXCLUDE_ALL_EXCEPT_TXT });
     for v in &f.values {
         s.push_str(&format!(" 0x{:0width$X}", v, width = width));
     }
@@ -41,10 +39,10 @@ pub fn format_list(f: &ListFilter, width: usize) -> String {
 pub fn parse_list(s: &str, max: u32) -> NmResult<ListFilter> {
     let s = s.trim();
     let upper = s.to_ascii_uppercase();
-    let (include_all, rest) = if upper.starts_with(INCLUDE_ALL_EXCEPT) {
-        (true, &s[INCLUDE_ALL_EXCEPT.len()..])
-    } else if upper.starts_with(EXCLUDE_ALL_EXCEPT) {
-        (false, &s[EXCLUDE_ALL_EXCEPT.len()..])
+    let (include_all, rest) = if upper.starts_with(INCLUDE_ALL_EXCEPT_TXT) {
+        (true, &s[INCLUDE_ALL_EXCEPT_TXT.len()..])
+    } else if upper.starts_with(EXCLUDE_ALL_EXCEPT_TXT) {
+        (false, &s[EXCLUDE_ALL_EXCEPT_TXT.len()..])
     } else {
         return Err(NMERR_BLOB_CONVERSION_ERROR);
     };

@@ -345,6 +345,12 @@ pub fn names_equal(a: &[u8], b: &[u8]) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
+/// The Linux name of a NIC BLOB (`NPP:Location:Name`).
+pub fn nic_name(b: &Blob) -> Option<String> {
+    use names::{CATEGORY_LOCATION, OWNER_NPP, TAG_NAME};
+    b.get_str(OWNER_NPP.as_bytes(), CATEGORY_LOCATION.as_bytes(), TAG_NAME.as_bytes()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,8 @@
 //!   file could not be completed. It does not fsync.
 //! * With no frame, `finish` still completes the file: a valid empty pcap/pcapng file, and a
 //!   Network Monitor file with an empty frame table (which Wireshark refuses to open).
+//! * `finish_with_statistics` is `finish` for pcap and pcapng; the Network Monitor writer first
+//!   appends the statistics frame (stamped with the time it is written) to a file with frames.
 
 use std::fs::File;
 use std::io;
@@ -89,6 +91,14 @@ pub trait CaptureWriter: Send {
     /// error) and the error, if any. A file with no frame is completed too (the caller decides
     /// whether to keep it).
     fn finish(self: Box<Self>) -> Finished;
+    /// `finish`, after storing the capture's final statistics where the format has a place for
+    /// them: the Network Monitor 2 writer appends Network Monitor's statistics frame (only to a
+    /// file that holds frames; a frame that cannot be written is left out, and `finish` reports
+    /// as if it had not been tried). pcap and pcapng have no such place and ignore `statistics`.
+    fn finish_with_statistics(self: Box<Self>, statistics: Option<&crate::types::STATISTICS>) -> Finished {
+        let _ = statistics;
+        self.finish()
+    }
 }
 
 /// What `CaptureWriter::finish` reports.
@@ -369,6 +379,29 @@ mod tests {
         let missing = create_unique(&dir.join("missing"));
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(missing.unwrap_err().kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn pcap_and_pcapng_ignore_the_final_statistics() {
+        let st = crate::types::STATISTICS { TotalFramesCaptured: 1, ..Default::default() };
+        for format in [FileFormat::Pcap, FileFormat::Pcapng] {
+            // The same frame finished with and without statistics: the same file.
+            let files: Vec<Vec<u8>> = [None, Some(&st)]
+                .into_iter()
+                .map(|statistics| {
+                    let (path, file) = create_unique(&std::env::temp_dir()).unwrap();
+                    let mut w = writer(format, file, StreamInfo { linktype: 1, snaplen: 0 }).unwrap();
+                    w.write_frame(Timestamp { sec: 1, nsec: 0 }, 60, &[1u8; 60]).unwrap();
+                    let done = w.finish_with_statistics(statistics);
+                    let bytes = std::fs::read(&path).unwrap();
+                    std::fs::remove_file(&path).unwrap();
+                    done.result.unwrap();
+                    assert_eq!((done.frames, done.bytes), (1, 60), "{format:?}");
+                    bytes
+                })
+                .collect();
+            assert_eq!(files[0], files[1], "{format:?}");
+        }
     }
 
     #[test]

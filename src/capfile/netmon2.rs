@@ -272,6 +272,17 @@ impl CaptureWriter for Netmon2Writer {
         let result = self.complete();
         Finished { frames: self.frames(), bytes: self.bytes(), result }
     }
+
+    fn finish_with_statistics(mut self: Box<Self>, statistics: Option<&crate::types::STATISTICS>) -> Finished {
+        if let Some(st) = statistics.filter(|_| self.frames() > 0) {
+            let frame = stats_frame(st);
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            let ts = Timestamp { sec: now.as_secs() as i64, nsec: now.subsec_nanos() };
+            // Not written (file limit, full disk): the file keeps every captured frame without it.
+            let _ = self.write_frame(ts, frame.len() as u32, &frame);
+        }
+        self.finish()
+    }
 }
 
 impl Drop for Netmon2Writer {
@@ -689,6 +700,32 @@ mod tests {
         assert_eq!(file.len(), 128);
         assert_eq!(&file[24..32], &[128, 0, 0, 0, 0, 0, 0, 0]);
         assert_ne!(&file[8..10], &[0, 0], "the header time is the creation time");
+    }
+
+    #[test]
+    fn finish_with_statistics_appends_the_statistics_frame_to_a_file_with_frames() {
+        let st = crate::types::STATISTICS { TimeElapsed: 5_000_000, TotalFramesCaptured: 2, TotalFramesSeen: 3, ..Default::default() };
+        let f = Scratch::new("stats");
+        let mut w = writer(FileFormat::Netmon2, f.create(), ETH).unwrap();
+        w.write_frame(Timestamp { sec: 1_700_000_000, nsec: 0 }, 60, &[1u8; 60]).unwrap();
+        w.write_frame(Timestamp { sec: 1_700_000_001, nsec: 0 }, 60, &[2u8; 60]).unwrap();
+        let done = w.finish_with_statistics(Some(&st));
+        done.result.unwrap();
+        assert_eq!(done.frames, 3, "the file holds the statistics frame last");
+        let (_, _, recs) = parse(&f.read(), 0);
+        assert_eq!(recs.len(), 3);
+        assert_eq!((recs[2].1, recs[2].2), (STATS_FRAME_LEN as u32, STATS_FRAME_LEN as u32));
+        assert_eq!(recs[2].3, stats_frame(&st));
+        // An empty capture gets none; without statistics there is none.
+        let f = Scratch::new("stats-empty");
+        let w = writer(FileFormat::Netmon2, f.create(), ETH).unwrap();
+        assert_eq!(w.finish_with_statistics(Some(&st)).frames, 0);
+        assert_eq!(f.read().len(), 128);
+        let f = Scratch::new("stats-none");
+        let mut w = writer(FileFormat::Netmon2, f.create(), ETH).unwrap();
+        w.write_frame(Timestamp { sec: 1, nsec: 0 }, 60, &[1u8; 60]).unwrap();
+        assert_eq!(w.finish_with_statistics(None).frames, 1);
+        assert_eq!(parse(&f.read(), 0).2.len(), 1);
     }
 
     #[test]

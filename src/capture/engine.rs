@@ -3,7 +3,7 @@
 //! call. One engine per capturing NPP.
 
 use super::conversation::Conversations;
-use super::source::{Next, Source};
+use super::source::{Frame, Next, Source};
 use super::trigger::{Fired, TriggerState};
 use crate::types::PATTERNMATCH;
 use crate::capfile::{CaptureWriter, WriteError};
@@ -21,30 +21,88 @@ pub(crate) const DRAIN_LIMIT: Duration = Duration::from_millis(200);
 /// publishes whenever the source is idle and before it reports anything).
 pub(crate) const PUBLISH_EVERY: u32 = 64;
 /// How many frames it handles between two looks at the clock (kernel counters are read every
-/// 250 ms, the writer is flushed every `FLUSH_EVERY`).
+/// `KERNEL_POLL_EVERY`, the writer is flushed every `FLUSH_EVERY`).
 const CLOCK_EVERY: u32 = 1024;
+/// How often the capture thread reads the kernel's counters (pcap_stats).
+const KERNEL_POLL_EVERY: Duration = Duration::from_millis(250);
 /// Frames reach the file at least this often while they arrive (and at once when the link goes
 /// quiet for a poll timeout), so a crash loses no frame older than about this; a busy capture
 /// still writes in 1 MiB pieces, as its buffer fills sooner.
 pub(crate) const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
-/// The counters as plain numbers: the capture thread's running tally, what it last published, or
-/// the base a clearing read subtracts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Tally {
-    seen_frames: u64,
-    seen_bytes: u64,
-    seen_broadcasts: u64,
-    seen_multicasts: u64,
-    filtered_frames: u64,
-    filtered_bytes: u64,
-    filtered_broadcasts: u64,
-    filtered_multicasts: u64,
-    captured_frames: u64,
-    captured_bytes: u64,
-    dropped_frames: u64,
-    kernel_received: u64,
-    kernel_dropped: u64,
+/// Generates, from one list of counter names, everything that names each counter: the fields of
+/// `Tally` (the capture thread's running counts) and of `Totals` (what readers get), the array
+/// `Counters` publishes them as (`to_array` / `from_array`, in the list's order) and the
+/// difference a clearing read takes (`Tally::since`).
+macro_rules! counters {
+    ($($(#[doc = $doc:literal])* $name:ident,)*) => {
+        /// The counters as plain numbers: the capture thread's running tally, what it last
+        /// published, or the base a clearing read subtracts.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        struct Tally {
+            $($name: u64,)*
+        }
+
+        /// How many counters there are.
+        const COUNTERS: usize = [$(stringify!($name)),*].len();
+
+        impl Tally {
+            /// The counters in the list's order (as `Counters` stores them).
+            fn to_array(self) -> [u64; COUNTERS] {
+                [$(self.$name),*]
+            }
+
+            /// The inverse of `to_array`.
+            fn from_array(v: [u64; COUNTERS]) -> Tally {
+                let [$($name),*] = v;
+                Tally { $($name),* }
+            }
+
+            /// These counts minus `base` (the counts at the last clearing read), each at least 0.
+            fn since(&self, base: &Tally, elapsed_us: i64) -> Totals {
+                Totals { elapsed_us, $($name: self.$name.saturating_sub(base.$name)),* }
+            }
+        }
+
+        /// The totals at one moment, in 64 bits.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct Totals {
+            /// Microseconds since the capture started or since the last clearing read.
+            pub elapsed_us: i64,
+            $($(#[doc = $doc])* pub $name: u64,)*
+        }
+    };
+}
+
+counters! {
+    /// Frames the source delivered, paused or not.
+    seen_frames,
+    /// Their wire lengths.
+    seen_bytes,
+    /// Seen frames to the Ethernet broadcast address.
+    seen_broadcasts,
+    /// Seen frames to an Ethernet multicast address.
+    seen_multicasts,
+    /// Frames that arrived while not paused and passed the capture filter.
+    filtered_frames,
+    /// Their wire lengths.
+    filtered_bytes,
+    /// Filtered frames to the Ethernet broadcast address.
+    filtered_broadcasts,
+    /// Filtered frames to an Ethernet multicast address.
+    filtered_multicasts,
+    /// Filtered frames stored: written (at the end, exactly those the file holds), or accepted
+    /// when there is no file. The statistics frame is not counted.
+    captured_frames,
+    /// Their stored bytes (clipped to the snap length).
+    captured_bytes,
+    /// Frames lost to a write error: the one the writer refused, those lost from its buffer, and
+    /// one read while a flush failed.
+    dropped_frames,
+    /// Frames the kernel received (libpcap's ps_recv).
+    kernel_received,
+    /// Frames the kernel dropped (ps_drop + ps_ifdrop).
+    kernel_dropped,
 }
 
 /// What the capture thread last published. It is their only writer: it counts in a local `Tally`
@@ -55,16 +113,12 @@ struct Tally {
 #[derive(Default)]
 struct Counters {
     seq: AtomicU64,
-    values: [AtomicU64; 13],
+    values: [AtomicU64; COUNTERS],
 }
 
 impl Counters {
     fn publish(&self, t: &Tally) {
-        let v = [
-            t.seen_frames, t.seen_bytes, t.seen_broadcasts, t.seen_multicasts, t.filtered_frames, t.filtered_bytes,
-            t.filtered_broadcasts, t.filtered_multicasts, t.captured_frames, t.captured_bytes, t.dropped_frames,
-            t.kernel_received, t.kernel_dropped,
-        ];
+        let v = t.to_array();
         let seq = self.seq.load(Relaxed);
         self.seq.store(seq.wrapping_add(1), Relaxed); // odd: under way
         fence(Release);
@@ -75,7 +129,7 @@ impl Counters {
     }
 
     fn load(&self) -> Tally {
-        let v: [u64; 13] = loop {
+        let v: [u64; COUNTERS] = loop {
             let before = self.seq.load(Acquire);
             if before % 2 == 1 {
                 std::hint::spin_loop();
@@ -87,21 +141,7 @@ impl Counters {
                 break v;
             }
         };
-        Tally {
-            seen_frames: v[0],
-            seen_bytes: v[1],
-            seen_broadcasts: v[2],
-            seen_multicasts: v[3],
-            filtered_frames: v[4],
-            filtered_bytes: v[5],
-            filtered_broadcasts: v[6],
-            filtered_multicasts: v[7],
-            captured_frames: v[8],
-            captured_bytes: v[9],
-            dropped_frames: v[10],
-            kernel_received: v[11],
-            kernel_dropped: v[12],
-        }
+        Tally::from_array(v)
     }
 }
 
@@ -137,8 +177,9 @@ pub struct Stages {
     pub trigger: Option<(TriggerState, PatternCheck)>,
     /// Conversation statistics, shared with the readers.
     pub conversations: Option<Arc<Mutex<Conversations>>>,
-    /// Append Network Monitor's statistics frame when the capture ends (not counted as captured;
-    /// not for an empty capture).
+    /// Hand the final statistics to the writer's `finish_with_statistics`, so that a Network
+    /// Monitor 2 file gets Network Monitor's statistics frame (not counted as captured; not for an
+    /// empty capture).
     pub stats_frame: bool,
 }
 
@@ -190,25 +231,6 @@ impl EngineReader {
     pub fn totals(&self) -> Totals {
         snapshot(&self.0)
     }
-}
-
-/// The totals at one moment, in 64 bits.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Totals {
-    pub elapsed_us: i64,
-    pub seen_frames: u64,
-    pub seen_bytes: u64,
-    pub seen_broadcasts: u64,
-    pub seen_multicasts: u64,
-    pub filtered_frames: u64,
-    pub filtered_bytes: u64,
-    pub filtered_broadcasts: u64,
-    pub filtered_multicasts: u64,
-    pub captured_frames: u64,
-    pub captured_bytes: u64,
-    pub dropped_frames: u64,
-    pub kernel_received: u64,
-    pub kernel_dropped: u64,
 }
 
 impl Totals {
@@ -266,23 +288,7 @@ fn snapshot(shared: &Shared) -> Totals {
 
 /// The totals `now` shows against the base of the last clearing read.
 fn totals_between(t0: Instant, base: &Tally, now: &Tally) -> Totals {
-    let d = |now: u64, base: u64| now.saturating_sub(base);
-    Totals {
-        elapsed_us: t0.elapsed().as_micros().min(i64::MAX as u128) as i64,
-        seen_frames: d(now.seen_frames, base.seen_frames),
-        seen_bytes: d(now.seen_bytes, base.seen_bytes),
-        seen_broadcasts: d(now.seen_broadcasts, base.seen_broadcasts),
-        seen_multicasts: d(now.seen_multicasts, base.seen_multicasts),
-        filtered_frames: d(now.filtered_frames, base.filtered_frames),
-        filtered_bytes: d(now.filtered_bytes, base.filtered_bytes),
-        filtered_broadcasts: d(now.filtered_broadcasts, base.filtered_broadcasts),
-        filtered_multicasts: d(now.filtered_multicasts, base.filtered_multicasts),
-        captured_frames: d(now.captured_frames, base.captured_frames),
-        captured_bytes: d(now.captured_bytes, base.captured_bytes),
-        dropped_frames: d(now.dropped_frames, base.dropped_frames),
-        kernel_received: d(now.kernel_received, base.kernel_received),
-        kernel_dropped: d(now.kernel_dropped, base.kernel_dropped),
-    }
+    now.since(base, t0.elapsed().as_micros().min(i64::MAX as u128) as i64)
 }
 
 /// The nice value the capture thread asks for (best effort, see `raise_priority`).
@@ -313,9 +319,20 @@ fn classify_dst(linktype: u32, data: &[u8]) -> (bool, bool) {
     (broadcast, !broadcast && data[0] & 1 == 1)
 }
 
+/// What the capture loop does after a step.
+enum Flow {
+    /// Read on.
+    Continue,
+    /// End: Stop was called, and what was queued is drained (or the drain's time is up).
+    Stopped,
+    /// End by itself (`Notice::Ended`, or `Notice::Trigger` for a trigger's STOP).
+    Ended(EndReason),
+}
+
+/// The capture thread's state. The source is not part of it: the frame the source returns
+/// borrows the source while `on_frame` changes this state.
 struct Loop {
     shared: Arc<Shared>,
-    source: Box<dyn Source>,
     writer: Option<Box<dyn CaptureWriter>>,
     stages: Stages,
     notify: Notifier,
@@ -324,6 +341,22 @@ struct Loop {
     frame_limit: u64,
     /// The running counts (published to `shared.counters`).
     tally: Tally,
+    /// When the thread first saw Stop: from then it drains what is queued, for at most
+    /// DRAIN_LIMIT, and ends at the first Idle.
+    stop_seen: Option<Instant>,
+    /// Frames until the next publication.
+    to_publish: u32,
+    /// Frames until the next look at the clock.
+    to_clock: u32,
+    /// Look at the clock (kernel counters, flush) before the next read: set every CLOCK_EVERY
+    /// frames, and after the source waited.
+    look_at_clock: bool,
+    last_kernel_poll: Instant,
+    last_flush: Instant,
+    /// `before_wait` ran during the current read.
+    waited: bool,
+    /// The flush in `before_wait` failed: the capture ends once the read returns.
+    flush_error: Option<WriteError>,
 }
 
 impl Loop {
@@ -331,10 +364,18 @@ impl Loop {
         self.shared.counters.publish(&self.tally);
     }
 
-    fn poll_kernel(&mut self) {
-        if let Some(k) = self.source.kernel_stats() {
+    fn poll_kernel(&mut self, source: &mut dyn Source) {
+        if let Some(k) = source.kernel_stats() {
             self.tally.kernel_received = k.received;
             self.tally.kernel_dropped = k.dropped + k.if_dropped;
+        }
+    }
+
+    /// Reads the kernel counters if KERNEL_POLL_EVERY has passed since the last time.
+    fn poll_kernel_when_due(&mut self, source: &mut dyn Source) {
+        if self.last_kernel_poll.elapsed() >= KERNEL_POLL_EVERY {
+            self.poll_kernel(source);
+            self.last_kernel_poll = Instant::now();
         }
     }
 
@@ -362,201 +403,204 @@ impl Loop {
     }
 
     /// Writes what the writer buffered; the reason the capture ends if that failed.
-    fn flush(&mut self, last_flush: &mut Instant) -> Option<EndReason> {
-        *last_flush = Instant::now();
+    fn flush(&mut self) -> Option<EndReason> {
+        self.last_flush = Instant::now();
         let e = self.writer.as_mut()?.flush().err()?;
         Some(self.write_failed(e))
     }
 
-    fn run(mut self) -> (Outcome, Option<EndReason>, Notifier) {
-        let mut stop_seen: Option<Instant> = None;
-        let mut last_kernel_poll = Instant::now();
-        let mut ended_by_itself = None;
-        // Frames until the next publication / look at the clock.
-        let mut to_publish = PUBLISH_EVERY;
-        let mut to_clock = CLOCK_EVERY;
-        let mut look_at_clock = false;
-        let mut last_flush = Instant::now();
-        loop {
-            if stop_seen.is_none() && self.shared.stop.load(Acquire) {
-                stop_seen = Some(Instant::now());
+    /// Runs the capture until Stop (and the drain) or until it ends by itself; then finishes it.
+    fn run(mut self, mut source: Box<dyn Source>) -> (Outcome, Option<EndReason>, Notifier) {
+        self.last_kernel_poll = Instant::now();
+        self.last_flush = Instant::now();
+        let ended_by_itself = loop {
+            match self.step(source.as_mut()) {
+                Flow::Continue => {}
+                Flow::Stopped => break None,
+                Flow::Ended(reason) => break Some(reason),
             }
-            if stop_seen.is_some_and(|t| t.elapsed() >= DRAIN_LIMIT) {
-                break;
-            }
-            if look_at_clock {
-                look_at_clock = false;
-                if last_kernel_poll.elapsed() >= Duration::from_millis(250) {
-                    self.poll_kernel();
-                    last_kernel_poll = Instant::now();
-                }
-                if last_flush.elapsed() >= FLUSH_EVERY {
-                    if let Some(reason) = self.flush(&mut last_flush) {
-                        ended_by_itself = Some(reason);
-                        break;
-                    }
-                }
-            }
-            let mut idle = false;
-            let waited = std::cell::Cell::new(false);
-            // Before the source waits for traffic: publish the counts, and write out frames that
-            // have waited in the buffer for FLUSH_EVERY (a trickle of frames never lets the source
-            // go idle for a whole poll timeout).
-            let flush_error: std::cell::Cell<Option<WriteError>> = std::cell::Cell::new(None);
-            let next = {
-                let (counters, tally, writer) = (&self.shared.counters, &self.tally, &mut self.writer);
-                let last_flush = &mut last_flush;
-                self.source.next(&mut || {
-                    counters.publish(tally);
-                    waited.set(true);
-                    if last_flush.elapsed() >= FLUSH_EVERY {
-                        *last_flush = Instant::now();
-                        if let Some(w) = writer.as_mut() {
-                            if let Err(e) = w.flush() {
-                                flush_error.set(Some(e));
-                            }
-                        }
-                    }
-                })
-            };
-            if let Some(e) = flush_error.take() {
-                // The frame `next` may have returned is seen but not written: dropped.
-                if let Next::Frame(f) = &next {
-                    self.tally.seen_frames += 1;
-                    self.tally.seen_bytes += f.wire_len as u64;
-                    self.tally.dropped_frames += 1;
-                }
-                ended_by_itself = Some(self.write_failed(e));
-                break;
-            }
-            // A source that waits reads few frames: look at the clock (kernel counters) then too.
-            look_at_clock |= waited.get();
-            match next {
-                Next::Frame(f) => {
-                    // Read after the frame arrived (next() may have waited): a frame read after
-                    // Pause returned is not written, one read after Resume returned is.
-                    let paused = self.shared.paused.load(Acquire);
-                    let (bcast, mcast) = classify_dst(self.linktype, f.data);
-                    let t = &mut self.tally;
-                    t.seen_frames += 1;
-                    t.seen_bytes += f.wire_len as u64;
-                    t.seen_broadcasts += bcast as u64;
-                    t.seen_multicasts += mcast as u64;
-                    to_publish -= 1;
-                    to_clock -= 1;
-                    if to_publish == 0 {
-                        to_publish = PUBLISH_EVERY;
-                        self.shared.counters.publish(&self.tally);
-                    }
-                    if to_clock == 0 {
-                        to_clock = CLOCK_EVERY;
-                        look_at_clock = true;
-                    }
-                    if paused {
-                        continue;
-                    }
-                    if let Some(filter) = &self.stages.filter {
-                        if !filter(self.linktype, f.data) {
-                            continue;
-                        }
-                    }
-                    if let Some(conv) = &self.stages.conversations {
-                        conv.lock().record(self.linktype, f.data, f.wire_len);
-                    }
-                    let t = &mut self.tally;
-                    t.filtered_frames += 1;
-                    t.filtered_bytes += f.wire_len as u64;
-                    t.filtered_broadcasts += bcast as u64;
-                    t.filtered_multicasts += mcast as u64;
-                    let stored = &f.data[..f.data.len().min(self.snaplen)];
-                    let wire = f.wire_len.max(stored.len() as u32);
-                    let result = match self.writer.as_mut() {
-                        Some(w) => w.write_frame(f.ts, wire, stored),
-                        None => Ok(()),
-                    };
-                    match result {
-                        Ok(()) => {
-                            let t = &mut self.tally;
-                            t.captured_frames += 1;
-                            t.captured_bytes += stored.len() as u64;
-                            let (n, bytes) = (t.captured_frames, t.captured_bytes);
-                            if let Some((state, check)) = self.stages.trigger.as_mut() {
-                                let matched = state.wants_pattern() && check(self.linktype, f.data, &state.pattern, state.data_relative);
-                                if let Some(fired) = state.on_stored(matched, bytes) {
-                                    self.shared.trigger_pending.store(false, Relaxed);
-                                    match fired.action {
-                                        UPDATE_ACTION_STOP_CAPTURE => {
-                                            ended_by_itself = Some(EndReason::Trigger(fired));
-                                            break;
-                                        }
-                                        UPDATE_ACTION_PAUSE_CAPTURE => self.shared.paused.store(true, Release),
-                                        _ => {}
-                                    }
-                                    self.shared.counters.publish(&self.tally);
-                                    (self.notify)(Notice::Trigger(fired, snapshot(&self.shared)));
-                                }
-                            }
-                            if n == self.frame_limit && stop_seen.is_none() {
-                                ended_by_itself = Some(EndReason::FrameLimit);
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            self.tally.dropped_frames += 1;
-                            // A write error may lose frames the writer had buffered: count what
-                            // the file really holds.
-                            ended_by_itself = Some(self.write_failed(e));
-                            break;
-                        }
-                    }
-                }
-                Next::Idle => {
-                    if stop_seen.is_some() {
-                        break;
-                    }
-                    idle = true;
-                }
-                Next::Failed(msg) => {
-                    if stop_seen.is_none() {
-                        ended_by_itself = Some(EndReason::SourceFailed(msg));
-                    }
-                    break;
-                }
-                Next::Corrupt(msg) => {
-                    if stop_seen.is_none() {
-                        ended_by_itself = Some(EndReason::BadInput(msg));
-                    }
-                    break;
-                }
-            }
-            if idle {
-                // The link is quiet: what is buffered goes to the file now.
-                if let Some(reason) = self.flush(&mut last_flush) {
-                    ended_by_itself = Some(reason);
-                    break;
-                }
-                if last_kernel_poll.elapsed() >= Duration::from_millis(250) {
-                    self.poll_kernel();
-                    last_kernel_poll = Instant::now();
-                }
-                self.publish();
-                to_publish = PUBLISH_EVERY;
+        };
+        self.finish(source.as_mut(), ended_by_itself)
+    }
+
+    /// One turn of the loop: Stop and the drain, the clock, one read from the source, and what
+    /// the read returned.
+    fn step(&mut self, source: &mut dyn Source) -> Flow {
+        if self.stop_seen.is_none() && self.shared.stop.load(Acquire) {
+            self.stop_seen = Some(Instant::now());
+        }
+        if self.stop_seen.is_some_and(|t| t.elapsed() >= DRAIN_LIMIT) {
+            return Flow::Stopped;
+        }
+        if self.look_at_clock {
+            self.look_at_clock = false;
+            if let Flow::Ended(reason) = self.on_clock(source) {
+                return Flow::Ended(reason);
             }
         }
-        self.poll_kernel();
+        self.waited = false;
+        let next = source.next(&mut || self.before_wait());
+        if let Some(e) = self.flush_error.take() {
+            // The frame `next` may have returned is seen but not written: dropped.
+            if let Next::Frame(f) = &next {
+                self.tally.seen_frames += 1;
+                self.tally.seen_bytes += f.wire_len as u64;
+                self.tally.dropped_frames += 1;
+            }
+            return Flow::Ended(self.write_failed(e));
+        }
+        // A source that waits reads few frames: look at the clock (kernel counters) then too.
+        self.look_at_clock |= self.waited;
+        match next {
+            Next::Frame(f) => self.on_frame(&f),
+            Next::Idle if self.stop_seen.is_some() => Flow::Stopped,
+            Next::Idle => self.on_idle(source),
+            Next::Failed(msg) => self.on_failure(EndReason::SourceFailed(msg)),
+            Next::Corrupt(msg) => self.on_failure(EndReason::BadInput(msg)),
+        }
+    }
+
+    /// Every CLOCK_EVERY frames and after the source waited: the kernel counters (every
+    /// KERNEL_POLL_EVERY), and the frames buffered for FLUSH_EVERY go to the file.
+    fn on_clock(&mut self, source: &mut dyn Source) -> Flow {
+        self.poll_kernel_when_due(source);
+        if self.last_flush.elapsed() >= FLUSH_EVERY {
+            if let Some(reason) = self.flush() {
+                return Flow::Ended(reason);
+            }
+        }
+        Flow::Continue
+    }
+
+    /// Before the source waits for traffic: publish the counts, and write out frames that have
+    /// waited in the buffer for FLUSH_EVERY (a trickle of frames never lets the source go idle
+    /// for a whole poll timeout). A flush error is dealt with once the read returns.
+    fn before_wait(&mut self) {
+        self.publish();
+        self.waited = true;
+        if self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.last_flush = Instant::now();
+            if let Some(w) = self.writer.as_mut() {
+                if let Err(e) = w.flush() {
+                    self.flush_error = Some(e);
+                }
+            }
+        }
+    }
+
+    /// One frame from the source: counted as seen; unless paused and if the filter passes it,
+    /// recorded in the conversations, counted as filtered, written, and then counted as captured
+    /// and shown to the trigger; the frame limit ends the capture.
+    fn on_frame(&mut self, f: &Frame<'_>) -> Flow {
+        // Read after the frame arrived (next() may have waited): a frame read after Pause
+        // returned is not written, one read after Resume returned is.
+        let paused = self.shared.paused.load(Acquire);
+        let (bcast, mcast) = classify_dst(self.linktype, f.data);
+        let t = &mut self.tally;
+        t.seen_frames += 1;
+        t.seen_bytes += f.wire_len as u64;
+        t.seen_broadcasts += bcast as u64;
+        t.seen_multicasts += mcast as u64;
+        self.to_publish -= 1;
+        self.to_clock -= 1;
+        if self.to_publish == 0 {
+            self.to_publish = PUBLISH_EVERY;
+            self.shared.counters.publish(&self.tally);
+        }
+        if self.to_clock == 0 {
+            self.to_clock = CLOCK_EVERY;
+            self.look_at_clock = true;
+        }
+        if paused {
+            return Flow::Continue;
+        }
+        if let Some(filter) = &self.stages.filter {
+            if !filter(self.linktype, f.data) {
+                return Flow::Continue;
+            }
+        }
+        if let Some(conv) = &self.stages.conversations {
+            conv.lock().record(self.linktype, f.data, f.wire_len);
+        }
+        let t = &mut self.tally;
+        t.filtered_frames += 1;
+        t.filtered_bytes += f.wire_len as u64;
+        t.filtered_broadcasts += bcast as u64;
+        t.filtered_multicasts += mcast as u64;
+        let stored = &f.data[..f.data.len().min(self.snaplen)];
+        let wire = f.wire_len.max(stored.len() as u32);
+        let result = match self.writer.as_mut() {
+            Some(w) => w.write_frame(f.ts, wire, stored),
+            None => Ok(()),
+        };
+        if let Err(e) = result {
+            self.tally.dropped_frames += 1;
+            // A write error may lose frames the writer had buffered: count what the file really
+            // holds.
+            return Flow::Ended(self.write_failed(e));
+        }
+        let t = &mut self.tally;
+        t.captured_frames += 1;
+        t.captured_bytes += stored.len() as u64;
+        let (n, bytes) = (t.captured_frames, t.captured_bytes);
+        if let Flow::Ended(reason) = self.check_trigger(f, bytes) {
+            return Flow::Ended(reason);
+        }
+        if n == self.frame_limit && self.stop_seen.is_none() {
+            return Flow::Ended(EndReason::FrameLimit);
+        }
+        Flow::Continue
+    }
+
+    /// The trigger after a frame was stored (`bytes`: the captured bytes with it). STOP ends the
+    /// capture (the thread reports it when it has finished the file); PAUSE pauses it; either
+    /// action, and NOTIFY, is reported now with the counts that include this frame.
+    fn check_trigger(&mut self, f: &Frame<'_>, bytes: u64) -> Flow {
+        let Some((state, check)) = self.stages.trigger.as_mut() else { return Flow::Continue };
+        let matched = state.wants_pattern() && check(self.linktype, f.data, &state.pattern, state.data_relative);
+        let Some(fired) = state.on_stored(matched, bytes) else { return Flow::Continue };
+        self.shared.trigger_pending.store(false, Relaxed);
+        match fired.action {
+            UPDATE_ACTION_STOP_CAPTURE => return Flow::Ended(EndReason::Trigger(fired)),
+            UPDATE_ACTION_PAUSE_CAPTURE => self.shared.paused.store(true, Release),
+            _ => {}
+        }
+        self.shared.counters.publish(&self.tally);
+        (self.notify)(Notice::Trigger(fired, snapshot(&self.shared)));
+        Flow::Continue
+    }
+
+    /// The source had nothing for a poll timeout and Stop was not called: the link is quiet, so
+    /// what is buffered goes to the file now, and the counts are published.
+    fn on_idle(&mut self, source: &mut dyn Source) -> Flow {
+        if let Some(reason) = self.flush() {
+            return Flow::Ended(reason);
+        }
+        self.poll_kernel_when_due(source);
+        self.publish();
+        self.to_publish = PUBLISH_EVERY;
+        Flow::Continue
+    }
+
+    /// The source failed or met a damaged record: the capture ends by itself, unless Stop was
+    /// already called (then it simply ends).
+    fn on_failure(&self, reason: EndReason) -> Flow {
+        match self.stop_seen {
+            None => Flow::Ended(reason),
+            Some(_) => Flow::Stopped,
+        }
+    }
+
+    /// The end: the last kernel counters, the file finished (with the statistics frame when
+    /// `stages.stats_frame`), the counts settled to what it holds and published.
+    fn finish(mut self, source: &mut dyn Source, ended_by_itself: Option<EndReason>) -> (Outcome, Option<EndReason>, Notifier) {
+        self.poll_kernel(source);
         self.publish();
         self.shared.trigger_pending.store(false, Relaxed);
-        if self.stages.stats_frame && self.tally.captured_frames > 0 {
-            if let Some(w) = self.writer.as_mut() {
-                let frame = crate::capfile::netmon2::stats_frame(&snapshot(&self.shared).statistics());
-                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-                let ts = crate::capfile::Timestamp { sec: now.as_secs() as i64, nsec: now.subsec_nanos() };
-                let _ = w.write_frame(ts, frame.len() as u32, &frame);
-            }
-        }
+        let statistics = self.stages.stats_frame.then(|| snapshot(&self.shared).statistics());
         let finish_error = match self.writer.take() {
             Some(w) => {
-                let done = w.finish();
+                let done = w.finish_with_statistics(statistics.as_ref());
                 self.settle(done.frames, done.bytes);
                 done.result.err().map(|e| e.to_string())
             }
@@ -584,7 +628,6 @@ impl Engine {
         let live = source.is_live();
         let lp = Loop {
             shared: shared.clone(),
-            source,
             writer,
             stages,
             notify,
@@ -592,13 +635,21 @@ impl Engine {
             linktype,
             frame_limit: if frame_limit == 0 { u64::MAX } else { frame_limit },
             tally: Tally::default(),
+            stop_seen: None,
+            to_publish: PUBLISH_EVERY,
+            to_clock: CLOCK_EVERY,
+            look_at_clock: false,
+            last_kernel_poll: Instant::now(),
+            last_flush: Instant::now(),
+            waited: false,
+            flush_error: None,
         };
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new().name("ndisnpp-capture".into()).spawn(move || {
             if live {
                 raise_priority();
             }
-            let (outcome, by_itself, notify) = lp.run();
+            let (outcome, by_itself, notify) = lp.run(source);
             thread_shared.ended.store(true, Release);
             match by_itself {
                 Some(EndReason::Trigger(fired)) => notify(Notice::Trigger(fired, snapshot(&thread_shared))),
@@ -898,11 +949,7 @@ mod tests {
                 let mut k = 0u64;
                 while !stop.load(Relaxed) {
                     k += 1;
-                    let t = Tally {
-                        seen_frames: k, seen_bytes: k, seen_broadcasts: k, seen_multicasts: k, filtered_frames: k,
-                        filtered_bytes: k, filtered_broadcasts: k, filtered_multicasts: k, captured_frames: k,
-                        captured_bytes: k, dropped_frames: k, kernel_received: k, kernel_dropped: k,
-                    };
+                    let t = Tally::from_array([k; COUNTERS]);
                     c.publish(&t);
                     // As the capture thread: a publication now and then (every 64 frames), not
                     // back to back, which would keep readers retrying.
@@ -917,11 +964,7 @@ mod tests {
         while last < 20_000 {
             reads += 1;
             let t = c.load();
-            let all = [
-                t.seen_bytes, t.seen_broadcasts, t.seen_multicasts, t.filtered_frames, t.filtered_bytes,
-                t.filtered_broadcasts, t.filtered_multicasts, t.captured_frames, t.captured_bytes, t.dropped_frames,
-                t.kernel_received, t.kernel_dropped,
-            ];
+            let all = t.to_array();
             assert!(all.iter().all(|v| *v == t.seen_frames), "torn: {t:?}");
             assert!(t.seen_frames >= last);
             last = t.seen_frames;

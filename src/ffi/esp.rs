@@ -150,5 +150,5 @@ pub unsafe extern "C" fn esp_get_statistics_ex(hNpp: HNPP, lpStats: LPSTATISTICS
 /// table is then unchanged. A replay-file NPP or a non-Ethernet interface finds no station.
 #[no_mangle]
 pub unsafe extern "C" fn esp_query_stations(hNpp: HNPP, lpQueryTable: LPQUERYTABLE) -> DWORD {
-    npp_guard(hNpp, |h| unsafe { crate::npp::stations::query_into(h, lpQueryTable) })
+    npp_guard(hNpp, |h| unsafe { super::query_stations_into(h, lpQueryTable) })
 }

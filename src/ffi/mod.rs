@@ -60,6 +60,34 @@ pub(crate) unsafe fn write_statistics_ex(
     Ok(())
 }
 
+/// `esp_query_stations` / `stats_query_stations`: `table->nStationQueries` in = capacity, out =
+/// entries written. NULL table → `NMERR_INVALID_PARAMETER`; bad handle → `NMERR_INVALID_HNETWORK`.
+/// On an error the table is left as it was.
+///
+/// # Safety
+/// `table` is NULL or points to a QUERYTABLE with room for `nStationQueries` entries.
+pub(crate) unsafe fn query_stations_into(handle: u64, table: crate::types::LPQUERYTABLE) -> NmResult<()> {
+    use crate::types::{DWORD, STATIONQUERY};
+    if table.is_null() {
+        return Err(NMERR_INVALID_PARAMETER);
+    }
+    let target = crate::npp::nic_blob_of(handle)?;
+    // SAFETY: table is non-NULL and points to a QUERYTABLE (C contract); the read is unaligned
+    // because the caller's table need not be aligned.
+    let capacity = unsafe { core::ptr::addr_of!((*table).nStationQueries).read_unaligned() } as usize;
+    let found = crate::stations::query_for(&target, capacity)?;
+    let n = found.len().min(capacity);
+    // SAFETY: the caller's table has room for `capacity` >= n entries (C contract); STATIONQUERY
+    // is packed (alignment 1), so any address is aligned for it; `found` is our own Vec and
+    // cannot overlap the caller's table.
+    unsafe {
+        let entries = core::ptr::addr_of_mut!((*table).StationQuery).cast::<STATIONQUERY>();
+        core::ptr::copy_nonoverlapping(found.as_ptr(), entries, n);
+        core::ptr::addr_of_mut!((*table).nStationQueries).write_unaligned(n as DWORD);
+    }
+    Ok(())
+}
+
 /// The shared argument handling of `esp_connect` / `stats_connect`.
 pub(crate) fn connect_family(
     h: u64,

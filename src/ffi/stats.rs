@@ -116,5 +116,5 @@ pub unsafe extern "C" fn stats_get_conversation_statistics(
 /// As esp_query_stations (works whichever family connected the NPP, or none).
 #[no_mangle]
 pub unsafe extern "C" fn stats_query_stations(hNpp: HNPP, lpQueryTable: LPQUERYTABLE) -> DWORD {
-    npp_guard(hNpp, |h| unsafe { crate::npp::stations::query_into(h, lpQueryTable) })
+    npp_guard(hNpp, |h| unsafe { super::query_stations_into(h, lpQueryTable) })
 }

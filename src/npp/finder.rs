@@ -12,17 +12,8 @@ use crate::types::*;
 /// choose (they cannot show a dialog on Linux).
 pub const SELECT_ENV: &str = "NETMON_NPP_NAME";
 
-/// This machine's host name.
-pub fn local_host_name() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: buf is writable for its length; gethostname NUL-terminates or truncates.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return String::new();
-    }
-    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
-}
+/// This machine's host name (defined with the station queries, which answer with it).
+pub use crate::stations::local_host_name;
 
 fn fixed32(s: &str) -> [u8; 32] {
     let mut out = [0u8; 32];
@@ -120,10 +111,9 @@ pub fn select(all: Vec<Blob>, filter: Option<&Blob>) -> NmResult<Vec<Blob>> {
     Ok(kept)
 }
 
-/// The Linux name of a NIC BLOB (`NPP:Location:Name`).
-pub fn nic_name(b: &Blob) -> Option<String> {
-    b.get_str(OWNER_NPP.as_bytes(), CATEGORY_LOCATION.as_bytes(), TAG_NAME.as_bytes()).ok()
-}
+/// The Linux name of a NIC BLOB (`NPP:Location:Name`; defined in `blob`, where the station
+/// queries find it too).
+pub use crate::blob::nic_name;
 
 /// The non-interactive choice of the UI functions: the interface named by `$NETMON_NPP_NAME` if
 /// set (and present), else the first candidate. `NMERR_NO_NPP_SELECTED` when there is none.

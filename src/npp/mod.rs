@@ -6,7 +6,6 @@ pub mod callback;
 pub mod config;
 pub mod finder;
 pub mod state;
-pub mod stations;
 
 use crate::blob::names::*;
 use crate::blob::{store, Blob};
@@ -17,6 +16,7 @@ use crate::capture::trigger::TriggerState;
 use crate::capture::source::{Live, LiveSettings, OpenError, Replay, Source};
 use crate::handles::HandleTable;
 use crate::nmerr::*;
+use crate::stations;
 use crate::types::*;
 use callback::{Callback, Event, Poster};
 use config::CaptureConfig;
