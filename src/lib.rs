@@ -3,7 +3,7 @@
 //! Layers (design.md §1): `ffi` is the C boundary only; `npp` holds the NPP objects and the NIC
 //! finder; `capture` talks to libpcap; `blob` is the BLOB model. `nmerr`, `types` and `handles`
 //! are used by all.
-#![allow(clippy::missing_safety_doc)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod blob;
 pub mod capfile;

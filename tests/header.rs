@@ -3,7 +3,8 @@
 //!
 //! To refresh the header after changing the C surface:
 //!   cargo install cbindgen --version 0.29.4 --locked
-//!   cbindgen --config cbindgen.toml --crate ndisnpp --output include/netmon.h
+//!   RUSTC_BOOTSTRAP=1 cbindgen --config cbindgen.toml --crate ndisnpp --output include/netmon.h
+//! (cbindgen reads the macro-expanded crate: the exports are written with `ffi_fn!`.)
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,6 +16,11 @@ fn root() -> PathBuf {
 #[test]
 fn header_is_what_cbindgen_generates() {
     let config = cbindgen::Config::from_file(root().join("cbindgen.toml")).expect("cbindgen.toml");
+    // The expansion runs `cargo rustc -- -Zunpretty=expanded` (allowed on stable with
+    // RUSTC_BOOTSTRAP) in a target directory of its own, so that it does not wait for the lock
+    // of the one this test was built in.
+    std::env::set_var("RUSTC_BOOTSTRAP", "1");
+    std::env::set_var("CARGO_EXPAND_TARGET_DIR", root().join("target/cbindgen-expand"));
     let mut generated = Vec::new();
     cbindgen::Builder::new()
         .with_config(config)
@@ -29,7 +35,7 @@ fn header_is_what_cbindgen_generates() {
         let first = g.lines().zip(c.lines()).position(|(a, b)| a != b);
         panic!(
             "include/netmon.h is stale (first differing line: {:?}); regenerate it with \
-             `cbindgen --config cbindgen.toml --crate ndisnpp --output include/netmon.h` (cbindgen 0.29.4)",
+             `RUSTC_BOOTSTRAP=1 cbindgen --config cbindgen.toml --crate ndisnpp --output include/netmon.h` (cbindgen 0.29.4)",
             first.map(|i| i + 1)
         );
     }

@@ -543,8 +543,7 @@ mod tests {
 
     #[test]
     fn addresses() {
-        let mut t = ADDRESSTABLE2::default();
-        t.nAddressPairs = 2;
+        let mut t = ADDRESSTABLE2 { nAddressPairs: 2, ..Default::default() };
         t.AddressPair[0].AddressFlags = (ADDRESS_FLAGS_MATCH_BOTH | ADDRESS_FLAGS_EXCLUDE) as u16;
         t.AddressPair[0].DstAddress = ADDRESS2 { Type: ADDRESS_TYPE_IP, Address: [10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], Flags: 0 };
         t.AddressPair[0].SrcAddress = ADDRESS2 { Type: ADDRESS_TYPE_ANY, ..Default::default() };

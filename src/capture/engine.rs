@@ -765,12 +765,14 @@ mod tests {
         }
     }
 
-    fn setup(fail_at: usize, lose: usize, snaplen: u32, limit: u64, fail_after_closed: bool) -> (Engine, mpsc::Sender<Vec<u8>>, Arc<Mutex<Vec<usize>>>, mpsc::Receiver<(EndReason, Totals)>) {
+    /// An engine, the sender of its source's frames, the writer's stored lengths, its notices.
+    type Setup = (Engine, mpsc::Sender<Vec<u8>>, Arc<Mutex<Vec<usize>>>, mpsc::Receiver<(EndReason, Totals)>);
+
+    fn setup(fail_at: usize, lose: usize, snaplen: u32, limit: u64, fail_after_closed: bool) -> Setup {
         setup_with(fail_at, lose, snaplen, limit, fail_after_closed, Stages::default())
     }
 
-    #[allow(clippy::type_complexity)]
-    fn setup_with(fail_at: usize, lose: usize, snaplen: u32, limit: u64, fail_after_closed: bool, stages: Stages) -> (Engine, mpsc::Sender<Vec<u8>>, Arc<Mutex<Vec<usize>>>, mpsc::Receiver<(EndReason, Totals)>) {
+    fn setup_with(fail_at: usize, lose: usize, snaplen: u32, limit: u64, fail_after_closed: bool, stages: Stages) -> Setup {
         let (tx, rx) = mpsc::channel();
         let frames = Arc::new(Mutex::new(Vec::new()));
         let w = MemWriter { frames: frames.clone(), fail_at, lose };

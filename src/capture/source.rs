@@ -598,8 +598,11 @@ mod tests {
         path
     }
 
+    /// Frames as (timestamp, length on the wire, stored bytes).
+    type Frames = Vec<(Timestamp, u32, Vec<u8>)>;
+
     /// Every frame a replay delivers, then how it ended (None: quiet at the end of the file).
-    fn drain(mut r: Replay) -> (Vec<(Timestamp, u32, Vec<u8>)>, Option<String>) {
+    fn drain(mut r: Replay) -> (Frames, Option<String>) {
         let mut out = Vec::new();
         loop {
             match r.next(&mut || ()) {

@@ -229,6 +229,7 @@ fn fixed_wide<const N: usize>(s: &str) -> [u16; N] {
 fn user_name() -> String {
     // SAFETY: geteuid cannot fail.
     let uid = unsafe { libc::geteuid() };
+    // SAFETY: passwd is plain data; all-zero is a valid value that getpwuid_r overwrites.
     let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
     let mut result: *mut libc::passwd = std::ptr::null_mut();
     let mut buf = vec![0u8; 4096];
