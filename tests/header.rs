@@ -68,3 +68,30 @@ fn string_constants_match_the_rust_side() {
     assert_eq!(rust, c, "cbindgen.toml's string #defines and src/blob/names.rs differ");
     assert_eq!(rust["TAG_PROMISCUOUS_MODE"], ndisnpp::blob::names::TAG_PROMISCUOUS_MODE);
 }
+
+/// Every exported function is written with `ffi_fn!` (src/ffi/macros.rs): no `#[no_mangle]`
+/// anywhere else, so every export has the panic guard and the shared contract.
+#[test]
+fn every_export_is_written_with_ffi_fn() {
+    let mut by_hand = Vec::new();
+    let mut exports = 0;
+    for entry in std::fs::read_dir(root().join("src/ffi")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if path.file_name().is_some_and(|n| n == "macros.rs") {
+            continue;
+        }
+        exports += text.matches("ffi_fn! {").count();
+        for (i, line) in text.lines().enumerate() {
+            if line.contains("no_mangle") || line.contains("extern \"C\" fn") {
+                by_hand.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(by_hand.is_empty(), "exports written by hand:\n{}", by_hand.join("\n"));
+    let header = std::fs::read_to_string(root().join("include/netmon.h")).unwrap();
+    assert!(exports >= 70, "{exports} ffi_fn! exports");
+    for name in ["CreateBlob", "esp_stop", "nmerr_text", "IsRemoteNPP"] {
+        assert!(header.contains(&format!(" {name}(")), "{name} is declared");
+    }
+}

@@ -106,6 +106,7 @@ fn get_value(h: HBLOB, owner: *const c_char, category: *const c_char, tag: *cons
 
 ffi_fn! {
     /// Creates an empty BLOB and stores its handle in `*phBlob`. Destroy it with DestroyBlob.
+    #[must_use]
     fn CreateBlob(phBlob: *mut HBLOB) -> DWORD {
         let out = out!(phBlob);
         *out = to_hblob(store::create(Blob::new())?);
@@ -122,6 +123,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// Creates a new BLOB holding a copy of every entry of `hSrcBlob`.
+    #[must_use]
     fn DuplicateBlob(hSrcBlob: HBLOB, hBlobThatWillBeCreated: *mut HBLOB) -> DWORD {
         let out = out!(hBlobThatWillBeCreated);
         let copy = store::snapshot(blob_handle(hSrcBlob))?;
@@ -151,6 +153,7 @@ ffi_fn! {
 ffi_fn! {
     /// Points `*ppString` at the stored value (owned by the BLOB; do not modify or free).
     /// `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` when the owner, category or tag is missing.
+    #[must_use]
     fn GetStringFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, ppString: *mut *const c_char) -> DWORD {
         let (o, c, t) = (text!(pOwnerName), text!(pCategoryName), text!(pTagName));
         let out = out!(ppString);
@@ -181,6 +184,7 @@ ffi_fn! {
 ffi_fn! {
     /// Points `*ppwString` at the decoded NUL-terminated UTF-16 string (owned by the BLOB).
     /// `NMERR_BLOB_CONVERSION_ERROR` when the value is not a stored wide string.
+    #[must_use]
     fn GetWStringFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, ppwString: *mut *mut WCHAR) -> DWORD {
         let (o, c, t) = (text!(pOwnerName), text!(pCategoryName), text!(pTagName));
         let out = out!(ppwString);
@@ -203,6 +207,7 @@ ffi_fn! {
     /// `*pRestartKey` to 0. A walk past 64 owners, 1024 categories of an owner or 16384 tags of a
     /// category answers `NMERR_OUT_OF_RANGE` (key unchanged) on the call that would return the first
     /// entry the key cannot reach.
+    #[must_use]
     fn GetStringsFromBlob(
         hBlob: HBLOB,
         pRequestedOwnerName: *const c_char,
@@ -250,6 +255,7 @@ ffi_fn! {
 ffi_fn! {
     /// Takes the BLOB for the calling thread: other threads' calls on it wait until UnlockBlob.
     /// Nestable (`NMERR_LOCK_NESTING_TOO_DEEP` past 65536).
+    #[must_use]
     fn LockBlob(hBlob: HBLOB) -> DWORD {
         store::lock(blob_handle(hBlob))
     }
@@ -363,6 +369,7 @@ ffi_fn! {
 ffi_fn! {
     /// Reads a BLOB saved by WriteBlobToFile into a new BLOB. `NMERR_FILE_NOT_FOUND`,
     /// `NMERR_ACCESS_DENIED`, `NMERR_FILE_READ_ERROR`; content errors as UnMarshalBlob.
+    #[must_use]
     fn ReadBlobFromFile(phBlob: *mut HBLOB, pFileName: *const c_char) -> DWORD {
         let path = text!(pFileName);
         let out = out!(phBlob);
@@ -376,6 +383,7 @@ ffi_fn! {
 ffi_fn! {
     /// Flattens the BLOB into bytes (the text form). `*ppBytes` is owned by the BLOB and stays valid
     /// until the next MarshalBlob on it or DestroyBlob.
+    #[must_use]
     fn MarshalBlob(hBlob: HBLOB, pSize: *mut DWORD, ppBytes: *mut *mut BYTE) -> DWORD {
         let (size, bytes) = (out!(pSize), out!(ppBytes));
         let (n, p) = store::try_with(blob_handle(hBlob), |st| {
@@ -393,6 +401,7 @@ ffi_fn! {
     /// marshalled BLOB, bad line or escape), `NMERR_UPLEVEL_BLOB` (newer version),
     /// `NMERR_BLOB_STRING_INVALID` (NUL byte, unterminated last line),
     /// `NMERR_BLOB_ENTRY_ALREADY_EXISTS` (an entry twice).
+    #[must_use]
     fn UnMarshalBlob(phBlob: *mut HBLOB, Size: DWORD, pBytes: *mut BYTE) -> DWORD {
         let out = out!(phBlob);
         if pBytes.is_null() && Size != 0 {
@@ -418,6 +427,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// Reads a DWORD (decimal or 0x hex); `NMERR_BLOB_CONVERSION_ERROR` when the value is not one.
+    #[must_use]
     fn GetDwordFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pDword: *mut DWORD) -> DWORD {
         let out = out!(pDword);
         *out = values::parse_dword(&get_value(hBlob, pOwnerName, pCategoryName, pTagName)?)?;
@@ -434,6 +444,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// Reads a BOOL (TRUE/FALSE/YES/NO/1/0, any case) as 1 or 0.
+    #[must_use]
     fn GetBoolFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pBool: *mut BOOL) -> DWORD {
         let out = out!(pBool);
         *out = values::parse_bool(&get_value(hBlob, pOwnerName, pCategoryName, pTagName)?)? as BOOL;
@@ -452,6 +463,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// Reads a MAC address into the caller's 6 bytes (`-` and `:` separators accepted).
+    #[must_use]
     fn GetMacAddressFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pMacAddress: *mut BYTE) -> DWORD {
         let mac6 = pMacAddress.cast::<[u8; 6]>();
         let out = out!(mac6);
@@ -470,6 +482,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// Reads a CLSID (braces optional, any case).
+    #[must_use]
     fn GetClassIDFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pClsID: *mut CLSID) -> DWORD {
         let out = out!(pClsID);
         *out = values::parse_guid(&get_value(hBlob, pOwnerName, pCategoryName, pTagName)?)?;
@@ -490,6 +503,7 @@ ffi_fn! {
     /// Fills the caller's NETWORKINFO from the BLOB; absent tags leave their field zero.
     /// `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` when there is no `NPP:NetworkInfo` entry at all,
     /// `NMERR_BLOB_CONVERSION_ERROR` for a malformed value.
+    #[must_use]
     fn GetNetworkInfoFromBlob(hBlob: HBLOB, lpNetworkInfo: LPNETWORKINFO) -> DWORD {
         let out = out!(lpNetworkInfo);
         let mut bad = None;
@@ -503,6 +517,7 @@ ffi_fn! {
 ffi_fn! {
     /// Converts `NPP:NetworkInfo:MacType` to a MAC_TYPE_* number; a missing or unknown name gives
     /// MAC_TYPE_UNKNOWN (0) with `NMERR_SUCCESS`.
+    #[must_use]
     fn GetNPPMacTypeAsNumber(hBlob: HBLOB, lpMacType: LPDWORD) -> DWORD {
         let out = out!(lpMacType);
         *out = store::with(blob_handle(hBlob), |st| {
@@ -517,6 +532,7 @@ ffi_fn! {
 ffi_fn! {
     /// TRUE when the BLOB names a remote NPP: `NPP:Remote:RemoteComputer` is set and differs from
     /// this machine's host name. FALSE otherwise, and for an invalid handle.
+    #[must_use]
     fn IsRemoteNPP(hBLOB: HBLOB) -> BOOL, panic => FALSE, {
         let remote = store::with(blob_handle(hBLOB), |st| {
             st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_REMOTE.as_bytes(), TAG_REMOTECOMPUTER.as_bytes()).ok()
@@ -546,6 +562,7 @@ ffi_fn! {
 ffi_fn! {
     /// Reads the pattern-match filter; no filter set gives an EXPRESSION with nAndExps = 0.
     /// `NMERR_BLOB_CONVERSION_ERROR` (the entry copied to the error BLOB) when it is malformed.
+    #[must_use]
     fn GetNPPPatternFilterFromBlob(hBlob: HBLOB, pExpression: LPEXPRESSION, hErrorBlob: HBLOB) -> DWORD {
         let out = out!(pExpression);
         let err = error_blob(hErrorBlob)?;
@@ -573,6 +590,7 @@ ffi_fn! {
 ffi_fn! {
     /// Reads the address-pair filter (nNonMacAddressPairs recomputed); none set gives an empty table.
     /// `NMERR_BLOB_CONVERSION_ERROR` (the entry copied to the error BLOB) when it is malformed.
+    #[must_use]
     fn GetNPPAddress2FilterFromBlob(hBlob: HBLOB, pAddressTable: LPADDRESSTABLE2, hErrorBlob: HBLOB) -> DWORD {
         let out = out!(pAddressTable);
         let err = error_blob(hErrorBlob)?;
@@ -598,6 +616,7 @@ ffi_fn! {
 ffi_fn! {
     /// The pre-IPv6 form of GetNPPAddress2FilterFromBlob. `NMERR_BLOB_CONVERSION_ERROR` (entry copied
     /// to the error BLOB) when the filter is malformed or holds an address a v1 ADDRESS cannot carry.
+    #[must_use]
     fn GetNPPAddressFilterFromBlob(hBlob: HBLOB, pAddressTable: LPADDRESSTABLE, hErrorBlob: HBLOB) -> DWORD {
         let out = out!(pAddressTable);
         let err = error_blob(hErrorBlob)?;
@@ -638,6 +657,7 @@ ffi_fn! {
 ffi_fn! {
     /// Reads the trigger; no trigger set gives an all-zero TRIGGER (TriggerActive FALSE).
     /// `NMERR_ILLEGAL_TRIGGER` (the entry copied to the error BLOB) when it is malformed.
+    #[must_use]
     fn GetNPPTriggerFromBlob(hBlob: HBLOB, pTrigger: LPTRIGGER, hErrorBlob: HBLOB) -> DWORD {
         let out = out!(pTrigger);
         let err = error_blob(hErrorBlob)?;
@@ -701,6 +721,7 @@ ffi_fn! {
     /// The tables are owned by the BLOB (valid until the next call of this function on it, or
     /// DestroyBlob); an empty table is NULL. `NMERR_BLOB_CONVERSION_ERROR` (entry copied to the error
     /// BLOB) when a part is malformed.
+    #[must_use]
     fn GetNPPEtypeSapFilter(hBlob: HBLOB, pnSaps: *mut WORD, pnEtypes: *mut WORD, ppSapTable: *mut LPBYTE, ppEtypeTable: *mut LPWORD, pFilterFlags: *mut DWORD, hErrorBlob: HBLOB) -> DWORD {
         let (ns, ne, st_, et_, ff) = (out!(pnSaps), out!(pnEtypes), out!(ppSapTable), out!(ppEtypeTable), out!(pFilterFlags));
         let err = error_blob(hErrorBlob)?;

@@ -23,6 +23,7 @@ ffi_fn! {
     /// `NMERR_FILE_NOT_FOUND` / `NMERR_INVALID_FILE_FORMAT` (replay file),
     /// `NMERR_NO_DEFAULT_CAPTURE_DIRECTORY` (the capture directory cannot be created). Entries that
     /// are missing, malformed or unknown are written to `hErrorBlob` (may be NULL).
+    #[must_use]
     fn esp_connect(hNpp: HNPP, hInputBlob: HBLOB, StatusCallbackProc: LPNETWORKCALLBACKPROC, UserContext: LPVOID, hErrorBlob: HBLOB) -> DWORD for npp |h| {
         connect_family(h, F, hInputBlob, StatusCallbackProc, UserContext, hErrorBlob)
     }
@@ -39,6 +40,7 @@ ffi_fn! {
 ffi_fn! {
     /// Fills `*pNetworkStatus`: State VOID (not connected or idle), CAPTURING or PAUSED. Works in every
     /// state, whichever family connected the NPP.
+    #[must_use]
     fn esp_query_status(hNpp: HNPP, pNetworkStatus: LPNETWORKSTATUS) -> DWORD for npp |h| {
         query_status_into(h, out!(pNetworkStatus))
     }
@@ -65,6 +67,7 @@ ffi_fn! {
     /// `NMERR_FILE_NOT_FOUND`); `NMERR_UNKNOWN_MACTYPE` when the file format cannot hold the link
     /// type (Network Monitor 2 takes Ethernet, raw IP and LINKTYPEs up to 0xFFF outside 128-138).
     /// After Stop, a Start without Configure re-uses the last configuration.
+    #[must_use]
     fn esp_start(hNpp: HNPP, pFileName: *mut c_char, FileNameLength: usize) -> DWORD for npp |h| {
         if pFileName.is_null() {
             return Err(NMERR_INVALID_PARAMETER);
@@ -122,6 +125,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// `*IsRunnning` = TRUE while a capture is started (also paused), `*IsPaused` = TRUE while paused.
+    #[must_use]
     fn esp_get_control_state(hNpp: HNPP, IsRunnning: *mut BOOL, IsPaused: *mut BOOL) -> DWORD for npp |h| {
         control_state_into(h, F, out!(IsRunnning), out!(IsPaused))
     }
@@ -132,6 +136,7 @@ ffi_fn! {
     /// bits, else the last finished capture's, without stopping or pausing it. `lpStats->StructSize`
     /// must be set (at least 16); at most that many bytes are written. `NMERR_NOT_CAPTURING` when no
     /// capture ran since Connect.
+    #[must_use]
     fn esp_get_statistics_ex(hNpp: HNPP, lpStats: LPSTATISTICS_EX) -> DWORD for npp |h| {
         // SAFETY: lpStats is this call's argument: by the shared contract NULL or the caller's
         // STATISTICS_EX, StructSize bytes long.
@@ -155,6 +160,7 @@ ffi_fn! {
     /// table), `NMERR_INVALID_HNETWORK`, `NMERR_NETWORK_NOT_PRESENT` (interface gone or down),
     /// `NMERR_ACCESS_DENIED` (no CAP_NET_RAW), `NMERR_OUT_OF_MEMORY`, `NMERR_TRANSMIT_ERROR`; the
     /// table is then unchanged. A replay-file NPP or a non-Ethernet interface finds no station.
+    #[must_use]
     fn esp_query_stations(hNpp: HNPP, lpQueryTable: LPQUERYTABLE) -> DWORD for npp |h| {
         // SAFETY: lpQueryTable is this call's argument: by the shared contract NULL or the caller's
         // QUERYTABLE with room for its nStationQueries entries.

@@ -83,6 +83,7 @@ ffi_fn! {
     /// match). The caller destroys each BLOB (DestroyBlob) and frees the table (FreeBlobTable).
     /// `NMERR_NO_NPPS` (no interface), `NMERR_NO_MATCHING_NPPS` (none passed the filter),
     /// `NMERR_WINDOWS_ERROR` (libpcap failed). Needs no privilege.
+    #[must_use]
     fn GetNPPBlobTable(hFilterBlob: HBLOB, ppBlobTable: *mut PBLOB_TABLE) -> DWORD {
         let out = out!(ppBlobTable);
         let filter = filter_of(hFilterBlob)?;
@@ -97,6 +98,7 @@ ffi_fn! {
     /// it) for the interface named by the environment variable `NETMON_NPP_NAME`, or else the first
     /// interface that passes `hFilterBlob`. `hwnd` is ignored. `NMERR_NO_NPP_SELECTED` when nothing
     /// qualifies.
+    #[must_use]
     fn GetNPPBlobFromUI(hwnd: HWND, hFilterBlob: HBLOB, phBlob: *mut HBLOB) -> DWORD {
         let _ = hwnd;
         let out = out!(phBlob);
@@ -117,6 +119,7 @@ ffi_fn! {
     /// `$NETMON_NPP_NAME`, or else the first. `*hBlob` receives a new copy of it (the caller destroys
     /// it; the table is unchanged). `NMERR_NO_NPP_SELECTED` for an empty table or no such name;
     /// `NMERR_INVALID_BLOB` when a table entry is not a live BLOB.
+    #[must_use]
     fn SelectNPPBlobFromTable(hwnd: HWND, pBlobTable: PBLOB_TABLE, hBlob: *mut HBLOB) -> DWORD {
         let _ = hwnd;
         let out = out!(hBlob);
@@ -132,6 +135,7 @@ ffi_fn! {
 ffi_fn! {
     /// TRUE when the NPP BLOB passes the filter BLOB (the rule of GetNPPBlobTable); FALSE otherwise
     /// and for invalid handles.
+    #[must_use]
     fn FilterNPPBlob(hBlob: HBLOB, FilterBlob: HBLOB) -> BOOL, panic => FALSE, {
     match (store::snapshot(blob_handle(hBlob)), store::snapshot(blob_handle(FilterBlob))) {
         (Ok(b), Ok(f)) => finder::passes_filter(&b, &f) as BOOL,
@@ -143,6 +147,7 @@ ffi_fn! {
 ffi_fn! {
     /// A zeroed table with room for `nBlobs` handles and `dwNumBlobs` = `nBlobs` (for
     /// SelectNPPBlobFromTable). Free it with FreeBlobTable. NULL when out of memory.
+    #[must_use]
     fn AllocBlobTable(nBlobs: DWORD) -> PBLOB_TABLE, panic => core::ptr::null_mut(), {
         alloc_table(nBlobs as usize).unwrap_or(core::ptr::null_mut())
     }

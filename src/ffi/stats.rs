@@ -10,6 +10,7 @@ const F: Family = Family::Stats;
 
 ffi_fn! {
     /// Connects for statistics only (see esp_connect; no capture directory is needed).
+    #[must_use]
     fn stats_connect(hNpp: HNPP, hInputBlob: HBLOB, StatusCallbackProc: LPNETWORKCALLBACKPROC, UserContext: LPVOID, hErrorBlob: HBLOB) -> DWORD for npp |h| {
         connect_family(h, F, hInputBlob, StatusCallbackProc, UserContext, hErrorBlob)
     }
@@ -24,6 +25,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// As esp_query_status.
+    #[must_use]
     fn stats_query_status(hNpp: HNPP, pNetworkStatus: LPNETWORKSTATUS) -> DWORD for npp |h| {
         query_status_into(h, out!(pNetworkStatus))
     }
@@ -38,6 +40,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// Starts counting (no file).
+    #[must_use]
     fn stats_start(hNpp: HNPP) -> DWORD for npp |h| {
         npp::start(h, F, None).map(|_| ())
     }
@@ -66,6 +69,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// As esp_get_control_state.
+    #[must_use]
     fn stats_get_control_state(hNpp: HNPP, IsRunnning: *mut BOOL, IsPaused: *mut BOOL) -> DWORD for npp |h| {
         control_state_into(h, F, out!(IsRunnning), out!(IsPaused))
     }
@@ -75,6 +79,7 @@ ffi_fn! {
     /// Copies the totals of the running (or paused) capture, else of the last one since Connect, into
     /// `*lpStats`; `fClearAfterReading` TRUE then resets them (and TimeElapsed's base).
     /// `NMERR_NOT_CAPTURING` when no capture ran since Connect.
+    #[must_use]
     fn stats_get_total_statistics(hNpp: HNPP, lpStats: LPSTATISTICS, fClearAfterReading: BOOL) -> DWORD for npp |h| {
         let out = out!(lpStats);
         *out = npp::totals(h, F, fClearAfterReading != 0)?.statistics();
@@ -84,6 +89,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// ndisnpp extension: stats_get_total_statistics in 64 bits (see STATISTICS_EX), without clearing.
+    #[must_use]
     fn stats_get_statistics_ex(hNpp: HNPP, lpStats: LPSTATISTICS_EX) -> DWORD for npp |h| {
         // SAFETY: lpStats is this call's argument: by the shared contract NULL or the caller's
         // STATISTICS_EX, StructSize bytes long.
@@ -99,6 +105,7 @@ ffi_fn! {
     /// `fClearAfterReading` empties the tables after the copy. `NMERR_NOT_CAPTURING` (no capture
     /// running), `NMERR_CAPTURE_PAUSED` (paused), `NMERR_NO_CONVERSATION_STATS` (the configuration
     /// set `NPP:Config:NoConversationStats` TRUE).
+    #[must_use]
     fn stats_get_conversation_statistics(
         hNpp: HNPP,
         nSessions: *mut DWORD,
@@ -125,6 +132,7 @@ ffi_fn! {
 
 ffi_fn! {
     /// As esp_query_stations (works whichever family connected the NPP, or none).
+    #[must_use]
     fn stats_query_stations(hNpp: HNPP, lpQueryTable: LPQUERYTABLE) -> DWORD for npp |h| {
         // SAFETY: lpQueryTable is this call's argument: by the shared contract NULL or the caller's
         // QUERYTABLE with room for its nStationQueries entries.
