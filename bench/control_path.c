@@ -116,8 +116,10 @@ static int one_run(const char *replay, unsigned long long frames, double seconds
     int ok = -1;
     memset(res, 0, sizeof *res);
     const char *live = strncmp(replay, "live:", 5) == 0 ? replay + 5 : NULL;
-    CreateBlob(&nic);
-    CreateBlob(&err);
+    if (CreateBlob(&nic) != NMERR_SUCCESS || CreateBlob(&err) != NMERR_SUCCESS) {
+        fprintf(stderr, "control_path: CreateBlob failed\n");
+        return -1;
+    }
     if (live)
         SetStringInBlob(nic, OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, live);
     else
@@ -184,7 +186,7 @@ static int one_run(const char *replay, unsigned long long frames, double seconds
     }
     atomic_store(&stop_flag, 1);
     res->ex.StructSize = sizeof res->ex;
-    esp_get_statistics_ex(npp, &res->ex);
+    if (esp_get_statistics_ex(npp, &res->ex) != NMERR_SUCCESS) memset(&res->ex, 0, sizeof res->ex);
     res->window_s = (double)(t_end - t0) / 1e9;
     for (int i = 0; i < nthreads; i++) {
         pthread_join(tids[i], NULL);

@@ -745,18 +745,18 @@ static void test_veth(void) {
     int f;
     printf("-- b) veth between namespaces %s and %s\n", ns_a, ns_b);
     if (sh("ip netns add %s", ns_a) != 0) {
-        printf("  SKIPPED b): cannot create a network namespace\n");
+        SKIP_PART("b): cannot create a network namespace");
         return;
     }
     have_ns_a = 1;
     if (sh("ip netns add %s", ns_b) != 0) {
-        printf("  SKIPPED b): cannot create a network namespace\n");
+        SKIP_PART("b): cannot create a network namespace");
         return;
     }
     have_ns_b = 1;
     if (sh("ip -n %s link add " VETH_A " address " MAC_A " type veth peer name " VETH_B " address " MAC_B " netns %s",
            ns_a, ns_b) != 0) {
-        printf("  SKIPPED b): cannot create a veth pair\n");
+        SKIP_PART("b): cannot create a veth pair");
         return;
     }
     /* No IPv6 link-local addresses (no DAD/ND/MLD), static neighbours (no ARP). */
@@ -915,7 +915,7 @@ static void test_deleted(void) {
     int rc;
     printf("-- c) interface deleted mid-capture (namespace %s)\n", ns_c);
     if (sh("ip netns add %s", ns_c) != 0) {
-        printf("  SKIPPED c): cannot create a network namespace\n");
+        SKIP_PART("c): cannot create a network namespace");
         return;
     }
     have_ns_c = 1;
@@ -1069,7 +1069,7 @@ static void test_full_disk(void) {
     rc = reap(spawn(child_full, NULL));
     printf("  child: exit %d\n", rc);
     if (rc == 2) {
-        printf("  SKIPPED d): cannot mount a tmpfs in a private mount namespace\n");
+        SKIP_PART("d): cannot mount a tmpfs in a private mount namespace");
         return;
     }
     CHECK_EQ(rc, 0);
@@ -1124,7 +1124,7 @@ int main(void) {
     rc = reap(spawn(child_lo, NULL));
     printf("  child: exit %d\n", rc);
     if (rc == 2)
-        printf("  SKIPPED a): no private network namespace\n");
+        SKIP_PART("a): no private network namespace");
     else
         CHECK_EQ(rc, 0);
 
@@ -1134,7 +1134,7 @@ int main(void) {
         test_deleted();
         cleanup();
     } else {
-        printf("-- b), c) SKIPPED: no `ip` command (iproute2)\n");
+        SKIP_PART("b), c): no `ip` command (iproute2)");
     }
     test_full_disk();
 

@@ -34,7 +34,7 @@ static int write_pcap(const char *path, const spec_t *f, unsigned n) {
 
 static HBLOB nic_for(const char *pcap, const char *dir) {
     HBLOB b = NULL;
-    CreateBlob(&b);
+    CHECK_RC(CreateBlob(&b), NMERR_SUCCESS);
     SetStringInBlob(b, OWNER_NPP, CATEGORY_LOCATION, TAG_REPLAY_FILE, pcap);
     SetStringInBlob(b, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, dir);
     SetStringInBlob(b, OWNER_NPP, CATEGORY_CONFIG, TAG_FILE_FORMAT, "PCAP");
@@ -143,7 +143,7 @@ static void conversations(const char *dir) {
     /* NoConversationStats */
     {
         HBLOB cfg = NULL;
-        CreateBlob(&cfg);
+        CHECK_RC(CreateBlob(&cfg), NMERR_SUCCESS);
         SetBoolInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_NO_CONVERSATION_STATS, TRUE);
         CHECK_RC(stats_configure(h, cfg, NULL), NMERR_SUCCESS);
         CHECK_RC(stats_start(h), NMERR_SUCCESS);
@@ -219,7 +219,7 @@ static void buffer_trigger(const char *dir, DWORD level, BYTE action) {
     t.TriggerType = TRIGGER_TYPE_BUFFER_CONTENT;
     t.TriggerAction = action;
     t.TriggerBufferSize = level;
-    CreateBlob(&err);
+    CHECK_RC(CreateBlob(&err), NMERR_SUCCESS);
     CHECK_RC(SetNPPTriggerInBlob(nic, &t, NULL), NMERR_SUCCESS);
     CHECK_RC(SetDwordInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_BUFFER_SIZE, 1000), NMERR_SUCCESS);
     pthread_mutex_lock(&ev_lock);
@@ -242,7 +242,7 @@ static void buffer_trigger(const char *dir, DWORD level, BYTE action) {
         CHECK_EQ(events[0].Status, NETWORKSTATUS_STATE_VOID);
         BOOL r = 7, p = 7;
         deadline = now_ms() + 10000;
-        do { esp_get_control_state(h, &r, &p); if (!r) break; nap(); } while (now_ms() < deadline);
+        do { if (esp_get_control_state(h, &r, &p) == NMERR_SUCCESS && !r) break; nap(); } while (now_ms() < deadline);
         CHECK_EQ(r, FALSE);
         CHECK_RC(esp_stop(h, &st), NMERR_NOT_CAPTURING);
         CHECK_EQ(pcap_records(name), want); /* the frames up to the trigger, the firing one last */
@@ -265,7 +265,7 @@ static void buffer_trigger(const char *dir, DWORD level, BYTE action) {
         CHECK_EQ(events[0].Status, NETWORKSTATUS_STATE_CAPTURING);
         STATISTICS_EX ex;
         deadline = now_ms() + 10000;
-        do { memset(&ex, 0, sizeof ex); ex.StructSize = sizeof ex; esp_get_statistics_ex(h, &ex); if (ex.FramesCaptured >= 20) break; nap(); } while (now_ms() < deadline);
+        do { memset(&ex, 0, sizeof ex); ex.StructSize = sizeof ex; if (esp_get_statistics_ex(h, &ex) == NMERR_SUCCESS && ex.FramesCaptured >= 20) break; nap(); } while (now_ms() < deadline);
         CHECK_RC(esp_stop(h, &st), NMERR_SUCCESS);
         CHECK_EQ(st.TotalFramesCaptured, 20); /* NOTIFY changes nothing */
         CHECK_EQ(pcap_records(name), 20);

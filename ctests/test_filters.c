@@ -837,8 +837,7 @@ static void clipping_and_combined(void) {
             long long deadline = now_ms() + 10000;
             do {
                 memset(&st, 0, sizeof st);
-                stats_get_total_statistics(h, &st, FALSE);
-                if (st.TotalFramesFiltered >= 7) break;
+                if (stats_get_total_statistics(h, &st, FALSE) == NMERR_SUCCESS && st.TotalFramesFiltered >= 7) break;
                 nap();
             } while (now_ms() < deadline);
         }

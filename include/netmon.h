@@ -5,6 +5,34 @@
  * Netmon's names for types, constants, structures and the BLOB functions; the capture interfaces
  * are flat functions on HNPP handles. Every function returns an NMERR number (0 = NMERR_SUCCESS)
  * unless its description says otherwise; nmerr_text() describes any of them.
+ *
+ * Rules every function follows (each description adds its own codes):
+ *  - Check order: a NULL pointer argument the function needs -> NMERR_INVALID_PARAMETER; a NULL,
+ *    destroyed or forged handle -> NMERR_INVALID_BLOB (HBLOB) or NMERR_INVALID_HNETWORK (HNPP);
+ *    an NPP not connected -> NMERR_NOT_CONNECTED; connected by another family -> that family's
+ *    "not mine" code (NMERR_NOT_ESP, NMERR_NOT_STATS_ONLY); then the state; then resources.
+ *  - Outputs only on success: output arguments are written only when the call answers
+ *    NMERR_SUCCESS (exceptions say so: GetStringsFromBlob's restart key, esp_stop's statistics
+ *    with NMERR_FILE_WRITE_ERROR), and a failed call leaves BLOBs and NPPs as they were.
+ *    Functions marked NDISNPP_WARN_UNUSED_RESULT have outputs or answers that mean nothing
+ *    unless their result is checked.
+ *  - Pointers: each pointer argument is NULL or valid for its documented use (a readable
+ *    structure or NUL-terminated string, writable storage for an output) for the whole call.
+ *    Strings and tables returned into a BLOB stay valid until that entry changes or the BLOB is
+ *    destroyed; nmerr_text() and ndisnpp_version() return static strings; the frame tables given
+ *    to callbacks are valid only during the callback. Free nothing the library returns with
+ *    free(): DestroyBlob, FreeBlobTable, npp_destroy.
+ *  - Threads: every function may be called from any thread. A BLOB has its own lock (LockBlob
+ *    holds it across calls); the calls that change what an NPP does (connect, configure, start,
+ *    stop, disconnect, npp_destroy) take turns on that NPP, while status and statistics calls
+ *    answer at once. Callbacks run on a library thread with no library lock held: they may call
+ *    back into the library, even to stop or disconnect their own NPP. No panic or exception
+ *    crosses into C: an internal fault answers NMERR_INTERNAL_EXCEPTION.
+ *  - NPP lifecycle: npp_create(nic) -> <family>_connect -> [configure] -> start -> [pause <->
+ *    resume] -> stop -> ... -> <family>_disconnect -> npp_destroy (which stops and disconnects as
+ *    needed). One family owns a connected NPP until it disconnects. A capture may end by itself
+ *    (frame limit, lost interface, full disk): the status callback says why, and a later stop
+ *    answers NMERR_NOT_CAPTURING.
  */
 
 #ifndef NDISNPP_NETMON_H
@@ -22,6 +50,16 @@
 #define NDISNPP_NAMELESS __extension__
 #else
 #define NDISNPP_NAMELESS
+#endif
+
+/* Marks the functions whose result must be looked at: their outputs are written only on success,
+ * or the result is the answer. Define it empty before including netmon.h to silence it. */
+#ifndef NDISNPP_WARN_UNUSED_RESULT
+#if defined(__GNUC__) || defined(__clang__)
+#define NDISNPP_WARN_UNUSED_RESULT __attribute__((warn_unused_result))
+#else
+#define NDISNPP_WARN_UNUSED_RESULT
+#endif
 #endif
 
 #ifndef TRUE
@@ -1205,7 +1243,7 @@ extern "C" {
 /*
  Creates an empty BLOB and stores its handle in `*phBlob`. Destroy it with DestroyBlob.
  */
-DWORD CreateBlob(HBLOB *phBlob);
+NDISNPP_WARN_UNUSED_RESULT DWORD CreateBlob(HBLOB *phBlob);
 
 /*
  Destroys a BLOB and everything it owns (including every pointer handed out from it).
@@ -1215,7 +1253,7 @@ DWORD DestroyBlob(HBLOB hBlob);
 /*
  Creates a new BLOB holding a copy of every entry of `hSrcBlob`.
  */
-DWORD DuplicateBlob(HBLOB hSrcBlob, HBLOB *hBlobThatWillBeCreated);
+NDISNPP_WARN_UNUSED_RESULT DWORD DuplicateBlob(HBLOB hSrcBlob, HBLOB *hBlobThatWillBeCreated);
 
 /*
  Copies every entry of `hSrcBlob` into `hDstBlob`; entries in both take the source's value.
@@ -1235,6 +1273,7 @@ DWORD SetStringInBlob(HBLOB hBlob,
  Points `*ppString` at the stored value (owned by the BLOB; do not modify or free).
  `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` when the owner, category or tag is missing.
  */
+NDISNPP_WARN_UNUSED_RESULT
 DWORD GetStringFromBlob(HBLOB hBlob,
                         const char *pOwnerName,
                         const char *pCategoryName,
@@ -1254,6 +1293,7 @@ DWORD SetWStringInBlob(HBLOB hBlob,
  Points `*ppwString` at the decoded NUL-terminated UTF-16 string (owned by the BLOB).
  `NMERR_BLOB_CONVERSION_ERROR` when the value is not a stored wide string.
  */
+NDISNPP_WARN_UNUSED_RESULT
 DWORD GetWStringFromBlob(HBLOB hBlob,
                          const char *pOwnerName,
                          const char *pCategoryName,
@@ -1269,6 +1309,7 @@ DWORD GetWStringFromBlob(HBLOB hBlob,
  category answers `NMERR_OUT_OF_RANGE` (key unchanged) on the call that would return the first
  entry the key cannot reach.
  */
+NDISNPP_WARN_UNUSED_RESULT
 DWORD GetStringsFromBlob(HBLOB hBlob,
                          const char *pRequestedOwnerName,
                          const char *pRequestedCategoryName,
@@ -1295,7 +1336,7 @@ DWORD RemoveFromBlob(HBLOB hBlob,
  Takes the BLOB for the calling thread: other threads' calls on it wait until UnlockBlob.
  Nestable (`NMERR_LOCK_NESTING_TOO_DEEP` past 65536).
  */
-DWORD LockBlob(HBLOB hBlob);
+NDISNPP_WARN_UNUSED_RESULT DWORD LockBlob(HBLOB hBlob);
 
 /*
  Releases one LockBlob; `NMERR_NOT_LOCKED` when the calling thread does not hold the BLOB.
@@ -1332,13 +1373,13 @@ DWORD WriteBlobToFile(HBLOB hBlob, const char *pFileName);
  Reads a BLOB saved by WriteBlobToFile into a new BLOB. `NMERR_FILE_NOT_FOUND`,
  `NMERR_ACCESS_DENIED`, `NMERR_FILE_READ_ERROR`; content errors as UnMarshalBlob.
  */
-DWORD ReadBlobFromFile(HBLOB *phBlob, const char *pFileName);
+NDISNPP_WARN_UNUSED_RESULT DWORD ReadBlobFromFile(HBLOB *phBlob, const char *pFileName);
 
 /*
  Flattens the BLOB into bytes (the text form). `*ppBytes` is owned by the BLOB and stays valid
  until the next MarshalBlob on it or DestroyBlob.
  */
-DWORD MarshalBlob(HBLOB hBlob, DWORD *pSize, BYTE **ppBytes);
+NDISNPP_WARN_UNUSED_RESULT DWORD MarshalBlob(HBLOB hBlob, DWORD *pSize, BYTE **ppBytes);
 
 /*
  Creates a BLOB from `Size` bytes made by MarshalBlob. `NMERR_BLOB_CONVERSION_ERROR` (not a
@@ -1346,7 +1387,7 @@ DWORD MarshalBlob(HBLOB hBlob, DWORD *pSize, BYTE **ppBytes);
  `NMERR_BLOB_STRING_INVALID` (NUL byte, unterminated last line),
  `NMERR_BLOB_ENTRY_ALREADY_EXISTS` (an entry twice).
  */
-DWORD UnMarshalBlob(HBLOB *phBlob, DWORD Size, BYTE *pBytes);
+NDISNPP_WARN_UNUSED_RESULT DWORD UnMarshalBlob(HBLOB *phBlob, DWORD Size, BYTE *pBytes);
 
 /*
  Stores a DWORD (in decimal).
@@ -1360,6 +1401,7 @@ DWORD SetDwordInBlob(HBLOB hBlob,
 /*
  Reads a DWORD (decimal or 0x hex); `NMERR_BLOB_CONVERSION_ERROR` when the value is not one.
  */
+NDISNPP_WARN_UNUSED_RESULT
 DWORD GetDwordFromBlob(HBLOB hBlob,
                        const char *pOwnerName,
                        const char *pCategoryName,
@@ -1378,6 +1420,7 @@ DWORD SetBoolInBlob(HBLOB hBlob,
 /*
  Reads a BOOL (TRUE/FALSE/YES/NO/1/0, any case) as 1 or 0.
  */
+NDISNPP_WARN_UNUSED_RESULT
 DWORD GetBoolFromBlob(HBLOB hBlob,
                       const char *pOwnerName,
                       const char *pCategoryName,
@@ -1396,6 +1439,7 @@ DWORD SetMacAddressInBlob(HBLOB hBlob,
 /*
  Reads a MAC address into the caller's 6 bytes (`-` and `:` separators accepted).
  */
+NDISNPP_WARN_UNUSED_RESULT
 DWORD GetMacAddressFromBlob(HBLOB hBlob,
                             const char *pOwnerName,
                             const char *pCategoryName,
@@ -1414,6 +1458,7 @@ DWORD SetClassIDInBlob(HBLOB hBlob,
 /*
  Reads a CLSID (braces optional, any case).
  */
+NDISNPP_WARN_UNUSED_RESULT
 DWORD GetClassIDFromBlob(HBLOB hBlob,
                          const char *pOwnerName,
                          const char *pCategoryName,
@@ -1431,19 +1476,19 @@ DWORD SetNetworkInfoInBlob(HBLOB hBlob, LPNETWORKINFO lpNetworkInfo);
  `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` when there is no `NPP:NetworkInfo` entry at all,
  `NMERR_BLOB_CONVERSION_ERROR` for a malformed value.
  */
-DWORD GetNetworkInfoFromBlob(HBLOB hBlob, LPNETWORKINFO lpNetworkInfo);
+NDISNPP_WARN_UNUSED_RESULT DWORD GetNetworkInfoFromBlob(HBLOB hBlob, LPNETWORKINFO lpNetworkInfo);
 
 /*
  Converts `NPP:NetworkInfo:MacType` to a MAC_TYPE_* number; a missing or unknown name gives
  MAC_TYPE_UNKNOWN (0) with `NMERR_SUCCESS`.
  */
-DWORD GetNPPMacTypeAsNumber(HBLOB hBlob, LPDWORD lpMacType);
+NDISNPP_WARN_UNUSED_RESULT DWORD GetNPPMacTypeAsNumber(HBLOB hBlob, LPDWORD lpMacType);
 
 /*
  TRUE when the BLOB names a remote NPP: `NPP:Remote:RemoteComputer` is set and differs from
  this machine's host name. FALSE otherwise, and for an invalid handle.
  */
-BOOL IsRemoteNPP(HBLOB hBLOB);
+NDISNPP_WARN_UNUSED_RESULT BOOL IsRemoteNPP(HBLOB hBLOB);
 
 /*
  Stores the pattern-match filter in `NPP:Config:PatternMatch`. `NMERR_OUT_OF_RANGE` (with the
@@ -1456,7 +1501,10 @@ DWORD SetNPPPatternFilterInBlob(HBLOB hBlob, LPEXPRESSION pExpression, HBLOB hEr
  Reads the pattern-match filter; no filter set gives an EXPRESSION with nAndExps = 0.
  `NMERR_BLOB_CONVERSION_ERROR` (the entry copied to the error BLOB) when it is malformed.
  */
-DWORD GetNPPPatternFilterFromBlob(HBLOB hBlob, LPEXPRESSION pExpression, HBLOB hErrorBlob);
+NDISNPP_WARN_UNUSED_RESULT
+DWORD GetNPPPatternFilterFromBlob(HBLOB hBlob,
+                                  LPEXPRESSION pExpression,
+                                  HBLOB hErrorBlob);
 
 /*
  Stores the address-pair filter in `NPP:Config:AddressPair`. `NMERR_OUT_OF_RANGE` for more
@@ -1468,7 +1516,10 @@ DWORD SetNPPAddress2FilterInBlob(HBLOB hBlob, LPADDRESSTABLE2 pAddressTable);
  Reads the address-pair filter (nNonMacAddressPairs recomputed); none set gives an empty table.
  `NMERR_BLOB_CONVERSION_ERROR` (the entry copied to the error BLOB) when it is malformed.
  */
-DWORD GetNPPAddress2FilterFromBlob(HBLOB hBlob, LPADDRESSTABLE2 pAddressTable, HBLOB hErrorBlob);
+NDISNPP_WARN_UNUSED_RESULT
+DWORD GetNPPAddress2FilterFromBlob(HBLOB hBlob,
+                                   LPADDRESSTABLE2 pAddressTable,
+                                   HBLOB hErrorBlob);
 
 /*
  The documented pre-IPv6 form of SetNPPAddress2FilterInBlob: stores a v1 ADDRESSTABLE in the
@@ -1480,7 +1531,10 @@ DWORD SetNPPAddressFilterInBlob(HBLOB hBlob, LPADDRESSTABLE pAddressTable);
  The pre-IPv6 form of GetNPPAddress2FilterFromBlob. `NMERR_BLOB_CONVERSION_ERROR` (entry copied
  to the error BLOB) when the filter is malformed or holds an address a v1 ADDRESS cannot carry.
  */
-DWORD GetNPPAddressFilterFromBlob(HBLOB hBlob, LPADDRESSTABLE pAddressTable, HBLOB hErrorBlob);
+NDISNPP_WARN_UNUSED_RESULT
+DWORD GetNPPAddressFilterFromBlob(HBLOB hBlob,
+                                  LPADDRESSTABLE pAddressTable,
+                                  HBLOB hErrorBlob);
 
 /*
  Stores the trigger in `NPP:Trigger:Trigger`; an inactive trigger (TriggerActive FALSE) removes
@@ -1494,7 +1548,10 @@ DWORD SetNPPTriggerInBlob(HBLOB hBlob, LPTRIGGER pTrigger, HBLOB hErrorBlob);
  Reads the trigger; no trigger set gives an all-zero TRIGGER (TriggerActive FALSE).
  `NMERR_ILLEGAL_TRIGGER` (the entry copied to the error BLOB) when it is malformed.
  */
-DWORD GetNPPTriggerFromBlob(HBLOB hBlob, LPTRIGGER pTrigger, HBLOB hErrorBlob);
+NDISNPP_WARN_UNUSED_RESULT
+DWORD GetNPPTriggerFromBlob(HBLOB hBlob,
+                            LPTRIGGER pTrigger,
+                            HBLOB hErrorBlob);
 
 /*
  Stores the Etype/SAP filter in `NPP:Config:Saps` and `Etypes` (INCLUDE_ALL flags as the list
@@ -1516,6 +1573,7 @@ DWORD SetNPPEtypeSapFilter(HBLOB hBlob,
  DestroyBlob); an empty table is NULL. `NMERR_BLOB_CONVERSION_ERROR` (entry copied to the error
  BLOB) when a part is malformed.
  */
+NDISNPP_WARN_UNUSED_RESULT
 DWORD GetNPPEtypeSapFilter(HBLOB hBlob,
                            WORD *pnSaps,
                            WORD *pnEtypes,
@@ -1536,6 +1594,7 @@ DWORD GetNPPEtypeSapFilter(HBLOB hBlob,
  `NMERR_NO_DEFAULT_CAPTURE_DIRECTORY` (the capture directory cannot be created). Entries that
  are missing, malformed or unknown are written to `hErrorBlob` (may be NULL).
  */
+NDISNPP_WARN_UNUSED_RESULT
 DWORD esp_connect(HNPP hNpp,
                   HBLOB hInputBlob,
                   LPNETWORKCALLBACKPROC StatusCallbackProc,
@@ -1552,7 +1611,7 @@ DWORD esp_disconnect(HNPP hNpp);
  Fills `*pNetworkStatus`: State VOID (not connected or idle), CAPTURING or PAUSED. Works in every
  state, whichever family connected the NPP.
  */
-DWORD esp_query_status(HNPP hNpp, LPNETWORKSTATUS pNetworkStatus);
+NDISNPP_WARN_UNUSED_RESULT DWORD esp_query_status(HNPP hNpp, LPNETWORKSTATUS pNetworkStatus);
 
 /*
  Applies a configuration BLOB (`NPP:Config:*`, the filter parts, `NPP:Trigger:Trigger`). A
@@ -1574,6 +1633,7 @@ DWORD esp_configure(HNPP hNpp, HBLOB hConfigurationBlob, HBLOB hErrorBlob);
  type (Network Monitor 2 takes Ethernet, raw IP and LINKTYPEs up to 0xFFF outside 128-138).
  After Stop, a Start without Configure re-uses the last configuration.
  */
+NDISNPP_WARN_UNUSED_RESULT
 DWORD esp_start(HNPP hNpp,
                 char *pFileName,
                 size_t FileNameLength);
@@ -1608,7 +1668,7 @@ DWORD esp_stop(HNPP hNpp,
 /*
  `*IsRunnning` = TRUE while a capture is started (also paused), `*IsPaused` = TRUE while paused.
  */
-DWORD esp_get_control_state(HNPP hNpp, BOOL *IsRunnning, BOOL *IsPaused);
+NDISNPP_WARN_UNUSED_RESULT DWORD esp_get_control_state(HNPP hNpp, BOOL *IsRunnning, BOOL *IsPaused);
 
 /*
  ndisnpp extension (IESP has no GetTotalStatistics): the running or paused capture's totals in 64
@@ -1616,7 +1676,7 @@ DWORD esp_get_control_state(HNPP hNpp, BOOL *IsRunnning, BOOL *IsPaused);
  must be set (at least 16); at most that many bytes are written. `NMERR_NOT_CAPTURING` when no
  capture ran since Connect.
  */
-DWORD esp_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX lpStats);
+NDISNPP_WARN_UNUSED_RESULT DWORD esp_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX lpStats);
 
 /*
  QueryStations: fills `lpQueryTable` with the stations on the NPP's link that run ndisnpp and
@@ -1635,7 +1695,7 @@ DWORD esp_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX lpStats);
  `NMERR_ACCESS_DENIED` (no CAP_NET_RAW), `NMERR_OUT_OF_MEMORY`, `NMERR_TRANSMIT_ERROR`; the
  table is then unchanged. A replay-file NPP or a non-Ethernet interface finds no station.
  */
-DWORD esp_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
+NDISNPP_WARN_UNUSED_RESULT DWORD esp_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
 
 /*
  Returns in `*ppBlobTable` a table with one new NIC BLOB per capture interface that libpcap finds
@@ -1644,7 +1704,7 @@ DWORD esp_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
  `NMERR_NO_NPPS` (no interface), `NMERR_NO_MATCHING_NPPS` (none passed the filter),
  `NMERR_WINDOWS_ERROR` (libpcap failed). Needs no privilege.
  */
-DWORD GetNPPBlobTable(HBLOB hFilterBlob, PBLOB_TABLE *ppBlobTable);
+NDISNPP_WARN_UNUSED_RESULT DWORD GetNPPBlobTable(HBLOB hFilterBlob, PBLOB_TABLE *ppBlobTable);
 
 /*
  Non-interactive "Select a network": returns in `*phBlob` a new NIC BLOB (the caller destroys
@@ -1652,7 +1712,7 @@ DWORD GetNPPBlobTable(HBLOB hFilterBlob, PBLOB_TABLE *ppBlobTable);
  interface that passes `hFilterBlob`. `hwnd` is ignored. `NMERR_NO_NPP_SELECTED` when nothing
  qualifies.
  */
-DWORD GetNPPBlobFromUI(HWND hwnd, HBLOB hFilterBlob, HBLOB *phBlob);
+NDISNPP_WARN_UNUSED_RESULT DWORD GetNPPBlobFromUI(HWND hwnd, HBLOB hFilterBlob, HBLOB *phBlob);
 
 /*
  Non-interactive choice from the caller's table: the entry whose `NPP:Location:Name` is
@@ -1660,19 +1720,22 @@ DWORD GetNPPBlobFromUI(HWND hwnd, HBLOB hFilterBlob, HBLOB *phBlob);
  it; the table is unchanged). `NMERR_NO_NPP_SELECTED` for an empty table or no such name;
  `NMERR_INVALID_BLOB` when a table entry is not a live BLOB.
  */
-DWORD SelectNPPBlobFromTable(HWND hwnd, PBLOB_TABLE pBlobTable, HBLOB *hBlob);
+NDISNPP_WARN_UNUSED_RESULT
+DWORD SelectNPPBlobFromTable(HWND hwnd,
+                             PBLOB_TABLE pBlobTable,
+                             HBLOB *hBlob);
 
 /*
  TRUE when the NPP BLOB passes the filter BLOB (the rule of GetNPPBlobTable); FALSE otherwise
  and for invalid handles.
  */
-BOOL FilterNPPBlob(HBLOB hBlob, HBLOB FilterBlob);
+NDISNPP_WARN_UNUSED_RESULT BOOL FilterNPPBlob(HBLOB hBlob, HBLOB FilterBlob);
 
 /*
  A zeroed table with room for `nBlobs` handles and `dwNumBlobs` = `nBlobs` (for
  SelectNPPBlobFromTable). Free it with FreeBlobTable. NULL when out of memory.
  */
-PBLOB_TABLE AllocBlobTable(DWORD nBlobs);
+NDISNPP_WARN_UNUSED_RESULT PBLOB_TABLE AllocBlobTable(DWORD nBlobs);
 
 /*
  Frees a table from GetNPPBlobTable or AllocBlobTable (not the BLOBs in it: destroy those with
@@ -1707,7 +1770,7 @@ const char *ndisnpp_version(void);
  naming a replay file in `NPP:Location:ReplayFile`); the NPP keeps its own copy of the BLOB.
  `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` when the BLOB names no interface. Destroy with npp_destroy.
  */
-DWORD npp_create(HBLOB nic, HNPP *out_npp);
+NDISNPP_WARN_UNUSED_RESULT DWORD npp_create(HBLOB nic, HNPP *out_npp);
 
 /*
  Destroys an NPP (stopping and disconnecting it as needed). `NMERR_INVALID_HNETWORK` for NULL,
@@ -1718,6 +1781,7 @@ DWORD npp_destroy(HNPP h);
 /*
  Connects for statistics only (see esp_connect; no capture directory is needed).
  */
+NDISNPP_WARN_UNUSED_RESULT
 DWORD stats_connect(HNPP hNpp,
                     HBLOB hInputBlob,
                     LPNETWORKCALLBACKPROC StatusCallbackProc,
@@ -1732,7 +1796,7 @@ DWORD stats_disconnect(HNPP hNpp);
 /*
  As esp_query_status.
  */
-DWORD stats_query_status(HNPP hNpp, LPNETWORKSTATUS pNetworkStatus);
+NDISNPP_WARN_UNUSED_RESULT DWORD stats_query_status(HNPP hNpp, LPNETWORKSTATUS pNetworkStatus);
 
 /*
  As esp_configure.
@@ -1742,7 +1806,7 @@ DWORD stats_configure(HNPP hNpp, HBLOB hConfigurationBlob, HBLOB hErrorBlob);
 /*
  Starts counting (no file).
  */
-DWORD stats_start(HNPP hNpp);
+NDISNPP_WARN_UNUSED_RESULT DWORD stats_start(HNPP hNpp);
 
 /*
  Pauses counting (frames still count as seen).
@@ -1762,19 +1826,25 @@ DWORD stats_stop(HNPP hNpp);
 /*
  As esp_get_control_state.
  */
-DWORD stats_get_control_state(HNPP hNpp, BOOL *IsRunnning, BOOL *IsPaused);
+NDISNPP_WARN_UNUSED_RESULT
+DWORD stats_get_control_state(HNPP hNpp,
+                              BOOL *IsRunnning,
+                              BOOL *IsPaused);
 
 /*
  Copies the totals of the running (or paused) capture, else of the last one since Connect, into
  `*lpStats`; `fClearAfterReading` TRUE then resets them (and TimeElapsed's base).
  `NMERR_NOT_CAPTURING` when no capture ran since Connect.
  */
-DWORD stats_get_total_statistics(HNPP hNpp, LPSTATISTICS lpStats, BOOL fClearAfterReading);
+NDISNPP_WARN_UNUSED_RESULT
+DWORD stats_get_total_statistics(HNPP hNpp,
+                                 LPSTATISTICS lpStats,
+                                 BOOL fClearAfterReading);
 
 /*
  ndisnpp extension: stats_get_total_statistics in 64 bits (see STATISTICS_EX), without clearing.
  */
-DWORD stats_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX lpStats);
+NDISNPP_WARN_UNUSED_RESULT DWORD stats_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX lpStats);
 
 /*
  Copies the conversation statistics of the running capture: `*nStations` stations into
@@ -1785,6 +1855,7 @@ DWORD stats_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX lpStats);
  running), `NMERR_CAPTURE_PAUSED` (paused), `NMERR_NO_CONVERSATION_STATS` (the configuration
  set `NPP:Config:NoConversationStats` TRUE).
  */
+NDISNPP_WARN_UNUSED_RESULT
 DWORD stats_get_conversation_statistics(HNPP hNpp,
                                         DWORD *nSessions,
                                         LPSESSIONSTATS lpSessionStats,
@@ -1795,7 +1866,7 @@ DWORD stats_get_conversation_statistics(HNPP hNpp,
 /*
  As esp_query_stations (works whichever family connected the NPP, or none).
  */
-DWORD stats_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
+NDISNPP_WARN_UNUSED_RESULT DWORD stats_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,6 +8,14 @@ command -v g++ >/dev/null || missing+=(g++)
 command -v ip >/dev/null || missing+=(iproute2)
 [ -e /usr/include/pcap/pcap.h ] || [ -e /usr/include/pcap.h ] || missing+=(libpcap-dev)
 command -v tshark >/dev/null && command -v capinfos >/dev/null || missing+=(tshark)
+# The format and lint gates need rustfmt and clippy (rustup components of the toolchain).
+export PATH="$HOME/.cargo/bin:$PATH"
+for tool in fmt clippy; do
+    if ! cargo "$tool" --version >/dev/null 2>&1; then
+        component=$([ "$tool" = fmt ] && echo rustfmt || echo clippy)
+        rustup component add "$component" >/dev/null 2>&1 || { echo "ndisnpp needs cargo $tool (rustup component add $component)" >&2; exit 1; }
+    fi
+done
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi

@@ -1,11 +1,18 @@
 #!/bin/bash
-# Every test: the Rust tests, the C tests under CTest, the C tests again under
+# Every test: the format and lint gates (cargo fmt --check, cargo clippy -D warnings), the Rust
+# tests, the C tests under CTest, the C tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (linked against the static library), and the
 # README's "Build and install" commands (Release) with programs built against the installation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 export PATH="$HOME/.cargo/bin:$PATH"
+
+echo "== cargo fmt --check (rustfmt.toml)"
+cargo fmt --check
+
+echo "== cargo clippy --all-targets -D warnings (src/lib.rs denies undocumented unsafe blocks)"
+cargo clippy --all-targets --locked -- -D warnings
 
 echo "== cargo test"
 cargo test --locked

@@ -37,16 +37,11 @@ pub struct HandleTable<T> {
 impl<T> HandleTable<T> {
     /// An empty table whose handles carry `tag` (distinct per table).
     pub const fn new(tag: u8) -> Self {
-        HandleTable {
-            tag,
-            inner: RwLock::new(Inner { slots: Vec::new(), free: Vec::new(), live: 0 }),
-        }
+        HandleTable { tag, inner: RwLock::new(Inner { slots: Vec::new(), free: Vec::new(), live: 0 }) }
     }
 
     fn encode(&self, index: usize, generation: u32) -> u64 {
-        ((self.tag as u64) << (INDEX_BITS + GEN_BITS))
-            | (((generation as u64) & GEN_MASK) << INDEX_BITS)
-            | ((index as u64 + 1) & INDEX_MASK)
+        ((self.tag as u64) << (INDEX_BITS + GEN_BITS)) | (((generation as u64) & GEN_MASK) << INDEX_BITS) | ((index as u64 + 1) & INDEX_MASK)
     }
 
     fn decode(&self, handle: u64) -> Option<(usize, u32)> {

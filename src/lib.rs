@@ -4,7 +4,7 @@
 //! finder; `capture` talks to libpcap; `stations` is QueryStations and its responder (used by
 //! `npp` and `ffi`, using only `blob`); `blob` is the BLOB model. `nmerr`, `types` and `handles`
 //! are used by all.
-#![allow(clippy::missing_safety_doc)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod blob;
 pub mod capfile;
@@ -16,3 +16,14 @@ pub mod nmerr;
 pub mod npp;
 pub mod stations;
 pub mod types;
+
+/// A unit test's prerequisite (root, a network namespace ...) is missing: the test fails, unless
+/// NDISNPP_ALLOW_SKIP=1 says skipping is wanted (then it says SKIPPED and passes).
+#[cfg(test)]
+pub(crate) fn prerequisite_missing(test: &str, why: &str) {
+    if std::env::var("NDISNPP_ALLOW_SKIP").is_ok_and(|v| v == "1") {
+        println!("SKIPPED {test}: {why}");
+    } else {
+        panic!("{test}: {why}; set NDISNPP_ALLOW_SKIP=1 to skip the tests whose prerequisites are missing");
+    }
+}

@@ -163,24 +163,27 @@ int main(int argc, char **argv) {
     int status = EXIT_FAILED;
     char name[4096];
     char outdir[4096];
-    CreateBlob(&nic);
-    CreateBlob(&err);
-    if (replay) {
-        SetStringInBlob(nic, OWNER_NPP, CATEGORY_LOCATION, TAG_REPLAY_FILE, replay);
-    } else {
-        SetStringInBlob(nic, OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, iface);
-    }
-    SetStringInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FILE_FORMAT, format);
-    if (count) SetDwordInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FRAME_LIMIT, (DWORD)count);
-    if (snaplen) SetDwordInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FRAME_SIZE, (DWORD)snaplen);
-    if (bufsize) SetDwordInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_BUFFER_SIZE, (DWORD)bufsize);
-    SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_LOCAL_ONLY, !promisc);
-    SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_DONT_DELETE_EMPTY_CAPTURE, TRUE);
-    SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_NO_STATS_FRAME, no_stats_frame);
-    if (out) {
+    /* The NIC BLOB, with the configuration: the first call that fails ends nmcap. */
+    rc = CreateBlob(&nic);
+    if (rc == NMERR_SUCCESS) rc = CreateBlob(&err);
+    if (rc == NMERR_SUCCESS)
+        rc = replay ? SetStringInBlob(nic, OWNER_NPP, CATEGORY_LOCATION, TAG_REPLAY_FILE, replay)
+                    : SetStringInBlob(nic, OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, iface);
+    if (rc == NMERR_SUCCESS) rc = SetStringInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FILE_FORMAT, format);
+    if (rc == NMERR_SUCCESS && count) rc = SetDwordInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FRAME_LIMIT, (DWORD)count);
+    if (rc == NMERR_SUCCESS && snaplen) rc = SetDwordInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FRAME_SIZE, (DWORD)snaplen);
+    if (rc == NMERR_SUCCESS && bufsize) rc = SetDwordInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_BUFFER_SIZE, (DWORD)bufsize);
+    if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_LOCAL_ONLY, !promisc);
+    if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_DONT_DELETE_EMPTY_CAPTURE, TRUE);
+    if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_NO_STATS_FRAME, no_stats_frame);
+    if (rc == NMERR_SUCCESS && out) {
         /* Write into the output's directory, so the final rename stays on one filesystem. */
         snprintf(outdir, sizeof outdir, "%s", out);
-        SetStringInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, dirname(outdir));
+        rc = SetStringInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, dirname(outdir));
+    }
+    if (rc != NMERR_SUCCESS) {
+        fprintf(stderr, "nmcap: cannot build the NIC BLOB: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
+        goto done;
     }
 
     if ((rc = npp_create(nic, &npp)) != NMERR_SUCCESS) {
@@ -212,8 +215,7 @@ int main(int argc, char **argv) {
     signal(SIGTERM, on_signal);
     if ((rc = esp_start(npp, name, sizeof name)) != NMERR_SUCCESS) {
         fprintf(stderr, "nmcap: esp_start: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
-        esp_disconnect(npp);
-        goto done;
+        goto done; /* npp_destroy disconnects */
     }
     int progress = !quiet && isatty(2);
     double t0 = now_s(), last = 0;
@@ -248,7 +250,8 @@ int main(int argc, char **argv) {
     memset(&ex, 0, sizeof ex);
     ex.StructSize = sizeof ex;
     int have_ex = esp_get_statistics_ex(npp, &ex) == NMERR_SUCCESS;
-    esp_disconnect(npp);
+    if ((rc = esp_disconnect(npp)) != NMERR_SUCCESS)
+        fprintf(stderr, "nmcap: esp_disconnect: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
     /* Disconnect ends the callback thread with UPDATE_EVENT_TERMINATE_THREAD after the events
      * queued before it: once that arrived, the stop event (if any) has been recorded. */
     for (double t = now_s(); !__atomic_load_n(&callback_done, __ATOMIC_ACQUIRE) && now_s() - t < 2;) {
@@ -303,8 +306,12 @@ int main(int argc, char **argv) {
            (unsigned long long)ex.FramesSeen, (unsigned long long)ex.FramesDropped,
            (unsigned long long)ex.KernelFramesDropped, (double)ex.TimeElapsed / 1e6);
 done:
-    if (npp) npp_destroy(npp);
-    DestroyBlob(nic);
-    DestroyBlob(err);
+    /* Nothing is left to lose here, but a failure still says something is wrong. */
+    if (npp && (rc = npp_destroy(npp)) != NMERR_SUCCESS)
+        fprintf(stderr, "nmcap: npp_destroy: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
+    if (nic && (rc = DestroyBlob(nic)) != NMERR_SUCCESS)
+        fprintf(stderr, "nmcap: DestroyBlob: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
+    if (err && (rc = DestroyBlob(err)) != NMERR_SUCCESS)
+        fprintf(stderr, "nmcap: DestroyBlob: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
     return status;
 }

@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
     }
     for (DWORD i = 0; i < table->dwNumBlobs; i++) {
         const char *name = "?";
-        GetStringFromBlob(table->hBlobs[i], OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, &name);
+        if (GetStringFromBlob(table->hBlobs[i], OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, &name) != NMERR_SUCCESS) name = "?";
         if (quiet) {
             printf("%s\n", name);
         } else {

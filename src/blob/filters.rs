@@ -65,10 +65,8 @@ pub fn parse_list(s: &str, max: u32) -> NmResult<ListFilter> {
 
 // ------------------------------------------------------------------ addresses
 
-const TYPE_NAMES: [&str; 14] = [
-    "ETHERNET", "IP", "IPX", "TOKENRING", "FDDI", "XNS", "ANY", "ANY GROUP", "HIGHEST", "VINES IP",
-    "LOCAL ONLY", "ATM", "IP/1394", "IP6",
-];
+const TYPE_NAMES: [&str; 14] =
+    ["ETHERNET", "IP", "IPX", "TOKENRING", "FDDI", "XNS", "ANY", "ANY GROUP", "HIGHEST", "VINES IP", "LOCAL ONLY", "ATM", "IP/1394", "IP6"];
 
 /// Bytes of the address union that a type uses; None = no fixed length (all 16 kept).
 fn address_len(kind: u32) -> Option<usize> {
@@ -83,10 +81,7 @@ fn address_len(kind: u32) -> Option<usize> {
 }
 
 fn is_mac_type(kind: u32) -> bool {
-    matches!(
-        kind,
-        ADDRESS_TYPE_ETHERNET | ADDRESS_TYPE_TOKENRING | ADDRESS_TYPE_FDDI | ADDRESS_TYPE_ANY | ADDRESS_TYPE_ANY_GROUP
-    )
+    matches!(kind, ADDRESS_TYPE_ETHERNET | ADDRESS_TYPE_TOKENRING | ADDRESS_TYPE_FDDI | ADDRESS_TYPE_ANY | ADDRESS_TYPE_ANY_GROUP)
 }
 
 fn format_address(a: &ADDRESS2) -> NmResult<String> {
@@ -107,10 +102,7 @@ fn format_address(a: &ADDRESS2) -> NmResult<String> {
 }
 
 fn parse_address(kind: &str, text: &str, flags: &str) -> NmResult<ADDRESS2> {
-    let kind = TYPE_NAMES
-        .iter()
-        .position(|n| n.eq_ignore_ascii_case(kind.trim()))
-        .ok_or(NMERR_BLOB_CONVERSION_ERROR)? as u32;
+    let kind = TYPE_NAMES.iter().position(|n| n.eq_ignore_ascii_case(kind.trim())).ok_or(NMERR_BLOB_CONVERSION_ERROR)? as u32;
     let text = text.trim();
     let mut bytes = [0u8; 16];
     match kind {
@@ -151,12 +143,7 @@ pub fn format_address_table(t: &ADDRESSTABLE2) -> NmResult<String> {
     for p in &t.AddressPair[..t.nAddressPairs as usize] {
         let flags = p.AddressFlags as u32;
         let mode = if flags & ADDRESS_FLAGS_EXCLUDE != 0 { "EXCLUDE" } else { "INCLUDE" };
-        pairs.push(format!(
-            "{mode},0x{:X},{},{}",
-            flags & !ADDRESS_FLAGS_EXCLUDE,
-            format_address(&p.DstAddress)?,
-            format_address(&p.SrcAddress)?
-        ));
+        pairs.push(format!("{mode},0x{:X},{},{}", flags & !ADDRESS_FLAGS_EXCLUDE, format_address(&p.DstAddress)?, format_address(&p.SrcAddress)?));
     }
     Ok(pairs.join(";"))
 }
@@ -187,12 +174,7 @@ pub fn parse_address_table(s: &str) -> NmResult<ADDRESSTABLE2> {
         }
         let dst = parse_address(f[2], f[3], f[4])?;
         let src = parse_address(f[5], f[6], f[7])?;
-        t.AddressPair[i] = ADDRESSPAIR2 {
-            AddressFlags: (flags | exclude) as u16,
-            NalReserved: 0,
-            DstAddress: dst,
-            SrcAddress: src,
-        };
+        t.AddressPair[i] = ADDRESSPAIR2 { AddressFlags: (flags | exclude) as u16, NalReserved: 0, DstAddress: dst, SrcAddress: src };
         t.nAddressPairs += 1;
         if !is_mac_type(dst.Type) || !is_mac_type(src.Type) {
             t.nNonMacAddressPairs += 1;
@@ -241,14 +223,7 @@ const BASIS_NAMES: [&str; 5] = ["FRAME", "EFFECTIVE", "IPX", "IP", "IP6"];
 const KNOWN_PATTERN_FLAGS: u32 = PATTERN_MATCH_FLAGS_NOT | PATTERN_MATCH_FLAGS_PORT_SPECIFIED;
 
 fn zero_pattern() -> PATTERNMATCH {
-    PATTERNMATCH {
-        Flags: 0,
-        OffsetBasis: 0,
-        Port: GENERIC_PORT { ByteSwappedIPXPort: 0 },
-        Offset: 0,
-        Length: 0,
-        PatternToMatch: [0; 16],
-    }
+    PATTERNMATCH { Flags: 0, OffsetBasis: 0, Port: GENERIC_PORT { ByteSwappedIPXPort: 0 }, Offset: 0, Length: 0, PatternToMatch: [0; 16] }
 }
 
 /// An all-zero EXPRESSION (no pattern filter).
@@ -344,10 +319,7 @@ pub fn format_expression(e: &EXPRESSION) -> NmResult<String> {
         if a.nPatternMatches > MAX_PATTERNS {
             return Err(NMERR_OUT_OF_RANGE);
         }
-        let pats = a.PatternMatch[..a.nPatternMatches as usize]
-            .iter()
-            .map(format_pattern)
-            .collect::<NmResult<Vec<_>>>()?;
+        let pats = a.PatternMatch[..a.nPatternMatches as usize].iter().map(format_pattern).collect::<NmResult<Vec<_>>>()?;
         groups.push(format!("OR({})", pats.join(",")));
     }
     Ok(format!("AND({})", groups.join(",")))
@@ -420,12 +392,7 @@ pub fn parse_expression(s: &str) -> NmResult<EXPRESSION> {
 
 // ------------------------------------------------------------------ trigger
 
-const TRIGGER_TYPES: [&str; 4] = [
-    "PATTERN MATCH",
-    "BUFFER CONTENT",
-    "PATTERN MATCH THEN BUFFER CONTENT",
-    "BUFFER CONTENT THEN PATTERN MATCH",
-];
+const TRIGGER_TYPES: [&str; 4] = ["PATTERN MATCH", "BUFFER CONTENT", "PATTERN MATCH THEN BUFFER CONTENT", "BUFFER CONTENT THEN PATTERN MATCH"];
 const LEVELS: [&str; 4] = ["25 PERCENT", "50 PERCENT", "75 PERCENT", "100 PERCENT"];
 
 fn action_name(a: u32) -> Option<&'static str> {
@@ -541,8 +508,7 @@ mod tests {
 
     #[test]
     fn addresses() {
-        let mut t = ADDRESSTABLE2::default();
-        t.nAddressPairs = 2;
+        let mut t = ADDRESSTABLE2 { nAddressPairs: 2, ..Default::default() };
         t.AddressPair[0].AddressFlags = (ADDRESS_FLAGS_MATCH_BOTH | ADDRESS_FLAGS_EXCLUDE) as u16;
         t.AddressPair[0].DstAddress = ADDRESS2 { Type: ADDRESS_TYPE_IP, Address: [10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], Flags: 0 };
         t.AddressPair[0].SrcAddress = ADDRESS2 { Type: ADDRESS_TYPE_ANY, ..Default::default() };

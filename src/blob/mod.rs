@@ -118,9 +118,7 @@ impl Blob {
 
     /// The value at owner/category/tag, or `NMERR_BLOB_ENTRY_DOES_NOT_EXIST`.
     pub fn get(&self, owner: &[u8], category: &[u8], tag: &[u8]) -> NmResult<&CStr> {
-        self.tag(owner, category, tag)
-            .map(|t| t.value.as_c_str())
-            .ok_or(NMERR_BLOB_ENTRY_DOES_NOT_EXIST)
+        self.tag(owner, category, tag).map(|t| t.value.as_c_str()).ok_or(NMERR_BLOB_ENTRY_DOES_NOT_EXIST)
     }
 
     /// The value as UTF-8 text (lossy), for the typed readers.
@@ -181,22 +179,14 @@ impl Blob {
             return Ok(());
         };
         let o = &mut self.owners[oi];
-        let ci = o
-            .categories
-            .iter()
-            .position(|c| same(&c.name, category))
-            .ok_or(NMERR_BLOB_CATEGORY_NOT_FOUND)?;
+        let ci = o.categories.iter().position(|c| same(&c.name, category)).ok_or(NMERR_BLOB_CATEGORY_NOT_FOUND)?;
         match tag {
             None => {
                 o.categories.remove(ci);
             }
             Some(tag) => {
                 let c = &mut o.categories[ci];
-                let ti = c
-                    .tags
-                    .iter()
-                    .position(|t| same(&t.name, tag))
-                    .ok_or(NMERR_BLOB_ENTRY_DOES_NOT_EXIST)?;
+                let ti = c.tags.iter().position(|t| same(&t.name, tag)).ok_or(NMERR_BLOB_ENTRY_DOES_NOT_EXIST)?;
                 c.tags.remove(ti);
                 if c.tags.is_empty() {
                     o.categories.remove(ci);
@@ -212,14 +202,7 @@ impl Blob {
     /// Every entry, in enumeration order.
     pub fn entries(&self) -> impl Iterator<Item = EntryRef<'_>> {
         self.owners.iter().flat_map(|o| {
-            o.categories.iter().flat_map(move |c| {
-                c.tags.iter().map(move |t| EntryRef {
-                    owner: &o.name,
-                    category: &c.name,
-                    tag: &t.name,
-                    value: &t.value,
-                })
-            })
+            o.categories.iter().flat_map(move |c| c.tags.iter().map(move |t| EntryRef { owner: &o.name, category: &c.name, tag: &t.name, value: &t.value }))
         })
     }
 
@@ -294,11 +277,7 @@ impl Blob {
                 }
                 (Some(ow), Some(ca), None) => {
                     let oi = self.owner_index(ow).ok_or(NMERR_BLOB_ENTRY_DOES_NOT_EXIST)?;
-                    let ci = self.owners[oi]
-                        .categories
-                        .iter()
-                        .position(|x| same(&x.name, ca))
-                        .ok_or(NMERR_BLOB_ENTRY_DOES_NOT_EXIST)?;
+                    let ci = self.owners[oi].categories.iter().position(|x| same(&x.name, ca)).ok_or(NMERR_BLOB_ENTRY_DOES_NOT_EXIST)?;
                     (SCOPE_CATEGORY, oi, ci, 0)
                 }
                 (Some(ow), Some(ca), Some(ta)) => {
@@ -334,9 +313,7 @@ impl Blob {
 
     /// Entries of owner (and category, if given), in order.
     pub fn entries_under<'a>(&'a self, owner: &'a [u8], category: Option<&'a [u8]>) -> impl Iterator<Item = EntryRef<'a>> {
-        self.entries().filter(move |e| {
-            same(e.owner, owner) && category.map_or(true, |c| same(e.category, c))
-        })
+        self.entries().filter(move |e| same(e.owner, owner) && category.map_or(true, |c| same(e.category, c)))
     }
 }
 
@@ -370,7 +347,13 @@ mod tests {
         loop {
             match b.enumerate(req, key) {
                 Ok((e, next)) => {
-                    out.push(format!("{}:{}:{}={}", e.owner.to_str().unwrap(), e.category.to_str().unwrap(), e.tag.to_str().unwrap(), e.value.to_str().unwrap()));
+                    out.push(format!(
+                        "{}:{}:{}={}",
+                        e.owner.to_str().unwrap(),
+                        e.category.to_str().unwrap(),
+                        e.tag.to_str().unwrap(),
+                        e.value.to_str().unwrap()
+                    ));
                     key = next;
                 }
                 Err(e) => {
@@ -397,12 +380,9 @@ mod tests {
     fn enumeration_scopes() {
         let b = sample();
         assert_eq!(walk(&b, EnumRequest::default()).len(), 4);
-        assert_eq!(walk(&b, EnumRequest { owner: Some(b"npp"), ..Default::default() }),
-            vec!["NPP:Config:A=1", "NPP:Config:B=2", "NPP:Location:Name=lo"]);
-        assert_eq!(walk(&b, EnumRequest { owner: Some(b"NPP"), category: Some(b"config"), tag: None }),
-            vec!["NPP:Config:A=1", "NPP:Config:B=2"]);
-        assert_eq!(walk(&b, EnumRequest { owner: Some(b"NPP"), category: Some(b"Config"), tag: Some(b"B") }),
-            vec!["NPP:Config:B=2"]);
+        assert_eq!(walk(&b, EnumRequest { owner: Some(b"npp"), ..Default::default() }), vec!["NPP:Config:A=1", "NPP:Config:B=2", "NPP:Location:Name=lo"]);
+        assert_eq!(walk(&b, EnumRequest { owner: Some(b"NPP"), category: Some(b"config"), tag: None }), vec!["NPP:Config:A=1", "NPP:Config:B=2"]);
+        assert_eq!(walk(&b, EnumRequest { owner: Some(b"NPP"), category: Some(b"Config"), tag: Some(b"B") }), vec!["NPP:Config:B=2"]);
         assert_eq!(walk(&b, EnumRequest { owner: Some(b"none"), ..Default::default() }), Vec::<String>::new());
         assert_eq!(b.enumerate(EnumRequest { owner: None, category: Some(b"x"), tag: None }, 0).unwrap_err(), NMERR_AMBIGUOUS_SPECIFIER);
         // the initial key 0xFFFFFFFF starts a walk like 0

@@ -17,22 +17,13 @@ const MAC_TYPE_NAMES: [(u32, &str); 6] = [
 
 /// The MacType text of a MAC_TYPE_* number (a number without a name is written in decimal).
 pub fn mac_type_name(t: u32) -> String {
-    MAC_TYPE_NAMES
-        .iter()
-        .find(|(n, _)| *n == t)
-        .map(|(_, s)| s.to_string())
-        .unwrap_or_else(|| t.to_string())
+    MAC_TYPE_NAMES.iter().find(|(n, _)| *n == t).map(|(_, s)| s.to_string()).unwrap_or_else(|| t.to_string())
 }
 
 /// The MAC_TYPE_* number of a MacType text; unknown text is MAC_TYPE_UNKNOWN.
 pub fn mac_type_number(s: &str) -> u32 {
     let s = s.trim();
-    MAC_TYPE_NAMES
-        .iter()
-        .find(|(_, n)| n.eq_ignore_ascii_case(s))
-        .map(|(n, _)| *n)
-        .or_else(|| parse_dword(s).ok())
-        .unwrap_or(MAC_TYPE_UNKNOWN)
+    MAC_TYPE_NAMES.iter().find(|(_, n)| n.eq_ignore_ascii_case(s)).map(|(n, _)| *n).or_else(|| parse_dword(s).ok()).unwrap_or(MAC_TYPE_UNKNOWN)
 }
 
 fn fixed_text(bytes: &[u8]) -> &[u8] {

@@ -36,9 +36,7 @@ static BLOBS: HandleTable<BlobEntry> = HandleTable::new(0xB1);
 
 /// Stores a new BLOB and returns its handle.
 pub fn create(blob: Blob) -> NmResult<u64> {
-    BLOBS
-        .insert(BlobEntry { state: Mutex::new(BlobState { blob, ..Default::default() }), unlocked: Condvar::new() })
-        .ok_or(NMERR_NO_HANDLES)
+    BLOBS.insert(BlobEntry { state: Mutex::new(BlobState { blob, ..Default::default() }), unlocked: Condvar::new() }).ok_or(NMERR_NO_HANDLES)
 }
 
 /// Runs `f` on the BLOB behind `handle` (waiting while another thread holds it by LockBlob).
@@ -120,7 +118,6 @@ pub fn report(err: Option<u64>, category: &str, tag: &str, value: &str) {
         let _ = with(h, |st| st.blob.set(super::names::OWNER_NPP.as_bytes(), category.as_bytes(), tag.as_bytes(), value.as_bytes()));
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -103,10 +103,7 @@ pub fn parse(bytes: &[u8]) -> NmResult<Blob> {
     }
     let mut lines = bytes[..bytes.len() - 1].split(|&b| b == b'\n');
     let header = lines.next().unwrap_or_default();
-    let version = std::str::from_utf8(&header[MAGIC.len()..])
-        .ok()
-        .and_then(|v| v.trim().parse::<u32>().ok())
-        .ok_or(NMERR_BLOB_CONVERSION_ERROR)?;
+    let version = std::str::from_utf8(&header[MAGIC.len()..]).ok().and_then(|v| v.trim().parse::<u32>().ok()).ok_or(NMERR_BLOB_CONVERSION_ERROR)?;
     if version == 0 {
         return Err(NMERR_BLOB_CONVERSION_ERROR);
     }

@@ -54,10 +54,7 @@ pub fn parse_hex(s: &str) -> NmResult<Vec<u8>> {
     if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(NMERR_BLOB_CONVERSION_ERROR);
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| NMERR_BLOB_CONVERSION_ERROR))
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| NMERR_BLOB_CONVERSION_ERROR)).collect()
 }
 
 pub fn format_hex(bytes: &[u8]) -> String {
@@ -66,15 +63,7 @@ pub fn format_hex(bytes: &[u8]) -> String {
 
 /// CLSIDs are written `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}`; braces are optional on input.
 pub fn format_guid(g: &GUID) -> String {
-    format!(
-        "{{{:08X}-{:04X}-{:04X}-{:02X}{:02X}-{}}}",
-        g.Data1,
-        g.Data2,
-        g.Data3,
-        g.Data4[0],
-        g.Data4[1],
-        format_hex(&g.Data4[2..])
-    )
+    format!("{{{:08X}-{:04X}-{:04X}-{:02X}{:02X}-{}}}", g.Data1, g.Data2, g.Data3, g.Data4[0], g.Data4[1], format_hex(&g.Data4[2..]))
 }
 
 pub fn parse_guid(s: &str) -> NmResult<GUID> {

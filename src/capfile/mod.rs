@@ -139,7 +139,6 @@ pub fn writer(format: FileFormat, file: File, info: StreamInfo) -> io::Result<Bo
     }
 }
 
-
 /// The largest stored frame length any writer puts in a file (and the snap length written for
 /// "unlimited"): Wireshark refuses larger records (spec/capture-file.md §9, §13).
 pub(crate) const MAX_STORED: u32 = 262_144;

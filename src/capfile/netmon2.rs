@@ -67,10 +67,7 @@ fn media_for(linktype: u32) -> io::Result<Media> {
 }
 
 fn unsupported(linktype: u32) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        format!("link type {linktype} cannot be written in a Network Monitor 2 file"),
-    )
+    io::Error::new(io::ErrorKind::Unsupported, format!("link type {linktype} cannot be written in a Network Monitor 2 file"))
 }
 
 /// Writes a Network Monitor 2.0/2.1 file. Make it with `new` (or `writer` in `mod.rs`).
@@ -175,16 +172,8 @@ impl Netmon2Writer {
             dropped.get_or_insert(e);
         };
 
-        let base = self.base.unwrap_or(Timestamp {
-            sec: self.created.sec,
-            nsec: self.created.nsec - self.created.nsec % 1_000_000,
-        });
-        let header = file_header(
-            self.media,
-            &systemtime_local(base),
-            table_pos as u32,
-            4 * self.offsets.len() as u32,
-        );
+        let base = self.base.unwrap_or(Timestamp { sec: self.created.sec, nsec: self.created.nsec - self.created.nsec % 1_000_000 });
+        let header = file_header(self.media, &systemtime_local(base), table_pos as u32, 4 * self.offsets.len() as u32);
         let (_, err) = write_counted_at(&self.sink.file, &header, 0);
         match err {
             Some(e) => Err(e),
@@ -317,10 +306,20 @@ pub fn stats_frame(st: &crate::types::STATISTICS) -> [u8; STATS_FRAME_LEN] {
     let mut body = Vec::with_capacity(88);
     body.extend_from_slice(&st.TimeElapsed.to_le_bytes());
     for v in [
-        st.TotalFramesCaptured, st.TotalBytesCaptured, st.TotalFramesFiltered, st.TotalBytesFiltered,
-        st.TotalMulticastsFiltered, st.TotalBroadcastsFiltered, st.TotalFramesSeen, st.TotalBytesSeen,
-        st.TotalMulticastsReceived, st.TotalBroadcastsReceived, st.TotalFramesDropped, st.TotalFramesDroppedFromBuffer,
-        st.MacFramesReceived, st.MacCRCErrors,
+        st.TotalFramesCaptured,
+        st.TotalBytesCaptured,
+        st.TotalFramesFiltered,
+        st.TotalBytesFiltered,
+        st.TotalMulticastsFiltered,
+        st.TotalBroadcastsFiltered,
+        st.TotalFramesSeen,
+        st.TotalBytesSeen,
+        st.TotalMulticastsReceived,
+        st.TotalBroadcastsReceived,
+        st.TotalFramesDropped,
+        st.TotalFramesDroppedFromBuffer,
+        st.MacFramesReceived,
+        st.MacCRCErrors,
     ] {
         body.extend_from_slice(&v.to_le_bytes());
     }
@@ -404,16 +403,7 @@ fn systemtime_local(t: Timestamp) -> [u8; 16] {
         }
         tm
     };
-    let fields = [
-        tm.tm_year + 1900,
-        tm.tm_mon + 1,
-        tm.tm_wday,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
-        (t.nsec / 1_000_000) as i32,
-    ];
+    let fields = [tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_wday, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (t.nsec / 1_000_000) as i32];
     let mut out = [0u8; 16];
     for (i, f) in fields.iter().enumerate() {
         out[2 * i..2 * i + 2].copy_from_slice(&(*f as u16).to_le_bytes());
@@ -427,7 +417,8 @@ mod stats_frame_tests {
 
     #[test]
     fn layout() {
-        let st = crate::types::STATISTICS { TimeElapsed: 0x0102030405060708, TotalFramesCaptured: 5, MacFramesDropped_HwError: 0xAABBCCDD, ..Default::default() };
+        let st =
+            crate::types::STATISTICS { TimeElapsed: 0x0102030405060708, TotalFramesCaptured: 5, MacFramesDropped_HwError: 0xAABBCCDD, ..Default::default() };
         let f = stats_frame(&st);
         assert_eq!(&f[12..22], &[0, 114, 0xAA, 0xAA, 0x03, 0, 0, 0, 0x84, 0x19]);
         assert_eq!(&f[22..26], b"$MST");

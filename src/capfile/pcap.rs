@@ -140,20 +140,14 @@ mod tests {
 
     #[test]
     fn header_bytes() {
-        assert_eq!(
-            file_header(1, 262_144),
-            [0x4d, 0x3c, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0]
-        );
+        assert_eq!(file_header(1, 262_144), [0x4d, 0x3c, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0]);
         assert_eq!(&file_header(113, 65535)[16..], &[0xff, 0xff, 0, 0, 113, 0, 0, 0]);
     }
 
     #[test]
     fn record_header_bytes() {
         let ts = Timestamp { sec: 1_700_000_000, nsec: 123_456_789 };
-        assert_eq!(
-            record_header(ts, 128, 1514),
-            [0x00, 0xf1, 0x53, 0x65, 0x15, 0xcd, 0x5b, 0x07, 128, 0, 0, 0, 0xea, 5, 0, 0]
-        );
+        assert_eq!(record_header(ts, 128, 1514), [0x00, 0xf1, 0x53, 0x65, 0x15, 0xcd, 0x5b, 0x07, 128, 0, 0, 0, 0xea, 5, 0, 0]);
         assert_eq!(record_time(Timestamp { sec: -5, nsec: 1 }), (0, 0));
         assert_eq!(record_time(Timestamp { sec: 1, nsec: 1_500_000_000 }), (2, 500_000_000));
         assert_eq!(record_time(Timestamp { sec: 1 << 40, nsec: 0 }).0, u32::MAX);

@@ -92,12 +92,8 @@ impl PcapngWriter {
     /// A writer over `file`, which must be empty and positioned at 0 (as `create_unique` gives
     /// it). Writes the SHB and the IDB at once (their error is returned).
     pub fn new(file: File, info: StreamInfo) -> io::Result<PcapngWriter> {
-        let linktype = u16::try_from(file_linktype(info.linktype)).map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::Unsupported,
-                format!("link type {} cannot be written in a pcapng file", info.linktype),
-            )
-        })?;
+        let linktype = u16::try_from(file_linktype(info.linktype))
+            .map_err(|_| io::Error::new(io::ErrorKind::Unsupported, format!("link type {} cannot be written in a pcapng file", info.linktype)))?;
         let snaplen = effective_snaplen(info.snaplen);
         let sink = Sink::new(file, &file_header(linktype, snaplen))?;
         Ok(PcapngWriter { sink, snaplen, done: false })

@@ -55,7 +55,13 @@ impl Conversations {
             return None;
         }
         let n = self.sessions.len() as u32;
-        self.sessions.push(SESSIONSTATS { NextSession: NO_INDEX, StationOwner: owner as u32, StationPartner: partner as u32, Flags: SESSION_FLAGS_INITIALIZED, TotalPacketsSent: 0 });
+        self.sessions.push(SESSIONSTATS {
+            NextSession: NO_INDEX,
+            StationOwner: owner as u32,
+            StationPartner: partner as u32,
+            Flags: SESSION_FLAGS_INITIALIZED,
+            TotalPacketsSent: 0,
+        });
         match self.last_session[owner] {
             NO_INDEX => self.stations[owner].SessionPartnerList = n,
             last => self.sessions[last as usize].NextSession = n,

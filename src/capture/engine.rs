@@ -5,8 +5,8 @@
 use super::conversation::Conversations;
 use super::source::{Frame, Next, Source};
 use super::trigger::{Fired, TriggerState};
-use crate::types::PATTERNMATCH;
 use crate::capfile::{CaptureWriter, WriteError};
+use crate::types::PATTERNMATCH;
 use crate::types::{STATISTICS, STATISTICS_EX, UPDATE_ACTION_PAUSE_CAPTURE, UPDATE_ACTION_STOP_CAPTURE};
 use parking_lot::Mutex;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering::*};
@@ -615,7 +615,14 @@ impl Loop {
 impl Engine {
     /// Starts the capture thread. `frame_limit` 0 = none. `notify` hears of a capture that ends by
     /// itself and of triggers.
-    pub fn start(source: Box<dyn Source>, writer: Option<Box<dyn CaptureWriter>>, snaplen: u32, frame_limit: u64, stages: Stages, notify: Notifier) -> std::io::Result<Engine> {
+    pub fn start(
+        source: Box<dyn Source>,
+        writer: Option<Box<dyn CaptureWriter>>,
+        snaplen: u32,
+        frame_limit: u64,
+        stages: Stages,
+        notify: Notifier,
+    ) -> std::io::Result<Engine> {
         let shared = Arc::new(Shared {
             paused: AtomicBool::new(false),
             trigger_pending: AtomicBool::new(stages.trigger.is_some()),
@@ -816,12 +823,14 @@ mod tests {
         }
     }
 
-    fn setup(fail_at: usize, lose: usize, snaplen: u32, limit: u64, fail_after_closed: bool) -> (Engine, mpsc::Sender<Vec<u8>>, Arc<Mutex<Vec<usize>>>, mpsc::Receiver<(EndReason, Totals)>) {
+    /// An engine, the sender of its source's frames, the writer's stored lengths, its notices.
+    type Setup = (Engine, mpsc::Sender<Vec<u8>>, Arc<Mutex<Vec<usize>>>, mpsc::Receiver<(EndReason, Totals)>);
+
+    fn setup(fail_at: usize, lose: usize, snaplen: u32, limit: u64, fail_after_closed: bool) -> Setup {
         setup_with(fail_at, lose, snaplen, limit, fail_after_closed, Stages::default())
     }
 
-    #[allow(clippy::type_complexity)]
-    fn setup_with(fail_at: usize, lose: usize, snaplen: u32, limit: u64, fail_after_closed: bool, stages: Stages) -> (Engine, mpsc::Sender<Vec<u8>>, Arc<Mutex<Vec<usize>>>, mpsc::Receiver<(EndReason, Totals)>) {
+    fn setup_with(fail_at: usize, lose: usize, snaplen: u32, limit: u64, fail_after_closed: bool, stages: Stages) -> Setup {
         let (tx, rx) = mpsc::channel();
         let frames = Arc::new(Mutex::new(Vec::new()));
         let w = MemWriter { frames: frames.clone(), fail_at, lose };
@@ -1072,7 +1081,9 @@ mod tests {
             tx.send(vec![0; 20]).unwrap();
         }
         let (reason, totals) = erx.recv_timeout(Duration::from_secs(10)).unwrap();
-        assert!(matches!(reason, EndReason::Trigger(f) if f.action == UPDATE_ACTION_STOP_CAPTURE && f.event == crate::types::UPDATE_EVENT_TRIGGER_BUFFER_CONTENT));
+        assert!(
+            matches!(reason, EndReason::Trigger(f) if f.action == UPDATE_ACTION_STOP_CAPTURE && f.event == crate::types::UPDATE_EVENT_TRIGGER_BUFFER_CONTENT)
+        );
         assert_eq!(totals.captured_frames, 3, "50 % of 100 bytes is reached by the third 20-byte frame, the last stored");
         assert_eq!(frames.lock().len(), 3);
         wait_for(|| e.has_ended());

@@ -403,14 +403,10 @@ pub struct Replay {
 /// device could block a control call (Connect, Start) or the capture thread without limit.
 fn open_regular(path: &Path) -> Result<std::fs::File, OpenError> {
     use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => OpenError::FileNotFound(path.display().to_string()),
-            _ => OpenError::Other(format!("{}: {e}", path.display())),
-        })?;
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => OpenError::FileNotFound(path.display().to_string()),
+        _ => OpenError::Other(format!("{}: {e}", path.display())),
+    })?;
     let kind = file.metadata().map_err(|e| OpenError::Other(format!("{}: {e}", path.display())))?.file_type();
     if !kind.is_file() {
         let what = if kind.is_fifo() {
@@ -484,11 +480,7 @@ fn read_replay(reader: &mut ReplayReader) -> Result<Option<Frame<'_>>, String> {
         ReplayReader::Classic(c) => c.next(),
         ReplayReader::Libpcap(cap) => match cap.next_packet() {
             // With nanosecond precision, libpcap puts nanoseconds in tv_usec.
-            Ok(p) => Ok(Some(Frame {
-                ts: Timestamp { sec: p.header.ts.tv_sec, nsec: p.header.ts.tv_usec as u32 },
-                wire_len: p.header.len,
-                data: p.data,
-            })),
+            Ok(p) => Ok(Some(Frame { ts: Timestamp { sec: p.header.ts.tv_sec, nsec: p.header.ts.tv_usec as u32 }, wire_len: p.header.len, data: p.data })),
             Err(pcap::Error::NoMorePackets) => Ok(None),
             Err(e) => Err(pcap_message(e)),
         },
@@ -598,8 +590,11 @@ mod tests {
         path
     }
 
+    /// Frames as (timestamp, length on the wire, stored bytes).
+    type Frames = Vec<(Timestamp, u32, Vec<u8>)>;
+
     /// Every frame a replay delivers, then how it ended (None: quiet at the end of the file).
-    fn drain(mut r: Replay) -> (Vec<(Timestamp, u32, Vec<u8>)>, Option<String>) {
+    fn drain(mut r: Replay) -> (Frames, Option<String>) {
         let mut out = Vec::new();
         loop {
             match r.next(&mut || ()) {
@@ -664,7 +659,9 @@ mod tests {
         let mut huge = classic_file(&recs[..2], false, false, 65535);
         huge.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00, 0x10, 0x00, 0x01, 0x00, 0x10, 0x00]);
         huge.extend_from_slice(&[0; 64]);
-        for (tag, bytes, kept) in [("data", &whole[..whole.len() - 5], 47), ("header", &whole[..whole.len() - recs[47].2.len() - 9], 47), ("huge", &huge[..], 2)] {
+        for (tag, bytes, kept) in
+            [("data", &whole[..whole.len() - 5], 47), ("header", &whole[..whole.len() - recs[47].2.len() - 9], 47), ("huge", &huge[..], 2)]
+        {
             let path = temp_file(tag, bytes);
             let (a, end_a) = drain(Replay::open(&path, false).unwrap());
             let (b, end_b) = drain(through_libpcap(&path));
@@ -680,7 +677,7 @@ mod tests {
     #[test]
     fn classic_pcap_only_for_what_it_reads_like_libpcap() {
         let recs = vec![(0x9000_0000u32, 5, vec![1, 2, 3], 3)]; // a second before 1970 (signed)
-        // Ethernet, version 2.4: the classic reader; negative seconds as libpcap reads them.
+                                                                // Ethernet, version 2.4: the classic reader; negative seconds as libpcap reads them.
         let path = temp_file("signed", &classic_file(&recs, false, false, 65535));
         let r = Replay::open(&path, false).unwrap();
         assert!(matches!(r.reader, ReplayReader::Classic(_)));

@@ -20,7 +20,9 @@ enum Stage {
     Pattern,
     /// Waiting until `threshold` more bytes are stored than at `from` (types 2 and 4, or 3 after
     /// its pattern).
-    Buffer { from: u64 },
+    Buffer {
+        from: u64,
+    },
     Fired,
 }
 
@@ -55,14 +57,7 @@ impl TriggerState {
             TRIGGER_ACTION_PAUSE => UPDATE_ACTION_PAUSE_CAPTURE,
             _ => UPDATE_ACTION_NOTIFY,
         };
-        Some(TriggerState {
-            kind,
-            action,
-            threshold,
-            stage,
-            pattern: t.TriggerPatternMatch,
-            data_relative: t.TriggerFlags & TRIGGER_FLAGS_DATA_RELATIVE != 0,
-        })
+        Some(TriggerState { kind, action, threshold, stage, pattern: t.TriggerPatternMatch, data_relative: t.TriggerFlags & TRIGGER_FLAGS_DATA_RELATIVE != 0 })
     }
 
     /// True until the trigger fires (NETWORKSTATUS_FLAGS_TRIGGER_PENDING).

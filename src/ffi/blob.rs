@@ -15,6 +15,10 @@ use core::ffi::c_char;
 // Structures with padding (TRIGGER, PATTERNMATCH, NETWORKINFO) are written into the caller's
 // memory field by field over zeroed bytes, so the padding the caller sees is always zero.
 
+/// Writes `v` into `*dst` over zeroed bytes (see above).
+///
+/// # Safety
+/// `dst` points to writable, aligned storage for one PATTERNMATCH.
 unsafe fn put_pattern(dst: *mut PATTERNMATCH, v: &PATTERNMATCH) {
     // SAFETY: dst points to a writable PATTERNMATCH (checked by the caller).
     unsafe {
@@ -28,6 +32,10 @@ unsafe fn put_pattern(dst: *mut PATTERNMATCH, v: &PATTERNMATCH) {
     }
 }
 
+/// Writes `v` into `*dst` over zeroed bytes (see above).
+///
+/// # Safety
+/// `dst` points to writable, aligned storage for one EXPRESSION.
 unsafe fn put_expression(dst: *mut EXPRESSION, v: &EXPRESSION) {
     // SAFETY: dst points to a writable EXPRESSION; every write stays inside it.
     unsafe {
@@ -43,6 +51,10 @@ unsafe fn put_expression(dst: *mut EXPRESSION, v: &EXPRESSION) {
     }
 }
 
+/// Writes `v` into `*dst` over zeroed bytes (see above).
+///
+/// # Safety
+/// `dst` points to writable, aligned storage for one TRIGGER.
 unsafe fn put_trigger(dst: *mut TRIGGER, v: &TRIGGER) {
     // SAFETY: dst points to a writable TRIGGER; every write stays inside it.
     unsafe {
@@ -58,6 +70,10 @@ unsafe fn put_trigger(dst: *mut TRIGGER, v: &TRIGGER) {
     }
 }
 
+/// Writes `v` into `*dst` over zeroed bytes (see above).
+///
+/// # Safety
+/// `dst` points to writable, aligned storage for one NETWORKINFO.
 unsafe fn put_network_info(dst: *mut NETWORKINFO, v: &NETWORKINFO) {
     // SAFETY: dst points to a writable NETWORKINFO.
     unsafe {
@@ -78,79 +94,77 @@ unsafe fn put_network_info(dst: *mut NETWORKINFO, v: &NETWORKINFO) {
 
 fn set_value(h: HBLOB, owner: *const c_char, category: *const c_char, tag: *const c_char, value: &[u8]) -> NmResult<()> {
     // SAFETY: C strings per the function contract.
-    let (o, c, t) = unsafe { (text(owner)?, text(category)?, text(tag)?) };
+    let (o, c, t) = (text!(owner), text!(category), text!(tag));
     store::try_with(blob_handle(h), |st| st.blob.set(o, c, t, value))
 }
 
 fn get_value(h: HBLOB, owner: *const c_char, category: *const c_char, tag: *const c_char) -> NmResult<String> {
     // SAFETY: C strings per the function contract.
-    let (o, c, t) = unsafe { (text(owner)?, text(category)?, text(tag)?) };
+    let (o, c, t) = (text!(owner), text!(category), text!(tag));
     store::try_with(blob_handle(h), |st| st.blob.get_str(o, c, t))
 }
 
-/// Creates an empty BLOB and stores its handle in `*phBlob`. Destroy it with DestroyBlob.
-#[no_mangle]
-pub unsafe extern "C" fn CreateBlob(phBlob: *mut HBLOB) -> DWORD {
-    guard(|| {
-        let out = unsafe { out(phBlob)? };
+ffi_fn! {
+    /// Creates an empty BLOB and stores its handle in `*phBlob`. Destroy it with DestroyBlob.
+    #[must_use]
+    fn CreateBlob(phBlob: *mut HBLOB) -> DWORD {
+        let out = out!(phBlob);
         *out = to_hblob(store::create(Blob::new())?);
         Ok(())
-    })
+    }
 }
 
-/// Destroys a BLOB and everything it owns (including every pointer handed out from it).
-#[no_mangle]
-pub unsafe extern "C" fn DestroyBlob(hBlob: HBLOB) -> DWORD {
-    guard(|| store::destroy(blob_handle(hBlob)))
+ffi_fn! {
+    /// Destroys a BLOB and everything it owns (including every pointer handed out from it).
+    fn DestroyBlob(hBlob: HBLOB) -> DWORD {
+        store::destroy(blob_handle(hBlob))
+    }
 }
 
-/// Creates a new BLOB holding a copy of every entry of `hSrcBlob`.
-#[no_mangle]
-pub unsafe extern "C" fn DuplicateBlob(hSrcBlob: HBLOB, hBlobThatWillBeCreated: *mut HBLOB) -> DWORD {
-    guard(|| {
-        let out = unsafe { out(hBlobThatWillBeCreated)? };
+ffi_fn! {
+    /// Creates a new BLOB holding a copy of every entry of `hSrcBlob`.
+    #[must_use]
+    fn DuplicateBlob(hSrcBlob: HBLOB, hBlobThatWillBeCreated: *mut HBLOB) -> DWORD {
+        let out = out!(hBlobThatWillBeCreated);
         let copy = store::snapshot(blob_handle(hSrcBlob))?;
         *out = to_hblob(store::create(copy)?);
         Ok(())
-    })
+    }
 }
 
-/// Copies every entry of `hSrcBlob` into `hDstBlob`; entries in both take the source's value.
-#[no_mangle]
-pub unsafe extern "C" fn MergeBlob(hDstBlob: HBLOB, hSrcBlob: HBLOB) -> DWORD {
-    guard(|| {
+ffi_fn! {
+    /// Copies every entry of `hSrcBlob` into `hDstBlob`; entries in both take the source's value.
+    fn MergeBlob(hDstBlob: HBLOB, hSrcBlob: HBLOB) -> DWORD {
         let src = store::snapshot(blob_handle(hSrcBlob))?;
         // In place: pointers into entries the merge does not change stay valid. (It cannot fail
         // half-way: the source's names and values are valid by construction.)
         store::try_with(blob_handle(hDstBlob), |st| st.blob.merge(&src))
-    })
+    }
 }
 
-/// Stores `pString` at Owner:Category:Tag, creating missing levels and replacing a value.
-#[no_mangle]
-pub unsafe extern "C" fn SetStringInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pString: *const c_char) -> DWORD {
-    guard(|| {
-        let v = unsafe { text(pString)? };
+ffi_fn! {
+    /// Stores `pString` at Owner:Category:Tag, creating missing levels and replacing a value.
+    fn SetStringInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pString: *const c_char) -> DWORD {
+        let v = text!(pString);
         set_value(hBlob, pOwnerName, pCategoryName, pTagName, v)
-    })
+    }
 }
 
-/// Points `*ppString` at the stored value (owned by the BLOB; do not modify or free).
-/// `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` when the owner, category or tag is missing.
-#[no_mangle]
-pub unsafe extern "C" fn GetStringFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, ppString: *mut *const c_char) -> DWORD {
-    guard(|| {
-        let (o, c, t) = unsafe { (text(pOwnerName)?, text(pCategoryName)?, text(pTagName)?) };
-        let out = unsafe { out(ppString)? };
+ffi_fn! {
+    /// Points `*ppString` at the stored value (owned by the BLOB; do not modify or free).
+    /// `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` when the owner, category or tag is missing.
+    #[must_use]
+    fn GetStringFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, ppString: *mut *const c_char) -> DWORD {
+        let (o, c, t) = (text!(pOwnerName), text!(pCategoryName), text!(pTagName));
+        let out = out!(ppString);
         *out = store::try_with(blob_handle(hBlob), |st| st.blob.get(o, c, t).map(|v| v.as_ptr()))?;
         Ok(())
-    })
+    }
 }
 
-/// Stores a NUL-terminated UTF-16 string (as hex text of its code units).
-#[no_mangle]
-pub unsafe extern "C" fn SetWStringInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pwString: *const WCHAR) -> DWORD {
-    guard(|| {
+ffi_fn! {
+    /// Stores a NUL-terminated UTF-16 string (as hex text of its code units).
+    fn SetWStringInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pwString: *const WCHAR) -> DWORD {
         if pwString.is_null() {
             return Err(NMERR_INVALID_PARAMETER);
         }
@@ -164,16 +178,16 @@ pub unsafe extern "C" fn SetWStringInBlob(hBlob: HBLOB, pOwnerName: *const c_cha
             }
         }
         set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_wide(&units).as_bytes())
-    })
+    }
 }
 
-/// Points `*ppwString` at the decoded NUL-terminated UTF-16 string (owned by the BLOB).
-/// `NMERR_BLOB_CONVERSION_ERROR` when the value is not a stored wide string.
-#[no_mangle]
-pub unsafe extern "C" fn GetWStringFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, ppwString: *mut *mut WCHAR) -> DWORD {
-    guard(|| {
-        let (o, c, t) = unsafe { (text(pOwnerName)?, text(pCategoryName)?, text(pTagName)?) };
-        let out = unsafe { out(ppwString)? };
+ffi_fn! {
+    /// Points `*ppwString` at the decoded NUL-terminated UTF-16 string (owned by the BLOB).
+    /// `NMERR_BLOB_CONVERSION_ERROR` when the value is not a stored wide string.
+    #[must_use]
+    fn GetWStringFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, ppwString: *mut *mut WCHAR) -> DWORD {
+        let (o, c, t) = (text!(pOwnerName), text!(pCategoryName), text!(pTagName));
+        let out = out!(ppwString);
         *out = store::try_with(blob_handle(hBlob), |st| {
             let tag = st.blob.tag_mut(o, c, t).ok_or(NMERR_BLOB_ENTRY_DOES_NOT_EXIST)?;
             if tag.wide.is_none() {
@@ -182,35 +196,31 @@ pub unsafe extern "C" fn GetWStringFromBlob(hBlob: HBLOB, pOwnerName: *const c_c
             Ok(tag.wide.as_mut().map_or(core::ptr::null_mut(), |w| w.as_mut_ptr()))
         })?;
         Ok(())
-    })
+    }
 }
 
-/// Enumerates entries, one per call. Start with `*pRestartKey` = 0 (or INITIAL_RESTART_KEY); the
-/// requested names bound the walk (NULL = any; a category needs an owner, a tag a category) and are
-/// ignored on later calls, which pass back the updated key. Returned pointers are owned by the
-/// BLOB. At the end (or when nothing matches) answers `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` and sets
-/// `*pRestartKey` to 0. A walk past 64 owners, 1024 categories of an owner or 16384 tags of a
-/// category answers `NMERR_OUT_OF_RANGE` (key unchanged) on the call that would return the first
-/// entry the key cannot reach.
-#[no_mangle]
-pub unsafe extern "C" fn GetStringsFromBlob(
-    hBlob: HBLOB,
-    pRequestedOwnerName: *const c_char,
-    pRequestedCategoryName: *const c_char,
-    pRequestedTagName: *const c_char,
-    ppReturnedOwnerName: *mut *const c_char,
-    ppReturnedCategoryName: *mut *const c_char,
-    ppReturnedTagName: *mut *const c_char,
-    ppReturnedString: *mut *const c_char,
-    pRestartKey: *mut DWORD,
+ffi_fn! {
+    /// Enumerates entries, one per call. Start with `*pRestartKey` = 0 (or INITIAL_RESTART_KEY); the
+    /// requested names bound the walk (NULL = any; a category needs an owner, a tag a category) and are
+    /// ignored on later calls, which pass back the updated key. Returned pointers are owned by the
+    /// BLOB. At the end (or when nothing matches) answers `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` and sets
+    /// `*pRestartKey` to 0. A walk past 64 owners, 1024 categories of an owner or 16384 tags of a
+    /// category answers `NMERR_OUT_OF_RANGE` (key unchanged) on the call that would return the first
+    /// entry the key cannot reach.
+    #[must_use]
+    fn GetStringsFromBlob(
+        hBlob: HBLOB,
+        pRequestedOwnerName: *const c_char,
+        pRequestedCategoryName: *const c_char,
+        pRequestedTagName: *const c_char,
+        ppReturnedOwnerName: *mut *const c_char,
+        ppReturnedCategoryName: *mut *const c_char,
+        ppReturnedTagName: *mut *const c_char,
+        ppReturnedString: *mut *const c_char,
+        pRestartKey: *mut DWORD,
 ) -> DWORD {
-    guard(|| {
-        let (ro, rc, rt, rv, key) = unsafe {
-            (out(ppReturnedOwnerName)?, out(ppReturnedCategoryName)?, out(ppReturnedTagName)?, out(ppReturnedString)?, out(pRestartKey)?)
-        };
-        let req = unsafe {
-            EnumRequest { owner: opt_text(pRequestedOwnerName), category: opt_text(pRequestedCategoryName), tag: opt_text(pRequestedTagName) }
-        };
+        let (ro, rc, rt, rv, key) = (out!(ppReturnedOwnerName), out!(ppReturnedCategoryName), out!(ppReturnedTagName), out!(ppReturnedString), out!(pRestartKey));
+        let req = EnumRequest { owner: opt_text!(pRequestedOwnerName), category: opt_text!(pRequestedCategoryName), tag: opt_text!(pRequestedTagName) };
         let found = store::with(blob_handle(hBlob), |st| {
             st.blob.enumerate(req, *key).map(|(e, next)| (e.owner.as_ptr(), e.category.as_ptr(), e.tag.as_ptr(), e.value.as_ptr(), next))
         })?;
@@ -226,36 +236,43 @@ pub unsafe extern "C" fn GetStringsFromBlob(
                 Err(e)
             }
         }
-    })
+    }
 }
 
-/// Removes one level: category NULL (tag must be NULL too) removes the owner with all its entries;
-/// tag NULL removes the category; otherwise the tag. Levels left empty go with it.
-/// `NMERR_BLOB_OWNER_NOT_FOUND`, `NMERR_BLOB_CATEGORY_NOT_FOUND`,
-/// `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` for what is missing; `NMERR_AMBIGUOUS_SPECIFIER` for a tag
-/// without a category.
-#[no_mangle]
-pub unsafe extern "C" fn RemoveFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char) -> DWORD {
-    guard(|| {
-        let o = unsafe { text(pOwnerName)? };
-        let (c, t) = unsafe { (opt_text(pCategoryName), opt_text(pTagName)) };
+ffi_fn! {
+    /// Removes one level: category NULL (tag must be NULL too) removes the owner with all its entries;
+    /// tag NULL removes the category; otherwise the tag. Levels left empty go with it.
+    /// `NMERR_BLOB_OWNER_NOT_FOUND`, `NMERR_BLOB_CATEGORY_NOT_FOUND`,
+    /// `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` for what is missing; `NMERR_AMBIGUOUS_SPECIFIER` for a tag
+    /// without a category.
+    fn RemoveFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char) -> DWORD {
+        let o = text!(pOwnerName);
+        let (c, t) = (opt_text!(pCategoryName), opt_text!(pTagName));
         store::try_with(blob_handle(hBlob), |st| st.blob.remove(o, c, t))
-    })
+    }
 }
 
-/// Takes the BLOB for the calling thread: other threads' calls on it wait until UnlockBlob.
-/// Nestable (`NMERR_LOCK_NESTING_TOO_DEEP` past 65536).
-#[no_mangle]
-pub unsafe extern "C" fn LockBlob(hBlob: HBLOB) -> DWORD {
-    guard(|| store::lock(blob_handle(hBlob)))
+ffi_fn! {
+    /// Takes the BLOB for the calling thread: other threads' calls on it wait until UnlockBlob.
+    /// Nestable (`NMERR_LOCK_NESTING_TOO_DEEP` past 65536).
+    #[must_use]
+    fn LockBlob(hBlob: HBLOB) -> DWORD {
+        store::lock(blob_handle(hBlob))
+    }
 }
 
-/// Releases one LockBlob; `NMERR_NOT_LOCKED` when the calling thread does not hold the BLOB.
-#[no_mangle]
-pub unsafe extern "C" fn UnlockBlob(hBlob: HBLOB) -> DWORD {
-    guard(|| store::unlock(blob_handle(hBlob)))
+ffi_fn! {
+    /// Releases one LockBlob; `NMERR_NOT_LOCKED` when the calling thread does not hold the BLOB.
+    fn UnlockBlob(hBlob: HBLOB) -> DWORD {
+        store::unlock(blob_handle(hBlob))
+    }
 }
 
+/// The names in a NULL-terminated array of C strings; `NMERR_INVALID_PARAMETER` for NULL.
+///
+/// # Safety
+/// `table` is NULL or points to an array of NUL-terminated strings ended by a NULL pointer, all
+/// unchanged while the result is used (`'a`).
 unsafe fn known_names<'a>(table: *const *const c_char) -> NmResult<Vec<&'a [u8]>> {
     if table.is_null() {
         return Err(NMERR_INVALID_PARAMETER);
@@ -265,7 +282,7 @@ unsafe fn known_names<'a>(table: *const *const c_char) -> NmResult<Vec<&'a [u8]>
     unsafe {
         let mut p = table;
         while !(*p).is_null() {
-            out.push(text(*p)?);
+            out.push(text_ref(&*p)?);
             p = p.add(1);
         }
     }
@@ -289,13 +306,13 @@ fn copy_unknown(src: HBLOB, dst: HBLOB, keep: impl Fn(&crate::blob::EntryRef) ->
     Err(found)
 }
 
-/// Copies the entries of `pOwnerName`'s categories that are not in the NULL-terminated
-/// `pKnownCategoriesTable` into `hUnknownCategoriesBlob`. Answers `NMERR_UNKNOWN_CATEGORY` when
-/// it copied any, `NMERR_SUCCESS` when every category is known (or the owner is absent).
-#[no_mangle]
-pub unsafe extern "C" fn FindUnknownBlobCategories(hBlob: HBLOB, pOwnerName: *const c_char, pKnownCategoriesTable: *const *const c_char, hUnknownCategoriesBlob: HBLOB) -> DWORD {
-    guard(|| {
-        let owner = unsafe { text(pOwnerName)? };
+ffi_fn! {
+    /// Copies the entries of `pOwnerName`'s categories that are not in the NULL-terminated
+    /// `pKnownCategoriesTable` into `hUnknownCategoriesBlob`. Answers `NMERR_UNKNOWN_CATEGORY` when
+    /// it copied any, `NMERR_SUCCESS` when every category is known (or the owner is absent).
+    fn FindUnknownBlobCategories(hBlob: HBLOB, pOwnerName: *const c_char, pKnownCategoriesTable: *const *const c_char, hUnknownCategoriesBlob: HBLOB) -> DWORD {
+        let owner = text!(pOwnerName);
+        // SAFETY: the argument is NULL or a NULL-terminated array of C strings (its contract).
         let known = unsafe { known_names(pKnownCategoriesTable)? };
         copy_unknown(
             hBlob,
@@ -303,15 +320,15 @@ pub unsafe extern "C" fn FindUnknownBlobCategories(hBlob: HBLOB, pOwnerName: *co
             |e| crate::blob::names_equal(e.owner.to_bytes(), owner) && !known.iter().any(|k| crate::blob::names_equal(k, e.category.to_bytes())),
             NMERR_UNKNOWN_CATEGORY,
         )
-    })
+    }
 }
 
-/// Copies the tags of Owner:Category that are not in the NULL-terminated `pKnownTagsTable` into
-/// `hUnknownTagsBlob`. Answers `NMERR_UNKNOWN_TAG` when it copied any, else `NMERR_SUCCESS`.
-#[no_mangle]
-pub unsafe extern "C" fn FindUnknownBlobTags(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pKnownTagsTable: *const *const c_char, hUnknownTagsBlob: HBLOB) -> DWORD {
-    guard(|| {
-        let (owner, category) = unsafe { (text(pOwnerName)?, text(pCategoryName)?) };
+ffi_fn! {
+    /// Copies the tags of Owner:Category that are not in the NULL-terminated `pKnownTagsTable` into
+    /// `hUnknownTagsBlob`. Answers `NMERR_UNKNOWN_TAG` when it copied any, else `NMERR_SUCCESS`.
+    fn FindUnknownBlobTags(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pKnownTagsTable: *const *const c_char, hUnknownTagsBlob: HBLOB) -> DWORD {
+        let (owner, category) = (text!(pOwnerName), text!(pCategoryName));
+        // SAFETY: the argument is NULL or a NULL-terminated array of C strings (its contract).
         let known = unsafe { known_names(pKnownTagsTable)? };
         copy_unknown(
             hBlob,
@@ -323,7 +340,7 @@ pub unsafe extern "C" fn FindUnknownBlobTags(hBlob: HBLOB, pOwnerName: *const c_
             },
             NMERR_UNKNOWN_TAG,
         )
-    })
+    }
 }
 
 fn io_error(e: &std::io::Error, other: NmErr) -> NmErr {
@@ -335,41 +352,40 @@ fn io_error(e: &std::io::Error, other: NmErr) -> NmErr {
     }
 }
 
-/// Saves the BLOB to a file in the text form (`#NMBLOB 1` then `Owner:Category:Tag=Value` lines).
-/// `NMERR_PATH_NOT_FOUND` (missing directory), `NMERR_ACCESS_DENIED`, `NMERR_FILE_WRITE_ERROR`.
-#[no_mangle]
-pub unsafe extern "C" fn WriteBlobToFile(hBlob: HBLOB, pFileName: *const c_char) -> DWORD {
-    guard(|| {
-        let path = unsafe { text(pFileName)? };
+ffi_fn! {
+    /// Saves the BLOB to a file in the text form (`#NMBLOB 1` then `Owner:Category:Tag=Value` lines).
+    /// `NMERR_PATH_NOT_FOUND` (missing directory), `NMERR_ACCESS_DENIED`, `NMERR_FILE_WRITE_ERROR`.
+    fn WriteBlobToFile(hBlob: HBLOB, pFileName: *const c_char) -> DWORD {
+        let path = text!(pFileName);
         let bytes = blobtext::serialize(&store::snapshot(blob_handle(hBlob))?);
         let path = std::path::Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(path));
         std::fs::write(path, bytes).map_err(|e| match io_error(&e, NMERR_FILE_WRITE_ERROR) {
             NMERR_FILE_NOT_FOUND => NMERR_PATH_NOT_FOUND,
             x => x,
         })
-    })
+    }
 }
 
-/// Reads a BLOB saved by WriteBlobToFile into a new BLOB. `NMERR_FILE_NOT_FOUND`,
-/// `NMERR_ACCESS_DENIED`, `NMERR_FILE_READ_ERROR`; content errors as UnMarshalBlob.
-#[no_mangle]
-pub unsafe extern "C" fn ReadBlobFromFile(phBlob: *mut HBLOB, pFileName: *const c_char) -> DWORD {
-    guard(|| {
-        let path = unsafe { text(pFileName)? };
-        let out = unsafe { out(phBlob)? };
+ffi_fn! {
+    /// Reads a BLOB saved by WriteBlobToFile into a new BLOB. `NMERR_FILE_NOT_FOUND`,
+    /// `NMERR_ACCESS_DENIED`, `NMERR_FILE_READ_ERROR`; content errors as UnMarshalBlob.
+    #[must_use]
+    fn ReadBlobFromFile(phBlob: *mut HBLOB, pFileName: *const c_char) -> DWORD {
+        let path = text!(pFileName);
+        let out = out!(phBlob);
         let path = std::path::Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(path));
         let bytes = std::fs::read(path).map_err(|e| io_error(&e, NMERR_FILE_READ_ERROR))?;
         *out = to_hblob(store::create(blobtext::parse(&bytes)?)?);
         Ok(())
-    })
+    }
 }
 
-/// Flattens the BLOB into bytes (the text form). `*ppBytes` is owned by the BLOB and stays valid
-/// until the next MarshalBlob on it or DestroyBlob.
-#[no_mangle]
-pub unsafe extern "C" fn MarshalBlob(hBlob: HBLOB, pSize: *mut DWORD, ppBytes: *mut *mut BYTE) -> DWORD {
-    guard(|| {
-        let (size, bytes) = unsafe { (out(pSize)?, out(ppBytes)?) };
+ffi_fn! {
+    /// Flattens the BLOB into bytes (the text form). `*ppBytes` is owned by the BLOB and stays valid
+    /// until the next MarshalBlob on it or DestroyBlob.
+    #[must_use]
+    fn MarshalBlob(hBlob: HBLOB, pSize: *mut DWORD, ppBytes: *mut *mut BYTE) -> DWORD {
+        let (size, bytes) = (out!(pSize), out!(ppBytes));
         let (n, p) = store::try_with(blob_handle(hBlob), |st| {
             st.marshalled = blobtext::serialize(&st.blob);
             let n = u32::try_from(st.marshalled.len()).map_err(|_| NMERR_OUT_OF_RANGE)?;
@@ -377,140 +393,147 @@ pub unsafe extern "C" fn MarshalBlob(hBlob: HBLOB, pSize: *mut DWORD, ppBytes: *
         })?;
         (*size, *bytes) = (n, p);
         Ok(())
-    })
+    }
 }
 
-/// Creates a BLOB from `Size` bytes made by MarshalBlob. `NMERR_BLOB_CONVERSION_ERROR` (not a
-/// marshalled BLOB, bad line or escape), `NMERR_UPLEVEL_BLOB` (newer version),
-/// `NMERR_BLOB_STRING_INVALID` (NUL byte, unterminated last line),
-/// `NMERR_BLOB_ENTRY_ALREADY_EXISTS` (an entry twice).
-#[no_mangle]
-pub unsafe extern "C" fn UnMarshalBlob(phBlob: *mut HBLOB, Size: DWORD, pBytes: *mut BYTE) -> DWORD {
-    guard(|| {
-        let out = unsafe { out(phBlob)? };
+ffi_fn! {
+    /// Creates a BLOB from `Size` bytes made by MarshalBlob. `NMERR_BLOB_CONVERSION_ERROR` (not a
+    /// marshalled BLOB, bad line or escape), `NMERR_UPLEVEL_BLOB` (newer version),
+    /// `NMERR_BLOB_STRING_INVALID` (NUL byte, unterminated last line),
+    /// `NMERR_BLOB_ENTRY_ALREADY_EXISTS` (an entry twice).
+    #[must_use]
+    fn UnMarshalBlob(phBlob: *mut HBLOB, Size: DWORD, pBytes: *mut BYTE) -> DWORD {
+        let out = out!(phBlob);
         if pBytes.is_null() && Size != 0 {
             return Err(NMERR_INVALID_PARAMETER);
         }
-        let bytes: &[u8] = if Size == 0 { &[] } else { unsafe { core::slice::from_raw_parts(pBytes, Size as usize) } };
+        let bytes: &[u8] = if Size == 0 {
+            &[]
+        } else {
+            // SAFETY: pBytes is non-NULL (checked) and holds Size readable bytes (its contract).
+            unsafe { core::slice::from_raw_parts(pBytes, Size as usize) }
+        };
         *out = to_hblob(store::create(blobtext::parse(bytes)?)?);
         Ok(())
-    })
+    }
 }
 
-/// Stores a DWORD (in decimal).
-#[no_mangle]
-pub unsafe extern "C" fn SetDwordInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, Dword: DWORD) -> DWORD {
-    guard(|| set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_dword(Dword).as_bytes()))
+ffi_fn! {
+    /// Stores a DWORD (in decimal).
+    fn SetDwordInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, Dword: DWORD) -> DWORD {
+        set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_dword(Dword).as_bytes())
+    }
 }
 
-/// Reads a DWORD (decimal or 0x hex); `NMERR_BLOB_CONVERSION_ERROR` when the value is not one.
-#[no_mangle]
-pub unsafe extern "C" fn GetDwordFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pDword: *mut DWORD) -> DWORD {
-    guard(|| {
-        let out = unsafe { out(pDword)? };
+ffi_fn! {
+    /// Reads a DWORD (decimal or 0x hex); `NMERR_BLOB_CONVERSION_ERROR` when the value is not one.
+    #[must_use]
+    fn GetDwordFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pDword: *mut DWORD) -> DWORD {
+        let out = out!(pDword);
         *out = values::parse_dword(&get_value(hBlob, pOwnerName, pCategoryName, pTagName)?)?;
         Ok(())
-    })
+    }
 }
 
-/// Stores a BOOL as TRUE/FALSE (any non-zero value is TRUE).
-#[no_mangle]
-pub unsafe extern "C" fn SetBoolInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, Bool: BOOL) -> DWORD {
-    guard(|| set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_bool(Bool != 0).as_bytes()))
+ffi_fn! {
+    /// Stores a BOOL as TRUE/FALSE (any non-zero value is TRUE).
+    fn SetBoolInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, Bool: BOOL) -> DWORD {
+        set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_bool(Bool != 0).as_bytes())
+    }
 }
 
-/// Reads a BOOL (TRUE/FALSE/YES/NO/1/0, any case) as 1 or 0.
-#[no_mangle]
-pub unsafe extern "C" fn GetBoolFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pBool: *mut BOOL) -> DWORD {
-    guard(|| {
-        let out = unsafe { out(pBool)? };
+ffi_fn! {
+    /// Reads a BOOL (TRUE/FALSE/YES/NO/1/0, any case) as 1 or 0.
+    #[must_use]
+    fn GetBoolFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pBool: *mut BOOL) -> DWORD {
+        let out = out!(pBool);
         *out = values::parse_bool(&get_value(hBlob, pOwnerName, pCategoryName, pTagName)?)? as BOOL;
         Ok(())
-    })
+    }
 }
 
-/// Stores a 6-byte MAC address (12 upper-case hex digits).
-#[no_mangle]
-pub unsafe extern "C" fn SetMacAddressInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pMacAddress: *const BYTE) -> DWORD {
-    guard(|| {
-        let mac = unsafe { input(pMacAddress.cast::<[u8; 6]>())? };
+ffi_fn! {
+    /// Stores a 6-byte MAC address (12 upper-case hex digits).
+    fn SetMacAddressInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pMacAddress: *const BYTE) -> DWORD {
+        let mac6 = pMacAddress.cast::<[u8; 6]>();
+        let mac = input!(mac6);
         set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_mac(mac).as_bytes())
-    })
+    }
 }
 
-/// Reads a MAC address into the caller's 6 bytes (`-` and `:` separators accepted).
-#[no_mangle]
-pub unsafe extern "C" fn GetMacAddressFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pMacAddress: *mut BYTE) -> DWORD {
-    guard(|| {
-        let out = unsafe { out(pMacAddress.cast::<[u8; 6]>())? };
+ffi_fn! {
+    /// Reads a MAC address into the caller's 6 bytes (`-` and `:` separators accepted).
+    #[must_use]
+    fn GetMacAddressFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pMacAddress: *mut BYTE) -> DWORD {
+        let mac6 = pMacAddress.cast::<[u8; 6]>();
+        let out = out!(mac6);
         *out = values::parse_mac(&get_value(hBlob, pOwnerName, pCategoryName, pTagName)?)?;
         Ok(())
-    })
+    }
 }
 
-/// Stores a CLSID as `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}`.
-#[no_mangle]
-pub unsafe extern "C" fn SetClassIDInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pClsID: *const CLSID) -> DWORD {
-    guard(|| {
-        let id = unsafe { input(pClsID)? };
+ffi_fn! {
+    /// Stores a CLSID as `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}`.
+    fn SetClassIDInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pClsID: *const CLSID) -> DWORD {
+        let id = input!(pClsID);
         set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_guid(id).as_bytes())
-    })
+    }
 }
 
-/// Reads a CLSID (braces optional, any case).
-#[no_mangle]
-pub unsafe extern "C" fn GetClassIDFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pClsID: *mut CLSID) -> DWORD {
-    guard(|| {
-        let out = unsafe { out(pClsID)? };
+ffi_fn! {
+    /// Reads a CLSID (braces optional, any case).
+    #[must_use]
+    fn GetClassIDFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pClsID: *mut CLSID) -> DWORD {
+        let out = out!(pClsID);
         *out = values::parse_guid(&get_value(hBlob, pOwnerName, pCategoryName, pTagName)?)?;
         Ok(())
-    })
+    }
 }
 
-/// Writes every NETWORKINFO field as its `NPP:NetworkInfo` tag (PermanentAddr as
-/// `NPP:Location:MacAddress`).
-#[no_mangle]
-pub unsafe extern "C" fn SetNetworkInfoInBlob(hBlob: HBLOB, lpNetworkInfo: LPNETWORKINFO) -> DWORD {
-    guard(|| {
-        let ni = unsafe { input(lpNetworkInfo)? };
+ffi_fn! {
+    /// Writes every NETWORKINFO field as its `NPP:NetworkInfo` tag (PermanentAddr as
+    /// `NPP:Location:MacAddress`).
+    fn SetNetworkInfoInBlob(hBlob: HBLOB, lpNetworkInfo: LPNETWORKINFO) -> DWORD {
+        let ni = input!(lpNetworkInfo);
         store::try_with(blob_handle(hBlob), |st| netinfo::set_network_info(&mut st.blob, ni))
-    })
+    }
 }
 
-/// Fills the caller's NETWORKINFO from the BLOB; absent tags leave their field zero.
-/// `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` when there is no `NPP:NetworkInfo` entry at all,
-/// `NMERR_BLOB_CONVERSION_ERROR` for a malformed value.
-#[no_mangle]
-pub unsafe extern "C" fn GetNetworkInfoFromBlob(hBlob: HBLOB, lpNetworkInfo: LPNETWORKINFO) -> DWORD {
-    guard(|| {
-        let out = unsafe { out(lpNetworkInfo)? };
+ffi_fn! {
+    /// Fills the caller's NETWORKINFO from the BLOB; absent tags leave their field zero.
+    /// `NMERR_BLOB_ENTRY_DOES_NOT_EXIST` when there is no `NPP:NetworkInfo` entry at all,
+    /// `NMERR_BLOB_CONVERSION_ERROR` for a malformed value.
+    #[must_use]
+    fn GetNetworkInfoFromBlob(hBlob: HBLOB, lpNetworkInfo: LPNETWORKINFO) -> DWORD {
+        let out = out!(lpNetworkInfo);
         let mut bad = None;
         let ni = store::try_with(blob_handle(hBlob), |st| netinfo::get_network_info(&st.blob, &mut bad))?;
+        // SAFETY: `out` is a valid, writable NETWORKINFO (from out!).
         unsafe { put_network_info(out, &ni) };
         Ok(())
-    })
+    }
 }
 
-/// Converts `NPP:NetworkInfo:MacType` to a MAC_TYPE_* number; a missing or unknown name gives
-/// MAC_TYPE_UNKNOWN (0) with `NMERR_SUCCESS`.
-#[no_mangle]
-pub unsafe extern "C" fn GetNPPMacTypeAsNumber(hBlob: HBLOB, lpMacType: LPDWORD) -> DWORD {
-    guard(|| {
-        let out = unsafe { out(lpMacType)? };
+ffi_fn! {
+    /// Converts `NPP:NetworkInfo:MacType` to a MAC_TYPE_* number; a missing or unknown name gives
+    /// MAC_TYPE_UNKNOWN (0) with `NMERR_SUCCESS`.
+    #[must_use]
+    fn GetNPPMacTypeAsNumber(hBlob: HBLOB, lpMacType: LPDWORD) -> DWORD {
+        let out = out!(lpMacType);
         *out = store::with(blob_handle(hBlob), |st| {
             st.blob
                 .get_str(OWNER_NPP.as_bytes(), CATEGORY_NETWORKINFO.as_bytes(), TAG_MACTYPE.as_bytes())
                 .map_or(MAC_TYPE_UNKNOWN, |s| netinfo::mac_type_number(&s))
         })?;
         Ok(())
-    })
+    }
 }
 
-/// TRUE when the BLOB names a remote NPP: `NPP:Remote:RemoteComputer` is set and differs from
-/// this machine's host name. FALSE otherwise, and for an invalid handle.
-#[no_mangle]
-pub unsafe extern "C" fn IsRemoteNPP(hBLOB: HBLOB) -> BOOL {
-    guard_value(FALSE, || {
+ffi_fn! {
+    /// TRUE when the BLOB names a remote NPP: `NPP:Remote:RemoteComputer` is set and differs from
+    /// this machine's host name. FALSE otherwise, and for an invalid handle.
+    #[must_use]
+    fn IsRemoteNPP(hBLOB: HBLOB) -> BOOL, panic => FALSE, {
         let remote = store::with(blob_handle(hBLOB), |st| {
             st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_REMOTE.as_bytes(), TAG_REMOTECOMPUTER.as_bytes()).ok()
         });
@@ -521,56 +544,55 @@ pub unsafe extern "C" fn IsRemoteNPP(hBLOB: HBLOB) -> BOOL {
             }
             _ => FALSE,
         }
-    })
+    }
 }
 
-/// Stores the pattern-match filter in `NPP:Config:PatternMatch`. `NMERR_OUT_OF_RANGE` (with the
-/// tag in the error BLOB) for more than 4 groups or patterns, a Length over 16, an unknown offset
-/// basis or flag.
-#[no_mangle]
-pub unsafe extern "C" fn SetNPPPatternFilterInBlob(hBlob: HBLOB, pExpression: LPEXPRESSION, hErrorBlob: HBLOB) -> DWORD {
-    guard(|| {
-        let e = unsafe { input(pExpression)? };
+ffi_fn! {
+    /// Stores the pattern-match filter in `NPP:Config:PatternMatch`. `NMERR_OUT_OF_RANGE` (with the
+    /// tag in the error BLOB) for more than 4 groups or patterns, a Length over 16, an unknown offset
+    /// basis or flag.
+    fn SetNPPPatternFilterInBlob(hBlob: HBLOB, pExpression: LPEXPRESSION, hErrorBlob: HBLOB) -> DWORD {
+        let e = input!(pExpression);
         let err = error_blob(hErrorBlob)?;
         let text = filters::format_expression(e).inspect_err(|_| store::report(err, CATEGORY_CONFIG, TAG_PATTERN_DESIGNATOR, ""))?;
         store::try_with(blob_handle(hBlob), |st| st.blob.set_str(OWNER_NPP, CATEGORY_CONFIG, TAG_PATTERN_DESIGNATOR, &text))
-    })
+    }
 }
 
-/// Reads the pattern-match filter; no filter set gives an EXPRESSION with nAndExps = 0.
-/// `NMERR_BLOB_CONVERSION_ERROR` (the entry copied to the error BLOB) when it is malformed.
-#[no_mangle]
-pub unsafe extern "C" fn GetNPPPatternFilterFromBlob(hBlob: HBLOB, pExpression: LPEXPRESSION, hErrorBlob: HBLOB) -> DWORD {
-    guard(|| {
-        let out = unsafe { out(pExpression)? };
+ffi_fn! {
+    /// Reads the pattern-match filter; no filter set gives an EXPRESSION with nAndExps = 0.
+    /// `NMERR_BLOB_CONVERSION_ERROR` (the entry copied to the error BLOB) when it is malformed.
+    #[must_use]
+    fn GetNPPPatternFilterFromBlob(hBlob: HBLOB, pExpression: LPEXPRESSION, hErrorBlob: HBLOB) -> DWORD {
+        let out = out!(pExpression);
         let err = error_blob(hErrorBlob)?;
         let stored = store::with(blob_handle(hBlob), |st| st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_CONFIG.as_bytes(), TAG_PATTERN_DESIGNATOR.as_bytes()).ok())?;
         let e = match stored {
             None => filters::zero_expression(),
             Some(s) => filters::parse_expression(&s).inspect_err(|_| store::report(err, CATEGORY_CONFIG, TAG_PATTERN_DESIGNATOR, &s))?,
         };
+        // SAFETY: `out` is a valid, writable EXPRESSION (from out!).
         unsafe { put_expression(out, &e) };
         Ok(())
-    })
+    }
 }
 
-/// Stores the address-pair filter in `NPP:Config:AddressPair`. `NMERR_OUT_OF_RANGE` for more
-/// than 8 pairs or an unknown address type.
-#[no_mangle]
-pub unsafe extern "C" fn SetNPPAddress2FilterInBlob(hBlob: HBLOB, pAddressTable: LPADDRESSTABLE2) -> DWORD {
-    guard(|| {
-        let t = unsafe { input(pAddressTable)? };
+ffi_fn! {
+    /// Stores the address-pair filter in `NPP:Config:AddressPair`. `NMERR_OUT_OF_RANGE` for more
+    /// than 8 pairs or an unknown address type.
+    fn SetNPPAddress2FilterInBlob(hBlob: HBLOB, pAddressTable: LPADDRESSTABLE2) -> DWORD {
+        let t = input!(pAddressTable);
         let text = filters::format_address_table(t)?;
         store::try_with(blob_handle(hBlob), |st| st.blob.set_str(OWNER_NPP, CATEGORY_CONFIG, TAG_ADDRESS_PAIR, &text))
-    })
+    }
 }
 
-/// Reads the address-pair filter (nNonMacAddressPairs recomputed); none set gives an empty table.
-/// `NMERR_BLOB_CONVERSION_ERROR` (the entry copied to the error BLOB) when it is malformed.
-#[no_mangle]
-pub unsafe extern "C" fn GetNPPAddress2FilterFromBlob(hBlob: HBLOB, pAddressTable: LPADDRESSTABLE2, hErrorBlob: HBLOB) -> DWORD {
-    guard(|| {
-        let out = unsafe { out(pAddressTable)? };
+ffi_fn! {
+    /// Reads the address-pair filter (nNonMacAddressPairs recomputed); none set gives an empty table.
+    /// `NMERR_BLOB_CONVERSION_ERROR` (the entry copied to the error BLOB) when it is malformed.
+    #[must_use]
+    fn GetNPPAddress2FilterFromBlob(hBlob: HBLOB, pAddressTable: LPADDRESSTABLE2, hErrorBlob: HBLOB) -> DWORD {
+        let out = out!(pAddressTable);
         let err = error_blob(hErrorBlob)?;
         let stored = store::with(blob_handle(hBlob), |st| st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_CONFIG.as_bytes(), TAG_ADDRESS_PAIR.as_bytes()).ok())?;
         *out = match stored {
@@ -578,26 +600,25 @@ pub unsafe extern "C" fn GetNPPAddress2FilterFromBlob(hBlob: HBLOB, pAddressTabl
             Some(s) => filters::parse_address_table(&s).inspect_err(|_| store::report(err, CATEGORY_CONFIG, TAG_ADDRESS_PAIR, &s))?,
         };
         Ok(())
-    })
+    }
 }
 
-/// The documented pre-IPv6 form of SetNPPAddress2FilterInBlob: stores a v1 ADDRESSTABLE in the
-/// same `NPP:Config:AddressPair` entry.
-#[no_mangle]
-pub unsafe extern "C" fn SetNPPAddressFilterInBlob(hBlob: HBLOB, pAddressTable: LPADDRESSTABLE) -> DWORD {
-    guard(|| {
-        let t = unsafe { input(pAddressTable)? };
+ffi_fn! {
+    /// The documented pre-IPv6 form of SetNPPAddress2FilterInBlob: stores a v1 ADDRESSTABLE in the
+    /// same `NPP:Config:AddressPair` entry.
+    fn SetNPPAddressFilterInBlob(hBlob: HBLOB, pAddressTable: LPADDRESSTABLE) -> DWORD {
+        let t = input!(pAddressTable);
         let text = filters::format_address_table(&filters::address_table_from_v1(t)?)?;
         store::try_with(blob_handle(hBlob), |st| st.blob.set_str(OWNER_NPP, CATEGORY_CONFIG, TAG_ADDRESS_PAIR, &text))
-    })
+    }
 }
 
-/// The pre-IPv6 form of GetNPPAddress2FilterFromBlob. `NMERR_BLOB_CONVERSION_ERROR` (entry copied
-/// to the error BLOB) when the filter is malformed or holds an address a v1 ADDRESS cannot carry.
-#[no_mangle]
-pub unsafe extern "C" fn GetNPPAddressFilterFromBlob(hBlob: HBLOB, pAddressTable: LPADDRESSTABLE, hErrorBlob: HBLOB) -> DWORD {
-    guard(|| {
-        let out = unsafe { out(pAddressTable)? };
+ffi_fn! {
+    /// The pre-IPv6 form of GetNPPAddress2FilterFromBlob. `NMERR_BLOB_CONVERSION_ERROR` (entry copied
+    /// to the error BLOB) when the filter is malformed or holds an address a v1 ADDRESS cannot carry.
+    #[must_use]
+    fn GetNPPAddressFilterFromBlob(hBlob: HBLOB, pAddressTable: LPADDRESSTABLE, hErrorBlob: HBLOB) -> DWORD {
+        let out = out!(pAddressTable);
         let err = error_blob(hErrorBlob)?;
         let stored = store::with(blob_handle(hBlob), |st| st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_CONFIG.as_bytes(), TAG_ADDRESS_PAIR.as_bytes()).ok())?;
         *out = match stored {
@@ -607,17 +628,16 @@ pub unsafe extern "C" fn GetNPPAddressFilterFromBlob(hBlob: HBLOB, pAddressTable
                 .inspect_err(|_| store::report(err, CATEGORY_CONFIG, TAG_ADDRESS_PAIR, &s))?,
         };
         Ok(())
-    })
+    }
 }
 
-/// Stores the trigger in `NPP:Trigger:Trigger`; an inactive trigger (TriggerActive FALSE) removes
-/// the tag. `NMERR_ILLEGAL_TRIGGER` (tag in the error BLOB) for an unknown type, action, level or
-/// flag, a bad pattern, or a command line not NUL-terminated within MAX_PATH. The command line
-/// is stored and returned but never executed by this library.
-#[no_mangle]
-pub unsafe extern "C" fn SetNPPTriggerInBlob(hBlob: HBLOB, pTrigger: LPTRIGGER, hErrorBlob: HBLOB) -> DWORD {
-    guard(|| {
-        let t = unsafe { input(pTrigger)? };
+ffi_fn! {
+    /// Stores the trigger in `NPP:Trigger:Trigger`; an inactive trigger (TriggerActive FALSE) removes
+    /// the tag. `NMERR_ILLEGAL_TRIGGER` (tag in the error BLOB) for an unknown type, action, level or
+    /// flag, a bad pattern, or a command line not NUL-terminated within MAX_PATH. The command line
+    /// is stored and returned but never executed by this library.
+    fn SetNPPTriggerInBlob(hBlob: HBLOB, pTrigger: LPTRIGGER, hErrorBlob: HBLOB) -> DWORD {
+        let t = input!(pTrigger);
         let err = error_blob(hErrorBlob)?;
         let text = if t.TriggerActive != 0 {
             Some(filters::format_trigger(t).inspect_err(|_| store::report(err, CATEGORY_TRIGGER, TAG_TRIGGER, ""))?)
@@ -631,43 +651,52 @@ pub unsafe extern "C" fn SetNPPTriggerInBlob(hBlob: HBLOB, pTrigger: LPTRIGGER, 
                 Ok(())
             }
         })
-    })
+    }
 }
 
-/// Reads the trigger; no trigger set gives an all-zero TRIGGER (TriggerActive FALSE).
-/// `NMERR_ILLEGAL_TRIGGER` (the entry copied to the error BLOB) when it is malformed.
-#[no_mangle]
-pub unsafe extern "C" fn GetNPPTriggerFromBlob(hBlob: HBLOB, pTrigger: LPTRIGGER, hErrorBlob: HBLOB) -> DWORD {
-    guard(|| {
-        let out = unsafe { out(pTrigger)? };
+ffi_fn! {
+    /// Reads the trigger; no trigger set gives an all-zero TRIGGER (TriggerActive FALSE).
+    /// `NMERR_ILLEGAL_TRIGGER` (the entry copied to the error BLOB) when it is malformed.
+    #[must_use]
+    fn GetNPPTriggerFromBlob(hBlob: HBLOB, pTrigger: LPTRIGGER, hErrorBlob: HBLOB) -> DWORD {
+        let out = out!(pTrigger);
         let err = error_blob(hErrorBlob)?;
         let stored = store::with(blob_handle(hBlob), |st| st.blob.get_str(OWNER_NPP.as_bytes(), CATEGORY_TRIGGER.as_bytes(), TAG_TRIGGER.as_bytes()).ok())?;
         let t = match stored {
             None => filters::zero_trigger(),
             Some(s) => filters::parse_trigger(&s).inspect_err(|_| store::report(err, CATEGORY_TRIGGER, TAG_TRIGGER, &s))?,
         };
+        // SAFETY: `out` is a valid, writable TRIGGER (from out!).
         unsafe { put_trigger(out, &t) };
         Ok(())
-    })
+    }
 }
 
 const KNOWN_FILTER_FLAGS: u32 = 0x3F;
 const OTHER_FILTER_FLAGS: u32 = CAPTUREFILTER_FLAGS_TRIGGER | CAPTUREFILTER_FLAGS_DISCARD_COMMENTS | CAPTUREFILTER_FLAGS_KEEP_RAW;
 
-/// Stores the Etype/SAP filter in `NPP:Config:Saps` and `Etypes` (INCLUDE_ALL flags as the list
-/// mode), `LocalOnly` from CAPTUREFILTER_FLAGS_LOCAL_ONLY and the other flag bits in `FilterFlags`.
-/// Etypes are host-order numbers. `NMERR_INVALID_PARAMETER` for a NULL table with a non-zero count
-/// or an unknown flag bit.
-#[no_mangle]
-pub unsafe extern "C" fn SetNPPEtypeSapFilter(hBlob: HBLOB, nSaps: WORD, nEtypes: WORD, lpSapTable: LPBYTE, lpEtypeTable: LPWORD, FilterFlags: DWORD, hErrorBlob: HBLOB) -> DWORD {
-    guard(|| {
+ffi_fn! {
+    /// Stores the Etype/SAP filter in `NPP:Config:Saps` and `Etypes` (INCLUDE_ALL flags as the list
+    /// mode), `LocalOnly` from CAPTUREFILTER_FLAGS_LOCAL_ONLY and the other flag bits in `FilterFlags`.
+    /// Etypes are host-order numbers. `NMERR_INVALID_PARAMETER` for a NULL table with a non-zero count
+    /// or an unknown flag bit.
+    fn SetNPPEtypeSapFilter(hBlob: HBLOB, nSaps: WORD, nEtypes: WORD, lpSapTable: LPBYTE, lpEtypeTable: LPWORD, FilterFlags: DWORD, hErrorBlob: HBLOB) -> DWORD {
         if (nSaps > 0 && lpSapTable.is_null()) || (nEtypes > 0 && lpEtypeTable.is_null()) || FilterFlags & !KNOWN_FILTER_FLAGS != 0 {
             return Err(NMERR_INVALID_PARAMETER);
         }
         error_blob(hErrorBlob)?;
-        // SAFETY: the tables hold nSaps / nEtypes entries (C contract), checked non-NULL above.
-        let saps: Vec<u16> = if nSaps == 0 { vec![] } else { unsafe { core::slice::from_raw_parts(lpSapTable, nSaps as usize) }.iter().map(|s| *s as u16).collect() };
-        let etypes: Vec<u16> = if nEtypes == 0 { vec![] } else { unsafe { core::slice::from_raw_parts(lpEtypeTable, nEtypes as usize) }.to_vec() };
+        let saps: Vec<u16> = if nSaps == 0 {
+            vec![]
+        } else {
+            // SAFETY: the table holds nSaps entries (its contract), checked non-NULL above.
+            unsafe { core::slice::from_raw_parts(lpSapTable, nSaps as usize) }.iter().map(|s| *s as u16).collect()
+        };
+        let etypes: Vec<u16> = if nEtypes == 0 {
+            vec![]
+        } else {
+            // SAFETY: the table holds nEtypes entries (its contract), checked non-NULL above.
+            unsafe { core::slice::from_raw_parts(lpEtypeTable, nEtypes as usize) }.to_vec()
+        };
         let saps = filters::format_list(&ListFilter { include_all: FilterFlags & CAPTUREFILTER_FLAGS_INCLUDE_ALL_SAPS != 0, values: saps }, 2);
         let etypes = filters::format_list(&ListFilter { include_all: FilterFlags & CAPTUREFILTER_FLAGS_INCLUDE_ALL_ETYPES != 0, values: etypes }, 4);
         store::try_with(blob_handle(hBlob), |st| {
@@ -684,17 +713,17 @@ pub unsafe extern "C" fn SetNPPEtypeSapFilter(hBlob: HBLOB, nSaps: WORD, nEtypes
             }
             Ok(())
         })
-    })
+    }
 }
 
-/// Reads the Etype/SAP filter. A part that was never set counts as "include all" with no entries.
-/// The tables are owned by the BLOB (valid until the next call of this function on it, or
-/// DestroyBlob); an empty table is NULL. `NMERR_BLOB_CONVERSION_ERROR` (entry copied to the error
-/// BLOB) when a part is malformed.
-#[no_mangle]
-pub unsafe extern "C" fn GetNPPEtypeSapFilter(hBlob: HBLOB, pnSaps: *mut WORD, pnEtypes: *mut WORD, ppSapTable: *mut LPBYTE, ppEtypeTable: *mut LPWORD, pFilterFlags: *mut DWORD, hErrorBlob: HBLOB) -> DWORD {
-    guard(|| {
-        let (ns, ne, st_, et_, ff) = unsafe { (out(pnSaps)?, out(pnEtypes)?, out(ppSapTable)?, out(ppEtypeTable)?, out(pFilterFlags)?) };
+ffi_fn! {
+    /// Reads the Etype/SAP filter. A part that was never set counts as "include all" with no entries.
+    /// The tables are owned by the BLOB (valid until the next call of this function on it, or
+    /// DestroyBlob); an empty table is NULL. `NMERR_BLOB_CONVERSION_ERROR` (entry copied to the error
+    /// BLOB) when a part is malformed.
+    #[must_use]
+    fn GetNPPEtypeSapFilter(hBlob: HBLOB, pnSaps: *mut WORD, pnEtypes: *mut WORD, ppSapTable: *mut LPBYTE, ppEtypeTable: *mut LPWORD, pFilterFlags: *mut DWORD, hErrorBlob: HBLOB) -> DWORD {
+        let (ns, ne, st_, et_, ff) = (out!(pnSaps), out!(pnEtypes), out!(ppSapTable), out!(ppEtypeTable), out!(pFilterFlags));
         let err = error_blob(hErrorBlob)?;
         // A malformed entry is reported after the BLOB's lock is released: the error BLOB may be
         // the same BLOB.
@@ -740,5 +769,5 @@ pub unsafe extern "C" fn GetNPPEtypeSapFilter(hBlob: HBLOB, pnSaps: *mut WORD, p
         let r = r?;
         (*ns, *ne, *st_, *et_, *ff) = r;
         Ok(())
-    })
+    }
 }

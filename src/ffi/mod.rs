@@ -2,6 +2,9 @@
 //! guard, and conversion of handles. One file per function family.
 #![allow(non_snake_case)]
 
+#[macro_use]
+mod macros;
+
 pub mod blob;
 pub mod esp;
 pub mod nic;
@@ -44,11 +47,15 @@ pub(crate) fn npp_guard(h: crate::types::HNPP, f: impl FnOnce(u64) -> NmResult<(
 }
 
 /// Writes a STATISTICS_EX into the caller's size-prefixed structure (at most `StructSize` bytes).
-pub(crate) unsafe fn write_statistics_ex(
-    p: crate::types::LPSTATISTICS_EX,
-    get: impl FnOnce() -> NmResult<crate::capture::engine::Totals>,
-) -> NmResult<()> {
-    let size = unsafe { input(p as *const u32)? };
+///
+/// # Safety
+/// `p` is NULL or points to the caller's writable STATISTICS_EX whose first field, StructSize, is
+/// set and no larger than the memory behind `p`.
+pub(crate) unsafe fn write_statistics_ex(p: crate::types::LPSTATISTICS_EX, get: impl FnOnce() -> NmResult<crate::capture::engine::Totals>) -> NmResult<()> {
+    let size_field = p as *const u32;
+    // SAFETY: p is the caller's STATISTICS_EX pointer (the caller's contract); its first field is
+    // StructSize.
+    let size = unsafe { input_ref(&size_field)? };
     let size = *size as usize;
     if size < 16 {
         return Err(NMERR_INVALID_PARAMETER);
@@ -112,45 +119,78 @@ pub(crate) fn configure_family(h: u64, family: crate::npp::Family, blob: HBLOB, 
 }
 
 /// `*_query_status`.
-pub(crate) unsafe fn query_status_into(h: u64, status: crate::types::LPNETWORKSTATUS) -> NmResult<()> {
-    let out = unsafe { out(status)? };
+pub(crate) fn query_status_into(h: u64, out: &mut crate::types::NETWORKSTATUS) -> NmResult<()> {
     *out = crate::npp::query_status(h)?;
     Ok(())
 }
 
 /// `*_get_control_state`.
-pub(crate) unsafe fn control_state_into(h: u64, family: crate::npp::Family, running: *mut crate::types::BOOL, paused: *mut crate::types::BOOL) -> NmResult<()> {
-    let (r, p) = unsafe { (out(running)?, out(paused)?) };
+pub(crate) fn control_state_into(h: u64, family: crate::npp::Family, r: &mut crate::types::BOOL, p: &mut crate::types::BOOL) -> NmResult<()> {
     let (is_running, is_paused) = crate::npp::control_state(h, family)?;
     (*r, *p) = (is_running as crate::types::BOOL, is_paused as crate::types::BOOL);
     Ok(())
 }
 
-/// A mandatory C string argument.
-pub(crate) unsafe fn text<'a>(p: *const c_char) -> NmResult<&'a [u8]> {
+/// The bytes of a C string argument `*p`, `NMERR_INVALID_PARAMETER` for NULL (`text!`).
+///
+/// # Safety
+/// `*p` is NULL or a NUL-terminated string that stays unchanged while the result is used; the
+/// result borrows `p`, so it cannot outlive the argument it came from.
+pub(crate) unsafe fn text_ref(p: &*const c_char) -> NmResult<&[u8]> {
     if p.is_null() {
         return Err(NMERR_INVALID_PARAMETER);
     }
-    // SAFETY: the caller passes a NUL-terminated string (C contract of every such argument).
-    Ok(unsafe { CStr::from_ptr(p) }.to_bytes())
+    // SAFETY: non-NULL (checked) and NUL-terminated (the caller's contract).
+    Ok(unsafe { CStr::from_ptr(*p) }.to_bytes())
 }
 
-/// An optional C string argument (NULL = absent).
-pub(crate) unsafe fn opt_text<'a>(p: *const c_char) -> Option<&'a [u8]> {
-    // SAFETY: as in `text`.
-    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_bytes())
+/// `text_ref` for an optional argument: None for NULL (`opt_text!`).
+///
+/// # Safety
+/// As `text_ref`.
+pub(crate) unsafe fn opt_text_ref(p: &*const c_char) -> Option<&[u8]> {
+    // SAFETY: the caller's contract is text_ref's.
+    unsafe { text_ref(p) }.ok()
 }
 
-/// A mandatory output pointer.
-pub(crate) unsafe fn out<'a, T>(p: *mut T) -> NmResult<&'a mut T> {
-    // SAFETY: non-NULL output pointers point to writable storage of T (C contract).
+/// `&mut T` from an output pointer argument `*p`, `NMERR_INVALID_PARAMETER` for NULL (`out!`).
+///
+/// # Safety
+/// `*p` is NULL or points to writable, aligned storage for one `T` that nothing else accesses
+/// while the result is used; the result borrows `p`, so it cannot outlive the argument.
+// The `&mut T` is the caller's storage, not the pointer variable it borrows: the borrow only
+// bounds the lifetime to the call.
+#[allow(clippy::mut_from_ref)]
+pub(crate) unsafe fn out_ref<T>(p: &*mut T) -> NmResult<&mut T> {
+    // SAFETY: per the caller's contract (NULL is checked by as_mut).
     unsafe { p.as_mut() }.ok_or(NMERR_INVALID_PARAMETER)
 }
 
-/// A mandatory input pointer.
-pub(crate) unsafe fn input<'a, T>(p: *const T) -> NmResult<&'a T> {
-    // SAFETY: non-NULL input pointers point to a readable T (C contract).
-    unsafe { p.as_ref() }.ok_or(NMERR_INVALID_PARAMETER)
+/// A raw pointer argument read as input, whether C declared it `const` or not.
+pub(crate) trait InputPtr<T> {
+    fn as_const(&self) -> *const T;
+}
+
+impl<T> InputPtr<T> for *const T {
+    fn as_const(&self) -> *const T {
+        *self
+    }
+}
+
+impl<T> InputPtr<T> for *mut T {
+    fn as_const(&self) -> *const T {
+        self.cast_const()
+    }
+}
+
+/// `&T` from an input pointer argument `*p`, `NMERR_INVALID_PARAMETER` for NULL (`input!`).
+///
+/// # Safety
+/// `*p` is NULL or points to a readable, aligned `T` that nothing changes while the result is
+/// used; the result borrows `p`, so it cannot outlive the argument.
+pub(crate) unsafe fn input_ref<T, P: InputPtr<T>>(p: &P) -> NmResult<&T> {
+    // SAFETY: per the caller's contract (NULL is checked by as_ref).
+    unsafe { p.as_const().as_ref() }.ok_or(NMERR_INVALID_PARAMETER)
 }
 
 /// The table value of an HBLOB (never dereferenced).
@@ -175,7 +215,6 @@ pub(crate) fn error_blob(h: HBLOB) -> NmResult<Option<u64>> {
         Err(NMERR_INVALID_BLOB)
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -28,8 +28,13 @@ fn alloc_table(n: usize) -> NmResult<PBLOB_TABLE> {
 }
 
 /// The handles of a caller's table.
+///
+/// # Safety
+/// `t` is NULL or points to a BLOB_TABLE followed by its `dwNumBlobs` handles.
 unsafe fn table_handles(t: PBLOB_TABLE) -> NmResult<Vec<HBLOB>> {
-    let t = unsafe { input(t as *const BLOB_TABLE)? };
+    let t = t as *const BLOB_TABLE;
+    // SAFETY: the caller's table pointer (its contract: NULL or a BLOB_TABLE).
+    let t = unsafe { input_ref(&t)? };
     let base = t.hBlobs.as_ptr();
     // SAFETY: the table holds dwNumBlobs handles (C contract, as BLOB_TABLE_SIZE allocates).
     Ok((0..t.dwNumBlobs as usize).map(|i| unsafe { *base.add(i) }).collect())
@@ -72,31 +77,31 @@ fn filter_of(h: HBLOB) -> NmResult<Option<Blob>> {
     }
 }
 
-/// Returns in `*ppBlobTable` a table with one new NIC BLOB per capture interface that libpcap finds
-/// and that passes `hFilterBlob` (NULL = no filter; every filter entry outside `NPP:Finder` must
-/// match). The caller destroys each BLOB (DestroyBlob) and frees the table (FreeBlobTable).
-/// `NMERR_NO_NPPS` (no interface), `NMERR_NO_MATCHING_NPPS` (none passed the filter),
-/// `NMERR_WINDOWS_ERROR` (libpcap failed). Needs no privilege.
-#[no_mangle]
-pub unsafe extern "C" fn GetNPPBlobTable(hFilterBlob: HBLOB, ppBlobTable: *mut PBLOB_TABLE) -> DWORD {
-    guard(|| {
-        let out = unsafe { out(ppBlobTable)? };
+ffi_fn! {
+    /// Returns in `*ppBlobTable` a table with one new NIC BLOB per capture interface that libpcap finds
+    /// and that passes `hFilterBlob` (NULL = no filter; every filter entry outside `NPP:Finder` must
+    /// match). The caller destroys each BLOB (DestroyBlob) and frees the table (FreeBlobTable).
+    /// `NMERR_NO_NPPS` (no interface), `NMERR_NO_MATCHING_NPPS` (none passed the filter),
+    /// `NMERR_WINDOWS_ERROR` (libpcap failed). Needs no privilege.
+    #[must_use]
+    fn GetNPPBlobTable(hFilterBlob: HBLOB, ppBlobTable: *mut PBLOB_TABLE) -> DWORD {
+        let out = out!(ppBlobTable);
         let filter = filter_of(hFilterBlob)?;
         let kept = finder::select(finder::nic_blobs()?, filter.as_ref())?;
         *out = table_of(kept)?;
         Ok(())
-    })
+    }
 }
 
-/// Non-interactive "Select a network": returns in `*phBlob` a new NIC BLOB (the caller destroys
-/// it) for the interface named by the environment variable `NETMON_NPP_NAME`, or else the first
-/// interface that passes `hFilterBlob`. `hwnd` is ignored. `NMERR_NO_NPP_SELECTED` when nothing
-/// qualifies.
-#[no_mangle]
-pub unsafe extern "C" fn GetNPPBlobFromUI(hwnd: HWND, hFilterBlob: HBLOB, phBlob: *mut HBLOB) -> DWORD {
-    let _ = hwnd;
-    guard(|| {
-        let out = unsafe { out(phBlob)? };
+ffi_fn! {
+    /// Non-interactive "Select a network": returns in `*phBlob` a new NIC BLOB (the caller destroys
+    /// it) for the interface named by the environment variable `NETMON_NPP_NAME`, or else the first
+    /// interface that passes `hFilterBlob`. `hwnd` is ignored. `NMERR_NO_NPP_SELECTED` when nothing
+    /// qualifies.
+    #[must_use]
+    fn GetNPPBlobFromUI(hwnd: HWND, hFilterBlob: HBLOB, phBlob: *mut HBLOB) -> DWORD {
+        let _ = hwnd;
+        let out = out!(phBlob);
         let filter = filter_of(hFilterBlob)?;
         let kept = match finder::select(finder::nic_blobs()?, filter.as_ref()) {
             Ok(k) => k,
@@ -106,49 +111,53 @@ pub unsafe extern "C" fn GetNPPBlobFromUI(hwnd: HWND, hFilterBlob: HBLOB, phBlob
         let i = finder::choose(&kept)?;
         *out = to_hblob(store::create(kept[i].clone())?);
         Ok(())
-    })
+    }
 }
 
-/// Non-interactive choice from the caller's table: the entry whose `NPP:Location:Name` is
-/// `$NETMON_NPP_NAME`, or else the first. `*hBlob` receives a new copy of it (the caller destroys
-/// it; the table is unchanged). `NMERR_NO_NPP_SELECTED` for an empty table or no such name;
-/// `NMERR_INVALID_BLOB` when a table entry is not a live BLOB.
-#[no_mangle]
-pub unsafe extern "C" fn SelectNPPBlobFromTable(hwnd: HWND, pBlobTable: PBLOB_TABLE, hBlob: *mut HBLOB) -> DWORD {
-    let _ = hwnd;
-    guard(|| {
-        let out = unsafe { out(hBlob)? };
+ffi_fn! {
+    /// Non-interactive choice from the caller's table: the entry whose `NPP:Location:Name` is
+    /// `$NETMON_NPP_NAME`, or else the first. `*hBlob` receives a new copy of it (the caller destroys
+    /// it; the table is unchanged). `NMERR_NO_NPP_SELECTED` for an empty table or no such name;
+    /// `NMERR_INVALID_BLOB` when a table entry is not a live BLOB.
+    #[must_use]
+    fn SelectNPPBlobFromTable(hwnd: HWND, pBlobTable: PBLOB_TABLE, hBlob: *mut HBLOB) -> DWORD {
+        let _ = hwnd;
+        let out = out!(hBlob);
+        // SAFETY: pBlobTable is NULL or a BLOB_TABLE with dwNumBlobs handles (its contract).
         let handles = unsafe { table_handles(pBlobTable)? };
         let blobs = handles.iter().map(|h| store::snapshot(blob_handle(*h))).collect::<NmResult<Vec<_>>>()?;
         let i = finder::choose(&blobs)?;
         *out = to_hblob(store::create(blobs[i].clone())?);
         Ok(())
-    })
+    }
 }
 
-/// TRUE when the NPP BLOB passes the filter BLOB (the rule of GetNPPBlobTable); FALSE otherwise
-/// and for invalid handles.
-#[no_mangle]
-pub unsafe extern "C" fn FilterNPPBlob(hBlob: HBLOB, FilterBlob: HBLOB) -> BOOL {
-    guard_value(FALSE, || match (store::snapshot(blob_handle(hBlob)), store::snapshot(blob_handle(FilterBlob))) {
+ffi_fn! {
+    /// TRUE when the NPP BLOB passes the filter BLOB (the rule of GetNPPBlobTable); FALSE otherwise
+    /// and for invalid handles.
+    #[must_use]
+    fn FilterNPPBlob(hBlob: HBLOB, FilterBlob: HBLOB) -> BOOL, panic => FALSE, {
+    match (store::snapshot(blob_handle(hBlob)), store::snapshot(blob_handle(FilterBlob))) {
         (Ok(b), Ok(f)) => finder::passes_filter(&b, &f) as BOOL,
         _ => FALSE,
-    })
+    }
+    }
 }
 
-/// A zeroed table with room for `nBlobs` handles and `dwNumBlobs` = `nBlobs` (for
-/// SelectNPPBlobFromTable). Free it with FreeBlobTable. NULL when out of memory.
-#[no_mangle]
-pub extern "C" fn AllocBlobTable(nBlobs: DWORD) -> PBLOB_TABLE {
-    guard_value(core::ptr::null_mut(), || alloc_table(nBlobs as usize).unwrap_or(core::ptr::null_mut()))
+ffi_fn! {
+    /// A zeroed table with room for `nBlobs` handles and `dwNumBlobs` = `nBlobs` (for
+    /// SelectNPPBlobFromTable). Free it with FreeBlobTable. NULL when out of memory.
+    #[must_use]
+    fn AllocBlobTable(nBlobs: DWORD) -> PBLOB_TABLE, panic => core::ptr::null_mut(), {
+        alloc_table(nBlobs as usize).unwrap_or(core::ptr::null_mut())
+    }
 }
 
-/// Frees a table from GetNPPBlobTable or AllocBlobTable (not the BLOBs in it: destroy those with
-/// DestroyBlob). `NMERR_INVALID_PARAMETER` for NULL, a table this library did not allocate, or one
-/// already freed.
-#[no_mangle]
-pub unsafe extern "C" fn FreeBlobTable(pBlobTable: PBLOB_TABLE) -> DWORD {
-    guard(|| {
+ffi_fn! {
+    /// Frees a table from GetNPPBlobTable or AllocBlobTable (not the BLOBs in it: destroy those with
+    /// DestroyBlob). `NMERR_INVALID_PARAMETER` for NULL, a table this library did not allocate, or one
+    /// already freed.
+    fn FreeBlobTable(pBlobTable: PBLOB_TABLE) -> DWORD {
         let known = TABLES.lock().get_or_insert_with(HashSet::new).remove(&(pBlobTable as usize));
         if pBlobTable.is_null() || !known {
             return Err(NMERR_INVALID_PARAMETER);
@@ -156,5 +165,5 @@ pub unsafe extern "C" fn FreeBlobTable(pBlobTable: PBLOB_TABLE) -> DWORD {
         // SAFETY: allocated by alloc_table with calloc and not freed before (checked above).
         unsafe { libc::free(pBlobTable.cast()) };
         Ok(())
-    })
+    }
 }

@@ -8,96 +8,113 @@ use crate::types::*;
 
 const F: Family = Family::Stats;
 
-/// Connects for statistics only (see esp_connect; no capture directory is needed).
-#[no_mangle]
-pub unsafe extern "C" fn stats_connect(hNpp: HNPP, hInputBlob: HBLOB, StatusCallbackProc: LPNETWORKCALLBACKPROC, UserContext: LPVOID, hErrorBlob: HBLOB) -> DWORD {
-    npp_guard(hNpp, |h| connect_family(h, F, hInputBlob, StatusCallbackProc, UserContext, hErrorBlob))
+ffi_fn! {
+    /// Connects for statistics only (see esp_connect; no capture directory is needed).
+    #[must_use]
+    fn stats_connect(hNpp: HNPP, hInputBlob: HBLOB, StatusCallbackProc: LPNETWORKCALLBACKPROC, UserContext: LPVOID, hErrorBlob: HBLOB) -> DWORD for npp |h| {
+        connect_family(h, F, hInputBlob, StatusCallbackProc, UserContext, hErrorBlob)
+    }
 }
 
-/// Disconnects (`NMERR_CAPTURING` while running or paused).
-#[no_mangle]
-pub unsafe extern "C" fn stats_disconnect(hNpp: HNPP) -> DWORD {
-    npp_guard(hNpp, |h| npp::disconnect(h, F))
+ffi_fn! {
+    /// Disconnects (`NMERR_CAPTURING` while running or paused).
+    fn stats_disconnect(hNpp: HNPP) -> DWORD for npp |h| {
+        npp::disconnect(h, F)
+    }
 }
 
-/// As esp_query_status.
-#[no_mangle]
-pub unsafe extern "C" fn stats_query_status(hNpp: HNPP, pNetworkStatus: LPNETWORKSTATUS) -> DWORD {
-    npp_guard(hNpp, |h| unsafe { query_status_into(h, pNetworkStatus) })
+ffi_fn! {
+    /// As esp_query_status.
+    #[must_use]
+    fn stats_query_status(hNpp: HNPP, pNetworkStatus: LPNETWORKSTATUS) -> DWORD for npp |h| {
+        query_status_into(h, out!(pNetworkStatus))
+    }
 }
 
-/// As esp_configure.
-#[no_mangle]
-pub unsafe extern "C" fn stats_configure(hNpp: HNPP, hConfigurationBlob: HBLOB, hErrorBlob: HBLOB) -> DWORD {
-    npp_guard(hNpp, |h| configure_family(h, F, hConfigurationBlob, hErrorBlob))
+ffi_fn! {
+    /// As esp_configure.
+    fn stats_configure(hNpp: HNPP, hConfigurationBlob: HBLOB, hErrorBlob: HBLOB) -> DWORD for npp |h| {
+        configure_family(h, F, hConfigurationBlob, hErrorBlob)
+    }
 }
 
-/// Starts counting (no file).
-#[no_mangle]
-pub unsafe extern "C" fn stats_start(hNpp: HNPP) -> DWORD {
-    npp_guard(hNpp, |h| npp::start(h, F, None).map(|_| ()))
+ffi_fn! {
+    /// Starts counting (no file).
+    #[must_use]
+    fn stats_start(hNpp: HNPP) -> DWORD for npp |h| {
+        npp::start(h, F, None).map(|_| ())
+    }
 }
 
-/// Pauses counting (frames still count as seen).
-#[no_mangle]
-pub unsafe extern "C" fn stats_pause(hNpp: HNPP) -> DWORD {
-    npp_guard(hNpp, |h| npp::pause(h, F).map(|_| ()))
+ffi_fn! {
+    /// Pauses counting (frames still count as seen).
+    fn stats_pause(hNpp: HNPP) -> DWORD for npp |h| {
+        npp::pause(h, F).map(|_| ())
+    }
 }
 
-/// Resumes counting.
-#[no_mangle]
-pub unsafe extern "C" fn stats_resume(hNpp: HNPP) -> DWORD {
-    npp_guard(hNpp, |h| npp::resume(h, F))
+ffi_fn! {
+    /// Resumes counting.
+    fn stats_resume(hNpp: HNPP) -> DWORD for npp |h| {
+        npp::resume(h, F)
+    }
 }
 
-/// Stops counting; the totals stay readable with stats_get_total_statistics.
-#[no_mangle]
-pub unsafe extern "C" fn stats_stop(hNpp: HNPP) -> DWORD {
-    npp_guard(hNpp, |h| npp::stop(h, F).and_then(|(_, finished)| finished))
+ffi_fn! {
+    /// Stops counting; the totals stay readable with stats_get_total_statistics.
+    fn stats_stop(hNpp: HNPP) -> DWORD for npp |h| {
+        npp::stop(h, F).and_then(|(_, finished)| finished)
+    }
 }
 
-/// As esp_get_control_state.
-#[no_mangle]
-pub unsafe extern "C" fn stats_get_control_state(hNpp: HNPP, IsRunnning: *mut BOOL, IsPaused: *mut BOOL) -> DWORD {
-    npp_guard(hNpp, |h| unsafe { control_state_into(h, F, IsRunnning, IsPaused) })
+ffi_fn! {
+    /// As esp_get_control_state.
+    #[must_use]
+    fn stats_get_control_state(hNpp: HNPP, IsRunnning: *mut BOOL, IsPaused: *mut BOOL) -> DWORD for npp |h| {
+        control_state_into(h, F, out!(IsRunnning), out!(IsPaused))
+    }
 }
 
-/// Copies the totals of the running (or paused) capture, else of the last one since Connect, into
-/// `*lpStats`; `fClearAfterReading` TRUE then resets them (and TimeElapsed's base).
-/// `NMERR_NOT_CAPTURING` when no capture ran since Connect.
-#[no_mangle]
-pub unsafe extern "C" fn stats_get_total_statistics(hNpp: HNPP, lpStats: LPSTATISTICS, fClearAfterReading: BOOL) -> DWORD {
-    npp_guard(hNpp, |h| {
-        let out = unsafe { out(lpStats)? };
+ffi_fn! {
+    /// Copies the totals of the running (or paused) capture, else of the last one since Connect, into
+    /// `*lpStats`; `fClearAfterReading` TRUE then resets them (and TimeElapsed's base).
+    /// `NMERR_NOT_CAPTURING` when no capture ran since Connect.
+    #[must_use]
+    fn stats_get_total_statistics(hNpp: HNPP, lpStats: LPSTATISTICS, fClearAfterReading: BOOL) -> DWORD for npp |h| {
+        let out = out!(lpStats);
         *out = npp::totals(h, F, fClearAfterReading != 0)?.statistics();
         Ok(())
-    })
+    }
 }
 
-/// ndisnpp extension: stats_get_total_statistics in 64 bits (see STATISTICS_EX), without clearing.
-#[no_mangle]
-pub unsafe extern "C" fn stats_get_statistics_ex(hNpp: HNPP, lpStats: LPSTATISTICS_EX) -> DWORD {
-    npp_guard(hNpp, |h| unsafe { write_statistics_ex(lpStats, || npp::totals(h, F, false)) })
+ffi_fn! {
+    /// ndisnpp extension: stats_get_total_statistics in 64 bits (see STATISTICS_EX), without clearing.
+    #[must_use]
+    fn stats_get_statistics_ex(hNpp: HNPP, lpStats: LPSTATISTICS_EX) -> DWORD for npp |h| {
+        // SAFETY: lpStats is this call's argument: by the shared contract NULL or the caller's
+        // STATISTICS_EX, StructSize bytes long.
+        unsafe { write_statistics_ex(lpStats, || npp::totals(h, F, false)) }
+    }
 }
 
-/// Copies the conversation statistics of the running capture: `*nStations` stations into
-/// `lpStationStats` and `*nSessions` sessions into `lpSessionStats` (each array must have room for
-/// MAX_STATIONS / MAX_SESSIONS = 100 entries; chains end with 0xFFFFFFFF). A station is a MAC
-/// address seen; a session is one-way traffic from one station to a unicast partner.
-/// `fClearAfterReading` empties the tables after the copy. `NMERR_NOT_CAPTURING` (no capture
-/// running), `NMERR_CAPTURE_PAUSED` (paused), `NMERR_NO_CONVERSATION_STATS` (the configuration
-/// set `NPP:Config:NoConversationStats` TRUE).
-#[no_mangle]
-pub unsafe extern "C" fn stats_get_conversation_statistics(
-    hNpp: HNPP,
-    nSessions: *mut DWORD,
-    lpSessionStats: LPSESSIONSTATS,
-    nStations: *mut DWORD,
-    lpStationStats: LPSTATIONSTATS,
-    fClearAfterReading: BOOL,
-) -> DWORD {
-    npp_guard(hNpp, |h| {
-        let (ns, nt) = unsafe { (out(nSessions)?, out(nStations)?) };
+ffi_fn! {
+    /// Copies the conversation statistics of the running capture: `*nStations` stations into
+    /// `lpStationStats` and `*nSessions` sessions into `lpSessionStats` (each array must have room for
+    /// MAX_STATIONS / MAX_SESSIONS = 100 entries; chains end with 0xFFFFFFFF). A station is a MAC
+    /// address seen; a session is one-way traffic from one station to a unicast partner.
+    /// `fClearAfterReading` empties the tables after the copy. `NMERR_NOT_CAPTURING` (no capture
+    /// running), `NMERR_CAPTURE_PAUSED` (paused), `NMERR_NO_CONVERSATION_STATS` (the configuration
+    /// set `NPP:Config:NoConversationStats` TRUE).
+    #[must_use]
+    fn stats_get_conversation_statistics(
+        hNpp: HNPP,
+        nSessions: *mut DWORD,
+        lpSessionStats: LPSESSIONSTATS,
+        nStations: *mut DWORD,
+        lpStationStats: LPSTATIONSTATS,
+        fClearAfterReading: BOOL,
+) -> DWORD for npp |h| {
+        let (ns, nt) = (out!(nSessions), out!(nStations));
         if lpSessionStats.is_null() || lpStationStats.is_null() {
             return Err(NMERR_INVALID_PARAMETER);
         }
@@ -110,11 +127,15 @@ pub unsafe extern "C" fn stats_get_conversation_statistics(
         }
         (*nt, *ns) = (stations.len() as DWORD, sessions.len() as DWORD);
         Ok(())
-    })
+    }
 }
 
-/// As esp_query_stations (works whichever family connected the NPP, or none).
-#[no_mangle]
-pub unsafe extern "C" fn stats_query_stations(hNpp: HNPP, lpQueryTable: LPQUERYTABLE) -> DWORD {
-    npp_guard(hNpp, |h| unsafe { super::query_stations_into(h, lpQueryTable) })
+ffi_fn! {
+    /// As esp_query_stations (works whichever family connected the NPP, or none).
+    #[must_use]
+    fn stats_query_stations(hNpp: HNPP, lpQueryTable: LPQUERYTABLE) -> DWORD for npp |h| {
+        // SAFETY: lpQueryTable is this call's argument: by the shared contract NULL or the caller's
+        // QUERYTABLE with room for its nStationQueries entries.
+        unsafe { super::query_stations_into(h, lpQueryTable) }
+    }
 }

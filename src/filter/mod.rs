@@ -107,7 +107,6 @@ use frame::{Net, Ty, View};
 #[cfg(test)]
 use frame::{DLT_RAW, LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_RAW};
 
-
 /// One list of the Etype/SAP part, ready for lookups.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct List {
@@ -230,12 +229,7 @@ fn pattern(p: &PATTERNMATCH) -> NmResult<Pattern> {
         OFFSET_BASIS_RELATIVE_TO_IPX => Basis::Ipx(port.then_some(ipx_port.to_ne_bytes())),
         _ => return Err(bad),
     };
-    Ok(Pattern {
-        not: p.Flags & PATTERN_MATCH_FLAGS_NOT != 0,
-        basis,
-        offset: p.Offset,
-        bytes: p.PatternToMatch[..p.Length as usize].to_vec(),
-    })
+    Ok(Pattern { not: p.Flags & PATTERN_MATCH_FLAGS_NOT != 0, basis, offset: p.Offset, bytes: p.PatternToMatch[..p.Length as usize].to_vec() })
 }
 
 impl CaptureFilter {
@@ -266,8 +260,7 @@ impl CaptureFilter {
         if saps.is_some_and(|s| s.values.iter().any(|v| *v > 0xFF)) {
             return Err(bad);
         }
-        let etype_sap = (saps.is_some() || etypes.is_some())
-            .then(|| EtypeSap { saps: saps.map(List::new), etypes: etypes.map(List::new) });
+        let etype_sap = (saps.is_some() || etypes.is_some()).then(|| EtypeSap { saps: saps.map(List::new), etypes: etypes.map(List::new) });
         let addresses = match addresses {
             Some(t) if t.nAddressPairs > MAX_ADDRESS_PAIRS => return Err(bad),
             Some(t) if t.nAddressPairs > 0 => Some(
@@ -364,9 +357,8 @@ fn bytes_at(f: &[u8], at: usize, want: &[u8]) -> bool {
 /// Three-valued: None = cannot be decided for this frame.
 fn side_matches(s: &Side, is_dst: bool, v: &View) -> Option<bool> {
     let f = v.f;
-    let net = |want: fn(&Net) -> Option<usize>, rel: usize, addr: &[u8]| -> Option<bool> {
-        v.net.map(|n| want(&n).is_some_and(|o| bytes_at(f, o + rel, addr)))
-    };
+    let net =
+        |want: fn(&Net) -> Option<usize>, rel: usize, addr: &[u8]| -> Option<bool> { v.net.map(|n| want(&n).is_some_and(|o| bytes_at(f, o + rel, addr))) };
     match s {
         Side::Mac(m) => {
             let at = if is_dst { v.mac_dst } else { v.mac_src };

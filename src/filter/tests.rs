@@ -296,19 +296,11 @@ fn mac_pairs_direction_and_both() {
 
 #[test]
 fn includes_or_and_exclude_wins() {
-    let two = pairs(&format!(
-        "{};{}",
-        mac_pair("INCLUDE", ADDRESS_FLAGS_MATCH_SRC, BCAST, A),
-        mac_pair("INCLUDE", ADDRESS_FLAGS_MATCH_SRC, BCAST, B)
-    ));
+    let two = pairs(&format!("{};{}", mac_pair("INCLUDE", ADDRESS_FLAGS_MATCH_SRC, BCAST, A), mac_pair("INCLUDE", ADDRESS_FLAGS_MATCH_SRC, BCAST, B)));
     assert!(eth_ok(&two, &eth(BCAST, A, 0x0800, b"")));
     assert!(eth_ok(&two, &eth(BCAST, B, 0x0800, b"")));
     assert!(!eth_ok(&two, &eth(BCAST, MCAST, 0x0800, b"")));
-    let excl = pairs(&format!(
-        "{};{}",
-        mac_pair("INCLUDE", ADDRESS_FLAGS_MATCH_SRC, BCAST, A),
-        mac_pair("EXCLUDE", ADDRESS_FLAGS_MATCH_DST, B, BCAST)
-    ));
+    let excl = pairs(&format!("{};{}", mac_pair("INCLUDE", ADDRESS_FLAGS_MATCH_SRC, BCAST, A), mac_pair("EXCLUDE", ADDRESS_FLAGS_MATCH_DST, B, BCAST)));
     assert!(eth_ok(&excl, &eth(MCAST, A, 0x0800, b"")));
     assert!(!eth_ok(&excl, &eth(B, A, 0x0800, b"")), "exclude wins over include");
     assert!(!eth_ok(&excl, &eth(MCAST, B, 0x0800, b"")), "no include pair matches");
@@ -477,12 +469,12 @@ fn ip_basis_and_ports() {
     assert!(eth_ok(&dns, &udp_frame()));
     assert!(eth_ok(&dns, &eth(B, A, 0x0800, &ipv4(IP_A, IP_B, 17, 2, &udp(9, 53, b"")))));
     assert!(eth_ok(&dns, &tagged(B, A, &[0x8100], 0x0800, &ipv4(IP_A, IP_B, 17, 1, &udp(9, 53, b"")))));
-    assert!(!eth_ok(&dns, &eth(B, A, 0x0800, &ipv4(IP_A, IP_B, 17, 0, &udp(53, 9, b""))))); 
+    assert!(!eth_ok(&dns, &eth(B, A, 0x0800, &ipv4(IP_A, IP_B, 17, 0, &udp(53, 9, b"")))));
     // TCP port 53 has protocol 6: port check fails, NOT does not help.
     let tcp53 = eth(B, A, 0x0800, &ipv4(IP_A, IP_B, 6, 0, &tcp(9, 53, 2)));
     assert!(!eth_ok(&dns, &tcp53));
     assert!(!eth_ok(&pat("AND(OR(NOT IP PORT 0x11 2 0035))"), &tcp53));
-    assert!(eth_ok(&pat("AND(OR(NOT IP PORT 0x11 2 0035))"), &eth(B, A, 0x0800, &ipv4(IP_A, IP_B, 17, 0, &udp(9, 54, b""))))); 
+    assert!(eth_ok(&pat("AND(OR(NOT IP PORT 0x11 2 0035))"), &eth(B, A, 0x0800, &ipv4(IP_A, IP_B, 17, 0, &udp(9, 54, b"")))));
     // Port only: any UDP.
     assert!(eth_ok(&pat("AND(OR(IP PORT 0x11 0 -))"), &udp_frame()));
     // Header cut before the protocol byte: fails.
@@ -534,12 +526,7 @@ fn empty_groups_and_zero_length_patterns() {
 
 #[test]
 fn all_parts_must_pass() {
-    let f = filt(
-        None,
-        Some("EXCLUDE ALL EXCEPT 0x0800"),
-        Some("INCLUDE,0x2,ANY,,0x0,IP,10.0.0.1,0x0"),
-        Some("AND(OR(IP PORT 0x11 2 0035))"),
-    );
+    let f = filt(None, Some("EXCLUDE ALL EXCEPT 0x0800"), Some("INCLUDE,0x2,ANY,,0x0,IP,10.0.0.1,0x0"), Some("AND(OR(IP PORT 0x11 2 0035))"));
     assert!(eth_ok(&f, &udp_frame()));
     assert!(!eth_ok(&f, &eth(B, A, 0x0800, &ipv4(IP_B, IP_B, 17, 0, &udp(1, 53, b"")))));
     assert!(!eth_ok(&f, &eth(B, A, 0x0800, &ipv4(IP_A, IP_B, 17, 0, &udp(1, 54, b"")))));

@@ -72,7 +72,17 @@ impl Callback {
                     Msg::Terminate => break,
                 }
             }
-            deliver(cb, ctx, Event { event: UPDATE_EVENT_TERMINATE_THREAD, action: UPDATE_ACTION_TERMINATE_THREAD, status: NETWORKSTATUS_STATE_VOID, value: 0, final_stats: None });
+            deliver(
+                cb,
+                ctx,
+                Event {
+                    event: UPDATE_EVENT_TERMINATE_THREAD,
+                    action: UPDATE_ACTION_TERMINATE_THREAD,
+                    status: NETWORKSTATUS_STATE_VOID,
+                    value: 0,
+                    final_stats: None,
+                },
+            );
         })?;
         let thread_id = thread.thread().id();
         Ok(Callback { tx, thread: Some(thread), thread_id })

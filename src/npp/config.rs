@@ -55,16 +55,36 @@ pub struct Rejected {
 
 /// `NPP:Config` tags this library understands.
 const KNOWN_CONFIG_TAGS: &[&str] = &[
-    TAG_FRAME_SIZE, TAG_UPDATE_FREQUENCY, TAG_BUFFER_SIZE, TAG_DRIVE_LETTER, TAG_PATTERN_DESIGNATOR, TAG_PATTERN,
-    TAG_ADDRESS_PAIR, TAG_CONNECTIONFLAGS, TAG_ETYPES, TAG_SAPS, TAG_NO_CONVERSATION_STATS, TAG_NO_STATS_FRAME,
-    TAG_DONT_DELETE_EMPTY_CAPTURE, TAG_WANT_PROTOCOL_INFO, TAG_INTERFACE_DELAYED_CAPTURE,
-    TAG_INTERFACE_REALTIME_CAPTURE, TAG_INTERFACE_STATS, TAG_INTERFACE_EXPERT_STATS, TAG_INTERFACE_TRANSMIT,
-    TAG_LOCAL_ONLY, TAG_IS_REMOTE, TAG_FILTER_FLAGS, TAG_CAPTURE_DIRECTORY, TAG_FILE_FORMAT, TAG_REPLAY_PACE,
-    TAG_FRAME_LIMIT, TAG_QUERY_TIMEOUT, TAG_ANSWER_STATION_QUERIES,
+    TAG_FRAME_SIZE,
+    TAG_UPDATE_FREQUENCY,
+    TAG_BUFFER_SIZE,
+    TAG_DRIVE_LETTER,
+    TAG_PATTERN_DESIGNATOR,
+    TAG_PATTERN,
+    TAG_ADDRESS_PAIR,
+    TAG_CONNECTIONFLAGS,
+    TAG_ETYPES,
+    TAG_SAPS,
+    TAG_NO_CONVERSATION_STATS,
+    TAG_NO_STATS_FRAME,
+    TAG_DONT_DELETE_EMPTY_CAPTURE,
+    TAG_WANT_PROTOCOL_INFO,
+    TAG_INTERFACE_DELAYED_CAPTURE,
+    TAG_INTERFACE_REALTIME_CAPTURE,
+    TAG_INTERFACE_STATS,
+    TAG_INTERFACE_EXPERT_STATS,
+    TAG_INTERFACE_TRANSMIT,
+    TAG_LOCAL_ONLY,
+    TAG_IS_REMOTE,
+    TAG_FILTER_FLAGS,
+    TAG_CAPTURE_DIRECTORY,
+    TAG_FILE_FORMAT,
+    TAG_REPLAY_PACE,
+    TAG_FRAME_LIMIT,
+    TAG_QUERY_TIMEOUT,
+    TAG_ANSWER_STATION_QUERIES,
 ];
-const KNOWN_CATEGORIES: &[&str] = &[
-    CATEGORY_NETWORKINFO, CATEGORY_LOCATION, CATEGORY_CONFIG, CATEGORY_TRIGGER, CATEGORY_FINDER, CATEGORY_REMOTE, CATEGORY_ESP,
-];
+const KNOWN_CATEGORIES: &[&str] = &[CATEGORY_NETWORKINFO, CATEGORY_LOCATION, CATEGORY_CONFIG, CATEGORY_TRIGGER, CATEGORY_FINDER, CATEGORY_REMOTE, CATEGORY_ESP];
 
 fn get(b: &Blob, category: &str, tag: &str) -> Option<String> {
     b.get_str(OWNER_NPP.as_bytes(), category.as_bytes(), tag.as_bytes()).ok()
@@ -84,9 +104,7 @@ pub fn unknown_entries(b: &Blob) -> Vec<(String, String, String)> {
             let config = CATEGORY_CONFIG.as_bytes().eq_ignore_ascii_case(cat);
             !known_cat || (config && !KNOWN_CONFIG_TAGS.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(e.tag.to_bytes())))
         })
-        .map(|e| {
-            (e.category.to_string_lossy().into_owned(), e.tag.to_string_lossy().into_owned(), e.value.to_string_lossy().into_owned())
-        })
+        .map(|e| (e.category.to_string_lossy().into_owned(), e.tag.to_string_lossy().into_owned(), e.value.to_string_lossy().into_owned()))
         .collect()
 }
 
@@ -95,9 +113,7 @@ pub fn unknown_entries(b: &Blob) -> Vec<(String, String, String)> {
 pub fn parse(b: &Blob, base: &CaptureConfig) -> Result<CaptureConfig, Rejected> {
     let mut c = base.clone();
     let dword = |tag: &'static str| -> Result<Option<u32>, Rejected> {
-        get(b, CATEGORY_CONFIG, tag)
-            .map(|v| values::parse_dword(&v).map_err(|e| reject(e, CATEGORY_CONFIG, tag, &v)))
-            .transpose()
+        get(b, CATEGORY_CONFIG, tag).map(|v| values::parse_dword(&v).map_err(|e| reject(e, CATEGORY_CONFIG, tag, &v))).transpose()
     };
     let boolean = |cat: &'static str, tag: &'static str| -> Result<Option<bool>, Rejected> {
         get(b, cat, tag).map(|v| values::parse_bool(&v).map_err(|e| reject(e, cat, tag, &v))).transpose()

@@ -27,7 +27,9 @@ impl Family {
 pub enum Phase {
     /// Connected, no capture started; `cfg_pending` after a Stop until the next Configure (Start
     /// then re-uses the last accepted configuration: spec open question 3).
-    Idle { cfg_pending: bool },
+    Idle {
+        cfg_pending: bool,
+    },
     Running,
     Paused,
 }

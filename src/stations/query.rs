@@ -174,7 +174,7 @@ mod tests {
             drop(reg2);
         });
         if !ran {
-            eprintln!("skipped: needs CAP_SYS_ADMIN for a private network namespace");
+            crate::prerequisite_missing("loopback_answers_others_and_lists_itself_once", "needs CAP_SYS_ADMIN for a private network namespace");
         }
     }
 }

@@ -132,9 +132,7 @@ pub(super) fn packet_socket(index: i32, command: u8) -> NmResult<OwnedFd> {
     };
     let sll = sockaddr_ll(index, None);
     // SAFETY: sll is a valid sockaddr_ll of the given length.
-    let rc = unsafe {
-        libc::bind(fd.as_raw_fd(), (&sll as *const libc::sockaddr_ll).cast(), std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t)
-    };
+    let rc = unsafe { libc::bind(fd.as_raw_fd(), (&sll as *const libc::sockaddr_ll).cast(), std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t) };
     if rc != 0 {
         return Err(errno_to_nmerr(errno()));
     }
@@ -250,7 +248,7 @@ mod tests {
             assert!(!resp.is_empty() && resp.iter().all(|b| *b == Some((BONE_COMMAND_STATION_QUERY_RESPONSE as u8, 7))), "{resp:?}");
         });
         if !ran {
-            eprintln!("skipped: needs CAP_SYS_ADMIN for a private network namespace");
+            crate::prerequisite_missing("station_sockets_receive_only_their_command", "needs CAP_SYS_ADMIN for a private network namespace");
         }
     }
 }

@@ -1,0 +1,105 @@
+//! The one form of every exported function, and the pointer helpers its bodies use.
+//!
+//! `ffi_fn!` writes the whole export from its doc comment, name, C signature and body: the doc
+//! comment (which cbindgen copies into netmon.h), `#[no_mangle]`, `extern "C"`, and the panic
+//! guard with the result a panic gives. Four shapes:
+//!
+//! ```ignore
+//! ffi_fn! { /// doc
+//!     fn CreateBlob(phBlob: *mut HBLOB) -> DWORD { /* NmResult<()> */ } }
+//! ffi_fn! { /// doc: the first argument is the NPP; `h` is its table value, a panic marks it faulted
+//!     fn esp_stop(hNpp: HNPP, lpStats: LPSTATISTICS) -> DWORD for npp |h| { /* NmResult<()> */ } }
+//! ffi_fn! { /// doc: a result that is not an NMERR; a panic answers the value after `panic =>`
+//!     fn IsRemoteNPP(hBlob: HBLOB) -> BOOL, panic => FALSE, { /* BOOL */ } }
+//! ffi_fn! { /// doc: no pointer argument is read, so the function is safe to call
+//!     safe fn nmerr_text(code: DWORD) -> *const c_char, panic => core::ptr::null(), { ... } }
+//! ```
+//!
+//! The contract every unsafe export shares (stated once in netmon.h's opening comment): each
+//! pointer argument is NULL or valid for the use its documentation gives (a readable structure or
+//! NUL-terminated string, writable storage for an output) for the duration of the call, and
+//! outputs do not overlap the inputs. The helpers below rely on exactly that.
+//!
+//! The pointer helpers check, convert and return early in one token: `out!(p)` is `&mut T` for a
+//! non-NULL output pointer, else the enclosing body returns `NMERR_INVALID_PARAMETER`; `input!(p)`
+//! the same for `&T`; `text!(p)` a NUL-terminated string's bytes; `opt_text!(p)` an optional one.
+//! The references they give borrow the pointer argument itself, so they cannot outlive the call.
+
+/// Defines an exported C function (see the module documentation).
+macro_rules! ffi_fn {
+    ($(#[$m:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> DWORD $body:block) => {
+        $(#[$m])*
+        #[no_mangle]
+        #[allow(clippy::missing_safety_doc)] // the shared contract: see src/ffi/macros.rs and netmon.h
+        pub unsafe extern "C" fn $name($($arg: $ty),*) -> $crate::types::DWORD {
+            $crate::ffi::guard(|| -> $crate::nmerr::NmResult<()> { $body })
+        }
+    };
+    ($(#[$m:meta])* fn $name:ident($npp:ident: HNPP $(, $arg:ident: $ty:ty)* $(,)?) -> DWORD for npp |$h:ident| $body:block) => {
+        $(#[$m])*
+        #[no_mangle]
+        #[allow(clippy::missing_safety_doc)] // the shared contract: see src/ffi/macros.rs and netmon.h
+        pub unsafe extern "C" fn $name($npp: $crate::types::HNPP $(, $arg: $ty)*) -> $crate::types::DWORD {
+            $crate::ffi::npp_guard($npp, |$h| -> $crate::nmerr::NmResult<()> { $body })
+        }
+    };
+    ($(#[$m:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty, panic => $default:expr, $body:block) => {
+        $(#[$m])*
+        #[no_mangle]
+        #[allow(clippy::missing_safety_doc)] // the shared contract: see src/ffi/macros.rs and netmon.h
+        pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
+            $crate::ffi::guard_value($default, || -> $ret { $body })
+        }
+    };
+    ($(#[$m:meta])* safe fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty, panic => $default:expr, $body:block) => {
+        $(#[$m])*
+        #[no_mangle]
+        pub extern "C" fn $name($($arg: $ty),*) -> $ret {
+            $crate::ffi::guard_value($default, || -> $ret { $body })
+        }
+    };
+}
+
+/// `&mut T` from a mandatory output pointer argument, or return `NMERR_INVALID_PARAMETER`.
+macro_rules! out {
+    ($p:ident) => {
+        // SAFETY: `$p` is an argument of the exported function being run; by the shared contract
+        // it is NULL (checked) or points to writable storage for one value, for the whole call.
+        unsafe { $crate::ffi::out_ref(&$p) }?
+    };
+}
+
+/// `&T` from a mandatory input pointer argument, or return `NMERR_INVALID_PARAMETER`.
+macro_rules! input {
+    ($p:ident) => {
+        // SAFETY: `$p` is an argument of the exported function being run; by the shared contract
+        // it is NULL (checked) or points to a readable value, for the whole call.
+        unsafe { $crate::ffi::input_ref(&$p) }?
+    };
+}
+
+/// The bytes of a mandatory NUL-terminated string argument, or return `NMERR_INVALID_PARAMETER`.
+macro_rules! text {
+    ($p:ident) => {
+        // SAFETY: `$p` is an argument of the exported function being run; by the shared contract
+        // it is NULL (checked) or a NUL-terminated string that stays unchanged during the call.
+        unsafe { $crate::ffi::text_ref(&$p) }?
+    };
+}
+
+/// `Option<&mut T>` from an optional output pointer argument (None for NULL).
+macro_rules! opt_out {
+    ($p:ident) => {
+        // SAFETY: `$p` is an argument of the exported function being run; by the shared contract
+        // it is NULL (None) or points to writable storage for one value, for the whole call.
+        unsafe { $crate::ffi::out_ref(&$p) }.ok()
+    };
+}
+
+/// The bytes of an optional NUL-terminated string argument (None for NULL).
+macro_rules! opt_text {
+    ($p:ident) => {
+        // SAFETY: as for `text!`; NULL gives None.
+        unsafe { $crate::ffi::opt_text_ref(&$p) }
+    };
+}
