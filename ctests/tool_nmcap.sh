@@ -315,8 +315,12 @@ grep -q '^frames captured 100, ' "$tmp/stdout" || fail "-c 100: summary: $(tail 
 TZ=UTC timeout 120 "$nmcap" -S -r "$big" -d 1 -w "$tmp/duration.cap" >"$tmp/stdout" 2>"$tmp/stderr"
 normal_end "-d 1 (duration)" $?
 mkdir "$tmp/int"
-TZ=UTC timeout 120 "$nmcap" -S -r "$big" -d 0 -w "$tmp/int/int.cap" >"$tmp/stdout" 2>"$tmp/stderr" &
+# nmcap itself gets the SIGINT (not a `timeout` wrapper, which passes it on to its whole process
+# group and may report the signal itself); a watchdog kills it if it does not end.
+TZ=UTC "$nmcap" -S -r "$big" -d 0 -w "$tmp/int/int.cap" >"$tmp/stdout" 2>"$tmp/stderr" &
 pid=$!
+(for _ in $(seq 120); do sleep 1; kill -0 $pid 2>/dev/null || exit 0; done; kill -KILL $pid 2>/dev/null) &
+watchdog=$!
 if wait_for_start "$tmp/int" $pid; then
     sleep 0.5
     kill -INT $pid
@@ -324,7 +328,9 @@ else
     fail "SIGINT: the capture did not start"
 fi
 wait $pid
-normal_end "SIGINT (Ctrl-C)" $?
+int_status=$?
+wait $watchdog 2>/dev/null
+normal_end "SIGINT (Ctrl-C)" $int_status
 
 if [ $failures -ne 0 ]; then
     echo "tool_nmcap: $failures failure(s)"
