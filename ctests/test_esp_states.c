@@ -1,5 +1,7 @@
-/* The IESP and IStats state machines (spec b.2, b.3; header comments of esp_* and stats_*), on
- * replay NICs: every cell of the table for both families, the cross-family answers, restart
+/* The state machines of the four capture families (spec b.2, b.3, c; header comments of esp_*,
+ * stats_*, rtc_*, dc_*), on replay NICs: every cell of the table for every family (with the
+ * statistics, conversation and special-frame calls where the family has them), every
+ * cross-family answer, restart
  * after Stop, bad handles and pointers, Connect/Configure errors, the capture file (name, mode,
  * empty-file rule), the frame limit, the status callback, npp_destroy on a running capture.
  *
@@ -74,8 +76,11 @@ typedef struct Fam {
     DWORD (*resume)(HNPP);
     DWORD (*stop)(HNPP);
     DWORD (*control)(HNPP, BOOL *, BOOL *);
-    DWORD (*read_stats)(HNPP);                  /* esp_get_statistics_ex / stats_get_total_statistics */
+    DWORD (*read_stats)(HNPP);                  /* esp_get_statistics_ex / *_get_total_statistics */
     DWORD (*stats_ex)(HNPP, LPSTATISTICS_EX);
+    DWORD (*conversations)(HNPP);               /* *_get_conversation_statistics (NULL: none) */
+    DWORD (*insert)(HNPP);                      /* *_insert_special_frame (NULL: none) */
+    int writes_file;                            /* esp and dc: a capture file per Start */
 } Fam;
 
 static char g_name[4096];        /* the last esp_start name */
@@ -91,22 +96,64 @@ static DWORD esp_read_w(HNPP h) {
     return esp_get_statistics_ex(h, &s);
 }
 static DWORD stats_read_w(HNPP h) { return stats_get_total_statistics(h, &g_stats, FALSE); }
+static DWORD rtc_read_w(HNPP h) { return rtc_get_total_statistics(h, &g_stats, FALSE); }
+static DWORD dc_read_w(HNPP h) { return dc_get_total_statistics(h, &g_stats, FALSE); }
+static DWORD dc_start_w(HNPP h) { return dc_start(h, g_name, sizeof g_name); }
+static DWORD dc_stop_w(HNPP h) { return dc_stop(h, &g_stats); }
+
+static SESSIONSTATS g_sessions[MAX_SESSIONS];
+static STATIONSTATS g_stations[MAX_STATIONS];
+#define CONV_W(fam) \
+    static DWORD fam##_conv_w(HNPP h) { \
+        DWORD ns = 0, nt = 0; \
+        return fam##_get_conversation_statistics(h, &ns, g_sessions, &nt, g_stations, FALSE); \
+    } \
+    static DWORD fam##_insert_w(HNPP h) { \
+        BYTE data[4] = {1, 2, 3, 4}; \
+        return fam##_insert_special_frame(h, 0x1234, 0, data, sizeof data); \
+    }
+CONV_W(stats)
+CONV_W(rtc)
+CONV_W(dc)
+
+/* IRTC needs a callback: the frames callback here, which does nothing. */
+static DWORD no_frames(UPDATE_EVENT e) {
+    (void)e;
+    return 0;
+}
+static DWORD rtc_connect_w(HNPP h, HBLOB b, LPNETWORKCALLBACKPROC cb, LPVOID ctx, HBLOB err) {
+    return rtc_connect(h, b, cb, no_frames, ctx, err);
+}
 
 static const Fam ESP = {"esp", NMERR_NOT_ESP, esp_connect, esp_disconnect, esp_query_status, esp_configure,
                         esp_start_w, esp_pause_w, esp_resume, esp_stop_w, esp_get_control_state, esp_read_w,
-                        esp_get_statistics_ex};
+                        esp_get_statistics_ex, NULL, NULL, 1};
 static const Fam STATS = {"stats", NMERR_NOT_STATS_ONLY, stats_connect, stats_disconnect, stats_query_status,
                           stats_configure, stats_start, stats_pause, stats_resume, stats_stop,
-                          stats_get_control_state, stats_read_w, stats_get_statistics_ex};
+                          stats_get_control_state, stats_read_w, stats_get_statistics_ex, stats_conv_w, stats_insert_w, 0};
+static const Fam RTC = {"rtc", NMERR_NOT_REALTIME, rtc_connect_w, rtc_disconnect, rtc_query_status, rtc_configure,
+                        rtc_start, rtc_pause, rtc_resume, rtc_stop, rtc_get_control_state, rtc_read_w,
+                        rtc_get_statistics_ex, rtc_conv_w, rtc_insert_w, 0};
+static const Fam DC = {"dc", NMERR_NOT_DELAYED, dc_connect, dc_disconnect, dc_query_status, dc_configure,
+                       dc_start_w, dc_pause, dc_resume, dc_stop_w, dc_get_control_state, dc_read_w,
+                       dc_get_statistics_ex, dc_conv_w, dc_insert_w, 1};
+static const Fam *const FAMS[] = {&ESP, &STATS, &RTC, &DC};
+#define NFAMS 4
 
 /* States of spec b.3; ST_S is C with cfg-pending (after Stop). */
 enum { ST_N, ST_C, ST_R, ST_P, ST_S, NSTATES };
 static const char *const STATE_NAMES[] = {"N", "C", "R", "P", "C+stopped"};
 
 enum { OP_CONNECT, OP_CONFIGURE, OP_START, OP_PAUSE, OP_RESUME, OP_STOP, OP_DISCONNECT, OP_QUERY, OP_CONTROL,
-       OP_READ_STATS, NOPS };
+       OP_READ_STATS, OP_CONVERSATIONS, OP_INSERT, NOPS };
 static const char *const OP_NAMES[] = {"Connect", "Configure", "Start", "Pause", "Resume", "Stop", "Disconnect",
-                                       "QueryStatus", "GetControlState", "ReadStatistics"};
+                                       "QueryStatus", "GetControlState", "ReadStatistics", "GetConversationStatistics",
+                                       "InsertSpecialFrame"};
+
+/* Whether family `f` has the operation (esp has no conversation or special-frame call). */
+static int has_op(const Fam *f, int op) {
+    return (op != OP_CONVERSATIONS || f->conversations) && (op != OP_INSERT || f->insert);
+}
 
 static NETWORKSTATUS g_status;
 static BOOL g_running, g_paused;
@@ -126,12 +173,15 @@ static DWORD call_op(const Fam *f, int op, HNPP h) {
     case OP_CONTROL:
         g_running = g_paused = 0x55;
         return f->control(h, &g_running, &g_paused);
+    case OP_CONVERSATIONS: return f->conversations(h);
+    case OP_INSERT: return f->insert(h);
     default: return f->read_stats(h);
     }
 }
 
-/* The table of spec b.3 for the family that connected the NPP: the code, and the state after. */
-static DWORD expected(int op, int st, int *next) {
+/* The table of spec b.3 and c for the family `f` that connected the NPP: the code, and the state
+ * after. */
+static DWORD expected(const Fam *f, int op, int st, int *next) {
     int idle = st == ST_C || st == ST_S;
     *next = st;
     if (op == OP_CONNECT) {
@@ -161,7 +211,15 @@ static DWORD expected(int op, int st, int *next) {
         if (idle) { *next = ST_N; return NMERR_SUCCESS; }
         return NMERR_CAPTURING;
     case OP_CONTROL: return NMERR_SUCCESS;
-    default: /* statistics: none before the first capture since Connect */
+    case OP_INSERT:
+        if (f == &STATS) return NMERR_NOT_SUPPORTED;
+        return st == ST_R ? NMERR_SUCCESS : st == ST_P ? NMERR_CAPTURE_PAUSED : NMERR_NOT_CAPTURING;
+    case OP_CONVERSATIONS: /* only while running */
+        return st == ST_R ? NMERR_SUCCESS : st == ST_P ? NMERR_CAPTURE_PAUSED : NMERR_NOT_CAPTURING;
+    default:
+        /* IDelaydC's statistics: only while running (spec c). The others: any time after the
+         * first capture since Connect. */
+        if (f == &DC) return st == ST_R ? NMERR_SUCCESS : st == ST_P ? NMERR_CAPTURE_PAUSED : NMERR_NOT_CAPTURING;
         return st == ST_C ? NMERR_NOT_CAPTURING : NMERR_SUCCESS;
     }
 }
@@ -197,18 +255,21 @@ static void drive(const Fam *f, HNPP h, int st) {
     if (st == ST_S) CHECK_RC(f->stop(h), NMERR_SUCCESS);
 }
 
-/* Every cell of b.3 for both families, plus the statistics read. */
+/* Every cell of b.3 and c for every family, with its statistics, conversation and special-frame
+ * calls. */
 static void every_cell(void) {
-    const Fam *fams[] = {&ESP, &STATS};
     int fi, st, op;
-    for (fi = 0; fi < 2; fi++) {
-        const Fam *f = fams[fi];
+    for (fi = 0; fi < NFAMS; fi++) {
+        const Fam *f = FAMS[fi];
         for (st = 0; st < NSTATES; st++) {
             for (op = 0; op < NOPS; op++) {
                 char ctx[128];
                 int next;
-                DWORD want = expected(op, st, &next);
-                HNPP h = new_npp(g_nic);
+                DWORD want;
+                HNPP h;
+                if (!has_op(f, op)) continue;
+                want = expected(f, op, st, &next);
+                h = new_npp(g_nic);
                 snprintf(ctx, sizeof ctx, "%s %s in %s", f->name, OP_NAMES[op], STATE_NAMES[st]);
                 drive(f, h, st);
                 check_state(f, h, st, ctx);
@@ -218,7 +279,7 @@ static void every_cell(void) {
                     expect_eq(g_running, st == ST_R || st == ST_P, "reported IsRunnning", ctx);
                     expect_eq(g_paused, st == ST_P, "reported IsPaused", ctx);
                 }
-                if (op == OP_START && want == NMERR_SUCCESS && f == &ESP) {
+                if (op == OP_START && want == NMERR_SUCCESS && f->writes_file) {
                     check_count++;
                     if (strncmp(g_name, g_capdir, strlen(g_capdir)) != 0 || !ru_ends_with(g_name, ".cap")) {
                         check_failures++;
@@ -235,15 +296,17 @@ static void every_cell(void) {
 /* An NPP connected by one family answers every call of the other with that family's "not mine"
  * code, except Connect (ALREADY_CONNECTED) and QueryStatus (reports the state); nothing changes. */
 static void cross_family(void) {
-    const Fam *fams[] = {&ESP, &STATS};
-    int fi, st, op;
-    for (fi = 0; fi < 2; fi++) {
-        const Fam *owner = fams[fi], *other = fams[1 - fi];
+    int fi, oi, st, op;
+    for (fi = 0; fi < NFAMS; fi++) for (oi = 0; oi < NFAMS; oi++) {
+        const Fam *owner = FAMS[fi], *other = FAMS[oi];
+        if (oi == fi) continue;
         for (st = ST_C; st < NSTATES; st++) {
             for (op = 0; op < NOPS; op++) {
                 char ctx[128];
                 DWORD want = op == OP_CONNECT ? NMERR_ALREADY_CONNECTED : op == OP_QUERY ? NMERR_SUCCESS : other->not_mine;
-                HNPP h = new_npp(g_nic);
+                HNPP h;
+                if (!has_op(other, op)) continue;
+                h = new_npp(g_nic);
                 snprintf(ctx, sizeof ctx, "%s %s on %s-connected NPP in %s", other->name, OP_NAMES[op], owner->name,
                          STATE_NAMES[st]);
                 drive(owner, h, st);

@@ -119,6 +119,8 @@
 #define TAG_CAPTURE_DIRECTORY "CaptureDirectory" /* ndisnpp */
 #define TAG_FILE_FORMAT "FileFormat" /* ndisnpp */
 #define TAG_FRAME_LIMIT "FrameLimit" /* ndisnpp */
+#define TAG_UPDATE_INTERVAL "UpdateInterval" /* ndisnpp: IRTC update interval, ms */
+#define TAG_FRAME_TABLE_LENGTH "FrameTableLength" /* ndisnpp: IRTC frames per delivery */
 #define TAG_QUERY_TIMEOUT "QueryTimeout" /* ndisnpp */
 #define TAG_ANSWER_STATION_QUERIES "AnswerStationQueries" /* ndisnpp */
 #define TAG_REPLAY_PACE "ReplayPace" /* ndisnpp */
@@ -356,6 +358,22 @@ typedef struct UPDATE_EVENT {
 } UPDATE_EVENT, *PUPDATE_EVENT;
 /* ---- end of the hand-kept block ------------------------------------------------------------ */
 
+
+/*
+ The most user data a special frame carries (its 802.3 length field stays a length, <= 1500).
+ */
+#define MAX_SPECIAL_DATA (1500 - (SPECIAL_FRAME_HEADER - 14))
+
+/*
+ IRTC defaults and limits (design.md §7).
+ */
+#define DEFAULT_UPDATE_INTERVAL_MS 100
+
+#define MAX_UPDATE_INTERVAL_MS 3600000
+
+#define DEFAULT_FRAME_TABLE_LENGTH 4096
+
+#define MAX_FRAME_TABLE_LENGTH (1 << 20)
 
 #define STATISTICS_SIZE 88
 
@@ -1011,6 +1029,55 @@ typedef struct STATISTICS {
 
 typedef struct STATISTICS *LPSTATISTICS;
 
+typedef struct SESSIONSTATS {
+  DWORD NextSession;
+  DWORD StationOwner;
+  DWORD StationPartner;
+  DWORD Flags;
+  DWORD TotalPacketsSent;
+} SESSIONSTATS;
+
+typedef struct SESSIONSTATS *LPSESSIONSTATS;
+
+typedef struct STATIONSTATS {
+  DWORD NextStationStats;
+  DWORD SessionPartnerList;
+  DWORD Flags;
+  BYTE StationAddress[6];
+  WORD Pad;
+  DWORD TotalPacketsReceived;
+  DWORD TotalDirectedPacketsSent;
+  DWORD TotalBroadcastPacketsSent;
+  DWORD TotalMulticastPacketsSent;
+  DWORD TotalBytesReceived;
+  DWORD TotalBytesSent;
+} STATIONSTATS;
+
+typedef struct STATIONSTATS *LPSTATIONSTATS;
+
+typedef struct __attribute__((packed)) STATIONQUERY {
+  DWORD Flags;
+  BYTE BCDVerMinor;
+  BYTE BCDVerMajor;
+  DWORD LicenseNumber;
+  BYTE MachineName[16];
+  BYTE UserName[32];
+  BYTE Reserved[32];
+  BYTE AdapterAddress[6];
+  WCHAR WMachineName[16];
+  WCHAR WUserName[32];
+} STATIONQUERY;
+
+/*
+ `nStationQueries` entries follow; allocate `4 + 192 * n` bytes.
+ */
+typedef struct QUERYTABLE {
+  DWORD nStationQueries;
+  struct STATIONQUERY StationQuery[1];
+} QUERYTABLE;
+
+typedef struct QUERYTABLE *LPQUERYTABLE;
+
 /*
  ndisnpp extension: the totals in 64 bits, size-prefixed. Set `StructSize` to
  `sizeof(STATISTICS_EX)` before the call; the library fills at most that many bytes, so a program
@@ -1044,29 +1111,6 @@ typedef struct STATISTICS_EX {
 
 typedef struct STATISTICS_EX *LPSTATISTICS_EX;
 
-typedef struct __attribute__((packed)) STATIONQUERY {
-  DWORD Flags;
-  BYTE BCDVerMinor;
-  BYTE BCDVerMajor;
-  DWORD LicenseNumber;
-  BYTE MachineName[16];
-  BYTE UserName[32];
-  BYTE Reserved[32];
-  BYTE AdapterAddress[6];
-  WCHAR WMachineName[16];
-  WCHAR WUserName[32];
-} STATIONQUERY;
-
-/*
- `nStationQueries` entries follow; allocate `4 + 192 * n` bytes.
- */
-typedef struct QUERYTABLE {
-  DWORD nStationQueries;
-  struct STATIONQUERY StationQuery[1];
-} QUERYTABLE;
-
-typedef struct QUERYTABLE *LPQUERYTABLE;
-
 /*
  `dwNumBlobs` handles follow. Tables from `GetNPPBlobTable` / `AllocBlobTable` are freed with
  `FreeBlobTable`.
@@ -1081,32 +1125,6 @@ typedef struct BLOB_TABLE *PBLOB_TABLE;
 typedef void *HWND;
 
 typedef int32_t HRESULT;
-
-typedef struct SESSIONSTATS {
-  DWORD NextSession;
-  DWORD StationOwner;
-  DWORD StationPartner;
-  DWORD Flags;
-  DWORD TotalPacketsSent;
-} SESSIONSTATS;
-
-typedef struct SESSIONSTATS *LPSESSIONSTATS;
-
-typedef struct STATIONSTATS {
-  DWORD NextStationStats;
-  DWORD SessionPartnerList;
-  DWORD Flags;
-  BYTE StationAddress[6];
-  WORD Pad;
-  DWORD TotalPacketsReceived;
-  DWORD TotalDirectedPacketsSent;
-  DWORD TotalBroadcastPacketsSent;
-  DWORD TotalMulticastPacketsSent;
-  DWORD TotalBytesReceived;
-  DWORD TotalBytesSent;
-} STATIONSTATS;
-
-typedef struct STATIONSTATS *LPSTATIONSTATS;
 
 /*
  The driver-side view of a capture filter; the BLOB helpers store its parts.
@@ -1583,6 +1601,100 @@ DWORD GetNPPEtypeSapFilter(HBLOB hBlob,
                            HBLOB hErrorBlob);
 
 /*
+ As esp_connect (the capture directory must be usable: NMERR_NO_DEFAULT_CAPTURE_DIRECTORY).
+ */
+NDISNPP_WARN_UNUSED_RESULT
+DWORD dc_connect(HNPP hNpp,
+                 HBLOB hInputBlob,
+                 LPNETWORKCALLBACKPROC StatusCallbackProc,
+                 LPVOID UserContext,
+                 HBLOB hErrorBlob);
+
+/*
+ As esp_disconnect.
+ */
+DWORD dc_disconnect(HNPP hNpp);
+
+/*
+ As esp_query_status.
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD dc_query_status(HNPP hNpp, LPNETWORKSTATUS pNetworkStatus);
+
+/*
+ As esp_configure.
+ */
+DWORD dc_configure(HNPP hNpp, HBLOB hConfigurationBlob, HBLOB hErrorBlob);
+
+/*
+ As esp_start: a new capture file per Start, its NUL-terminated name into `pFileName`
+ (`FileNameLength` bytes; NMERR_INVALID_PARAMETER, nothing started, when it would not fit).
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD dc_start(HNPP hNpp, char *pFileName, size_t FileNameLength);
+
+/*
+ Pauses: frames are no longer written (they count as seen); the file stays open.
+ */
+DWORD dc_pause(HNPP hNpp);
+
+/*
+ Resumes into the same file.
+ */
+DWORD dc_resume(HNPP hNpp);
+
+/*
+ As esp_stop: drains, completes and closes the file, fills `lpStats` (may be NULL).
+ */
+DWORD dc_stop(HNPP hNpp, LPSTATISTICS lpStats);
+
+/*
+ As esp_get_control_state.
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD dc_get_control_state(HNPP hNpp, BOOL *IsRunnning, BOOL *IsPaused);
+
+/*
+ The running capture's totals (`fClearAfterReading` TRUE resets them after the copy). Only
+ while running: NMERR_CAPTURE_PAUSED while paused, NMERR_NOT_CAPTURING when no capture runs
+ (spec c; dc_stop returns the final statistics).
+ */
+NDISNPP_WARN_UNUSED_RESULT
+DWORD dc_get_total_statistics(HNPP hNpp,
+                              LPSTATISTICS lpStats,
+                              BOOL fClearAfterReading);
+
+/*
+ As stats_get_conversation_statistics (only while running).
+ */
+NDISNPP_WARN_UNUSED_RESULT
+DWORD dc_get_conversation_statistics(HNPP hNpp,
+                                     DWORD *nSessions,
+                                     LPSESSIONSTATS lpSessionStats,
+                                     DWORD *nStations,
+                                     LPSTATIONSTATS lpStationStats,
+                                     BOOL fClearAfterReading);
+
+/*
+ Writes Network Monitor's special frame into the capture file at this point (see
+ rtc_insert_special_frame for its bytes; in a pcapng file it carries an opt_comment naming
+ its type). Counts in TotalFramesCaptured. Only while running.
+ */
+DWORD dc_insert_special_frame(HNPP hNpp,
+                              DWORD FrameType,
+                              DWORD Flags,
+                              BYTE *pUserData,
+                              DWORD UserDataLength);
+
+/*
+ As esp_query_stations.
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD dc_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
+
+/*
+ ndisnpp extension: dc_get_total_statistics in 64 bits (see STATISTICS_EX), with the same
+ rules, without clearing.
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD dc_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX lpStats);
+
+/*
  Connects the NPP to the NIC (or replay file) that `hInputBlob` and the NPP's NIC BLOB name, and
  applies the configuration in `hInputBlob` (as esp_configure). `StatusCallbackProc` (may be
  NULL) receives UPDATE_EVENTs on a library thread, with `UserContext` in `lpUserContext`.
@@ -1779,6 +1891,117 @@ NDISNPP_WARN_UNUSED_RESULT DWORD npp_create(HBLOB nic, HNPP *out_npp);
 DWORD npp_destroy(HNPP h);
 
 /*
+ Connects for real-time capture. `FramesCallbackProc` receives the frames: on a library
+ thread, an UPDATE_EVENT with `Event` = UPDATE_EVENT_RTC_INTERVAL_ELAPSED (the update
+ interval passed: `NPP:Config:UpdateInterval` ms, else `UpdateFreq` s, default 100 ms),
+ UPDATE_EVENT_RTC_FRAME_TABLE_FULL (`NPP:Config:FrameTableLength` frames, default 4096) or
+ UPDATE_EVENT_RTC_BUFFER_FULL (`NPP:Config:BufferSize` bytes, default
+ DEFAULT_RTC_BUFFER_SIZE), `Action` = UPDATE_ACTION_RTC_BUFFER_SWITCH, `Data.lpFrameTable`
+ the FRAMETABLE (walk `FrameCount` descriptors from `StartIndex`, wrapping at
+ `FrameTableLength`) and `FramesDropped` the frames lost since the previous delivery because
+ the callback still held the other buffer. The table and the frame bytes are valid only
+ during the callback. `StatusCallbackProc` receives the status events as esp_connect's.
+ At least one callback must be given (`NMERR_INVALID_PARAMETER`); both share
+ `UserContext`. Errors otherwise as esp_connect (no capture directory is needed).
+ */
+NDISNPP_WARN_UNUSED_RESULT
+DWORD rtc_connect(HNPP hNpp,
+                  HBLOB hInputBlob,
+                  LPNETWORKCALLBACKPROC StatusCallbackProc,
+                  LPNETWORKCALLBACKPROC FramesCallbackProc,
+                  LPVOID UserContext,
+                  HBLOB hErrorBlob);
+
+/*
+ Disconnects (`NMERR_CAPTURING` while running or paused). The status callback receives
+ UPDATE_EVENT_TERMINATE_THREAD last.
+ */
+DWORD rtc_disconnect(HNPP hNpp);
+
+/*
+ As esp_query_status.
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD rtc_query_status(HNPP hNpp, LPNETWORKSTATUS pNetworkStatus);
+
+/*
+ As esp_configure; also `NPP:Config:UpdateInterval` (1..3600000 ms), `UpdateFreq`
+ (1..3600 s) and `FrameTableLength` (1..1048576): a value out of range answers
+ NMERR_BLOB_CONVERSION_ERROR naming the entry.
+ */
+DWORD rtc_configure(HNPP hNpp, HBLOB hConfigurationBlob, HBLOB hErrorBlob);
+
+/*
+ Starts delivering frames (no file). Filters, FrameSize clipping, triggers and conversation
+ statistics apply as for esp_start.
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD rtc_start(HNPP hNpp);
+
+/*
+ Pauses: frames that arrive are counted as seen, not delivered, until rtc_resume.
+ */
+DWORD rtc_pause(HNPP hNpp);
+
+/*
+ Resumes delivering frames.
+ */
+DWORD rtc_resume(HNPP hNpp);
+
+/*
+ Stops: every frame captured before the call is delivered, then it returns; no frames
+ callback runs after it has returned. Called from the frames callback itself it returns at
+ once, and the frames not yet delivered follow after that callback returns.
+ */
+DWORD rtc_stop(HNPP hNpp);
+
+/*
+ As esp_get_control_state.
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD rtc_get_control_state(HNPP hNpp, BOOL *IsRunnning, BOOL *IsPaused);
+
+/*
+ As stats_get_total_statistics (also while paused). TotalFramesCaptured counts the frames
+ delivered (or queued for delivery); TotalFramesDropped those a slow callback lost.
+ */
+NDISNPP_WARN_UNUSED_RESULT
+DWORD rtc_get_total_statistics(HNPP hNpp,
+                               LPSTATISTICS lpStats,
+                               BOOL fClearAfterReading);
+
+/*
+ As stats_get_conversation_statistics (only while running).
+ */
+NDISNPP_WARN_UNUSED_RESULT
+DWORD rtc_get_conversation_statistics(HNPP hNpp,
+                                      DWORD *nSessions,
+                                      LPSESSIONSTATS lpSessionStats,
+                                      DWORD *nStations,
+                                      LPSTATIONSTATS lpStationStats,
+                                      BOOL fClearAfterReading);
+
+/*
+ Inserts Network Monitor's special frame into the frame stream at this point: an 802.3
+ frame with LLC/SNAP type 0x8419, "$MST", `Flags`, `FrameType` (4 bytes each, little-
+ endian), the data length (2 bytes) and `UserDataLength` bytes of `pUserData` (at most
+ 1478; more: NMERR_INVALID_PARAMETER). It is delivered like a captured frame and counts in
+ TotalFramesCaptured. Only while running (`NMERR_CAPTURE_PAUSED`, `NMERR_NOT_CAPTURING`).
+ */
+DWORD rtc_insert_special_frame(HNPP hNpp,
+                               DWORD FrameType,
+                               DWORD Flags,
+                               BYTE *pUserData,
+                               DWORD UserDataLength);
+
+/*
+ As esp_query_stations.
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD rtc_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
+
+/*
+ ndisnpp extension: rtc_get_total_statistics in 64 bits (see STATISTICS_EX), without clearing.
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD rtc_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX lpStats);
+
+/*
  Connects for statistics only (see esp_connect; no capture directory is needed).
  */
 NDISNPP_WARN_UNUSED_RESULT
@@ -1867,6 +2090,16 @@ DWORD stats_get_conversation_statistics(HNPP hNpp,
  As esp_query_stations (works whichever family connected the NPP, or none).
  */
 NDISNPP_WARN_UNUSED_RESULT DWORD stats_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
+
+/*
+ IStats keeps no frames, so there is nothing to insert a special frame into:
+ `NMERR_NOT_SUPPORTED` once the handle, the connection and the family are checked.
+ */
+DWORD stats_insert_special_frame(HNPP hNpp,
+                                 DWORD FrameType,
+                                 DWORD Flags,
+                                 BYTE *pUserData,
+                                 DWORD UserDataLength);
 
 #ifdef __cplusplus
 }  // extern "C"

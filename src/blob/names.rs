@@ -55,6 +55,10 @@ pub const TAG_CAPTURE_DIRECTORY: &str = "CaptureDirectory";
 pub const TAG_FILE_FORMAT: &str = "FileFormat";
 /// ndisnpp (not in Netmon): see design.md §4 / README.
 pub const TAG_FRAME_LIMIT: &str = "FrameLimit";
+/// ndisnpp (not in Netmon): IRTC's update interval in milliseconds (wins over `UpdateFreq`).
+pub const TAG_UPDATE_INTERVAL: &str = "UpdateInterval";
+/// ndisnpp (not in Netmon): IRTC's FRAMETABLE length (frames per delivery).
+pub const TAG_FRAME_TABLE_LENGTH: &str = "FrameTableLength";
 /// ndisnpp (not in Netmon): see design.md §4 / README.
 pub const TAG_REPLAY_PACE: &str = "ReplayPace";
 /// ndisnpp (not in Netmon): see design.md §4 / README.

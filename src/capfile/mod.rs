@@ -91,6 +91,13 @@ pub trait CaptureWriter: Send {
     /// error) and the error, if any. A file with no frame is completed too (the caller decides
     /// whether to keep it).
     fn finish(self: Box<Self>) -> Finished;
+    /// Appends a Network Monitor special frame (`data`: its bytes, see `netmon2::special_frame`)
+    /// at this point of the capture. pcapng stores `comment` (what the frame is) as the packet's
+    /// `opt_comment`; the other formats store the bytes only.
+    fn write_special(&mut self, ts: Timestamp, data: &[u8], comment: &str) -> Result<(), WriteError> {
+        let _ = comment;
+        self.write_frame(ts, data.len() as u32, data)
+    }
     /// `finish`, after storing the capture's final statistics where the format has a place for
     /// them: the Network Monitor 2 writer appends Network Monitor's statistics frame (only to a
     /// file that holds frames; a frame that cannot be written is left out, and `finish` reports

@@ -284,11 +284,46 @@ impl Drop for Netmon2Writer {
 /// Bytes of the Network Monitor statistics frame (ESTATFRAME without its 16-byte record header).
 pub(crate) const STATS_FRAME_LEN: usize = 128;
 
+/// Bytes of a special frame before its user data.
+pub(crate) const SPECIAL_FRAME_HEADER: usize = 36;
+/// The most user data a special frame carries (its 802.3 length field stays a length, <= 1500).
+pub const MAX_SPECIAL_DATA: usize = 1500 - (SPECIAL_FRAME_HEADER - 14);
+
+/// A Network Monitor special frame, as the SDK's ESTATFRAME lays out its statistics frame: an
+/// 802.3 frame with zero addresses, LLC/SNAP (AA AA 03, OUI 000000, type 0x8419 =
+/// DEFAULT_ETHERTYPE), then "$MST", `flags` (4 bytes), `frame_type` (4 bytes), the length of
+/// `data` (2 bytes) and `data`. Numbers after "$MST" are little-endian; the 802.3 length and the
+/// SNAP type are in network order, as on a wire. `data` longer than MAX_SPECIAL_DATA is cut.
+pub fn special_frame(frame_type: u32, flags: u32, data: &[u8]) -> Vec<u8> {
+    use crate::types::*;
+    let data = &data[..data.len().min(MAX_SPECIAL_DATA)];
+    let mut f = vec![0u8; SPECIAL_FRAME_HEADER + data.len()];
+    let len = f.len();
+    f[12..14].copy_from_slice(&((len - 14) as u16).to_be_bytes());
+    f[14] = DEFAULT_SAP as u8;
+    f[15] = DEFAULT_SAP as u8;
+    f[16] = DEFAULT_CONTROL as u8;
+    f[20..22].copy_from_slice(&(DEFAULT_ETHERTYPE as u16).to_be_bytes());
+    f[22..26].copy_from_slice(b"$MST");
+    f[26..30].copy_from_slice(&flags.to_le_bytes());
+    f[30..34].copy_from_slice(&frame_type.to_le_bytes());
+    f[34..36].copy_from_slice(&(data.len() as u16).to_le_bytes());
+    f[36..].copy_from_slice(data);
+    f
+}
+
+/// What a special frame of `frame_type` is, in words (pcapng's opt_comment).
+pub fn special_frame_comment(frame_type: u32) -> String {
+    match frame_type {
+        crate::types::STATS_FRAME_TYPE => format!("Network Monitor special frame: statistics (type {frame_type})"),
+        _ => format!("Network Monitor special frame: type {frame_type}"),
+    }
+}
+
 /// The statistics frame Network Monitor appends to a capture (the SDK's ESTATFRAME after its
-/// record header): an 802.3 frame with zero addresses, LLC/SNAP (AA AA 03, OUI 000000, type
-/// 0x8419 = DEFAULT_ETHERTYPE), then "$MST", Flags 0, FrameType STATS_FRAME_TYPE (103),
-/// StatsDataLen 92, StatsVersion STATISTICS_VERSION_2_0 and the STATISTICS (88 bytes,
-/// little-endian). The 802.3 length and the SNAP type are in network order, as on a wire.
+/// record header): a special frame (see `special_frame`) with Flags 0, FrameType
+/// STATS_FRAME_TYPE (103), and as its 92 bytes of data StatsVersion STATISTICS_VERSION_2_0 and
+/// the STATISTICS (88 bytes, little-endian).
 pub fn stats_frame(st: &crate::types::STATISTICS) -> [u8; STATS_FRAME_LEN] {
     use crate::types::*;
     let mut f = [0u8; STATS_FRAME_LEN];
@@ -728,5 +763,24 @@ mod tests {
         }
         let (_, _, recs) = parse(&f.read(), 0);
         assert_eq!(recs.len(), 1);
+    }
+
+    /// The statistics frame is the special frame of type STATS_FRAME_TYPE with the version and
+    /// the STATISTICS as its data: one layout for both.
+    #[test]
+    fn the_statistics_frame_is_a_special_frame() {
+        let st = crate::types::STATISTICS { TotalFramesCaptured: 7, TimeElapsed: 99, ..Default::default() };
+        let stats = stats_frame(&st);
+        assert_eq!(special_frame(crate::types::STATS_FRAME_TYPE, 0, &stats[36..]), stats.to_vec());
+        let f = special_frame(0x1234, 5, b"hello");
+        assert_eq!(f.len(), 36 + 5);
+        assert_eq!(&f[12..14], &(41u16 - 14).to_be_bytes());
+        assert_eq!(&f[14..22], &[0xAA, 0xAA, 0x03, 0, 0, 0, 0x84, 0x19]);
+        assert_eq!(&f[22..26], b"$MST");
+        assert_eq!(
+            (&f[26..30], &f[30..34], &f[34..36], &f[36..]),
+            (&5u32.to_le_bytes()[..], &0x1234u32.to_le_bytes()[..], &5u16.to_le_bytes()[..], &b"hello"[..])
+        );
+        assert_eq!(special_frame(1, 0, &[7; 4000]).len(), 1514, "user data is cut to what an 802.3 length allows");
     }
 }

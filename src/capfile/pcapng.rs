@@ -71,7 +71,12 @@ fn pad4(len: usize) -> usize {
 
 /// The Enhanced Packet Block's bytes before the data, for `stored` stored bytes.
 fn epb_head(ts: Timestamp, stored: u32, wire: u32) -> [u8; EPB_HEAD_LEN] {
-    let total = (EPB_HEAD_LEN + stored as usize + pad4(stored as usize) + 4) as u32;
+    epb_head_with_options(ts, stored, wire, 0)
+}
+
+/// `epb_head` for a block with `options` bytes of options after the (padded) data.
+fn epb_head_with_options(ts: Timestamp, stored: u32, wire: u32, options: usize) -> [u8; EPB_HEAD_LEN] {
+    let total = (EPB_HEAD_LEN + stored as usize + pad4(stored as usize) + options + 4) as u32;
     let ns = timestamp_ns(ts);
     let fields = [EPB_TYPE, total, 0, (ns >> 32) as u32, ns as u32, stored, wire];
     let mut h = [0u8; EPB_HEAD_LEN];
@@ -119,6 +124,25 @@ impl CaptureWriter for PcapngWriter {
         let pad = pad4(stored);
         tail[pad..pad + 4].copy_from_slice(&head[4..8]); // padding, then the total length again
         self.sink.frame(&[&head, &data[..stored], &tail[..pad + 4]], stored).map_err(WriteError::Io)
+    }
+
+    /// The frame with an `opt_comment` (option 1) saying what it is, then `opt_endofopt`.
+    fn write_special(&mut self, ts: Timestamp, data: &[u8], comment: &str) -> Result<(), WriteError> {
+        if self.done || self.sink.failed {
+            return Err(WriteError::Io(io::Error::other("the capture file is complete or failed before")));
+        }
+        let (stored, wire) = frame_lengths(data.len() as u32, data, self.snaplen);
+        let text = &comment.as_bytes()[..comment.len().min(0xFFFF)];
+        let mut options = Vec::with_capacity(text.len() + 12);
+        options.extend_from_slice(&1u16.to_le_bytes());
+        options.extend_from_slice(&(text.len() as u16).to_le_bytes());
+        options.extend_from_slice(text);
+        options.resize(options.len() + pad4(text.len()), 0);
+        options.extend_from_slice(&[0, 0, 0, 0]); // opt_endofopt
+        let head = epb_head_with_options(ts, stored as u32, wire, options.len());
+        let pad = [0u8; 3];
+        let total = &head[4..8];
+        self.sink.frame(&[&head, &data[..stored], &pad[..pad4(stored)], &options, total], stored).map_err(WriteError::Io)
     }
 
     fn frames(&self) -> u64 {

@@ -181,6 +181,9 @@ pub struct Stages {
     /// Monitor 2 file gets Network Monitor's statistics frame (not counted as captured; not for an
     /// empty capture).
     pub stats_frame: bool,
+    /// IRTC: frames go to the application's callback through this double buffer (instead of, or
+    /// besides, a writer).
+    pub rtc: Option<super::rtc::RtcFeed>,
 }
 
 /// What the capture thread reports to the connection (its status callback).
@@ -192,7 +195,17 @@ pub enum Notice {
     Trigger(Fired, Totals),
 }
 
+/// A special frame waiting for the capture thread (`Engine::insert_special`).
+struct Special {
+    frame: Vec<u8>,
+    comment: String,
+}
+
 struct Shared {
+    /// Special frames to insert at the current point of the capture (`special_pending` says the
+    /// queue is not empty, so the thread looks at the lock only then).
+    specials: Mutex<Vec<Special>>,
+    special_pending: AtomicBool,
     paused: AtomicBool,
     trigger_pending: AtomicBool,
     stop: AtomicBool,
@@ -308,6 +321,11 @@ fn raise_priority() {
             libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, CAPTURE_NICE);
         }
     }
+}
+
+/// Microseconds since the Unix epoch (FRAME_DESCRIPTOR.TimeStamp).
+fn micros(ts: crate::capfile::Timestamp) -> i64 {
+    ts.sec.saturating_mul(1_000_000).saturating_add(i64::from(ts.nsec / 1000))
 }
 
 /// Broadcast / multicast by the Ethernet destination address (LINKTYPE 1 only).
@@ -426,6 +444,11 @@ impl Loop {
     /// One turn of the loop: Stop and the drain, the clock, one read from the source, and what
     /// the read returned.
     fn step(&mut self, source: &mut dyn Source) -> Flow {
+        if self.shared.special_pending.load(Acquire) {
+            if let Flow::Ended(reason) = self.insert_specials() {
+                return Flow::Ended(reason);
+            }
+        }
         if self.stop_seen.is_none() && self.shared.stop.load(Acquire) {
             self.stop_seen = Some(Instant::now());
         }
@@ -464,6 +487,9 @@ impl Loop {
     /// KERNEL_POLL_EVERY), and the frames buffered for FLUSH_EVERY go to the file.
     fn on_clock(&mut self, source: &mut dyn Source) -> Flow {
         self.poll_kernel_when_due(source);
+        if let Some(rtc) = self.stages.rtc.as_mut() {
+            rtc.tick(Instant::now());
+        }
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             if let Some(reason) = self.flush() {
                 return Flow::Ended(reason);
@@ -478,6 +504,9 @@ impl Loop {
     fn before_wait(&mut self) {
         self.publish();
         self.waited = true;
+        if let Some(rtc) = self.stages.rtc.as_mut() {
+            rtc.tick(Instant::now());
+        }
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             self.last_flush = Instant::now();
             if let Some(w) = self.writer.as_mut() {
@@ -529,6 +558,13 @@ impl Loop {
         t.filtered_multicasts += mcast as u64;
         let stored = &f.data[..f.data.len().min(self.snaplen)];
         let wire = f.wire_len.max(stored.len() as u32);
+        if let Some(rtc) = self.stages.rtc.as_mut() {
+            if rtc.push(micros(f.ts), wire, stored) == super::rtc::Pushed::Dropped {
+                // The callback still holds the other buffer: this frame is lost, and counted.
+                self.tally.dropped_frames += 1;
+                return Flow::Continue;
+            }
+        }
         let result = match self.writer.as_mut() {
             Some(w) => w.write_frame(f.ts, wire, stored),
             None => Ok(()),
@@ -570,11 +606,41 @@ impl Loop {
         Flow::Continue
     }
 
+    /// Inserts the special frames queued by `Engine::insert_special`, in order, at this point of
+    /// the capture: written (pcapng with its comment) or delivered, counted as captured.
+    fn insert_specials(&mut self) -> Flow {
+        self.shared.special_pending.store(false, Release);
+        let queued = std::mem::take(&mut *self.shared.specials.lock());
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let ts = crate::capfile::Timestamp { sec: now.as_secs() as i64, nsec: now.subsec_nanos() };
+        for s in queued {
+            if let Some(rtc) = self.stages.rtc.as_mut() {
+                if rtc.push(micros(ts), s.frame.len() as u32, &s.frame) == super::rtc::Pushed::Dropped {
+                    self.tally.dropped_frames += 1;
+                    continue;
+                }
+            }
+            if let Some(w) = self.writer.as_mut() {
+                if let Err(e) = w.write_special(ts, &s.frame, &s.comment) {
+                    self.tally.dropped_frames += 1;
+                    return Flow::Ended(self.write_failed(e));
+                }
+            }
+            self.tally.captured_frames += 1;
+            self.tally.captured_bytes += s.frame.len() as u64;
+        }
+        self.publish();
+        Flow::Continue
+    }
+
     /// The source had nothing for a poll timeout and Stop was not called: the link is quiet, so
     /// what is buffered goes to the file now, and the counts are published.
     fn on_idle(&mut self, source: &mut dyn Source) -> Flow {
         if let Some(reason) = self.flush() {
             return Flow::Ended(reason);
+        }
+        if let Some(rtc) = self.stages.rtc.as_mut() {
+            rtc.tick(Instant::now());
         }
         self.poll_kernel_when_due(source);
         self.publish();
@@ -594,6 +660,14 @@ impl Loop {
     /// The end: the last kernel counters, the file finished (with the statistics frame when
     /// `stages.stats_frame`), the counts settled to what it holds and published.
     fn finish(mut self, source: &mut dyn Source, ended_by_itself: Option<EndReason>) -> (Outcome, Option<EndReason>, Notifier) {
+        // Special frames inserted before Stop are part of the capture.
+        if ended_by_itself.is_none() {
+            let _ = self.insert_specials();
+        }
+        if let Some(rtc) = self.stages.rtc.as_mut() {
+            // The frames not yet delivered go to the callback before Stop returns.
+            rtc.finish();
+        }
         self.poll_kernel(source);
         self.publish();
         self.shared.trigger_pending.store(false, Relaxed);
@@ -624,6 +698,8 @@ impl Engine {
         notify: Notifier,
     ) -> std::io::Result<Engine> {
         let shared = Arc::new(Shared {
+            specials: Mutex::new(Vec::new()),
+            special_pending: AtomicBool::new(false),
             paused: AtomicBool::new(false),
             trigger_pending: AtomicBool::new(stages.trigger.is_some()),
             stop: AtomicBool::new(false),
@@ -671,6 +747,14 @@ impl Engine {
     /// Pause (true) or resume (false): while paused, frames are counted as seen and not written.
     pub fn set_paused(&self, paused: bool) {
         self.shared.paused.store(paused, Release);
+    }
+
+    /// Queues a special frame (`frame`: its bytes; `comment`: what it is, for pcapng) for the
+    /// capture thread, which inserts it at the current point of the capture within one poll
+    /// timeout (or before Stop finishes the capture). Counted as captured once inserted.
+    pub fn insert_special(&self, frame: Vec<u8>, comment: String) {
+        self.shared.specials.lock().push(Special { frame, comment });
+        self.shared.special_pending.store(true, Release);
     }
 
     /// True while a trigger is armed and has not fired (NETWORKSTATUS_FLAGS_TRIGGER_PENDING).
@@ -1044,6 +1128,7 @@ mod tests {
             trigger: Some((TriggerState::new(&t, 0).unwrap(), Box::new(|_, f: &[u8], _: &PATTERNMATCH, _| f[1] == 0x77))),
             conversations: Some(conv.clone()),
             stats_frame: false,
+            rtc: None,
         };
         let (e, tx, frames, erx) = setup_with(usize::MAX, 0, 0, 0, false, stages);
         assert!(e.trigger_pending());

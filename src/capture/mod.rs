@@ -1,7 +1,9 @@
-//! Capture sources. For now: the list of capture interfaces that libpcap finds.
+//! Capture: the interfaces libpcap finds, live and replay sources, the capture thread (engine),
+//! its stages (conversations, triggers) and IRTC's double buffer (rtc).
 
 pub mod conversation;
 pub mod devices;
 pub mod engine;
+pub mod rtc;
 pub mod source;
 pub mod trigger;

@@ -25,7 +25,7 @@ ffi_fn! {
     /// are missing, malformed or unknown are written to `hErrorBlob` (may be NULL).
     #[must_use]
     fn esp_connect(hNpp: HNPP, hInputBlob: HBLOB, StatusCallbackProc: LPNETWORKCALLBACKPROC, UserContext: LPVOID, hErrorBlob: HBLOB) -> DWORD for npp |h| {
-        connect_family(h, F, hInputBlob, StatusCallbackProc, UserContext, hErrorBlob)
+        connect_family(h, F, hInputBlob, (StatusCallbackProc, None), UserContext, hErrorBlob)
     }
 }
 
@@ -69,17 +69,9 @@ ffi_fn! {
     /// After Stop, a Start without Configure re-uses the last configuration.
     #[must_use]
     fn esp_start(hNpp: HNPP, pFileName: *mut c_char, FileNameLength: usize) -> DWORD for npp |h| {
-        if pFileName.is_null() {
-            return Err(NMERR_INVALID_PARAMETER);
-        }
-        let path = npp::start(h, F, Some(FileNameLength))?.unwrap_or_default();
-        let bytes = path.as_os_str().as_encoded_bytes();
-        // SAFETY: npp::start checked that the name and its NUL fit in FileNameLength bytes.
-        unsafe {
-            core::ptr::copy_nonoverlapping(bytes.as_ptr(), pFileName.cast::<u8>(), bytes.len());
-            *pFileName.add(bytes.len()) = 0;
-        }
-        Ok(())
+        // SAFETY: pFileName is this call's argument: by the shared contract NULL or
+        // FileNameLength writable bytes.
+        unsafe { start_into(h, F, pFileName, FileNameLength) }
     }
 }
 
@@ -115,11 +107,7 @@ ffi_fn! {
     /// (counting the frames the file holds) and the status callback receives
     /// UPDATE_EVENT_NETWORK_STATUS / UPDATE_ACTION_STOP_CAPTURE with that Value.
     fn esp_stop(hNpp: HNPP, lpStats: LPSTATISTICS) -> DWORD for npp |h| {
-        let (stats, finished) = npp::stop(h, F)?;
-        if let Some(s) = opt_out!(lpStats) {
-            *s = stats;
-        }
-        finished
+        stop_into(h, F, opt_out!(lpStats))
     }
 }
 

@@ -6,10 +6,12 @@
 mod macros;
 
 pub mod blob;
+pub mod dc;
 pub mod esp;
 pub mod nic;
 pub mod nmerr;
 pub mod npp;
+pub mod rtc;
 pub mod stats;
 
 use crate::nmerr::*;
@@ -95,19 +97,99 @@ pub(crate) unsafe fn query_stations_into(handle: u64, table: crate::types::LPQUE
     Ok(())
 }
 
-/// The shared argument handling of `esp_connect` / `stats_connect`.
+/// The shared argument handling of `*_connect` (`frames` only for IRTC).
 pub(crate) fn connect_family(
     h: u64,
     family: crate::npp::Family,
     input: HBLOB,
-    callback: crate::types::LPNETWORKCALLBACKPROC,
+    callbacks: (crate::types::LPNETWORKCALLBACKPROC, crate::types::LPNETWORKCALLBACKPROC),
     context: crate::types::LPVOID,
     err: HBLOB,
 ) -> NmResult<()> {
     crate::npp::check_handle(h)?;
     let input = crate::blob::store::snapshot(blob_handle(input))?;
     let error_blob = error_blob(err)?;
-    crate::npp::connect(h, family, crate::npp::ConnectArgs { input, callback, context: context as usize, error_blob })
+    let (callback, frames_callback) = callbacks;
+    crate::npp::connect(h, family, crate::npp::ConnectArgs { input, callback, frames_callback, context: context as usize, error_blob })
+}
+
+/// `esp_start` / `dc_start`: starts a capture into a new file and writes its NUL-terminated name
+/// into `name` (`room` bytes); `NMERR_INVALID_PARAMETER` (nothing started) when it would not fit.
+///
+/// # Safety
+/// `name` is NULL or points to `room` writable bytes.
+pub(crate) unsafe fn start_into(h: u64, family: crate::npp::Family, name: *mut c_char, room: usize) -> NmResult<()> {
+    if name.is_null() {
+        return Err(NMERR_INVALID_PARAMETER);
+    }
+    let path = crate::npp::start(h, family, Some(room))?.unwrap_or_default();
+    let bytes = path.as_os_str().as_encoded_bytes();
+    // SAFETY: npp::start checked that the name and its NUL fit in `room` bytes, which the caller
+    // provides (this function's contract).
+    unsafe {
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), name.cast::<u8>(), bytes.len());
+        *name.add(bytes.len()) = 0;
+    }
+    Ok(())
+}
+
+/// `esp_stop` / `dc_stop`: the statistics go to `out` (if given) also when finishing the file
+/// failed (`NMERR_FILE_WRITE_ERROR`).
+pub(crate) fn stop_into(h: u64, family: crate::npp::Family, out: Option<&mut crate::types::STATISTICS>) -> NmResult<()> {
+    let (stats, finished) = crate::npp::stop(h, family)?;
+    if let Some(s) = out {
+        *s = stats;
+    }
+    finished
+}
+
+/// `*_get_total_statistics`.
+pub(crate) fn total_statistics_into(h: u64, family: crate::npp::Family, out: &mut crate::types::STATISTICS, clear: crate::types::BOOL) -> NmResult<()> {
+    *out = crate::npp::totals(h, family, clear != 0)?.statistics();
+    Ok(())
+}
+
+/// `*_get_conversation_statistics`: the counts into `ns`/`nt`, the tables into the caller's
+/// arrays.
+///
+/// # Safety
+/// `sessions` / `stations` are NULL or hold MAX_SESSIONS / MAX_STATIONS writable entries.
+pub(crate) unsafe fn conversations_into(
+    h: u64,
+    family: crate::npp::Family,
+    (ns, sessions): (&mut crate::types::DWORD, crate::types::LPSESSIONSTATS),
+    (nt, stations): (&mut crate::types::DWORD, crate::types::LPSTATIONSTATS),
+    clear: crate::types::BOOL,
+) -> NmResult<()> {
+    use crate::types::{DWORD, MAX_SESSIONS, MAX_STATIONS};
+    if sessions.is_null() || stations.is_null() {
+        return Err(NMERR_INVALID_PARAMETER);
+    }
+    let (st, se) = crate::npp::conversations(h, family, clear != 0)?;
+    // SAFETY: the caller's arrays hold MAX_STATIONS / MAX_SESSIONS entries (this function's
+    // contract); the tables never hold more.
+    unsafe {
+        core::ptr::copy_nonoverlapping(st.as_ptr(), stations, st.len().min(MAX_STATIONS as usize));
+        core::ptr::copy_nonoverlapping(se.as_ptr(), sessions, se.len().min(MAX_SESSIONS as usize));
+    }
+    (*nt, *ns) = (st.len() as DWORD, se.len() as DWORD);
+    Ok(())
+}
+
+/// `*_insert_special_frame`.
+///
+/// # Safety
+/// `data` is NULL (with `len` 0) or points to `len` readable bytes.
+pub(crate) unsafe fn insert_special_from(h: u64, family: crate::npp::Family, frame_type: u32, flags: u32, data: *const u8, len: u32) -> NmResult<()> {
+    let bytes: &[u8] = if len == 0 {
+        &[]
+    } else if data.is_null() {
+        return Err(NMERR_INVALID_PARAMETER);
+    } else {
+        // SAFETY: non-NULL (checked) and `len` readable bytes (this function's contract).
+        unsafe { core::slice::from_raw_parts(data, len as usize) }
+    };
+    crate::npp::insert_special(h, family, frame_type, flags, bytes)
 }
 
 /// The shared argument handling of `esp_configure` / `stats_configure`.

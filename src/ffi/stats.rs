@@ -12,7 +12,7 @@ ffi_fn! {
     /// Connects for statistics only (see esp_connect; no capture directory is needed).
     #[must_use]
     fn stats_connect(hNpp: HNPP, hInputBlob: HBLOB, StatusCallbackProc: LPNETWORKCALLBACKPROC, UserContext: LPVOID, hErrorBlob: HBLOB) -> DWORD for npp |h| {
-        connect_family(h, F, hInputBlob, StatusCallbackProc, UserContext, hErrorBlob)
+        connect_family(h, F, hInputBlob, (StatusCallbackProc, None), UserContext, hErrorBlob)
     }
 }
 
@@ -81,9 +81,7 @@ ffi_fn! {
     /// `NMERR_NOT_CAPTURING` when no capture ran since Connect.
     #[must_use]
     fn stats_get_total_statistics(hNpp: HNPP, lpStats: LPSTATISTICS, fClearAfterReading: BOOL) -> DWORD for npp |h| {
-        let out = out!(lpStats);
-        *out = npp::totals(h, F, fClearAfterReading != 0)?.statistics();
-        Ok(())
+        total_statistics_into(h, F, out!(lpStats), fClearAfterReading)
     }
 }
 
@@ -115,18 +113,9 @@ ffi_fn! {
         fClearAfterReading: BOOL,
 ) -> DWORD for npp |h| {
         let (ns, nt) = (out!(nSessions), out!(nStations));
-        if lpSessionStats.is_null() || lpStationStats.is_null() {
-            return Err(NMERR_INVALID_PARAMETER);
-        }
-        let (stations, sessions) = npp::conversations(h, F, fClearAfterReading != 0)?;
-        // SAFETY: the caller's arrays hold MAX_STATIONS / MAX_SESSIONS entries (C contract); the
-        // tables never hold more.
-        unsafe {
-            core::ptr::copy_nonoverlapping(stations.as_ptr(), lpStationStats, stations.len().min(MAX_STATIONS as usize));
-            core::ptr::copy_nonoverlapping(sessions.as_ptr(), lpSessionStats, sessions.len().min(MAX_SESSIONS as usize));
-        }
-        (*nt, *ns) = (stations.len() as DWORD, sessions.len() as DWORD);
-        Ok(())
+        // SAFETY: the arrays are this call's arguments: by the shared contract NULL or room for
+        // MAX_SESSIONS / MAX_STATIONS entries.
+        unsafe { conversations_into(h, F, (ns, lpSessionStats), (nt, lpStationStats), fClearAfterReading) }
     }
 }
 
@@ -137,5 +126,15 @@ ffi_fn! {
         // SAFETY: lpQueryTable is this call's argument: by the shared contract NULL or the caller's
         // QUERYTABLE with room for its nStationQueries entries.
         unsafe { super::query_stations_into(h, lpQueryTable) }
+    }
+}
+
+ffi_fn! {
+    /// IStats keeps no frames, so there is nothing to insert a special frame into:
+    /// `NMERR_NOT_SUPPORTED` once the handle, the connection and the family are checked.
+    fn stats_insert_special_frame(hNpp: HNPP, FrameType: DWORD, Flags: DWORD, pUserData: *mut BYTE, UserDataLength: DWORD) -> DWORD for npp |h| {
+        // SAFETY: pUserData is this call's argument: by the shared contract NULL or
+        // UserDataLength readable bytes.
+        unsafe { insert_special_from(h, F, FrameType, Flags, pUserData, UserDataLength) }
     }
 }

@@ -91,7 +91,7 @@
 //! * The `Pattern` tag (one PATTERNMATCH) is not a filter part; only `PatternMatch` is read.
 
 mod bpf;
-mod frame;
+pub(crate) mod frame;
 
 #[cfg(test)]
 mod equiv_tests;

@@ -25,7 +25,18 @@ pub struct CaptureConfig {
     pub no_conversation_stats: bool,
     /// `NPP:Config:FrameLimit` (ndisnpp): the capture ends by itself after this many frames; 0 = none.
     pub frame_limit: u32,
+    /// IRTC: how long a frame waits before delivery, ms (`NPP:Config:UpdateInterval`, else
+    /// `NPP:Config:UpdateFreq` seconds; default 100).
+    pub update_interval_ms: u32,
+    /// IRTC: frames per delivery (`NPP:Config:FrameTableLength`, default 4096).
+    pub frame_table_length: u32,
 }
+
+/// IRTC defaults and limits (design.md §7).
+pub const DEFAULT_UPDATE_INTERVAL_MS: u32 = 100;
+pub const MAX_UPDATE_INTERVAL_MS: u32 = 3_600_000;
+pub const DEFAULT_FRAME_TABLE_LENGTH: u32 = 4096;
+pub const MAX_FRAME_TABLE_LENGTH: u32 = 1 << 20;
 
 impl Default for CaptureConfig {
     fn default() -> Self {
@@ -40,6 +51,8 @@ impl Default for CaptureConfig {
             replay_pace: false,
             no_conversation_stats: false,
             frame_limit: 0,
+            update_interval_ms: DEFAULT_UPDATE_INTERVAL_MS,
+            frame_table_length: DEFAULT_FRAME_TABLE_LENGTH,
         }
     }
 }
@@ -81,6 +94,8 @@ const KNOWN_CONFIG_TAGS: &[&str] = &[
     TAG_FILE_FORMAT,
     TAG_REPLAY_PACE,
     TAG_FRAME_LIMIT,
+    TAG_UPDATE_INTERVAL,
+    TAG_FRAME_TABLE_LENGTH,
     TAG_QUERY_TIMEOUT,
     TAG_ANSWER_STATION_QUERIES,
 ];
@@ -126,6 +141,22 @@ pub fn parse(b: &Blob, base: &CaptureConfig) -> Result<CaptureConfig, Rejected> 
     }
     if let Some(v) = dword(TAG_FRAME_LIMIT)? {
         c.frame_limit = v;
+    }
+    // IRTC's delivery: each within its range, else the entry is named as malformed.
+    let in_range = |tag: &'static str, v: Option<u32>, lo: u32, hi: u32| -> Result<Option<u32>, Rejected> {
+        match v {
+            Some(n) if n < lo || n > hi => Err(reject(NMERR_BLOB_CONVERSION_ERROR, CATEGORY_CONFIG, tag, &n.to_string())),
+            other => Ok(other),
+        }
+    };
+    if let Some(secs) = in_range(TAG_UPDATE_FREQUENCY, dword(TAG_UPDATE_FREQUENCY)?, 1, MAX_UPDATE_INTERVAL_MS / 1000)? {
+        c.update_interval_ms = secs * 1000;
+    }
+    if let Some(ms) = in_range(TAG_UPDATE_INTERVAL, dword(TAG_UPDATE_INTERVAL)?, 1, MAX_UPDATE_INTERVAL_MS)? {
+        c.update_interval_ms = ms;
+    }
+    if let Some(n) = in_range(TAG_FRAME_TABLE_LENGTH, dword(TAG_FRAME_TABLE_LENGTH)?, 1, MAX_FRAME_TABLE_LENGTH)? {
+        c.frame_table_length = n;
     }
     if let Some(v) = get(b, CATEGORY_CONFIG, TAG_FILE_FORMAT) {
         c.format = FileFormat::from_name(&v).ok_or_else(|| reject(NMERR_BLOB_CONVERSION_ERROR, CATEGORY_CONFIG, TAG_FILE_FORMAT, &v))?;

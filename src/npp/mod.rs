@@ -4,6 +4,7 @@
 
 pub mod callback;
 pub mod config;
+pub mod delivery;
 pub mod finder;
 pub mod state;
 
@@ -41,6 +42,10 @@ struct Capture {
     /// Tells the status callback (if any) how the capture ended when Stop finds that finishing
     /// the file failed.
     poster: Option<Poster>,
+    /// IRTC: the thread that hands the frames to the frames callback.
+    delivery: Option<delivery::Delivery>,
+    /// The NPP's handle (whose delivery thread must not wait for itself).
+    handle: u64,
 }
 
 /// What a connection keeps.
@@ -49,6 +54,8 @@ struct Connection {
     /// The NIC BLOB merged with the Connect BLOB.
     target: Blob,
     callback: Option<Callback>,
+    /// IRTC's frames callback.
+    frames: Option<delivery::FramesCallback>,
     capture: Option<Capture>,
     /// A capture that Stop is finishing (outside the NPP's lock): its counters, read while the
     /// file is completed.
@@ -81,9 +88,48 @@ impl std::fmt::Debug for Npp {
 /// * `state` guards the NPP itself and is held only for short steps, never across blocking work
 ///   (opening libpcap, creating the file, joining the capture thread): status calls, Pause and
 ///   Resume take only this lock and answer at once while a control call works.
+///
+/// A call from an IRTC frames callback runs on the delivery thread, which a Stop in another thread
+/// may be waiting for: it never waits for `control` while `stopping` says so (see `control`).
 pub struct NppEntry {
     control: Mutex<()>,
     state: Mutex<Npp>,
+    /// A Stop or npp_destroy is finishing the capture (joining its threads).
+    stopping: std::sync::atomic::AtomicBool,
+    /// The thread finishing a capture stopped from its own frames callback (finish_in_background):
+    /// Disconnect and npp_destroy from another thread wait for it, so that no frames callback runs
+    /// after they return.
+    finishing: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// Waits for a capture being finished in the background (see `NppEntry::finishing`), unless
+/// called from that capture's delivery thread (which the finishing waits for).
+fn join_finishing(e: &NppEntry, handle: u64) {
+    if delivery::is_delivering(handle) {
+        return;
+    }
+    let pending = e.finishing.lock().take();
+    if let Some(t) = pending {
+        let _ = t.join();
+    }
+}
+
+/// Takes the control lock of NPP `handle`. On its own delivery thread (inside the frames
+/// callback) it does not wait while a Stop or destroy finishes the capture, since that waits
+/// for the callback to return: the call then answers `busy` (what it would answer once the
+/// capture has stopped is not known yet; NOT_CAPTURING for a Stop, CAPTURING otherwise).
+fn control(e: &NppEntry, handle: u64, busy: NmErr) -> NmResult<parking_lot::MutexGuard<'_, ()>> {
+    if !delivery::is_delivering(handle) {
+        return Ok(e.control.lock());
+    }
+    loop {
+        if let Some(g) = e.control.try_lock_for(std::time::Duration::from_millis(5)) {
+            return Ok(g);
+        }
+        if e.stopping.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(busy);
+        }
+    }
 }
 
 static NPPS: HandleTable<NppEntry> = HandleTable::new(0x4E);
@@ -115,7 +161,7 @@ pub fn create(nic: Blob) -> NmResult<u64> {
         return Err(NMERR_BLOB_ENTRY_DOES_NOT_EXIST);
     }
     let npp = Npp { nic, machine: Machine::new(), faulted: false, conn: None };
-    NPPS.insert(NppEntry { control: Mutex::new(()), state: Mutex::new(npp) }).ok_or(NMERR_NO_HANDLES)
+    NPPS.insert(NppEntry { control: Mutex::new(()), state: Mutex::new(npp), stopping: Default::default(), finishing: Mutex::new(None) }).ok_or(NMERR_NO_HANDLES)
 }
 
 fn entry(handle: u64) -> NmResult<Arc<NppEntry>> {
@@ -127,7 +173,7 @@ fn entry(handle: u64) -> NmResult<Arc<NppEntry>> {
 pub fn destroy(handle: u64) -> NmResult<()> {
     let e = NPPS.remove(handle).ok_or(NMERR_INVALID_HNETWORK)?;
     let callback = {
-        let _control = e.control.lock();
+        let _control = control(&e, handle, NMERR_CAPTURING);
         let conn = {
             let mut npp = e.state.lock();
             npp.machine = Machine::new();
@@ -135,11 +181,18 @@ pub fn destroy(handle: u64) -> NmResult<()> {
         };
         conn.and_then(|mut c| {
             if let Some(cap) = c.capture.take() {
-                finish_capture(cap, &c.config);
+                if delivery::is_delivering(handle) {
+                    finish_in_background(e.clone(), cap, c.config.dont_delete_empty, |_, _| {});
+                } else {
+                    e.stopping.store(true, std::sync::atomic::Ordering::Release);
+                    finish_capture(cap, &c.config);
+                    e.stopping.store(false, std::sync::atomic::Ordering::Release);
+                }
             }
             c.callback.take()
         })
     };
+    join_finishing(&e, handle);
     if let Some(cb) = callback {
         cb.terminate();
     }
@@ -196,14 +249,48 @@ fn finish_capture(cap: Capture, config: &CaptureConfig) -> (Totals, Option<Strin
     finish_file(cap, config.dont_delete_empty)
 }
 
+/// Stops the engine and waits for it (and, for IRTC, for the last delivery), then deletes an
+/// empty file unless it is to be kept. On the NPP's own delivery thread the delivery is not
+/// waited for (it is this thread: it goes on once the callback returns).
 fn finish_file(cap: Capture, dont_delete_empty: bool) -> (Totals, Option<String>) {
     let (outcome, stats) = cap.engine.stop();
+    if let Some(d) = cap.delivery {
+        if !delivery::is_delivering(cap.handle) {
+            d.join();
+        }
+    }
     if let Some(path) = &cap.file {
         if stats.captured_frames == 0 && !dont_delete_empty {
             let _ = std::fs::remove_file(path);
         }
     }
     (stats, outcome.finish_error)
+}
+
+/// A Stop or npp_destroy called from the NPP's own frames callback: the capture thread hands
+/// over its last frames only once this callback has returned, so the capture is finished on a
+/// thread of its own; the call returns at once. `done` runs there with the final statistics.
+fn finish_in_background(e: Arc<NppEntry>, cap: Capture, dont_delete_empty: bool, done: impl FnOnce(&NppEntry, Totals) + Send + 'static) {
+    use std::sync::atomic::Ordering;
+    e.stopping.store(true, Ordering::Release);
+    let spawned = std::thread::Builder::new().name("ndisnpp-stop".into()).spawn({
+        let e = e.clone();
+        move || {
+            let (totals, _) = finish_file(cap, dont_delete_empty);
+            done(&e, totals);
+            e.stopping.store(false, Ordering::Release);
+        }
+    });
+    match spawned {
+        Ok(t) => {
+            // An earlier one has ended (a Stop waits for its capture's delivery, which ended it).
+            let earlier = e.finishing.lock().replace(t);
+            drop(earlier);
+        }
+        // No thread to wait on: the engine is dropped with the closure (its Drop stops it); the
+        // last frames are not delivered.
+        Err(_) => e.stopping.store(false, Ordering::Release),
+    }
 }
 
 /// Error BLOB entries for a failed open, and its NMERR.
@@ -289,7 +376,7 @@ fn stages_for(plan: FramePlan, config: &CaptureConfig, kernel_filtered: bool) ->
         let f: crate::capture::engine::FrameFilter = Box::new(move |lt, frame| f.matches(lt, frame));
         f
     });
-    (Stages { filter, trigger, conversations: conversations.clone(), stats_frame: false }, conversations)
+    (Stages { filter, trigger, conversations: conversations.clone(), stats_frame: false, rtc: None }, conversations)
 }
 
 /// The trigger's pattern test (spec h.4: the pattern rules of h.3.3).
@@ -352,19 +439,18 @@ impl Npp {
 pub struct ConnectArgs {
     pub input: Blob,
     pub callback: LPNETWORKCALLBACKPROC,
+    /// IRTC's frames callback (NULL for the other families).
+    pub frames_callback: LPNETWORKCALLBACKPROC,
     pub context: usize,
     pub error_blob: Option<u64>,
 }
 
 /// Connect: checks the state, reads the configuration, verifies that the source can be opened
-/// (and for ESP that the capture directory is usable), starts the callback thread.
+/// (and for ESP and IDelaydC that the capture directory is usable), starts the callback thread.
 pub fn connect(handle: u64, family: Family, a: ConnectArgs) -> NmResult<()> {
     let e = entry(handle)?;
     let mut reports = Reports::default();
-    let r = {
-        let _control = e.control.lock();
-        connect_locked(&e, family, &a, &mut reports)
-    };
+    let r = control(&e, handle, NMERR_ALREADY_CONNECTED).and_then(|_control| connect_locked(&e, family, &a, &mut reports));
     reports.write(a.error_blob);
     r
 }
@@ -384,7 +470,7 @@ fn connect_locked(e: &NppEntry, family: Family, a: &ConnectArgs, reports: &mut R
         reports.add(&c, &t, &v);
     }
     drop(open_source(&target, &config, &frame_plan(&target)).map_err(|e| open_error(&e, &target, reports))?);
-    if family == Family::Esp {
+    if family.writes_file() {
         let dir = config::capture_dir(&config);
         if config::ensure_dir(&dir).is_err() {
             reports.add(CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, &dir.to_string_lossy());
@@ -398,7 +484,8 @@ fn connect_locked(e: &NppEntry, family: Family, a: &ConnectArgs, reports: &mut R
     // Nothing else changed the NPP's connection meanwhile: control calls take turns, and the
     // others do not connect.
     locked(e, |npp| {
-        npp.conn = Some(Connection { config, target, callback, capture: None, stopping: None, last: None });
+        let frames = a.frames_callback.map(|proc_| delivery::FramesCallback { proc_, context: a.context });
+        npp.conn = Some(Connection { config, target, callback, frames, capture: None, stopping: None, last: None });
         npp.machine.apply(family, Op::Connect);
         Ok(())
     })
@@ -409,7 +496,7 @@ fn connect_locked(e: &NppEntry, family: Family, a: &ConnectArgs, reports: &mut R
 pub fn disconnect(handle: u64, family: Family) -> NmResult<()> {
     let e = entry(handle)?;
     let callback = {
-        let _control = e.control.lock();
+        let _control = control(&e, handle, NMERR_CAPTURING)?;
         locked(&e, |npp| {
             npp.machine.check(family, Op::Disconnect)?;
             let conn = npp.conn.take();
@@ -417,6 +504,7 @@ pub fn disconnect(handle: u64, family: Family) -> NmResult<()> {
             Ok(conn.and_then(|mut c| c.callback.take()))
         })?
     };
+    join_finishing(&e, handle);
     if let Some(cb) = callback {
         cb.terminate();
     }
@@ -427,8 +515,7 @@ pub fn disconnect(handle: u64, family: Family) -> NmResult<()> {
 pub fn configure(handle: u64, family: Family, blob: &Blob, error_blob: Option<u64>) -> NmResult<()> {
     let e = entry(handle)?;
     let mut reports = Reports::default();
-    let r = {
-        let _control = e.control.lock();
+    let r = control(&e, handle, NMERR_CAPTURING).and_then(|_control| {
         locked(&e, |npp| {
             npp.machine.check(family, Op::Configure)?;
             let conn = npp.conn();
@@ -446,7 +533,7 @@ pub fn configure(handle: u64, family: Family, blob: &Blob, error_blob: Option<u6
             npp.machine.apply(family, Op::Configure);
             Ok(())
         })
-    };
+    });
     reports.write(error_blob);
     r
 }
@@ -478,11 +565,11 @@ fn notifier(poster: Option<Poster>) -> crate::capture::engine::Notifier {
 /// The slow steps (libpcap, the file) run under the control lock only.
 pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<Option<PathBuf>> {
     let e = entry(handle)?;
-    let _control = e.control.lock();
-    let (config, target, poster) = locked(&e, |npp| {
+    let _control = control(&e, handle, NMERR_CAPTURING)?;
+    let (config, target, poster, frames) = locked(&e, |npp| {
         npp.machine.check(family, Op::Start)?;
         let conn = npp.conn();
-        Ok((conn.config.clone(), conn.target.clone(), conn.callback.as_ref().map(|c| c.poster())))
+        Ok((conn.config.clone(), conn.target.clone(), conn.callback.as_ref().map(|c| c.poster()), conn.frames))
     })?;
     let dir = config::capture_dir(&config);
     if let Some(room) = name_room {
@@ -492,7 +579,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
     }
     let plan = frame_plan(&target);
     let source = open_source(&target, &config, &plan).map_err(|e| open_error(&e, &target, &mut Reports::default()))?;
-    let (writer, file) = if family == Family::Esp {
+    let (writer, file) = if family.writes_file() {
         config::ensure_dir(&dir).map_err(|_| NMERR_COULD_NOT_CREATE_DIRECTORY)?;
         let (path, f) = capfile::create_unique(&dir).map_err(|e| io_to_nmerr(&e))?;
         let info = StreamInfo { linktype: source.linktype(), snaplen: config.frame_size };
@@ -507,18 +594,32 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
         (None, None)
     };
     let (mut stages, conversations) = stages_for(plan, &config, source.kernel_filtered());
-    stages.stats_frame = family == Family::Esp && config.format == capfile::FileFormat::Netmon2 && !config.no_stats_frame;
+    stages.stats_frame = family.writes_file() && config.format == capfile::FileFormat::Netmon2 && !config.no_stats_frame;
+    // IRTC: the double buffer between the capture thread and the delivery thread.
+    let mut delivery = None;
+    if let (Family::Rtc, Some(cb)) = (family, frames) {
+        let settings = rtc_settings(&config);
+        let (full_tx, full_rx) = std::sync::mpsc::sync_channel(2);
+        let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel(2);
+        let _ = spare_tx.send(crate::capture::rtc::Batch::new(&settings));
+        stages.rtc = Some(crate::capture::rtc::RtcFeed::new(settings, source.linktype(), full_tx, spare_rx));
+        delivery = Some(delivery::Delivery::start(handle, cb, settings, full_rx, spare_tx).map_err(|_| NMERR_OUT_OF_MEMORY)?);
+    }
     let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, stages, notifier(poster.clone())) {
         Ok(e) => e,
         Err(_) => {
             if let Some(p) = &file {
                 let _ = std::fs::remove_file(p);
             }
+            // The feed went with the stages: the delivery thread sees its channel close.
+            if let Some(d) = delivery {
+                d.join();
+            }
             return Err(NMERR_OUT_OF_MEMORY);
         }
     };
     let station = stations::register_for(handle, &target);
-    let capture = Capture { engine, file: file.clone(), conversations, station, poster };
+    let capture = Capture { engine, file: file.clone(), conversations, station, poster, delivery, handle };
     // Control calls take turns and the others do not start or stop captures: the NPP is still
     // connected and idle, unless a panic marked it faulted meanwhile (then the capture stops).
     let rejected = {
@@ -567,7 +668,7 @@ pub fn resume(handle: u64, family: Family) -> NmResult<()> {
 /// status calls answer meanwhile (as stopped, with the counters of the capture being finished).
 pub fn stop(handle: u64, family: Family) -> NmResult<(STATISTICS, NmResult<()>)> {
     let e = entry(handle)?;
-    let _control = e.control.lock();
+    let _control = control(&e, handle, NMERR_NOT_CAPTURING)?;
     let (cap, dont_delete_empty) = locked(&e, |npp| {
         npp.machine.check(family, Op::Stop)?;
         let conn = npp.conn();
@@ -578,14 +679,24 @@ pub fn stop(handle: u64, family: Family) -> NmResult<(STATISTICS, NmResult<()>)>
         Ok((cap, dont_delete_empty))
     })?;
     let poster = cap.poster.clone();
-    let (totals, finish_error) = finish_file(cap, dont_delete_empty);
-    {
+    let record = |e: &NppEntry, totals: Totals| {
         let mut npp = e.state.lock();
         if let Some(conn) = npp.conn.as_mut() {
             conn.stopping = None;
             conn.last = Some(totals);
         }
+    };
+    if delivery::is_delivering(handle) {
+        // From the frames callback: the rest is delivered after it returns (see
+        // finish_in_background); the statistics now are those of the frames captured so far.
+        let now = cap.engine.totals();
+        finish_in_background(e.clone(), cap, dont_delete_empty, record);
+        return Ok((now.statistics(), Ok(())));
     }
+    e.stopping.store(true, std::sync::atomic::Ordering::Release);
+    let (totals, finish_error) = finish_file(cap, dont_delete_empty);
+    e.stopping.store(false, std::sync::atomic::Ordering::Release);
+    record(&e, totals);
     let outcome = match finish_error {
         None => Ok(()),
         Some(_) => {
@@ -596,6 +707,33 @@ pub fn stop(handle: u64, family: Family) -> NmResult<(STATISTICS, NmResult<()>)>
         }
     };
     Ok((totals.statistics(), outcome))
+}
+
+/// IRTC's delivery sizes from the configuration (design.md §7).
+fn rtc_settings(config: &CaptureConfig) -> crate::capture::rtc::RtcSettings {
+    let buffer = if config.buffer_size == 0 { DEFAULT_RTC_BUFFER_SIZE } else { config.buffer_size };
+    crate::capture::rtc::RtcSettings {
+        buffer_size: buffer as usize,
+        table_len: config.frame_table_length as usize,
+        interval: std::time::Duration::from_millis(config.update_interval_ms as u64),
+    }
+}
+
+/// `*_insert_special_frame`: Network Monitor's special frame (`netmon2::special_frame`) at the
+/// current point of the running capture: in its file (pcapng with an opt_comment naming the
+/// type), or in IRTC's frame stream. Only while running; IStats: `NMERR_NOT_SUPPORTED`;
+/// `NMERR_INVALID_PARAMETER` for user data longer than a special frame holds.
+pub fn insert_special(handle: u64, family: Family, frame_type: u32, flags: u32, data: &[u8]) -> NmResult<()> {
+    with_npp(handle, |npp| {
+        npp.machine.check(family, Op::InsertSpecialFrame)?;
+        if data.len() > capfile::netmon2::MAX_SPECIAL_DATA {
+            return Err(NMERR_INVALID_PARAMETER);
+        }
+        let cap = npp.conn().capture.as_ref().expect("running per the state machine");
+        let frame = capfile::netmon2::special_frame(frame_type, flags, data);
+        cap.engine.insert_special(frame, capfile::netmon2::special_frame_comment(frame_type));
+        Ok(())
+    })
 }
 
 /// QueryStatus: callable in any state, whoever connected the NPP.
@@ -611,12 +749,7 @@ pub fn query_status(handle: u64) -> NmResult<NETWORKSTATUS> {
 /// NoConversationStats: `NMERR_NO_CONVERSATION_STATS`). `clear` empties the tables after the copy.
 pub fn conversations(handle: u64, family: Family, clear: bool) -> NmResult<(Vec<STATIONSTATS>, Vec<SESSIONSTATS>)> {
     with_npp(handle, |npp| {
-        npp.machine.check(family, Op::ReadStatistics)?;
-        match npp.machine.phase() {
-            Some(state::Phase::Paused) => return Err(NMERR_CAPTURE_PAUSED),
-            Some(state::Phase::Running) => {}
-            _ => return Err(NMERR_NOT_CAPTURING),
-        }
+        npp.machine.check(family, Op::ReadConversations)?;
         let conn = npp.conn();
         if conn.config.no_conversation_stats {
             return Err(NMERR_NO_CONVERSATION_STATS);

@@ -1,6 +1,6 @@
 //! The NPP state machine (spec b.3): pure, no I/O. Every control call asks `check` whether it is
 //! legal in the current state (and with which NMERR it is refused), performs its I/O, then calls
-//! `apply` with the transition. The tests walk every cell of the table for both families.
+//! `apply` with the transition. The tests walk every cell of the table for every family.
 
 use crate::nmerr::*;
 
@@ -10,6 +10,10 @@ use crate::nmerr::*;
 pub enum Family {
     Esp,
     Stats,
+    /// IRTC: frames to the application's callback.
+    Rtc,
+    /// IDelaydC: a capture file per Start, plus the statistics methods.
+    Delayed,
 }
 
 impl Family {
@@ -18,7 +22,14 @@ impl Family {
         match self {
             Family::Esp => NMERR_NOT_ESP,
             Family::Stats => NMERR_NOT_STATS_ONLY,
+            Family::Rtc => NMERR_NOT_REALTIME,
+            Family::Delayed => NMERR_NOT_DELAYED,
         }
+    }
+
+    /// The families that write a capture file per Start.
+    pub fn writes_file(self) -> bool {
+        matches!(self, Family::Esp | Family::Delayed)
     }
 }
 
@@ -45,8 +56,15 @@ pub enum Op {
     Stop,
     Disconnect,
     GetControlState,
-    /// stats_get_total_statistics / stats_get_conversation_statistics (any connected phase).
+    /// `*_get_total_statistics` and the `*_get_statistics_ex` extension: in any connected phase,
+    /// except for IDelaydC, which answers only while running (spec c: `NMERR_CAPTURE_PAUSED`
+    /// while paused, `NMERR_NOT_CAPTURING` when no capture runs).
     ReadStatistics,
+    /// `*_get_conversation_statistics`: only while running.
+    ReadConversations,
+    /// `*_insert_special_frame`: only while running; IStats has nothing to insert into
+    /// (`NMERR_NOT_SUPPORTED`).
+    InsertSpecialFrame,
 }
 
 /// The state of one NPP.
@@ -84,7 +102,13 @@ impl Machine {
         use Phase::*;
         match (op, phase) {
             (Op::Connect, _) => unreachable!("handled above"),
+            (Op::InsertSpecialFrame, _) if family == Family::Stats => Err(NMERR_NOT_SUPPORTED),
+            (Op::ReadStatistics, Idle { .. }) if family == Family::Delayed => Err(NMERR_NOT_CAPTURING),
+            (Op::ReadStatistics, Paused) if family == Family::Delayed => Err(NMERR_CAPTURE_PAUSED),
             (Op::GetControlState | Op::ReadStatistics, _) => Ok(()),
+            (Op::ReadConversations | Op::InsertSpecialFrame, Running) => Ok(()),
+            (Op::ReadConversations | Op::InsertSpecialFrame, Paused) => Err(NMERR_CAPTURE_PAUSED),
+            (Op::ReadConversations | Op::InsertSpecialFrame, Idle { .. }) => Err(NMERR_NOT_CAPTURING),
             (Op::Configure, Idle { .. }) => Ok(()),
             (Op::Configure, Running | Paused) => Err(NMERR_CAPTURING),
             (Op::Start, Idle { .. }) => Ok(()),
@@ -113,7 +137,9 @@ impl Machine {
             Op::Start | Op::Resume => Some((family, Phase::Running)),
             Op::Pause => Some((family, Phase::Paused)),
             Op::Stop => Some((family, Phase::Idle { cfg_pending: true })),
-            Op::GetControlState | Op::ReadStatistics => self.connected.map(|(f, _)| (f, phase.unwrap_or(Phase::Idle { cfg_pending: false }))),
+            Op::GetControlState | Op::ReadStatistics | Op::ReadConversations | Op::InsertSpecialFrame => {
+                self.connected.map(|(f, _)| (f, phase.unwrap_or(Phase::Idle { cfg_pending: false })))
+            }
         };
     }
 
@@ -158,14 +184,16 @@ mod tests {
     use Family::*;
     use Op::*;
 
-    const OPS: [Op; 9] = [Connect, Configure, Start, Pause, Resume, Stop, Disconnect, GetControlState, ReadStatistics];
+    const OPS: [Op; 11] = [Connect, Configure, Start, Pause, Resume, Stop, Disconnect, GetControlState, ReadStatistics, ReadConversations, InsertSpecialFrame];
+    const FAMILIES: [Family; 4] = [Esp, Stats, Rtc, Delayed];
 
     fn at(phase: Option<Phase>, fam: Family) -> Machine {
         Machine { connected: phase.map(|p| (fam, p)) }
     }
 
-    /// The whole table of spec b.3 (for IESP; IStats is the same with its own "not mine" code).
-    fn expected(op: Op, phase: Option<Phase>) -> NmResult<Option<Phase>> {
+    /// The whole table of spec b.3 and c (the same for every family, with its own "not mine"
+    /// code, except where `fam` is named).
+    fn expected(fam: Family, op: Op, phase: Option<Phase>) -> NmResult<Option<Phase>> {
         use Phase::*;
         let idle = Idle { cfg_pending: false };
         let stopped = Idle { cfg_pending: true };
@@ -187,18 +215,24 @@ mod tests {
             (Stop, Some(_)) => Ok(Some(stopped)),
             (Disconnect, Some(Idle { .. })) => Ok(None),
             (Disconnect, Some(_)) => Err(NMERR_CAPTURING),
+            (InsertSpecialFrame, Some(_)) if fam == Stats => Err(NMERR_NOT_SUPPORTED),
+            (ReadStatistics, Some(Idle { .. })) if fam == Delayed => Err(NMERR_NOT_CAPTURING),
+            (ReadStatistics, Some(Paused)) if fam == Delayed => Err(NMERR_CAPTURE_PAUSED),
             (GetControlState | ReadStatistics, p) => Ok(p),
+            (ReadConversations | InsertSpecialFrame, Some(Running)) => Ok(Some(Running)),
+            (ReadConversations | InsertSpecialFrame, Some(Paused)) => Err(NMERR_CAPTURE_PAUSED),
+            (ReadConversations | InsertSpecialFrame, Some(Idle { .. })) => Err(NMERR_NOT_CAPTURING),
         }
     }
 
     #[test]
     fn every_cell() {
         let phases = [None, Some(Phase::Idle { cfg_pending: false }), Some(Phase::Idle { cfg_pending: true }), Some(Phase::Running), Some(Phase::Paused)];
-        for fam in [Esp, Stats] {
+        for fam in FAMILIES {
             for phase in phases {
                 for op in OPS {
                     let mut m = at(phase, fam);
-                    let want = expected(op, phase);
+                    let want = expected(fam, op, phase);
                     let got = m.check(fam, op);
                     assert_eq!(got.is_ok(), want.is_ok(), "{fam:?} {op:?} in {phase:?}");
                     match want {
@@ -211,15 +245,16 @@ mod tests {
                             assert_eq!(m.phase(), next, "{fam:?} {op:?} in {phase:?}");
                         }
                     }
-                    // the other family on this NPP
-                    let other = if fam == Esp { Stats } else { Esp };
-                    let m = at(phase, fam);
-                    let r = m.check(other, op);
-                    match (phase, op) {
-                        (None, Connect) => assert_eq!(r, Ok(())),
-                        (None, _) => assert_eq!(r, Err(NMERR_NOT_CONNECTED)),
-                        (Some(_), Connect) => assert_eq!(r, Err(NMERR_ALREADY_CONNECTED)),
-                        (Some(_), _) => assert_eq!(r, Err(other.not_mine())),
+                    // every other family on this NPP
+                    for other in FAMILIES.into_iter().filter(|o| *o != fam) {
+                        let m = at(phase, fam);
+                        let r = m.check(other, op);
+                        match (phase, op) {
+                            (None, Connect) => assert_eq!(r, Ok(())),
+                            (None, _) => assert_eq!(r, Err(NMERR_NOT_CONNECTED)),
+                            (Some(_), Connect) => assert_eq!(r, Err(NMERR_ALREADY_CONNECTED)),
+                            (Some(_), _) => assert_eq!(r, Err(other.not_mine())),
+                        }
                     }
                 }
             }

@@ -1,0 +1,396 @@
+//! Real-time delivery (IRTC): Network Monitor's double buffer on the capture thread's side.
+//!
+//! Two [`Batch`]es circulate: the capture thread fills one (frame bytes + descriptors) while the
+//! delivery thread (src/npp/delivery.rs) hands the other to the application's frames callback.
+//! The capture thread hands its batch over when the table or the buffer is full, or when the
+//! update interval has passed since the last handover; it then continues in the batch the
+//! delivery thread gave back. When the delivery thread still holds that one (a slow callback),
+//! frames that do not fit are dropped and counted: memory stays two batches, and the capture
+//! thread never waits for the callback, except at the very end, when Stop delivers what is left.
+
+use crate::filter::frame::{self, Net, Ty};
+use crate::types::*;
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
+use std::time::{Duration, Instant};
+
+/// Why a batch was handed over (the UPDATE_EVENT of its delivery).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handover {
+    /// The update interval passed (UPDATE_EVENT_RTC_INTERVAL_ELAPSED); also the last batch at Stop.
+    Interval,
+    /// The frame table is full (UPDATE_EVENT_RTC_FRAME_TABLE_FULL).
+    TableFull,
+    /// The frame buffer is full (UPDATE_EVENT_RTC_BUFFER_FULL).
+    BufferFull,
+}
+
+impl Handover {
+    pub fn event(self) -> u16 {
+        (match self {
+            Handover::Interval => UPDATE_EVENT_RTC_INTERVAL_ELAPSED,
+            Handover::TableFull => UPDATE_EVENT_RTC_FRAME_TABLE_FULL,
+            Handover::BufferFull => UPDATE_EVENT_RTC_BUFFER_FULL,
+        }) as u16
+    }
+}
+
+/// The sizes of an IRTC delivery (from `NPP:Config:BufferSize`, `FrameTableLength`,
+/// `UpdateInterval` / `UpdateFreq`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RtcSettings {
+    /// Bytes of frame data per batch.
+    pub buffer_size: usize,
+    /// Frames per batch (FRAMETABLE.FrameTableLength).
+    pub table_len: usize,
+    /// The longest a frame waits in a batch before it is handed over.
+    pub interval: Duration,
+}
+
+/// One frame in a batch: its descriptor, with `FramePointer` still NULL (its bytes are at
+/// `offset` in the batch's data until delivery).
+#[derive(Clone, Copy)]
+pub struct Described {
+    pub offset: usize,
+    pub desc: FRAME_DESCRIPTOR,
+}
+
+// SAFETY: the only pointer in a Described, `desc.FramePointer`, is always NULL while it travels
+// between the capture and the delivery thread; `Batch::frame_table` sets it, in the table the
+// delivery thread alone uses, only during the delivery.
+unsafe impl Send for Described {}
+
+/// Frames on their way to the callback.
+pub struct Batch {
+    pub data: Vec<u8>,
+    pub frames: Vec<Described>,
+    /// Why it was handed over.
+    pub reason: Handover,
+    /// Frames dropped since the batch before it was handed over (UPDATE_EVENT.FramesDropped).
+    pub dropped: u32,
+    /// Where the delivery thread builds the FRAMETABLE (kept with the batch, so that delivery
+    /// allocates nothing): 8-byte units, room for the header and `table_len` descriptors.
+    pub table: Vec<u64>,
+}
+
+impl Batch {
+    pub fn new(s: &RtcSettings) -> Batch {
+        let table_bytes = FRAMETABLE_HEADER + s.table_len * std::mem::size_of::<FRAME_DESCRIPTOR>();
+        Batch {
+            data: Vec::with_capacity(s.buffer_size),
+            frames: Vec::with_capacity(s.table_len),
+            reason: Handover::Interval,
+            dropped: 0,
+            table: vec![0u64; table_bytes.div_ceil(8)],
+        }
+    }
+
+    fn clear(&mut self) {
+        self.data.clear();
+        self.frames.clear();
+        self.dropped = 0;
+    }
+
+    /// Fills `table` as the FRAMETABLE of this batch (FramePointer of every frame into `data`)
+    /// and returns it. Valid until the batch is changed.
+    pub fn frame_table(&mut self, table_len: usize) -> *mut FRAMETABLE {
+        let t = self.table.as_mut_ptr().cast::<FRAMETABLE>();
+        let base = self.data.as_mut_ptr();
+        let n = self.frames.len();
+        // SAFETY: `table` has room for the FRAMETABLE header and `table_len` >= n descriptors (it
+        // was sized so, and a batch never holds more frames than its table); it is 8-aligned,
+        // which FRAMETABLE needs. Each offset is inside `data` (push wrote the bytes there).
+        unsafe {
+            (*t).FrameTableLength = table_len as DWORD;
+            (*t).StartIndex = 0;
+            (*t).EndIndex = n.saturating_sub(1) as DWORD;
+            (*t).FrameCount = n as DWORD;
+            let first = core::ptr::addr_of_mut!((*t).Frames).cast::<FRAME_DESCRIPTOR>();
+            for (i, f) in self.frames.iter().enumerate() {
+                let mut d = f.desc;
+                d.FramePointer = base.add(f.offset);
+                first.add(i).write(d);
+            }
+        }
+        t
+    }
+
+    /// Empties the batch for reuse (after delivery).
+    pub fn recycle(&mut self) {
+        self.clear();
+    }
+}
+
+/// Bytes before the first descriptor of a FRAMETABLE.
+const FRAMETABLE_HEADER: usize = std::mem::offset_of!(FRAMETABLE, Frames);
+
+/// The capture thread's side of the double buffer.
+pub struct RtcFeed {
+    settings: RtcSettings,
+    linktype: u32,
+    fill: Option<Batch>,
+    /// Batches going to the delivery thread.
+    full: Option<SyncSender<Batch>>,
+    /// Batches the delivery thread gave back, emptied.
+    spare: Receiver<Batch>,
+    last_handover: Instant,
+    /// Frames dropped since the last handover.
+    dropped: u32,
+}
+
+/// What `RtcFeed::push` did with a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pushed {
+    Stored,
+    /// No room, and the other batch is still with the callback.
+    Dropped,
+}
+
+impl RtcFeed {
+    /// A feed that sends full batches on `full` and takes emptied ones from `spare`; the caller
+    /// puts the second batch into `spare`'s channel.
+    pub fn new(settings: RtcSettings, linktype: u32, full: SyncSender<Batch>, spare: Receiver<Batch>) -> RtcFeed {
+        RtcFeed { settings, linktype, fill: Some(Batch::new(&settings)), full: Some(full), spare, last_handover: Instant::now(), dropped: 0 }
+    }
+
+    /// Adds one frame (`data`: its stored bytes).
+    pub fn push(&mut self, ts_us: i64, wire_len: u32, data: &[u8]) -> Pushed {
+        let stored = data.len().min(self.settings.buffer_size);
+        let data = &data[..stored];
+        let fill = self.fill.as_ref().expect("a batch until finish");
+        let reason = if fill.frames.len() >= self.settings.table_len {
+            Some(Handover::TableFull)
+        } else if fill.data.len() + stored > self.settings.buffer_size {
+            Some(Handover::BufferFull)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            if !self.hand_over(reason) {
+                self.dropped = self.dropped.saturating_add(1);
+                return Pushed::Dropped;
+            }
+        }
+        let fill = self.fill.as_mut().expect("a batch until finish");
+        let offset = fill.data.len();
+        fill.data.extend_from_slice(data);
+        let desc = describe(self.linktype, ts_us, wire_len, data);
+        fill.frames.push(Described { offset, desc });
+        Pushed::Stored
+    }
+
+    /// Hands the batch over when the update interval has passed (and it holds a frame).
+    pub fn tick(&mut self, now: Instant) {
+        if now.duration_since(self.last_handover) >= self.settings.interval {
+            if self.fill.as_ref().is_some_and(|b| !b.frames.is_empty()) {
+                self.hand_over(Handover::Interval);
+            } else {
+                self.last_handover = now;
+            }
+        }
+    }
+
+    /// Sends the filling batch to the delivery thread if it gave the other one back; false when
+    /// it has not (the batch stays).
+    fn hand_over(&mut self, reason: Handover) -> bool {
+        let spare = match self.spare.try_recv() {
+            Ok(b) => b,
+            Err(TryRecvError::Empty) => return false,
+            // The delivery thread is gone (only after a panic there): nothing can be delivered.
+            Err(TryRecvError::Disconnected) => return false,
+        };
+        self.send(spare, reason);
+        true
+    }
+
+    fn send(&mut self, next: Batch, reason: Handover) {
+        let mut batch = self.fill.replace(next).expect("a batch until finish");
+        batch.reason = reason;
+        batch.dropped = std::mem::take(&mut self.dropped);
+        if let Some(tx) = &self.full {
+            // Room for both batches: never blocks.
+            let _ = tx.send(batch);
+        }
+        if let Some(b) = self.fill.as_mut() {
+            b.clear();
+        }
+        self.last_handover = Instant::now();
+    }
+
+    /// At the end of the capture: waits for the other batch to come back, hands over the last
+    /// frames, and closes the channel (the delivery thread ends after delivering them).
+    pub fn finish(&mut self) {
+        let has_frames = self.fill.as_ref().is_some_and(|b| !b.frames.is_empty() || self.dropped > 0);
+        if has_frames {
+            if let Ok(spare) = self.spare.recv() {
+                self.send(spare, Handover::Interval);
+            }
+        }
+        self.fill = None;
+        self.full = None;
+    }
+}
+
+/// Netmon's FRAME_DESCRIPTOR of one frame (FramePointer left NULL): the frame parser the capture
+/// filter uses decides Etype, SAP and the network layer.
+pub fn describe(linktype: u32, ts_us: i64, wire_len: u32, data: &[u8]) -> FRAME_DESCRIPTOR {
+    let v = frame::view(linktype, data);
+    let (etype, sap) = match v.ty {
+        Ty::Etype(e) => (e, 0),
+        Ty::Sap(s) => (0, s),
+        Ty::Unknown => (0, 0),
+    };
+    let mut d = FRAME_DESCRIPTOR {
+        FramePointer: core::ptr::null_mut(),
+        TimeStamp: ts_us,
+        FrameLength: wire_len,
+        nBytesAvail: data.len() as DWORD,
+        Etype: etype,
+        Sap: sap,
+        LowProtocol: LOW_PROTOCOL_UNKNOWN as BYTE,
+        LowProtocolOffset: 0,
+        HighPort: FRAME_DESCRIPTOR_HIGHPORT { Reserved: 0 },
+        HighProtocolOffset: 0,
+    };
+    let n = data.len();
+    let high = |at: usize| if at < n { at as WORD } else { 0 };
+    match v.net.unwrap_or(Net::None) {
+        Net::Ip4(p) if n >= p + 20 => {
+            d.LowProtocol = LOW_PROTOCOL_IP as BYTE;
+            d.LowProtocolOffset = p as WORD;
+            d.HighPort = FRAME_DESCRIPTOR_HIGHPORT { Reserved: data[p + 9] as WORD };
+            let ihl = (data[p] & 0x0F) as usize * 4;
+            // Only the first fragment carries the header above IP.
+            let first_fragment = u16::from_be_bytes([data[p + 6], data[p + 7]]) & 0x1FFF == 0;
+            if ihl >= 20 && first_fragment {
+                d.HighProtocolOffset = high(p + ihl);
+            }
+        }
+        Net::Ip6(p) if n >= p + 40 => {
+            d.LowProtocol = LOW_PROTOCOL_IP6 as BYTE;
+            d.LowProtocolOffset = p as WORD;
+            d.HighPort = FRAME_DESCRIPTOR_HIGHPORT { Reserved: data[p + 6] as WORD };
+            d.HighProtocolOffset = high(p + 40);
+        }
+        Net::Ipx(p) if n >= p + 30 => {
+            d.LowProtocol = LOW_PROTOCOL_IPX as BYTE;
+            d.LowProtocolOffset = p as WORD;
+            // The destination socket, byte-swapped (the SDK's ByteSwappedIPXPort).
+            d.HighPort = FRAME_DESCRIPTOR_HIGHPORT { ByteSwappedIPXPort: u16::from_le_bytes([data[p + 16], data[p + 17]]) };
+            d.HighProtocolOffset = high(p + 30);
+        }
+        _ => {}
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::sync_channel;
+
+    fn settings(buffer_size: usize, table_len: usize) -> RtcSettings {
+        RtcSettings { buffer_size, table_len, interval: Duration::from_secs(3600) }
+    }
+
+    /// A feed with its two channels: (feed, batches handed over, where to give them back).
+    fn feed(s: RtcSettings) -> (RtcFeed, Receiver<Batch>, SyncSender<Batch>) {
+        let (full_tx, full_rx) = sync_channel(2);
+        let (spare_tx, spare_rx) = sync_channel(2);
+        spare_tx.send(Batch::new(&s)).unwrap();
+        (RtcFeed::new(s, 1, full_tx, spare_rx), full_rx, spare_tx)
+    }
+
+    #[test]
+    fn a_full_table_is_handed_over_and_a_busy_callback_costs_counted_drops() {
+        let (mut f, full, spare) = feed(settings(1 << 20, 3));
+        for i in 0..3u8 {
+            assert_eq!(f.push(i64::from(i), 60, &[i; 60]), Pushed::Stored);
+        }
+        // The 4th frame switches buffers (the table is full).
+        assert_eq!(f.push(3, 60, &[3; 60]), Pushed::Stored);
+        let mut b = full.try_recv().unwrap();
+        assert_eq!((b.reason, b.frames.len(), b.dropped), (Handover::TableFull, 3, 0));
+        // SAFETY: the table is read while `b` is unchanged.
+        let t = unsafe { &*b.frame_table(3) };
+        assert_eq!((t.FrameTableLength, t.StartIndex, t.EndIndex, t.FrameCount), (3, 0, 2, 3));
+        // The callback still holds `b`: frames beyond the second table are dropped.
+        f.push(4, 60, &[4; 60]);
+        f.push(5, 60, &[5; 60]);
+        assert_eq!(f.push(6, 60, &[6; 60]), Pushed::Dropped);
+        assert_eq!(f.push(7, 60, &[7; 60]), Pushed::Dropped);
+        // Given back: the next frame switches again, and the drops go with that batch.
+        b.recycle();
+        spare.send(b).unwrap();
+        assert_eq!(f.push(8, 60, &[8; 60]), Pushed::Stored);
+        let b = full.try_recv().unwrap();
+        assert_eq!((b.reason, b.frames.len(), b.dropped), (Handover::TableFull, 3, 2));
+        assert_eq!(b.frames.iter().map(|d| d.desc.TimeStamp).collect::<Vec<_>>(), vec![3, 4, 5]);
+        spare.send(b).unwrap();
+        // At the end the last frames go too, and the channel closes.
+        f.finish();
+        let last = full.try_recv().unwrap();
+        assert_eq!((last.reason, last.frames.len()), (Handover::Interval, 1));
+        assert!(full.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_full_buffer_is_handed_over_and_frames_are_clipped_to_it() {
+        let (mut f, full, _spare) = feed(settings(100, 100));
+        assert_eq!(f.push(0, 60, &[1; 60]), Pushed::Stored);
+        assert_eq!(f.push(1, 60, &[2; 60]), Pushed::Stored);
+        let b = full.try_recv().unwrap();
+        assert_eq!((b.reason, b.frames.len(), b.data.len()), (Handover::BufferFull, 1, 60));
+        // A frame larger than the whole buffer keeps what fits.
+        let (mut f, _full, _spare) = feed(settings(100, 100));
+        assert_eq!(f.push(0, 1500, &[9; 1500]), Pushed::Stored);
+        assert_eq!(f.fill.as_ref().unwrap().frames[0].desc.nBytesAvail, 100);
+        assert_eq!(f.fill.as_ref().unwrap().frames[0].desc.FrameLength, 1500);
+    }
+
+    #[test]
+    fn the_interval_hands_over_what_waits() {
+        let s = RtcSettings { interval: Duration::from_millis(10), ..settings(1 << 20, 100) };
+        let (mut f, full, _spare) = feed(s);
+        let t0 = Instant::now() + Duration::from_millis(20);
+        f.tick(t0);
+        assert!(full.try_recv().is_err(), "nothing to hand over");
+        f.push(0, 60, &[0; 60]);
+        f.tick(t0 + Duration::from_millis(5));
+        assert!(full.try_recv().is_err(), "not yet");
+        f.tick(t0 + Duration::from_millis(20));
+        assert_eq!(full.try_recv().unwrap().reason, Handover::Interval);
+    }
+
+    #[test]
+    fn descriptors() {
+        // IPv4/UDP with a 20-byte header, in Ethernet II.
+        let mut f = vec![0u8; 14 + 20 + 8];
+        f[12] = 0x08;
+        f[14] = 0x45;
+        f[14 + 9] = 17;
+        let d = describe(1, 42, 50, &f);
+        assert_eq!((d.TimeStamp, d.FrameLength, d.nBytesAvail, d.Etype, d.Sap), (42, 50, 42, 0x0800, 0));
+        assert_eq!((d.LowProtocol, d.LowProtocolOffset, d.HighProtocolOffset), (LOW_PROTOCOL_IP as u8, 14, 34));
+        // SAFETY: IPPort is the union's byte view, always initialised.
+        assert_eq!(unsafe { d.HighPort.IPPort }, 17);
+        // A later fragment has no header above IP.
+        f[14 + 6] = 0x00;
+        f[14 + 7] = 0x10;
+        assert_eq!(describe(1, 0, 42, &f).HighProtocolOffset, 0);
+        // Raw IPv6 (LINKTYPE_IPV6), next header TCP, nothing after the fixed header.
+        let mut v6 = vec![0u8; 40];
+        v6[0] = 0x60;
+        v6[6] = 6;
+        let d = describe(229, 0, 40, &v6);
+        assert_eq!((d.Etype, d.LowProtocol, d.LowProtocolOffset, d.HighProtocolOffset), (0x86DD, LOW_PROTOCOL_IP6 as u8, 0, 0));
+        // An 802.2 frame: the DSAP, no Etype, no network layer.
+        let mut llc = vec![0u8; 20];
+        llc[12] = 0;
+        llc[13] = 6;
+        llc[14] = 0x42;
+        llc[15] = 0x42;
+        llc[16] = 0x03;
+        let d = describe(1, 0, 20, &llc);
+        assert_eq!((d.Etype, d.Sap, d.LowProtocol), (0, 0x42, LOW_PROTOCOL_UNKNOWN as u8));
+    }
+}

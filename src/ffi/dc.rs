@@ -1,0 +1,140 @@
+//! The IDelaydC family: `dc_*` functions on NPP handles — a capture file per Start, as IESP, plus
+//! the statistics methods (spec c, design.md §7). Same state rules and check order as `esp_*`,
+//! with `NMERR_NOT_DELAYED` for an NPP another family connected.
+
+use super::*;
+use crate::npp::{self, Family};
+use crate::types::*;
+use core::ffi::c_char;
+
+const F: Family = Family::Delayed;
+
+ffi_fn! {
+    /// As esp_connect (the capture directory must be usable: NMERR_NO_DEFAULT_CAPTURE_DIRECTORY).
+    #[must_use]
+    fn dc_connect(hNpp: HNPP, hInputBlob: HBLOB, StatusCallbackProc: LPNETWORKCALLBACKPROC, UserContext: LPVOID, hErrorBlob: HBLOB) -> DWORD for npp |h| {
+        connect_family(h, F, hInputBlob, (StatusCallbackProc, None), UserContext, hErrorBlob)
+    }
+}
+
+ffi_fn! {
+    /// As esp_disconnect.
+    fn dc_disconnect(hNpp: HNPP) -> DWORD for npp |h| {
+        npp::disconnect(h, F)
+    }
+}
+
+ffi_fn! {
+    /// As esp_query_status.
+    #[must_use]
+    fn dc_query_status(hNpp: HNPP, pNetworkStatus: LPNETWORKSTATUS) -> DWORD for npp |h| {
+        query_status_into(h, out!(pNetworkStatus))
+    }
+}
+
+ffi_fn! {
+    /// As esp_configure.
+    fn dc_configure(hNpp: HNPP, hConfigurationBlob: HBLOB, hErrorBlob: HBLOB) -> DWORD for npp |h| {
+        configure_family(h, F, hConfigurationBlob, hErrorBlob)
+    }
+}
+
+ffi_fn! {
+    /// As esp_start: a new capture file per Start, its NUL-terminated name into `pFileName`
+    /// (`FileNameLength` bytes; NMERR_INVALID_PARAMETER, nothing started, when it would not fit).
+    #[must_use]
+    fn dc_start(hNpp: HNPP, pFileName: *mut c_char, FileNameLength: usize) -> DWORD for npp |h| {
+        // SAFETY: pFileName is this call's argument: by the shared contract NULL or
+        // FileNameLength writable bytes.
+        unsafe { start_into(h, F, pFileName, FileNameLength) }
+    }
+}
+
+ffi_fn! {
+    /// Pauses: frames are no longer written (they count as seen); the file stays open.
+    fn dc_pause(hNpp: HNPP) -> DWORD for npp |h| {
+        npp::pause(h, F).map(|_| ())
+    }
+}
+
+ffi_fn! {
+    /// Resumes into the same file.
+    fn dc_resume(hNpp: HNPP) -> DWORD for npp |h| {
+        npp::resume(h, F)
+    }
+}
+
+ffi_fn! {
+    /// As esp_stop: drains, completes and closes the file, fills `lpStats` (may be NULL).
+    fn dc_stop(hNpp: HNPP, lpStats: LPSTATISTICS) -> DWORD for npp |h| {
+        stop_into(h, F, opt_out!(lpStats))
+    }
+}
+
+ffi_fn! {
+    /// As esp_get_control_state.
+    #[must_use]
+    fn dc_get_control_state(hNpp: HNPP, IsRunnning: *mut BOOL, IsPaused: *mut BOOL) -> DWORD for npp |h| {
+        control_state_into(h, F, out!(IsRunnning), out!(IsPaused))
+    }
+}
+
+ffi_fn! {
+    /// The running capture's totals (`fClearAfterReading` TRUE resets them after the copy). Only
+    /// while running: NMERR_CAPTURE_PAUSED while paused, NMERR_NOT_CAPTURING when no capture runs
+    /// (spec c; dc_stop returns the final statistics).
+    #[must_use]
+    fn dc_get_total_statistics(hNpp: HNPP, lpStats: LPSTATISTICS, fClearAfterReading: BOOL) -> DWORD for npp |h| {
+        total_statistics_into(h, F, out!(lpStats), fClearAfterReading)
+    }
+}
+
+ffi_fn! {
+    /// As stats_get_conversation_statistics (only while running).
+    #[must_use]
+    fn dc_get_conversation_statistics(
+        hNpp: HNPP,
+        nSessions: *mut DWORD,
+        lpSessionStats: LPSESSIONSTATS,
+        nStations: *mut DWORD,
+        lpStationStats: LPSTATIONSTATS,
+        fClearAfterReading: BOOL,
+    ) -> DWORD for npp |h| {
+        let (ns, nt) = (out!(nSessions), out!(nStations));
+        // SAFETY: the arrays are this call's arguments: by the shared contract NULL or room for
+        // MAX_SESSIONS / MAX_STATIONS entries.
+        unsafe { conversations_into(h, F, (ns, lpSessionStats), (nt, lpStationStats), fClearAfterReading) }
+    }
+}
+
+ffi_fn! {
+    /// Writes Network Monitor's special frame into the capture file at this point (see
+    /// rtc_insert_special_frame for its bytes; in a pcapng file it carries an opt_comment naming
+    /// its type). Counts in TotalFramesCaptured. Only while running.
+    fn dc_insert_special_frame(hNpp: HNPP, FrameType: DWORD, Flags: DWORD, pUserData: *mut BYTE, UserDataLength: DWORD) -> DWORD for npp |h| {
+        // SAFETY: pUserData is this call's argument: by the shared contract NULL or
+        // UserDataLength readable bytes.
+        unsafe { insert_special_from(h, F, FrameType, Flags, pUserData, UserDataLength) }
+    }
+}
+
+ffi_fn! {
+    /// As esp_query_stations.
+    #[must_use]
+    fn dc_query_stations(hNpp: HNPP, lpQueryTable: LPQUERYTABLE) -> DWORD for npp |h| {
+        // SAFETY: lpQueryTable is this call's argument: by the shared contract NULL or the caller's
+        // QUERYTABLE with room for its nStationQueries entries.
+        unsafe { super::query_stations_into(h, lpQueryTable) }
+    }
+}
+
+ffi_fn! {
+    /// ndisnpp extension: dc_get_total_statistics in 64 bits (see STATISTICS_EX), with the same
+    /// rules, without clearing.
+    #[must_use]
+    fn dc_get_statistics_ex(hNpp: HNPP, lpStats: LPSTATISTICS_EX) -> DWORD for npp |h| {
+        // SAFETY: lpStats is this call's argument: by the shared contract NULL or the caller's
+        // STATISTICS_EX, StructSize bytes long.
+        unsafe { write_statistics_ex(lpStats, || npp::totals(h, F, false)) }
+    }
+}
