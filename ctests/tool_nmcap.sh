@@ -332,6 +332,22 @@ int_status=$?
 wait $watchdog 2>/dev/null
 normal_end "SIGINT (Ctrl-C)" $int_status
 
+# Real-time mode (-R, IRTC): one line per frame on stdout, the statistics on stderr, no file.
+out_rt=$(TZ=UTC timeout 120 "$nmcap" -R -r "$big" -c 10 2>"$tmp/stderr")
+rt_status=$?
+rt_lines=$(printf '%s\n' "$out_rt" | grep -cE '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} len [0-9]+ ')
+if [ $rt_status -ne 0 ]; then
+    fail "-R: exit $rt_status: $(cat "$tmp/stderr")"
+elif [ "$rt_lines" != 10 ] || [ "$(printf '%s\n' "$out_rt" | wc -l)" != 10 ]; then
+    fail "-R -c 10: expected 10 frame lines, got: $out_rt"
+elif ! grep -q '^10 frames printed; frames delivered 10, ' "$tmp/stderr"; then
+    fail "-R: summary on stderr: $(cat "$tmp/stderr")"
+else
+    echo "ok: -R prints 10 frame lines ($(printf '%s\n' "$out_rt" | head -1))"
+fi
+"$nmcap" -R -r "$big" -w "$tmp/x.cap" >/dev/null 2>&1
+[ $? -eq 1 ] || fail "-R with -w is a usage error (exit 1)"
+
 if [ $failures -ne 0 ]; then
     echo "tool_nmcap: $failures failure(s)"
     exit 1

@@ -1,8 +1,11 @@
-/* nmcap: capture frames into a Network Monitor 2, pcap or pcapng file through ndisnpp (IESP).
+/* nmcap: capture frames into a Network Monitor 2, pcap or pcapng file through ndisnpp (IESP), or
+ * print one line per frame as it arrives (-R: IRTC, like tcpdump without -w).
  *
  *   nmcap [-i IFACE | -r REPLAY.pcap] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]
- *         [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S]
+ *         [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S] [-R]
  *
+ * -R  real time: no file; each frame on stdout as "HH:MM:SS.uuuuuu len N <protocol summary>" (UTC)
+ *     from the library's frames callback, the statistics on stderr at the end
  * -i  interface to capture on (default: lo); -r replays a pcap/pcapng file instead (no privilege)
  * -w  output file (default: the library's name in its capture directory, printed at the end)
  * -F  file format (default netmon2)          -c  stop after COUNT frames
@@ -95,9 +98,46 @@ static const char *nmerr_name(DWORD code) {
     return other;
 }
 
+/* -R: one line per frame, from the frames callback (on the library's delivery thread). */
+static unsigned long long frames_printed = 0;
+static DWORD on_frames(UPDATE_EVENT ev) {
+    LPFRAMETABLE t = ev.lpFrameTable;
+    DWORD k;
+    if (!t) return 0;
+    for (k = 0; k < t->FrameCount; k++) {
+        const FRAME_DESCRIPTOR *d = &t->Frames[(t->StartIndex + k) % t->FrameTableLength];
+        time_t sec = (time_t)(d->TimeStamp / 1000000);
+        struct tm tm;
+        char proto[64];
+        gmtime_r(&sec, &tm);
+        switch (d->LowProtocol) {
+        case LOW_PROTOCOL_IP:
+            snprintf(proto, sizeof proto, "IPv4 proto %u%s", d->HighPort.IPPort,
+                     d->HighPort.IPPort == 6 ? " (TCP)" : d->HighPort.IPPort == 17 ? " (UDP)" : d->HighPort.IPPort == 1 ? " (ICMP)" : "");
+            break;
+        case LOW_PROTOCOL_IP6:
+            snprintf(proto, sizeof proto, "IPv6 next %u%s", d->HighPort.IPPort,
+                     d->HighPort.IPPort == 6 ? " (TCP)" : d->HighPort.IPPort == 17 ? " (UDP)" : d->HighPort.IPPort == 58 ? " (ICMPv6)" : "");
+            break;
+        case LOW_PROTOCOL_IPX: snprintf(proto, sizeof proto, "IPX"); break;
+        default:
+            if (d->Etype) snprintf(proto, sizeof proto, "Etype 0x%04x", d->Etype);
+            else if (d->Sap) snprintf(proto, sizeof proto, "802.2 DSAP 0x%02x", d->Sap);
+            else snprintf(proto, sizeof proto, "unknown");
+        }
+        printf("%02d:%02d:%02d.%06lld len %u%s %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)(d->TimeStamp % 1000000),
+               (unsigned)d->FrameLength, d->nBytesAvail < d->FrameLength ? " (clipped)" : "", proto);
+        frames_printed++;
+    }
+    if (ev.FramesDropped) printf("-- %u frames dropped (this terminal or pipe was too slow)\n", (unsigned)ev.FramesDropped);
+    fflush(stdout);
+    return 0;
+}
+
 static void usage(void) {
     fprintf(stderr, "usage: nmcap [-i IFACE | -r FILE] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]\n"
-                    "             [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S]\n"
+                    "             [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S] [-R]\n"
+                    "-R: print each frame as it arrives (time, length, protocol) instead of writing a file\n"
                     "exit status: 0 captured until -c, -d or Ctrl-C; 1 usage; 2 failure (the capture could\n"
                     "               not start, or the file could not be moved to OUT);\n"
                     "             3 the capture ended by itself otherwise (write error or full disk, interface\n"
@@ -136,8 +176,8 @@ int main(int argc, char **argv) {
     const char *iface = NULL, *replay = NULL, *out = NULL, *format = "NETMON2";
     unsigned long count = 0, snaplen = 0, bufsize = 0;
     double duration = -1;
-    int promisc = 1, quiet = 0, no_stats_frame = 0, opt;
-    while ((opt = getopt(argc, argv, "i:r:w:F:c:d:s:B:pqSh")) != -1) {
+    int promisc = 1, quiet = 0, no_stats_frame = 0, realtime = 0, opt;
+    while ((opt = getopt(argc, argv, "i:r:w:F:c:d:s:B:pqSRh")) != -1) {
         switch (opt) {
         case 'i': iface = optarg; break;
         case 'r': replay = optarg; break;
@@ -150,10 +190,11 @@ int main(int argc, char **argv) {
         case 'p': promisc = 0; break;
         case 'q': quiet = 1; break;
         case 'S': no_stats_frame = 1; break;
+        case 'R': realtime = 1; break;
         default: usage(); return EXIT_USAGE;
         }
     }
-    if (optind != argc || (iface && replay)) { usage(); return EXIT_USAGE; }
+    if (optind != argc || (iface && replay) || (realtime && out)) { usage(); return EXIT_USAGE; }
     if (!iface && !replay) iface = "lo";
     if (duration < 0) duration = count ? 0 : 10;
 
@@ -198,7 +239,12 @@ int main(int argc, char **argv) {
             fcntl(wake_pipe[i], F_SETFL, O_NONBLOCK);
         }
     }
-    rc = esp_connect(npp, nic, on_status, NULL, err);
+    /* The calls that differ between the file (IESP) and the real-time (IRTC) family. */
+    DWORD (*control)(HNPP, BOOL *, BOOL *) = realtime ? rtc_get_control_state : esp_get_control_state;
+    DWORD (*stats_ex)(HNPP, LPSTATISTICS_EX) = realtime ? rtc_get_statistics_ex : esp_get_statistics_ex;
+    DWORD (*disconnect)(HNPP) = realtime ? rtc_disconnect : esp_disconnect;
+    if (realtime) setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+    rc = realtime ? rtc_connect(npp, nic, on_status, on_frames, NULL, err) : esp_connect(npp, nic, on_status, NULL, err);
     if (rc == NMERR_ACCESS_DENIED) {
         fprintf(stderr, "nmcap: cannot capture on %s: this process lacks CAP_NET_RAW "
                         "(run it as root, or grant it: setcap cap_net_raw,cap_net_admin+ep nmcap)\n", iface);
@@ -213,8 +259,9 @@ int main(int argc, char **argv) {
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    if ((rc = esp_start(npp, name, sizeof name)) != NMERR_SUCCESS) {
-        fprintf(stderr, "nmcap: esp_start: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
+    name[0] = '\0';
+    if ((rc = realtime ? rtc_start(npp) : esp_start(npp, name, sizeof name)) != NMERR_SUCCESS) {
+        fprintf(stderr, "nmcap: %s: %s (NMERR %u)\n", realtime ? "rtc_start" : "esp_start", nmerr_text(rc), (unsigned)rc);
         goto done; /* npp_destroy disconnects */
     }
     int progress = !quiet && isatty(2);
@@ -225,7 +272,7 @@ int main(int argc, char **argv) {
         BOOL running = FALSE, paused = FALSE;
         struct pollfd wake = {wake_pipe[0], POLLIN, 0};
         if (__atomic_load_n(&end_seen, __ATOMIC_ACQUIRE) ||
-            esp_get_control_state(npp, &running, &paused) != NMERR_SUCCESS || !running) {
+            control(npp, &running, &paused) != NMERR_SUCCESS || !running) {
             ended_by_itself = 1;
             break;
         }
@@ -233,7 +280,7 @@ int main(int argc, char **argv) {
         if (progress && now_s() - last >= 0.25) {
             memset(&ex, 0, sizeof ex);
             ex.StructSize = sizeof ex;
-            if (esp_get_statistics_ex(npp, &ex) == NMERR_SUCCESS)
+            if (stats_ex(npp, &ex) == NMERR_SUCCESS)
                 fprintf(stderr, "\r%llu frames  %llu bytes  %llu dropped  %.1f s   ",
                         (unsigned long long)ex.FramesCaptured, (unsigned long long)ex.BytesCaptured,
                         (unsigned long long)(ex.KernelFramesDropped + ex.FramesDropped), now_s() - t0);
@@ -244,14 +291,15 @@ int main(int argc, char **argv) {
     /* After a capture that ended by itself Stop answers NMERR_NOT_CAPTURING (the callback got the
      * statistics); NMERR_FILE_WRITE_ERROR means the file could not be finished (statistics filled). */
     STATISTICS st;
-    DWORD stop_rc = esp_stop(npp, &st);
+    DWORD stop_rc = realtime ? rtc_stop(npp) : esp_stop(npp, &st);
+    if (realtime && stop_rc == NMERR_SUCCESS && rtc_get_total_statistics(npp, &st, FALSE) != NMERR_SUCCESS) memset(&st, 0, sizeof st);
     int have_stop_stats = stop_rc == NMERR_SUCCESS || stop_rc == NMERR_FILE_WRITE_ERROR;
     if (stop_rc == NMERR_NOT_CAPTURING) ended_by_itself = 1;
     memset(&ex, 0, sizeof ex);
     ex.StructSize = sizeof ex;
-    int have_ex = esp_get_statistics_ex(npp, &ex) == NMERR_SUCCESS;
-    if ((rc = esp_disconnect(npp)) != NMERR_SUCCESS)
-        fprintf(stderr, "nmcap: esp_disconnect: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
+    int have_ex = stats_ex(npp, &ex) == NMERR_SUCCESS;
+    if ((rc = disconnect(npp)) != NMERR_SUCCESS)
+        fprintf(stderr, "nmcap: disconnect: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
     /* Disconnect ends the callback thread with UPDATE_EVENT_TERMINATE_THREAD after the events
      * queued before it: once that arrived, the stop event (if any) has been recorded. */
     for (double t = now_s(); !__atomic_load_n(&callback_done, __ATOMIC_ACQUIRE) && now_s() - t < 2;) {
@@ -286,11 +334,18 @@ int main(int argc, char **argv) {
                 nmerr_text(stop_rc), nmerr_name(stop_rc));
         status = EXIT_ENDED;
     } else if (stop_rc != NMERR_SUCCESS && stop_rc != NMERR_NOT_CAPTURING) {
-        fprintf(stderr, "nmcap: esp_stop: %s (%s)\n", nmerr_text(stop_rc), nmerr_name(stop_rc));
+        fprintf(stderr, "nmcap: stop: %s (%s)\n", nmerr_text(stop_rc), nmerr_name(stop_rc));
         status = EXIT_FAILED;
     } else if (ended_by_itself && !end_known && !(count && ex.FramesCaptured >= count)) {
         fprintf(stderr, "nmcap: capture ended by itself; the library gave no reason\n");
         status = EXIT_ENDED;
+    }
+    if (realtime) {
+        fflush(stdout);
+        fprintf(stderr, "%llu frames printed; frames delivered %llu, seen %llu, dropped %llu (kernel %llu), %.3f s\n",
+                frames_printed, (unsigned long long)ex.FramesCaptured, (unsigned long long)ex.FramesSeen,
+                (unsigned long long)ex.FramesDropped, (unsigned long long)ex.KernelFramesDropped, (double)ex.TimeElapsed / 1e6);
+        goto done;
     }
     if (out) {
         if (rename(name, out) != 0 && (errno != EXDEV || copy_file(name, out) != 0 || unlink(name) != 0)) {
