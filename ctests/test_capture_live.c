@@ -19,7 +19,9 @@
  *     checks the file (50 payloads exactly once, lengths) and the kernel counters
  *     (MacFramesReceived, KernelFramesReceived >= 50). All three formats; in the PCAPNG run the
  *     child stops as soon as its socket has every datagram (they passed the capture point, so
- *     the kernel holds them and esp_stop's drain must keep them).
+ *     the kernel holds them and esp_stop's drain must keep them). Then IRTC the same way: every
+ *     datagram delivered to the frames callback exactly once, with its descriptor, rtc_stop
+ *     right after the socket had them all.
  *  Every esp_stop runs under a watchdog: a Stop that has not returned after 20 s on the now quiet
  *  interface is a failure (the header: Stop drains what the kernel holds, a control call never
  *  waits for traffic); the watchdog then sends a datagram on that interface so the run goes on.
@@ -724,6 +726,97 @@ static int child_veth_capture(void *arg) {
     return child_verdict("veth capture");
 }
 
+/* IRTC on b's end: every datagram delivered to the frames callback exactly once, with its
+ * descriptor (IPv4 at 14, UDP, the header above IP at 34). */
+struct rtc_seen {
+    pthread_mutex_t mu;
+    int count[VETH_N];
+    int others, bad_desc;
+    const char *prefix;
+};
+
+static DWORD veth_frames(UPDATE_EVENT e) {
+    struct rtc_seen *r = (struct rtc_seen *)e.lpUserContext;
+    LPFRAMETABLE t = e.lpFrameTable;
+    DWORD k;
+    size_t plen = strlen(r->prefix);
+    pthread_mutex_lock(&r->mu);
+    for (k = 0; t && k < t->FrameCount; k++) {
+        const FRAME_DESCRIPTOR *d = &t->Frames[(t->StartIndex + k) % t->FrameTableLength];
+        const char *payload = (const char *)d->FramePointer + UDP_HDRS;
+        if (d->nBytesAvail > UDP_HDRS + plen && memcmp(payload, r->prefix, plen) == 0) {
+            int i = atoi(payload + plen);
+            if (i >= 0 && i < VETH_N) r->count[i]++;
+            if (d->LowProtocol != LOW_PROTOCOL_IP || d->LowProtocolOffset != 14 || d->HighPort.IPPort != 17 || d->HighProtocolOffset != 34)
+                r->bad_desc++;
+        } else {
+            r->others++;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    return 0;
+}
+
+static int child_veth_rtc(void *arg) {
+    struct veth_job *job = arg;
+    struct rtc_seen seen;
+    HBLOB nic, cfg = NULL;
+    HNPP npp = NULL;
+    struct sockaddr_in me;
+    int rx, got = 0, i, once = 0;
+    double deadline;
+    char prefix[128];
+    if (enter_netns(ns_b) != 0) {
+        (void)!write(job->ready_fd, "x", 1);
+        return 2;
+    }
+    snprintf(prefix, sizeof prefix, "ndisnpp-veth-%ld-%s-", (long)main_pid, job->fmt);
+    memset(&seen, 0, sizeof seen);
+    pthread_mutex_init(&seen.mu, NULL);
+    seen.prefix = prefix;
+    rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    memset(&me, 0, sizeof me);
+    me.sin_family = AF_INET;
+    me.sin_port = htons(VETH_PORT);
+    inet_pton(AF_INET, ADDR_B, &me.sin_addr);
+    if (rx < 0 || bind(rx, (struct sockaddr *)&me, sizeof me) != 0) {
+        (void)!write(job->ready_fd, "x", 1);
+        return 2;
+    }
+    nic = nic_blob(VETH_B);
+    CHECK_RC(CreateBlob(&cfg), NMERR_SUCCESS);
+    CHECK_RC(npp_create(nic, &npp), NMERR_SUCCESS);
+    CHECK_RC(rtc_connect(npp, cfg, NULL, veth_frames, &seen, NULL), NMERR_SUCCESS);
+    CHECK_RC(rtc_start(npp), NMERR_SUCCESS);
+    (void)!write(job->ready_fd, "s", 1);
+    close(job->ready_fd);
+    deadline = mono_s() + DEADLINE_S;
+    while (got < VETH_N && mono_s() < deadline) {
+        char buf[256];
+        if (recv(rx, buf, sizeof buf, MSG_DONTWAIT) > 0)
+            got++;
+        else
+            nap_ms(5);
+    }
+    CHECK_EQ(got, VETH_N);
+    /* Stop right away: the datagrams passed the capture point, so Stop delivers them all. */
+    CHECK_RC(rtc_stop(npp), NMERR_SUCCESS);
+    pthread_mutex_lock(&seen.mu);
+    for (i = 0; i < VETH_N; i++) once += seen.count[i] == 1;
+    printf("    IRTC: %d of %d datagrams delivered exactly once, %d other frames, %d bad descriptors\n", once, VETH_N, seen.others,
+           seen.bad_desc);
+    CHECK_EQ(once, VETH_N);
+    CHECK_EQ(seen.others, 0);
+    CHECK_EQ(seen.bad_desc, 0);
+    pthread_mutex_unlock(&seen.mu);
+    CHECK_RC(rtc_disconnect(npp), NMERR_SUCCESS);
+    CHECK_RC(npp_destroy(npp), NMERR_SUCCESS);
+    DestroyBlob(nic);
+    DestroyBlob(cfg);
+    close(rx);
+    return child_verdict("veth IRTC");
+}
+
 static int child_veth_send(void *arg) {
     struct veth_job *job = arg;
     struct sockaddr_in to;
@@ -769,21 +862,21 @@ static void test_veth(void) {
     CHECK_EQ(sh("ip -n %s neigh add " ADDR_B " lladdr " MAC_B " dev " VETH_A " nud permanent", ns_a), 0);
     CHECK_EQ(sh("ip -n %s neigh add " ADDR_A " lladdr " MAC_A " dev " VETH_B " nud permanent", ns_b), 0);
 
-    for (f = 0; f < 3; f++) {
+    for (f = 0; f < 4; f++) {
         struct veth_job job;
         int p[2], rc_cap, rc_send = -1;
         char c = 0;
         pid_t cap;
-        printf("  -- veth, %s\n", FORMATS[f]);
+        printf("  -- veth, %s\n", f < 3 ? FORMATS[f] : "IRTC");
         if (pipe(p) != 0) {
             CHECK(!"pipe");
             return;
         }
-        job.fmt = FORMATS[f];
+        job.fmt = f < 3 ? FORMATS[f] : "RTC";
         job.drain = f == 2;
         if (job.drain) printf("     (Stop right after the receiver got every datagram: the drain must keep them)\n");
         job.ready_fd = p[1];
-        cap = spawn(child_veth_capture, &job);
+        cap = spawn(f < 3 ? child_veth_capture : child_veth_rtc, &job);
         close(p[1]);
         if (read(p[0], &c, 1) == 1 && c == 's') {
             pid_t snd = spawn(child_veth_send, &job);
