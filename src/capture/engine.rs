@@ -230,6 +230,9 @@ pub type Notifier = Box<dyn Fn(Notice) + Send>;
 pub struct Engine {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<Outcome>>,
+    /// The capture thread reads nothing until `go` (or until this is dropped): the NPP records
+    /// the capture as running first, so that no callback sees it before it is.
+    go: Option<std::sync::mpsc::SyncSender<()>>,
 }
 
 fn sat32(v: u64) -> u32 {
@@ -728,10 +731,13 @@ impl Engine {
             flush_error: None,
         };
         let thread_shared = shared.clone();
+        let (go, wait_for_go) = std::sync::mpsc::sync_channel::<()>(1);
         let thread = std::thread::Builder::new().name("ndisnpp-capture".into()).spawn(move || {
             if live {
                 raise_priority();
             }
+            // `go`, or the Engine gone before it (then Stop is set and the loop ends at once).
+            let _ = wait_for_go.recv();
             let (outcome, by_itself, notify) = lp.run(source);
             thread_shared.ended.store(true, Release);
             match by_itself {
@@ -741,7 +747,15 @@ impl Engine {
             }
             outcome
         })?;
-        Ok(Engine { shared, thread: Some(thread) })
+        Ok(Engine { shared, thread: Some(thread), go: Some(go) })
+    }
+
+    /// Lets the capture thread read frames (see `Engine::go`'s field). Tests and callers that
+    /// need no such ordering call it right after `start`.
+    pub fn go(&mut self) {
+        if let Some(g) = self.go.take() {
+            let _ = g.send(());
+        }
     }
 
     /// Pause (true) or resume (false): while paused, frames are counted as seen and not written.
@@ -796,6 +810,7 @@ impl Engine {
     /// file, and returns how it ended with the final statistics.
     pub fn stop(mut self) -> (Outcome, Totals) {
         self.shared.stop.store(true, Release);
+        self.go = None;
         let outcome = match self.thread.take().map(|t| t.join()) {
             Some(Ok(o)) => o,
             Some(Err(_)) => Outcome { reason: EndReason::SourceFailed("capture thread panicked".into()), finish_error: None },
@@ -808,6 +823,7 @@ impl Engine {
 impl Drop for Engine {
     fn drop(&mut self) {
         self.shared.stop.store(true, Release);
+        self.go = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -926,7 +942,8 @@ mod tests {
             };
         });
         let src = ChannelSource { rx, current: Vec::new(), fail_after_closed, block: false };
-        let e = Engine::start(Box::new(src), Some(Box::new(w)), snaplen, limit, stages, notify).unwrap();
+        let mut e = Engine::start(Box::new(src), Some(Box::new(w)), snaplen, limit, stages, notify).unwrap();
+        e.go();
         (e, tx, frames, erx)
     }
 
@@ -999,7 +1016,9 @@ mod tests {
     fn blocking_engine() -> (Engine, mpsc::Sender<Vec<u8>>) {
         let (tx, rx) = mpsc::channel();
         let src = ChannelSource { rx, current: Vec::new(), fail_after_closed: false, block: true };
-        (Engine::start(Box::new(src), None, 0, 0, Stages::default(), Box::new(|_| {})).unwrap(), tx)
+        let mut e = Engine::start(Box::new(src), None, 0, 0, Stages::default(), Box::new(|_| {})).unwrap();
+        e.go();
+        (e, tx)
     }
 
     /// Counts are published before the source waits: a reader sees a frame while the link is

@@ -627,7 +627,10 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
         if npp.faulted {
             Some(capture)
         } else {
-            npp.conn().capture = Some(capture);
+            let conn = npp.conn();
+            conn.capture = Some(capture);
+            // Running from now: the capture thread may read (and callbacks may see frames).
+            conn.capture.as_mut().expect("just set").engine.go();
             npp.machine.apply(family, Op::Start);
             None
         }
