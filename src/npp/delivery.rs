@@ -38,34 +38,47 @@ fn now_us() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
 }
 
+/// The delivery loop: each batch on `full` to the callback, then back on `spare`, until `full`
+/// closes.
+fn deliver_all(cb: FramesCallback, settings: RtcSettings, full: Receiver<Batch>, spare: SyncSender<Batch>) {
+    for mut batch in full {
+        let table = batch.frame_table(settings.table_len);
+        let ev = UPDATE_EVENT {
+            Event: batch.reason.event(),
+            Action: UPDATE_ACTION_RTC_BUFFER_SWITCH,
+            Status: NETWORKSTATUS_STATE_CAPTURING,
+            Value: 0,
+            TimeStamp: now_us(),
+            lpUserContext: cb.context,
+            lpReserved: 0,
+            FramesDropped: batch.dropped,
+            Data: UPDATE_EVENT_DATA { lpFrameTable: table },
+            lpFinalStats: core::ptr::null_mut(),
+        };
+        // SAFETY: the application gave this function for exactly this signature; the
+        // table and the frame bytes it points to live in `batch`, untouched until the
+        // callback has returned.
+        let _ = unsafe { (cb.proc_)(ev) };
+        batch.recycle();
+        // Room for both batches: never blocks. The capture thread may be gone (then the
+        // batch is simply dropped).
+        let _ = spare.send(batch);
+    }
+}
+
 impl Delivery {
     /// Starts the thread for NPP `handle`: it delivers the batches that come on `full` and gives
     /// each back on `spare`; it ends when `full` closes (after the capture thread's last batch).
     pub fn start(handle: u64, cb: FramesCallback, settings: RtcSettings, full: Receiver<Batch>, spare: SyncSender<Batch>) -> std::io::Result<Delivery> {
         let thread = std::thread::Builder::new().name("ndisnpp-rtc".into()).spawn(move || {
             DELIVERING.with(|d| d.set(handle));
-            for mut batch in full {
-                let table = batch.frame_table(settings.table_len);
-                let ev = UPDATE_EVENT {
-                    Event: batch.reason.event(),
-                    Action: UPDATE_ACTION_RTC_BUFFER_SWITCH,
-                    Status: NETWORKSTATUS_STATE_CAPTURING,
-                    Value: 0,
-                    TimeStamp: now_us(),
-                    lpUserContext: cb.context,
-                    lpReserved: 0,
-                    FramesDropped: batch.dropped,
-                    Data: UPDATE_EVENT_DATA { lpFrameTable: table },
-                    lpFinalStats: core::ptr::null_mut(),
-                };
-                // SAFETY: the application gave this function for exactly this signature; the
-                // table and the frame bytes it points to live in `batch`, untouched until the
-                // callback has returned.
-                let _ = unsafe { (cb.proc_)(ev) };
-                batch.recycle();
-                // Room for both batches: never blocks. The capture thread may be gone (then the
-                // batch is simply dropped).
-                let _ = spare.send(batch);
+            // A panic in this thread's own code (not the application's callback, which is C)
+            // must not abort the process: the NPP is marked faulted (its calls then answer
+            // NMERR_INTERNAL_EXCEPTION) and delivery ends; the capture thread then drops what
+            // it cannot hand over, and its Stop does not wait for this thread.
+            let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| deliver_all(cb, settings, full, spare)));
+            if delivered.is_err() {
+                super::mark_faulted(handle);
             }
             DELIVERING.with(|d| d.set(0));
         })?;
