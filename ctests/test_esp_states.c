@@ -667,6 +667,8 @@ static void start_name_and_file(void) {
     memset(name, 'Z', sizeof name);
     CHECK_RC(esp_start(h, name, sizeof name), NMERR_SUCCESS);
     check_state(&ESP, h, ST_R, "after esp_start");
+    /* every replayed frame written before the Pause below (a frame read while paused is not) */
+    CHECK_EQ(ru_wait_captured(esp_get_statistics_ex, h, REPLAY_FRAMES), REPLAY_FRAMES);
     CHECK(memchr(name, 0, sizeof name) != NULL);
     name[sizeof name - 1] = 0;
     len = strlen(name);
@@ -1054,6 +1056,20 @@ static int wait_not_running(const Fam *f, HNPP h) {
     }
 }
 
+/* Waits (deadline) until the callback has recorded `n` stop events: callbacks run on their own
+ * thread, so what a callback sees of the NPP is only defined before the test moves on. */
+static void wait_stop_recorded(CbCtx *c, int n) {
+    long long deadline = ru_now_ms() + RU_DEADLINE_MS;
+    for (;;) {
+        int i, stops = 0;
+        pthread_mutex_lock(&c->mu);
+        for (i = 0; i < c->n; i++) stops += c->rec[i].ev.Event == UPDATE_EVENT_NETWORK_STATUS;
+        pthread_mutex_unlock(&c->mu);
+        if (stops >= n || ru_now_ms() > deadline) return;
+        ru_sleep_ms(2);
+    }
+}
+
 static int count_stop_events(CbCtx *c, const char *ctx) {
     int i, stops = 0;
     for (i = 0; i < c->n; i++) {
@@ -1111,11 +1127,13 @@ static void frame_limit_and_callback(void) {
                 char name[4096];
                 expect_rc(esp_start(h, name, sizeof name), NMERR_SUCCESS, "esp_start", ctx);
                 expect_eq(wait_not_running(f, h), 1, "capture ended by itself", ctx);
+                wait_stop_recorded(c, round + 1);
                 expect_rc(esp_stop(h, &st), NMERR_NOT_CAPTURING, "esp_stop after the end", ctx);
                 CHECK(ru_exists(name)); /* 2 frames: kept */
             } else {
                 expect_rc(stats_start(h), NMERR_SUCCESS, "stats_start", ctx);
                 expect_eq(wait_not_running(f, h), 1, "capture ended by itself", ctx);
+                wait_stop_recorded(c, round + 1);
                 expect_rc(stats_stop(h), NMERR_NOT_CAPTURING, "stats_stop after the end", ctx);
                 memset(&st, 0xAB, sizeof st);
                 expect_rc(stats_get_total_statistics(h, &st, FALSE), NMERR_SUCCESS, "stats_get_total_statistics", ctx);
