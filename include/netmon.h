@@ -986,48 +986,12 @@ typedef WORD *LPWORD;
  */
 typedef struct NPP_OBJECT *HNPP;
 
-/*
- The status callback. It runs on the library's thread for that NPP with no library lock held,
- so it may call back into the library. Its return value is ignored.
- */
-typedef DWORD (*LPNETWORKCALLBACKPROC)(UPDATE_EVENT);
-
-typedef void *LPVOID;
-
 typedef struct NETWORKSTATUS {
   DWORD State;
   DWORD Flags;
 } NETWORKSTATUS;
 
 typedef struct NETWORKSTATUS *LPNETWORKSTATUS;
-
-/*
- Total statistics of a capture (88 bytes). Field meanings: spec h.1.
- */
-typedef struct STATISTICS {
-  int64_t TimeElapsed;
-  DWORD TotalFramesCaptured;
-  DWORD TotalBytesCaptured;
-  DWORD TotalFramesFiltered;
-  DWORD TotalBytesFiltered;
-  DWORD TotalMulticastsFiltered;
-  DWORD TotalBroadcastsFiltered;
-  DWORD TotalFramesSeen;
-  DWORD TotalBytesSeen;
-  DWORD TotalMulticastsReceived;
-  DWORD TotalBroadcastsReceived;
-  DWORD TotalFramesDropped;
-  DWORD TotalFramesDroppedFromBuffer;
-  DWORD MacFramesReceived;
-  DWORD MacCRCErrors;
-  int64_t MacBytesReceivedEx;
-  DWORD MacFramesDropped_NoBuffers;
-  DWORD MacMulticastsReceived;
-  DWORD MacBroadcastsReceived;
-  DWORD MacFramesDropped_HwError;
-} STATISTICS;
-
-typedef struct STATISTICS *LPSTATISTICS;
 
 typedef struct SESSIONSTATS {
   DWORD NextSession;
@@ -1077,6 +1041,42 @@ typedef struct QUERYTABLE {
 } QUERYTABLE;
 
 typedef struct QUERYTABLE *LPQUERYTABLE;
+
+/*
+ The status callback. It runs on the library's thread for that NPP with no library lock held,
+ so it may call back into the library. Its return value is ignored.
+ */
+typedef DWORD (*LPNETWORKCALLBACKPROC)(UPDATE_EVENT);
+
+typedef void *LPVOID;
+
+/*
+ Total statistics of a capture (88 bytes). Field meanings: spec h.1.
+ */
+typedef struct STATISTICS {
+  int64_t TimeElapsed;
+  DWORD TotalFramesCaptured;
+  DWORD TotalBytesCaptured;
+  DWORD TotalFramesFiltered;
+  DWORD TotalBytesFiltered;
+  DWORD TotalMulticastsFiltered;
+  DWORD TotalBroadcastsFiltered;
+  DWORD TotalFramesSeen;
+  DWORD TotalBytesSeen;
+  DWORD TotalMulticastsReceived;
+  DWORD TotalBroadcastsReceived;
+  DWORD TotalFramesDropped;
+  DWORD TotalFramesDroppedFromBuffer;
+  DWORD MacFramesReceived;
+  DWORD MacCRCErrors;
+  int64_t MacBytesReceivedEx;
+  DWORD MacFramesDropped_NoBuffers;
+  DWORD MacMulticastsReceived;
+  DWORD MacBroadcastsReceived;
+  DWORD MacFramesDropped_HwError;
+} STATISTICS;
+
+typedef struct STATISTICS *LPSTATISTICS;
 
 /*
  ndisnpp extension: the totals in 64 bits, size-prefixed. Set `StructSize` to
@@ -1601,6 +1601,41 @@ DWORD GetNPPEtypeSapFilter(HBLOB hBlob,
                            HBLOB hErrorBlob);
 
 /*
+ As esp_query_status: State VOID (not connected or idle), CAPTURING or PAUSED; works in
+ every state, whichever family connected the NPP.
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD dc_query_status(HNPP hNpp, LPNETWORKSTATUS pNetworkStatus);
+
+/*
+ As esp_get_control_state: `*IsRunnning` TRUE while a capture is started (also paused),
+ `*IsPaused` TRUE while paused.
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD dc_get_control_state(HNPP hNpp, BOOL *IsRunnning, BOOL *IsPaused);
+
+/*
+ Copies the conversation statistics of the running capture: `*nStations` stations into
+ `lpStationStats` and `*nSessions` sessions into `lpSessionStats` (each array must have
+ room for MAX_STATIONS / MAX_SESSIONS = 100 entries; chains end with 0xFFFFFFFF). A
+ station is a MAC address seen; a session is one-way traffic from one station to a
+ unicast partner. `fClearAfterReading` empties the tables after the copy. Only while
+ running: `NMERR_NOT_CAPTURING` (no capture running), `NMERR_CAPTURE_PAUSED` (paused);
+ `NMERR_NO_CONVERSATION_STATS` when the configuration set
+ `NPP:Config:NoConversationStats` TRUE.
+ */
+NDISNPP_WARN_UNUSED_RESULT
+DWORD dc_get_conversation_statistics(HNPP hNpp,
+                                     DWORD *nSessions,
+                                     LPSESSIONSTATS lpSessionStats,
+                                     DWORD *nStations,
+                                     LPSTATIONSTATS lpStationStats,
+                                     BOOL fClearAfterReading);
+
+/*
+ As esp_query_stations (works whichever family connected the NPP, or none).
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD dc_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
+
+/*
  As esp_connect (the capture directory must be usable: NMERR_NO_DEFAULT_CAPTURE_DIRECTORY).
  */
 NDISNPP_WARN_UNUSED_RESULT
@@ -1614,11 +1649,6 @@ DWORD dc_connect(HNPP hNpp,
  As esp_disconnect.
  */
 DWORD dc_disconnect(HNPP hNpp);
-
-/*
- As esp_query_status.
- */
-NDISNPP_WARN_UNUSED_RESULT DWORD dc_query_status(HNPP hNpp, LPNETWORKSTATUS pNetworkStatus);
 
 /*
  As esp_configure.
@@ -1647,11 +1677,6 @@ DWORD dc_resume(HNPP hNpp);
 DWORD dc_stop(HNPP hNpp, LPSTATISTICS lpStats);
 
 /*
- As esp_get_control_state.
- */
-NDISNPP_WARN_UNUSED_RESULT DWORD dc_get_control_state(HNPP hNpp, BOOL *IsRunnning, BOOL *IsPaused);
-
-/*
  The running capture's totals (`fClearAfterReading` TRUE resets them after the copy). Only
  while running: NMERR_CAPTURE_PAUSED while paused, NMERR_NOT_CAPTURING when no capture runs
  (spec c; dc_stop returns the final statistics).
@@ -1660,17 +1685,6 @@ NDISNPP_WARN_UNUSED_RESULT
 DWORD dc_get_total_statistics(HNPP hNpp,
                               LPSTATISTICS lpStats,
                               BOOL fClearAfterReading);
-
-/*
- As stats_get_conversation_statistics (only while running).
- */
-NDISNPP_WARN_UNUSED_RESULT
-DWORD dc_get_conversation_statistics(HNPP hNpp,
-                                     DWORD *nSessions,
-                                     LPSESSIONSTATS lpSessionStats,
-                                     DWORD *nStations,
-                                     LPSTATIONSTATS lpStationStats,
-                                     BOOL fClearAfterReading);
 
 /*
  Writes Network Monitor's special frame into the capture file at this point (see
@@ -1682,11 +1696,6 @@ DWORD dc_insert_special_frame(HNPP hNpp,
                               DWORD Flags,
                               BYTE *pUserData,
                               DWORD UserDataLength);
-
-/*
- As esp_query_stations.
- */
-NDISNPP_WARN_UNUSED_RESULT DWORD dc_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
 
 /*
  ndisnpp extension: dc_get_total_statistics in 64 bits (see STATISTICS_EX), with the same
@@ -1891,6 +1900,41 @@ NDISNPP_WARN_UNUSED_RESULT DWORD npp_create(HBLOB nic, HNPP *out_npp);
 DWORD npp_destroy(HNPP h);
 
 /*
+ As esp_query_status: State VOID (not connected or idle), CAPTURING or PAUSED; works in
+ every state, whichever family connected the NPP.
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD rtc_query_status(HNPP hNpp, LPNETWORKSTATUS pNetworkStatus);
+
+/*
+ As esp_get_control_state: `*IsRunnning` TRUE while a capture is started (also paused),
+ `*IsPaused` TRUE while paused.
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD rtc_get_control_state(HNPP hNpp, BOOL *IsRunnning, BOOL *IsPaused);
+
+/*
+ Copies the conversation statistics of the running capture: `*nStations` stations into
+ `lpStationStats` and `*nSessions` sessions into `lpSessionStats` (each array must have
+ room for MAX_STATIONS / MAX_SESSIONS = 100 entries; chains end with 0xFFFFFFFF). A
+ station is a MAC address seen; a session is one-way traffic from one station to a
+ unicast partner. `fClearAfterReading` empties the tables after the copy. Only while
+ running: `NMERR_NOT_CAPTURING` (no capture running), `NMERR_CAPTURE_PAUSED` (paused);
+ `NMERR_NO_CONVERSATION_STATS` when the configuration set
+ `NPP:Config:NoConversationStats` TRUE.
+ */
+NDISNPP_WARN_UNUSED_RESULT
+DWORD rtc_get_conversation_statistics(HNPP hNpp,
+                                      DWORD *nSessions,
+                                      LPSESSIONSTATS lpSessionStats,
+                                      DWORD *nStations,
+                                      LPSTATIONSTATS lpStationStats,
+                                      BOOL fClearAfterReading);
+
+/*
+ As esp_query_stations (works whichever family connected the NPP, or none).
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD rtc_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
+
+/*
  Connects for real-time capture. `FramesCallbackProc` receives the frames: on a library
  thread, an UPDATE_EVENT with `Event` = UPDATE_EVENT_RTC_INTERVAL_ELAPSED (the update
  interval passed: `NPP:Config:UpdateInterval` ms, else `UpdateFreq` s, default 100 ms),
@@ -1917,11 +1961,6 @@ DWORD rtc_connect(HNPP hNpp,
  UPDATE_EVENT_TERMINATE_THREAD last.
  */
 DWORD rtc_disconnect(HNPP hNpp);
-
-/*
- As esp_query_status.
- */
-NDISNPP_WARN_UNUSED_RESULT DWORD rtc_query_status(HNPP hNpp, LPNETWORKSTATUS pNetworkStatus);
 
 /*
  As esp_configure; also `NPP:Config:UpdateInterval` (1..3600000 ms), `UpdateFreq`
@@ -1954,11 +1993,6 @@ DWORD rtc_resume(HNPP hNpp);
 DWORD rtc_stop(HNPP hNpp);
 
 /*
- As esp_get_control_state.
- */
-NDISNPP_WARN_UNUSED_RESULT DWORD rtc_get_control_state(HNPP hNpp, BOOL *IsRunnning, BOOL *IsPaused);
-
-/*
  As stats_get_total_statistics (also while paused). TotalFramesCaptured counts the frames
  delivered (or queued for delivery); TotalFramesDropped those a slow callback lost.
  */
@@ -1966,17 +2000,6 @@ NDISNPP_WARN_UNUSED_RESULT
 DWORD rtc_get_total_statistics(HNPP hNpp,
                                LPSTATISTICS lpStats,
                                BOOL fClearAfterReading);
-
-/*
- As stats_get_conversation_statistics (only while running).
- */
-NDISNPP_WARN_UNUSED_RESULT
-DWORD rtc_get_conversation_statistics(HNPP hNpp,
-                                      DWORD *nSessions,
-                                      LPSESSIONSTATS lpSessionStats,
-                                      DWORD *nStations,
-                                      LPSTATIONSTATS lpStationStats,
-                                      BOOL fClearAfterReading);
 
 /*
  Inserts Network Monitor's special frame into the frame stream at this point: an 802.3
@@ -1992,14 +2015,47 @@ DWORD rtc_insert_special_frame(HNPP hNpp,
                                DWORD UserDataLength);
 
 /*
- As esp_query_stations.
- */
-NDISNPP_WARN_UNUSED_RESULT DWORD rtc_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
-
-/*
  ndisnpp extension: rtc_get_total_statistics in 64 bits (see STATISTICS_EX), without clearing.
  */
 NDISNPP_WARN_UNUSED_RESULT DWORD rtc_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX lpStats);
+
+/*
+ As esp_query_status: State VOID (not connected or idle), CAPTURING or PAUSED; works in
+ every state, whichever family connected the NPP.
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD stats_query_status(HNPP hNpp, LPNETWORKSTATUS pNetworkStatus);
+
+/*
+ As esp_get_control_state: `*IsRunnning` TRUE while a capture is started (also paused),
+ `*IsPaused` TRUE while paused.
+ */
+NDISNPP_WARN_UNUSED_RESULT
+DWORD stats_get_control_state(HNPP hNpp,
+                              BOOL *IsRunnning,
+                              BOOL *IsPaused);
+
+/*
+ Copies the conversation statistics of the running capture: `*nStations` stations into
+ `lpStationStats` and `*nSessions` sessions into `lpSessionStats` (each array must have
+ room for MAX_STATIONS / MAX_SESSIONS = 100 entries; chains end with 0xFFFFFFFF). A
+ station is a MAC address seen; a session is one-way traffic from one station to a
+ unicast partner. `fClearAfterReading` empties the tables after the copy. Only while
+ running: `NMERR_NOT_CAPTURING` (no capture running), `NMERR_CAPTURE_PAUSED` (paused);
+ `NMERR_NO_CONVERSATION_STATS` when the configuration set
+ `NPP:Config:NoConversationStats` TRUE.
+ */
+NDISNPP_WARN_UNUSED_RESULT
+DWORD stats_get_conversation_statistics(HNPP hNpp,
+                                        DWORD *nSessions,
+                                        LPSESSIONSTATS lpSessionStats,
+                                        DWORD *nStations,
+                                        LPSTATIONSTATS lpStationStats,
+                                        BOOL fClearAfterReading);
+
+/*
+ As esp_query_stations (works whichever family connected the NPP, or none).
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD stats_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
 
 /*
  Connects for statistics only (see esp_connect; no capture directory is needed).
@@ -2015,11 +2071,6 @@ DWORD stats_connect(HNPP hNpp,
  Disconnects (`NMERR_CAPTURING` while running or paused).
  */
 DWORD stats_disconnect(HNPP hNpp);
-
-/*
- As esp_query_status.
- */
-NDISNPP_WARN_UNUSED_RESULT DWORD stats_query_status(HNPP hNpp, LPNETWORKSTATUS pNetworkStatus);
 
 /*
  As esp_configure.
@@ -2047,14 +2098,6 @@ DWORD stats_resume(HNPP hNpp);
 DWORD stats_stop(HNPP hNpp);
 
 /*
- As esp_get_control_state.
- */
-NDISNPP_WARN_UNUSED_RESULT
-DWORD stats_get_control_state(HNPP hNpp,
-                              BOOL *IsRunnning,
-                              BOOL *IsPaused);
-
-/*
  Copies the totals of the running (or paused) capture, else of the last one since Connect, into
  `*lpStats`; `fClearAfterReading` TRUE then resets them (and TimeElapsed's base).
  `NMERR_NOT_CAPTURING` when no capture ran since Connect.
@@ -2068,28 +2111,6 @@ DWORD stats_get_total_statistics(HNPP hNpp,
  ndisnpp extension: stats_get_total_statistics in 64 bits (see STATISTICS_EX), without clearing.
  */
 NDISNPP_WARN_UNUSED_RESULT DWORD stats_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX lpStats);
-
-/*
- Copies the conversation statistics of the running capture: `*nStations` stations into
- `lpStationStats` and `*nSessions` sessions into `lpSessionStats` (each array must have room for
- MAX_STATIONS / MAX_SESSIONS = 100 entries; chains end with 0xFFFFFFFF). A station is a MAC
- address seen; a session is one-way traffic from one station to a unicast partner.
- `fClearAfterReading` empties the tables after the copy. `NMERR_NOT_CAPTURING` (no capture
- running), `NMERR_CAPTURE_PAUSED` (paused), `NMERR_NO_CONVERSATION_STATS` (the configuration
- set `NPP:Config:NoConversationStats` TRUE).
- */
-NDISNPP_WARN_UNUSED_RESULT
-DWORD stats_get_conversation_statistics(HNPP hNpp,
-                                        DWORD *nSessions,
-                                        LPSESSIONSTATS lpSessionStats,
-                                        DWORD *nStations,
-                                        LPSTATIONSTATS lpStationStats,
-                                        BOOL fClearAfterReading);
-
-/*
- As esp_query_stations (works whichever family connected the NPP, or none).
- */
-NDISNPP_WARN_UNUSED_RESULT DWORD stats_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
 
 /*
  IStats keeps no frames, so there is nothing to insert a special frame into:

@@ -9,6 +9,14 @@ use core::ffi::c_char;
 
 const F: Family = Family::Delayed;
 
+family_common! {
+    F,
+    query_status: dc_query_status,
+    control_state: dc_get_control_state,
+    conversations: dc_get_conversation_statistics,
+    query_stations: dc_query_stations,
+}
+
 ffi_fn! {
     /// As esp_connect (the capture directory must be usable: NMERR_NO_DEFAULT_CAPTURE_DIRECTORY).
     #[must_use]
@@ -21,14 +29,6 @@ ffi_fn! {
     /// As esp_disconnect.
     fn dc_disconnect(hNpp: HNPP) -> DWORD for npp |h| {
         npp::disconnect(h, F)
-    }
-}
-
-ffi_fn! {
-    /// As esp_query_status.
-    #[must_use]
-    fn dc_query_status(hNpp: HNPP, pNetworkStatus: LPNETWORKSTATUS) -> DWORD for npp |h| {
-        query_status_into(h, out!(pNetworkStatus))
     }
 }
 
@@ -72,38 +72,12 @@ ffi_fn! {
 }
 
 ffi_fn! {
-    /// As esp_get_control_state.
-    #[must_use]
-    fn dc_get_control_state(hNpp: HNPP, IsRunnning: *mut BOOL, IsPaused: *mut BOOL) -> DWORD for npp |h| {
-        control_state_into(h, F, out!(IsRunnning), out!(IsPaused))
-    }
-}
-
-ffi_fn! {
     /// The running capture's totals (`fClearAfterReading` TRUE resets them after the copy). Only
     /// while running: NMERR_CAPTURE_PAUSED while paused, NMERR_NOT_CAPTURING when no capture runs
     /// (spec c; dc_stop returns the final statistics).
     #[must_use]
     fn dc_get_total_statistics(hNpp: HNPP, lpStats: LPSTATISTICS, fClearAfterReading: BOOL) -> DWORD for npp |h| {
         total_statistics_into(h, F, out!(lpStats), fClearAfterReading)
-    }
-}
-
-ffi_fn! {
-    /// As stats_get_conversation_statistics (only while running).
-    #[must_use]
-    fn dc_get_conversation_statistics(
-        hNpp: HNPP,
-        nSessions: *mut DWORD,
-        lpSessionStats: LPSESSIONSTATS,
-        nStations: *mut DWORD,
-        lpStationStats: LPSTATIONSTATS,
-        fClearAfterReading: BOOL,
-    ) -> DWORD for npp |h| {
-        let (ns, nt) = (out!(nSessions), out!(nStations));
-        // SAFETY: the arrays are this call's arguments: by the shared contract NULL or room for
-        // MAX_SESSIONS / MAX_STATIONS entries.
-        unsafe { conversations_into(h, F, (ns, lpSessionStats), (nt, lpStationStats), fClearAfterReading) }
     }
 }
 
@@ -115,16 +89,6 @@ ffi_fn! {
         // SAFETY: pUserData is this call's argument: by the shared contract NULL or
         // UserDataLength readable bytes.
         unsafe { insert_special_from(h, F, FrameType, Flags, pUserData, UserDataLength) }
-    }
-}
-
-ffi_fn! {
-    /// As esp_query_stations.
-    #[must_use]
-    fn dc_query_stations(hNpp: HNPP, lpQueryTable: LPQUERYTABLE) -> DWORD for npp |h| {
-        // SAFETY: lpQueryTable is this call's argument: by the shared contract NULL or the caller's
-        // QUERYTABLE with room for its nStationQueries entries.
-        unsafe { super::query_stations_into(h, lpQueryTable) }
     }
 }
 

@@ -103,3 +103,63 @@ macro_rules! opt_text {
         unsafe { $crate::ffi::opt_text_ref(&$p) }
     };
 }
+
+/// The four calls that IStats, IRTC and IDelaydC answer alike (their C names differ): query
+/// status, control state, conversation statistics, other stations. `$family` is the family's
+/// `Family`; every export is an `ffi_fn!`.
+macro_rules! family_common {
+    ($family:expr, query_status: $qs:ident, control_state: $cs:ident, conversations: $cv:ident, query_stations: $qst:ident $(,)?) => {
+        ffi_fn! {
+            /// As esp_query_status: State VOID (not connected or idle), CAPTURING or PAUSED; works in
+            /// every state, whichever family connected the NPP.
+            #[must_use]
+            fn $qs(hNpp: HNPP, pNetworkStatus: LPNETWORKSTATUS) -> DWORD for npp |h| {
+                query_status_into(h, out!(pNetworkStatus))
+            }
+        }
+
+        ffi_fn! {
+            /// As esp_get_control_state: `*IsRunnning` TRUE while a capture is started (also paused),
+            /// `*IsPaused` TRUE while paused.
+            #[must_use]
+            fn $cs(hNpp: HNPP, IsRunnning: *mut BOOL, IsPaused: *mut BOOL) -> DWORD for npp |h| {
+                control_state_into(h, $family, out!(IsRunnning), out!(IsPaused))
+            }
+        }
+
+        ffi_fn! {
+            /// Copies the conversation statistics of the running capture: `*nStations` stations into
+            /// `lpStationStats` and `*nSessions` sessions into `lpSessionStats` (each array must have
+            /// room for MAX_STATIONS / MAX_SESSIONS = 100 entries; chains end with 0xFFFFFFFF). A
+            /// station is a MAC address seen; a session is one-way traffic from one station to a
+            /// unicast partner. `fClearAfterReading` empties the tables after the copy. Only while
+            /// running: `NMERR_NOT_CAPTURING` (no capture running), `NMERR_CAPTURE_PAUSED` (paused);
+            /// `NMERR_NO_CONVERSATION_STATS` when the configuration set
+            /// `NPP:Config:NoConversationStats` TRUE.
+            #[must_use]
+            fn $cv(
+                hNpp: HNPP,
+                nSessions: *mut DWORD,
+                lpSessionStats: LPSESSIONSTATS,
+                nStations: *mut DWORD,
+                lpStationStats: LPSTATIONSTATS,
+                fClearAfterReading: BOOL,
+            ) -> DWORD for npp |h| {
+                let (ns, nt) = (out!(nSessions), out!(nStations));
+                // SAFETY: the arrays are this call's arguments: by the shared contract NULL or room
+                // for MAX_SESSIONS / MAX_STATIONS entries.
+                unsafe { conversations_into(h, $family, (ns, lpSessionStats), (nt, lpStationStats), fClearAfterReading) }
+            }
+        }
+
+        ffi_fn! {
+            /// As esp_query_stations (works whichever family connected the NPP, or none).
+            #[must_use]
+            fn $qst(hNpp: HNPP, lpQueryTable: LPQUERYTABLE) -> DWORD for npp |h| {
+                // SAFETY: lpQueryTable is this call's argument: by the shared contract NULL or the
+                // caller's QUERYTABLE with room for its nStationQueries entries.
+                unsafe { query_stations_into(h, lpQueryTable) }
+            }
+        }
+    };
+}

@@ -8,6 +8,14 @@ use crate::types::*;
 
 const F: Family = Family::Rtc;
 
+family_common! {
+    F,
+    query_status: rtc_query_status,
+    control_state: rtc_get_control_state,
+    conversations: rtc_get_conversation_statistics,
+    query_stations: rtc_query_stations,
+}
+
 ffi_fn! {
     /// Connects for real-time capture. `FramesCallbackProc` receives the frames: on a library
     /// thread, an UPDATE_EVENT with `Event` = UPDATE_EVENT_RTC_INTERVAL_ELAPSED (the update
@@ -42,14 +50,6 @@ ffi_fn! {
     /// UPDATE_EVENT_TERMINATE_THREAD last.
     fn rtc_disconnect(hNpp: HNPP) -> DWORD for npp |h| {
         npp::disconnect(h, F)
-    }
-}
-
-ffi_fn! {
-    /// As esp_query_status.
-    #[must_use]
-    fn rtc_query_status(hNpp: HNPP, pNetworkStatus: LPNETWORKSTATUS) -> DWORD for npp |h| {
-        query_status_into(h, out!(pNetworkStatus))
     }
 }
 
@@ -95,37 +95,11 @@ ffi_fn! {
 }
 
 ffi_fn! {
-    /// As esp_get_control_state.
-    #[must_use]
-    fn rtc_get_control_state(hNpp: HNPP, IsRunnning: *mut BOOL, IsPaused: *mut BOOL) -> DWORD for npp |h| {
-        control_state_into(h, F, out!(IsRunnning), out!(IsPaused))
-    }
-}
-
-ffi_fn! {
     /// As stats_get_total_statistics (also while paused). TotalFramesCaptured counts the frames
     /// delivered (or queued for delivery); TotalFramesDropped those a slow callback lost.
     #[must_use]
     fn rtc_get_total_statistics(hNpp: HNPP, lpStats: LPSTATISTICS, fClearAfterReading: BOOL) -> DWORD for npp |h| {
         total_statistics_into(h, F, out!(lpStats), fClearAfterReading)
-    }
-}
-
-ffi_fn! {
-    /// As stats_get_conversation_statistics (only while running).
-    #[must_use]
-    fn rtc_get_conversation_statistics(
-        hNpp: HNPP,
-        nSessions: *mut DWORD,
-        lpSessionStats: LPSESSIONSTATS,
-        nStations: *mut DWORD,
-        lpStationStats: LPSTATIONSTATS,
-        fClearAfterReading: BOOL,
-    ) -> DWORD for npp |h| {
-        let (ns, nt) = (out!(nSessions), out!(nStations));
-        // SAFETY: the arrays are this call's arguments: by the shared contract NULL or room for
-        // MAX_SESSIONS / MAX_STATIONS entries.
-        unsafe { conversations_into(h, F, (ns, lpSessionStats), (nt, lpStationStats), fClearAfterReading) }
     }
 }
 
@@ -139,16 +113,6 @@ ffi_fn! {
         // SAFETY: pUserData is this call's argument: by the shared contract NULL or
         // UserDataLength readable bytes.
         unsafe { insert_special_from(h, F, FrameType, Flags, pUserData, UserDataLength) }
-    }
-}
-
-ffi_fn! {
-    /// As esp_query_stations.
-    #[must_use]
-    fn rtc_query_stations(hNpp: HNPP, lpQueryTable: LPQUERYTABLE) -> DWORD for npp |h| {
-        // SAFETY: lpQueryTable is this call's argument: by the shared contract NULL or the caller's
-        // QUERYTABLE with room for its nStationQueries entries.
-        unsafe { super::query_stations_into(h, lpQueryTable) }
     }
 }
 

@@ -8,6 +8,14 @@ use crate::types::*;
 
 const F: Family = Family::Stats;
 
+family_common! {
+    F,
+    query_status: stats_query_status,
+    control_state: stats_get_control_state,
+    conversations: stats_get_conversation_statistics,
+    query_stations: stats_query_stations,
+}
+
 ffi_fn! {
     /// Connects for statistics only (see esp_connect; no capture directory is needed).
     #[must_use]
@@ -20,14 +28,6 @@ ffi_fn! {
     /// Disconnects (`NMERR_CAPTURING` while running or paused).
     fn stats_disconnect(hNpp: HNPP) -> DWORD for npp |h| {
         npp::disconnect(h, F)
-    }
-}
-
-ffi_fn! {
-    /// As esp_query_status.
-    #[must_use]
-    fn stats_query_status(hNpp: HNPP, pNetworkStatus: LPNETWORKSTATUS) -> DWORD for npp |h| {
-        query_status_into(h, out!(pNetworkStatus))
     }
 }
 
@@ -68,14 +68,6 @@ ffi_fn! {
 }
 
 ffi_fn! {
-    /// As esp_get_control_state.
-    #[must_use]
-    fn stats_get_control_state(hNpp: HNPP, IsRunnning: *mut BOOL, IsPaused: *mut BOOL) -> DWORD for npp |h| {
-        control_state_into(h, F, out!(IsRunnning), out!(IsPaused))
-    }
-}
-
-ffi_fn! {
     /// Copies the totals of the running (or paused) capture, else of the last one since Connect, into
     /// `*lpStats`; `fClearAfterReading` TRUE then resets them (and TimeElapsed's base).
     /// `NMERR_NOT_CAPTURING` when no capture ran since Connect.
@@ -92,40 +84,6 @@ ffi_fn! {
         // SAFETY: lpStats is this call's argument: by the shared contract NULL or the caller's
         // STATISTICS_EX, StructSize bytes long.
         unsafe { write_statistics_ex(lpStats, || npp::totals(h, F, false)) }
-    }
-}
-
-ffi_fn! {
-    /// Copies the conversation statistics of the running capture: `*nStations` stations into
-    /// `lpStationStats` and `*nSessions` sessions into `lpSessionStats` (each array must have room for
-    /// MAX_STATIONS / MAX_SESSIONS = 100 entries; chains end with 0xFFFFFFFF). A station is a MAC
-    /// address seen; a session is one-way traffic from one station to a unicast partner.
-    /// `fClearAfterReading` empties the tables after the copy. `NMERR_NOT_CAPTURING` (no capture
-    /// running), `NMERR_CAPTURE_PAUSED` (paused), `NMERR_NO_CONVERSATION_STATS` (the configuration
-    /// set `NPP:Config:NoConversationStats` TRUE).
-    #[must_use]
-    fn stats_get_conversation_statistics(
-        hNpp: HNPP,
-        nSessions: *mut DWORD,
-        lpSessionStats: LPSESSIONSTATS,
-        nStations: *mut DWORD,
-        lpStationStats: LPSTATIONSTATS,
-        fClearAfterReading: BOOL,
-) -> DWORD for npp |h| {
-        let (ns, nt) = (out!(nSessions), out!(nStations));
-        // SAFETY: the arrays are this call's arguments: by the shared contract NULL or room for
-        // MAX_SESSIONS / MAX_STATIONS entries.
-        unsafe { conversations_into(h, F, (ns, lpSessionStats), (nt, lpStationStats), fClearAfterReading) }
-    }
-}
-
-ffi_fn! {
-    /// As esp_query_stations (works whichever family connected the NPP, or none).
-    #[must_use]
-    fn stats_query_stations(hNpp: HNPP, lpQueryTable: LPQUERYTABLE) -> DWORD for npp |h| {
-        // SAFETY: lpQueryTable is this call's argument: by the shared contract NULL or the caller's
-        // QUERYTABLE with room for its nStationQueries entries.
-        unsafe { super::query_stations_into(h, lpQueryTable) }
     }
 }
 
