@@ -30,11 +30,9 @@ static inline int ru_put16(FILE *f, uint16_t v) { return fwrite(&v, 2, 1, f) == 
 /* Writes a classic pcap file (host byte order, magic 0xA1B2C3D4, v2.4, snaplen 65535, the given
  * LINKTYPE; ru_write_pcap: 1) holding `nframes` Ethernet frames to 02:00:00:00:00:01 from 02:00:00:00:00:02, EtherType
  * 0x88B5, frame i filled with the byte i+1 and RU_FRAME_LEN(i) bytes long. 0 on success. */
-static inline int ru_write_pcap_lt(const char *path, unsigned nframes, uint32_t linktype) {
-    FILE *f = fopen(path, "wb");
-    unsigned i;
+/* The 24-byte header of a classic pcap file (host byte order, µs, v2.4, snaplen 65535). */
+static inline int ru_put_pcap_header(FILE *f, uint32_t linktype) {
     int bad = 0;
-    if (!f) return -1;
     bad |= ru_put32(f, 0xA1B2C3D4u);
     bad |= ru_put16(f, 2);
     bad |= ru_put16(f, 4);
@@ -42,6 +40,15 @@ static inline int ru_write_pcap_lt(const char *path, unsigned nframes, uint32_t 
     bad |= ru_put32(f, 0);      /* sigfigs */
     bad |= ru_put32(f, 65535);  /* snaplen */
     bad |= ru_put32(f, linktype);
+    return bad;
+}
+
+static inline int ru_write_pcap_lt(const char *path, unsigned nframes, uint32_t linktype) {
+    FILE *f = fopen(path, "wb");
+    unsigned i;
+    int bad = 0;
+    if (!f) return -1;
+    bad |= ru_put_pcap_header(f, linktype);
     for (i = 0; i < nframes; i++) {
         unsigned char frame[128];
         unsigned len = RU_FRAME_LEN(i);

@@ -78,13 +78,7 @@ static int write_paced_pcap(const char *path, unsigned n, uint32_t gap_us, int f
     unsigned i;
     int bad = 0;
     if (!f) return -1;
-    bad |= ru_put32(f, 0xA1B2C3D4u);
-    bad |= ru_put16(f, 2);
-    bad |= ru_put16(f, 4);
-    bad |= ru_put32(f, 0);
-    bad |= ru_put32(f, 0);
-    bad |= ru_put32(f, 65535);
-    bad |= ru_put32(f, 1);
+    bad |= ru_put_pcap_header(f, 1);
     for (i = 0; i < n; i++) {
         unsigned char frame[128];
         unsigned len = RU_FRAME_LEN(i % 60);

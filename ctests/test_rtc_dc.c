@@ -97,6 +97,19 @@ static DWORD no_frames(UPDATE_EVENT e) {
     return 0;
 }
 
+/* Polls until FramesSeen reaches `n` (deadline); the last FramesSeen. */
+static long long wait_seen(HNPP h, unsigned long long n) {
+    long long deadline = ru_now_ms() + RU_DEADLINE_MS;
+    STATISTICS_EX x;
+    for (;;) {
+        memset(&x, 0, sizeof x);
+        x.StructSize = sizeof x;
+        if (rtc_get_statistics_ex(h, &x) != NMERR_SUCCESS) return -1;
+        if (x.FramesSeen >= n || ru_now_ms() > deadline) return (long long)x.FramesSeen;
+        ru_sleep_ms(5);
+    }
+}
+
 static int wait_not_running_rtc(HNPP h) {
     long long deadline = ru_now_ms() + RU_DEADLINE_MS;
     for (;;) {
@@ -420,18 +433,7 @@ static void in_order(const char *many) {
     log_init(&log);
     CHECK_RC(rtc_connect(h, cfg, NULL, on_frames, &log, NULL), NMERR_SUCCESS);
     CHECK_RC(rtc_start(h), NMERR_SUCCESS);
-    {
-        /* every frame read (delivered, or dropped on a slow machine) */
-        long long deadline = ru_now_ms() + RU_DEADLINE_MS;
-        STATISTICS_EX x;
-        do {
-            memset(&x, 0, sizeof x);
-            x.StructSize = sizeof x;
-            if (rtc_get_statistics_ex(h, &x) != NMERR_SUCCESS) break;
-            ru_sleep_ms(5);
-        } while (x.FramesSeen < MANY && ru_now_ms() < deadline);
-        CHECK_EQ(x.FramesSeen, MANY);
-    }
+    CHECK_EQ(wait_seen(h, MANY), MANY); /* every frame read: delivered, dropped, or seen while paused */
     CHECK_RC(rtc_stop(h), NMERR_SUCCESS);
     log.stop_returned = 1;
     CHECK_RC(rtc_get_total_statistics(h, &st, FALSE), NMERR_SUCCESS);
@@ -476,16 +478,7 @@ static void callbacks_call_back(const char *many) {
         alarm(30);
         CHECK_RC(rtc_start(h), NMERR_SUCCESS);
         if (act == ACT_PAUSE_RESUME) {
-            /* frames that arrive while paused are seen, not delivered */
-            long long deadline = ru_now_ms() + RU_DEADLINE_MS;
-            STATISTICS_EX x;
-            do {
-                memset(&x, 0, sizeof x);
-                x.StructSize = sizeof x;
-                if (rtc_get_statistics_ex(h, &x) != NMERR_SUCCESS) break;
-                ru_sleep_ms(5);
-            } while (x.FramesSeen < MANY && ru_now_ms() < deadline);
-            CHECK_EQ(x.FramesSeen, MANY);
+            CHECK_EQ(wait_seen(h, MANY), MANY); /* frames that arrive while paused are seen, not delivered */
             CHECK_RC(rtc_stop(h), NMERR_SUCCESS);
         } else {
             CHECK(wait_not_running_rtc(h));
@@ -539,17 +532,7 @@ static void slow_callback(const char *many) {
     CHECK_RC(rtc_connect(h, cfg, NULL, on_frames, &log, NULL), NMERR_SUCCESS);
     rss0 = rss_kb();
     CHECK_RC(rtc_start(h), NMERR_SUCCESS);
-    {
-        long long deadline = ru_now_ms() + RU_DEADLINE_MS;
-        STATISTICS_EX x;
-        do {
-            memset(&x, 0, sizeof x);
-            x.StructSize = sizeof x;
-            if (rtc_get_statistics_ex(h, &x) != NMERR_SUCCESS) break;
-            ru_sleep_ms(20);
-        } while (x.FramesSeen < MANY && ru_now_ms() < deadline);
-        CHECK_EQ(x.FramesSeen, MANY);
-    }
+    CHECK_EQ(wait_seen(h, MANY), MANY); /* every frame read: delivered, dropped, or seen while paused */
     rss1 = rss_kb();
     alarm(30);
     CHECK_RC(rtc_stop(h), NMERR_SUCCESS);

@@ -32,6 +32,33 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// The `CaptureWriter` methods of a writer that is its `Sink` plus a `done` flag and a
+/// `complete()` (pcap, pcapng): counts from the sink; `flush` writes its buffer (nothing once
+/// complete or failed); `finish` completes the file.
+macro_rules! sink_writer_methods {
+    () => {
+        fn frames(&self) -> u64 {
+            self.sink.frames()
+        }
+
+        fn bytes(&self) -> u64 {
+            self.sink.bytes()
+        }
+
+        fn flush(&mut self) -> Result<(), WriteError> {
+            if self.done || self.sink.failed {
+                return Ok(());
+            }
+            self.sink.flush().map_err(WriteError::Io)
+        }
+
+        fn finish(mut self: Box<Self>) -> super::Finished {
+            let result = self.complete();
+            super::Finished { frames: self.frames(), bytes: self.bytes(), result }
+        }
+    };
+}
+
 pub mod netmon2;
 pub mod pcap;
 pub mod pcapng;

@@ -12,7 +12,7 @@
 use std::fs::File;
 use std::io;
 
-use super::{frame_lengths, CaptureWriter, Finished, Sink, StreamInfo, Timestamp, WriteError, MAX_STORED};
+use super::{frame_lengths, CaptureWriter, Sink, StreamInfo, Timestamp, WriteError, MAX_STORED};
 
 /// The file header's magic number for nanosecond timestamps.
 pub(crate) const MAGIC_NS: u32 = 0xA1B2_3C4D;
@@ -105,25 +105,7 @@ impl CaptureWriter for PcapWriter {
         self.sink.frame(&[&header, &data[..stored]], stored).map_err(WriteError::Io)
     }
 
-    fn frames(&self) -> u64 {
-        self.sink.frames()
-    }
-
-    fn bytes(&self) -> u64 {
-        self.sink.bytes()
-    }
-
-    fn flush(&mut self) -> Result<(), WriteError> {
-        if self.done || self.sink.failed {
-            return Ok(());
-        }
-        self.sink.flush().map_err(WriteError::Io)
-    }
-
-    fn finish(mut self: Box<Self>) -> Finished {
-        let result = self.complete();
-        Finished { frames: self.frames(), bytes: self.bytes(), result }
-    }
+    sink_writer_methods!();
 }
 
 impl Drop for PcapWriter {

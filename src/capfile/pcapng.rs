@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io;
 
 use super::pcap::{effective_snaplen, file_linktype};
-use super::{frame_lengths, CaptureWriter, Finished, Sink, StreamInfo, Timestamp, WriteError};
+use super::{frame_lengths, CaptureWriter, Sink, StreamInfo, Timestamp, WriteError};
 
 const SHB_TYPE: u32 = 0x0A0D_0D0A;
 const IDB_TYPE: u32 = 0x0000_0001;
@@ -145,25 +145,7 @@ impl CaptureWriter for PcapngWriter {
         self.sink.frame(&[&head, &data[..stored], &pad[..pad4(stored)], &options, total], stored).map_err(WriteError::Io)
     }
 
-    fn frames(&self) -> u64 {
-        self.sink.frames()
-    }
-
-    fn bytes(&self) -> u64 {
-        self.sink.bytes()
-    }
-
-    fn flush(&mut self) -> Result<(), WriteError> {
-        if self.done || self.sink.failed {
-            return Ok(());
-        }
-        self.sink.flush().map_err(WriteError::Io)
-    }
-
-    fn finish(mut self: Box<Self>) -> Finished {
-        let result = self.complete();
-        Finished { frames: self.frames(), bytes: self.bytes(), result }
-    }
+    sink_writer_methods!();
 }
 
 impl Drop for PcapngWriter {
