@@ -504,11 +504,12 @@ impl Loop {
     /// Before the source waits for traffic: publish the counts, and write out frames that have
     /// waited in the buffer for FLUSH_EVERY (a trickle of frames never lets the source go idle
     /// for a whole poll timeout). A flush error is dealt with once the read returns.
-    fn before_wait(&mut self) {
+    fn before_wait(&mut self) -> bool {
         self.publish();
         self.waited = true;
         if let Some(rtc) = self.stages.rtc.as_mut() {
-            rtc.tick(Instant::now());
+            // Nothing more to read right now: what waits goes to the callback (if it is free).
+            rtc.hand_over_waiting();
         }
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             self.last_flush = Instant::now();
@@ -518,6 +519,7 @@ impl Loop {
                 }
             }
         }
+        self.stop_seen.is_some() || self.shared.stop.load(Acquire)
     }
 
     /// One frame from the source: counted as seen; unless paused and if the filter passes it,
@@ -848,7 +850,7 @@ mod tests {
     }
 
     impl Source for ChannelSource {
-        fn next(&mut self, before_wait: &mut dyn FnMut()) -> Next<'_> {
+        fn next(&mut self, before_wait: &mut dyn FnMut() -> bool) -> Next<'_> {
             let got = match self.rx.try_recv() {
                 Ok(f) => Ok(f),
                 Err(mpsc::TryRecvError::Disconnected) => Err(mpsc::RecvTimeoutError::Disconnected),

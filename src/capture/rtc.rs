@@ -73,15 +73,19 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// A batch for `s`, its memory touched now (on the thread that calls this, at Start) rather
+    /// than by the capture and delivery threads' first frames.
     pub fn new(s: &RtcSettings) -> Batch {
         let table_bytes = FRAMETABLE_HEADER + s.table_len * std::mem::size_of::<FRAME_DESCRIPTOR>();
-        Batch {
-            data: Vec::with_capacity(s.buffer_size),
-            frames: Vec::with_capacity(s.table_len),
-            reason: Handover::Interval,
-            dropped: 0,
-            table: vec![0u64; table_bytes.div_ceil(8)],
-        }
+        let mut data = vec![0u8; s.buffer_size];
+        prefault(&mut data);
+        data.clear();
+        let mut table = vec![0u64; table_bytes.div_ceil(8)];
+        prefault(bytemuck_u64(&mut table));
+        let mut frames = Vec::with_capacity(s.table_len);
+        frames.resize(s.table_len, Described { offset: 0, desc: describe(0, 0, 0, &[]) });
+        frames.clear();
+        Batch { data, frames, reason: Handover::Interval, dropped: 0, table }
     }
 
     fn clear(&mut self) {
@@ -120,6 +124,23 @@ impl Batch {
     }
 }
 
+/// Writes one byte per page, so that the pages are mapped now (zeroed allocations are mapped
+/// lazily, at their first write).
+fn prefault(bytes: &mut [u8]) {
+    for b in bytes.iter_mut().step_by(4096) {
+        // SAFETY: `b` is a valid, exclusive reference to one byte; the volatile write only keeps
+        // the compiler from dropping a store of the value the byte already has.
+        unsafe { std::ptr::write_volatile(b, 0) };
+    }
+}
+
+/// The bytes of a `u64` slice.
+fn bytemuck_u64(words: &mut [u64]) -> &mut [u8] {
+    let len = std::mem::size_of_val(words);
+    // SAFETY: the same memory, viewed as bytes (any byte value is a valid u8; alignment 1).
+    unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), len) }
+}
+
 /// Bytes before the first descriptor of a FRAMETABLE.
 const FRAMETABLE_HEADER: usize = std::mem::offset_of!(FRAMETABLE, Frames);
 
@@ -135,6 +156,9 @@ pub struct RtcFeed {
     last_handover: Instant,
     /// Frames dropped since the last handover.
     dropped: u32,
+    /// Wait for the other batch instead of dropping (a source that never overflows: see
+    /// `Source::can_wait`).
+    wait_for_spare: bool,
 }
 
 /// What `RtcFeed::push` did with a frame.
@@ -148,8 +172,18 @@ pub enum Pushed {
 impl RtcFeed {
     /// A feed that sends full batches on `full` and takes emptied ones from `spare`; the caller
     /// puts the second batch into `spare`'s channel.
-    pub fn new(settings: RtcSettings, linktype: u32, full: SyncSender<Batch>, spare: Receiver<Batch>) -> RtcFeed {
-        RtcFeed { settings, linktype, fill: Some(Batch::new(&settings)), full: Some(full), spare, last_handover: Instant::now(), dropped: 0 }
+    /// puts the second batch into `spare`'s channel. With `wait_for_spare` (an unpaced replay),
+    /// a full batch waits for the other one instead of dropping frames.
+    pub fn new(settings: RtcSettings, linktype: u32, full: SyncSender<Batch>, spare: Receiver<Batch>, wait_for_spare: bool) -> RtcFeed {
+        RtcFeed { settings, linktype, fill: Some(Batch::new(&settings)), full: Some(full), spare, last_handover: Instant::now(), dropped: 0, wait_for_spare }
+    }
+
+    /// Hands the batch over now if it holds a frame and the other one is back (the source has
+    /// nothing more for the moment: a frame should not wait for the interval then).
+    pub fn hand_over_waiting(&mut self) {
+        if self.fill.as_ref().is_some_and(|b| !b.frames.is_empty()) {
+            self.hand_over(Handover::Interval);
+        }
     }
 
     /// Adds one frame (`data`: its stored bytes).
@@ -165,7 +199,8 @@ impl RtcFeed {
             None
         };
         if let Some(reason) = reason {
-            if !self.hand_over(reason) {
+            let handed_over = self.hand_over(reason) || (self.wait_for_spare && self.wait_and_hand_over(reason));
+            if !handed_over {
                 self.dropped = self.dropped.saturating_add(1);
                 return Pushed::Dropped;
             }
@@ -200,6 +235,18 @@ impl RtcFeed {
         };
         self.send(spare, reason);
         true
+    }
+
+    /// Waits for the delivery thread to give the other batch back, then hands over; false when
+    /// that thread is gone.
+    fn wait_and_hand_over(&mut self, reason: Handover) -> bool {
+        match self.spare.recv() {
+            Ok(spare) => {
+                self.send(spare, reason);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     fn send(&mut self, next: Batch, reason: Handover) {
@@ -297,7 +344,7 @@ mod tests {
         let (full_tx, full_rx) = sync_channel(2);
         let (spare_tx, spare_rx) = sync_channel(2);
         spare_tx.send(Batch::new(&s)).unwrap();
-        (RtcFeed::new(s, 1, full_tx, spare_rx), full_rx, spare_tx)
+        (RtcFeed::new(s, 1, full_tx, spare_rx, false), full_rx, spare_tx)
     }
 
     #[test]

@@ -42,7 +42,9 @@ pub trait Source: Send {
     /// The next frame, waiting at most about `POLL_TIMEOUT_MS`. Before the source waits (for
     /// traffic, or for a paced frame's time) it calls `before_wait`, so that the capture thread
     /// can publish what it counted while nothing happens.
-    fn next(&mut self, before_wait: &mut dyn FnMut()) -> Next<'_>;
+    /// `before_wait` answers true once Stop was called: a source that has nothing to drain then
+    /// need not wait (a replay: nothing more arrives while it would sleep).
+    fn next(&mut self, before_wait: &mut dyn FnMut() -> bool) -> Next<'_>;
     /// pcap LINKTYPE_* of the frames.
     fn linktype(&self) -> u32;
     /// Kernel counters since the source opened, if it has any.
@@ -54,6 +56,12 @@ pub trait Source: Send {
     }
     /// True for a live interface (a kernel ring that overflows when it is not read in time).
     fn is_live(&self) -> bool {
+        false
+    }
+    /// True when nothing overflows while the capture thread waits (an unpaced replay: the file
+    /// simply waits to be read), so a consumer that is behind may be waited for instead of
+    /// losing frames.
+    fn can_wait(&self) -> bool {
         false
     }
 }
@@ -185,9 +193,11 @@ impl Live {
 }
 
 impl Source for Live {
-    fn next(&mut self, before_wait: &mut dyn FnMut()) -> Next<'_> {
+    fn next(&mut self, before_wait: &mut dyn FnMut() -> bool) -> Next<'_> {
         let mut r = self.read();
         if let Ok(None) = r {
+            // Waits also after Stop: frames of a ring block the kernel has not retired yet become
+            // readable only when it does (within the poll timeout), and Stop drains them.
             before_wait();
             let trouble = self.wait();
             r = self.read();
@@ -492,10 +502,11 @@ fn nanos_between(a: Timestamp, b: Timestamp) -> i128 {
 }
 
 impl Source for Replay {
-    fn next(&mut self, before_wait: &mut dyn FnMut()) -> Next<'_> {
+    fn next(&mut self, before_wait: &mut dyn FnMut() -> bool) -> Next<'_> {
         if self.exhausted && self.held.is_none() {
-            before_wait();
-            std::thread::sleep(Duration::from_millis(POLL_TIMEOUT_MS as u64));
+            if !before_wait() {
+                std::thread::sleep(Duration::from_millis(POLL_TIMEOUT_MS as u64));
+            }
             return Next::Idle;
         }
         if !self.pace {
@@ -522,7 +533,10 @@ impl Source for Replay {
         let due = self.held.as_ref().expect("held").due;
         let now = Instant::now();
         if due > now {
-            before_wait();
+            if before_wait() {
+                // Stopped: a frame not due yet was not captured before Stop.
+                return Next::Idle;
+            }
             let slice = Duration::from_millis(POLL_TIMEOUT_MS as u64);
             if due - now > slice {
                 std::thread::sleep(slice);
@@ -540,6 +554,10 @@ impl Source for Replay {
 
     fn kernel_stats(&mut self) -> Option<KernelStats> {
         None
+    }
+
+    fn can_wait(&self) -> bool {
+        !self.pace
     }
 }
 
@@ -597,7 +615,7 @@ mod tests {
     fn drain(mut r: Replay) -> (Frames, Option<String>) {
         let mut out = Vec::new();
         loop {
-            match r.next(&mut || ()) {
+            match r.next(&mut || false) {
                 Next::Frame(f) => out.push((f.ts, f.wire_len, f.data.to_vec())),
                 Next::Idle => return (out, None),
                 Next::Failed(m) => panic!("a replay does not fail as a live source: {m}"),
@@ -742,10 +760,10 @@ mod tests {
         let mut r = Replay::open(&path, true).unwrap();
         std::fs::remove_file(&path).unwrap();
         let t0 = Instant::now();
-        assert!(matches!(r.next(&mut || ()), Next::Frame(f) if f.data[0] == 1));
+        assert!(matches!(r.next(&mut || false), Next::Frame(f) if f.data[0] == 1));
         for _ in 0..10 {
             let t = Instant::now();
-            assert!(matches!(r.next(&mut || ()), Next::Idle), "the second frame is 60 s away");
+            assert!(matches!(r.next(&mut || false), Next::Idle), "the second frame is 60 s away");
             assert!(t.elapsed() < Duration::from_millis(500), "one wait took {:?}", t.elapsed());
         }
         assert!(t0.elapsed() < Duration::from_secs(5));

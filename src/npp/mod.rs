@@ -602,7 +602,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
         let (full_tx, full_rx) = std::sync::mpsc::sync_channel(2);
         let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel(2);
         let _ = spare_tx.send(crate::capture::rtc::Batch::new(&settings));
-        stages.rtc = Some(crate::capture::rtc::RtcFeed::new(settings, source.linktype(), full_tx, spare_rx));
+        stages.rtc = Some(crate::capture::rtc::RtcFeed::new(settings, source.linktype(), full_tx, spare_rx, source.can_wait()));
         delivery = Some(delivery::Delivery::start(handle, cb, settings, full_rx, spare_tx).map_err(|_| NMERR_OUT_OF_MEMORY)?);
     }
     let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, stages, notifier(poster.clone())) {
