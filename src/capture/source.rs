@@ -504,8 +504,12 @@ fn nanos_between(a: Timestamp, b: Timestamp) -> i128 {
 impl Source for Replay {
     fn next(&mut self, before_wait: &mut dyn FnMut() -> bool) -> Next<'_> {
         if self.exhausted && self.held.is_none() {
-            if !before_wait() {
-                std::thread::sleep(Duration::from_millis(POLL_TIMEOUT_MS as u64));
+            // Quiet for a poll timeout, looking for Stop every 5 ms (nothing more can come).
+            for _ in 0..POLL_TIMEOUT_MS / 5 {
+                if before_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
             }
             return Next::Idle;
         }
