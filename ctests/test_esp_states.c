@@ -1331,14 +1331,19 @@ static void capture_dir_and_format(void) {
     }
     CHECK_RC(esp_disconnect(h), NMERR_SUCCESS);
 
-    /* a missing capture directory (and its parent) is created by Connect */
-    snprintf(deep, sizeof deep, "%s/made/by/connect", g_dir);
+    /* a missing capture directory is created by Connect (its last component only: never a
+     * missing parent); a relative path or one with '..' is a malformed entry */
+    snprintf(deep, sizeof deep, "%s/made-by-connect", g_dir);
     {
-        HBLOB cfg = ru_config(deep);
-        char name[4096];
+        HBLOB cfg = ru_config(deep), err = NULL;
+        char name[4096], missing_parent[700], dots[720];
         struct stat sb;
+        const char *detail;
+        static const char *const bad[] = {"relative/caps", "/tmp/../tmp/caps", "/tmp/./caps", ""};
+        unsigned i;
         CHECK_RC(esp_connect(h, cfg, NULL, NULL, NULL), NMERR_SUCCESS);
         CHECK(stat(deep, &sb) == 0 && S_ISDIR(sb.st_mode));
+        CHECK_EQ(sb.st_mode & 07777, 0700);
         /* replaced by a regular file after Connect: Start cannot make its file, nothing starts */
         CHECK(rmdir(deep) == 0);
         CHECK(ru_write_text(deep, "in the way\n") == 0);
@@ -1350,6 +1355,26 @@ static void capture_dir_and_format(void) {
         CHECK_RC(esp_stop(h, NULL), NMERR_SUCCESS);
         CHECK_RC(esp_disconnect(h), NMERR_SUCCESS);
         CHECK_RC(DestroyBlob(cfg), NMERR_SUCCESS);
+        /* a missing parent is not created: no capture directory, the reason in the error BLOB */
+        snprintf(missing_parent, sizeof missing_parent, "%s/no-such-parent/caps", g_dir);
+        cfg = ru_config(missing_parent);
+        CHECK_RC(CreateBlob(&err), NMERR_SUCCESS);
+        CHECK_RC(esp_connect(h, cfg, NULL, NULL, err), NMERR_NO_DEFAULT_CAPTURE_DIRECTORY);
+        detail = ru_get(err, "Error", "Detail");
+        CHECK(detail && strstr(detail, "no-such-parent"));
+        snprintf(dots, sizeof dots, "%s/no-such-parent", g_dir);
+        CHECK(stat(dots, &sb) != 0);
+        CHECK_RC(DestroyBlob(err), NMERR_SUCCESS);
+        CHECK_RC(DestroyBlob(cfg), NMERR_SUCCESS);
+        /* relative, '.', '..', empty: NMERR_BLOB_CONVERSION_ERROR naming the entry */
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            cfg = ru_config(bad[i]);
+            CHECK_RC(CreateBlob(&err), NMERR_SUCCESS);
+            CHECK_RC(esp_connect(h, cfg, NULL, NULL, err), NMERR_BLOB_CONVERSION_ERROR);
+            CHECK_STR(ru_get(err, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY), bad[i]);
+            CHECK_RC(DestroyBlob(err), NMERR_SUCCESS);
+            CHECK_RC(DestroyBlob(cfg), NMERR_SUCCESS);
+        }
     }
 
     /* no CaptureDirectory: $NETMON_CAPTURE_DIR, else $TMPDIR/netmon (no library thread runs here) */
@@ -1377,6 +1402,45 @@ static void capture_dir_and_format(void) {
         CHECK(strncmp(name, want, strlen(want)) == 0);
         CHECK_RC(esp_stop(h, NULL), NMERR_SUCCESS);
         CHECK_RC(esp_disconnect(h), NMERR_SUCCESS);
+        /* $TMPDIR/netmon planted by someone else: writable by all, or a symlink to a directory of
+         * theirs. Refused: the per-user $TMPDIR/netmon-<uid> is used instead. */
+        {
+            char planted[800], theirs[800], own[800];
+            int round;
+            snprintf(planted, sizeof planted, "%s/netmon", tmp_dir);
+            snprintf(theirs, sizeof theirs, "%s/theirs", tmp_dir);
+            snprintf(own, sizeof own, "%s/netmon-%u/", tmp_dir, (unsigned)geteuid());
+            CHECK(mkdir(theirs, 0777) == 0);
+            for (round = 0; round < 2; round++) {
+                if (round == 0) {
+                    CHECK(chmod(planted, 0777) == 0);
+                } else {
+                    CHECK(ru_rm_tree(planted) == 0);
+                    CHECK(symlink(theirs, planted) == 0);
+                }
+                CHECK_RC(esp_connect(h, none, NULL, NULL, NULL), NMERR_SUCCESS);
+                CHECK_RC(esp_start(h, name, sizeof name), NMERR_SUCCESS);
+                CHECK(strncmp(name, own, strlen(own)) == 0);
+                CHECK_RC(esp_stop(h, NULL), NMERR_SUCCESS);
+                CHECK_RC(esp_disconnect(h), NMERR_SUCCESS);
+                CHECK_EQ(ru_count_files(theirs), 0);
+            }
+            /* the per-user one planted too (a symlink): no default directory, and the reason */
+            {
+                HBLOB err = NULL;
+                const char *detail;
+                own[strlen(own) - 1] = '\0';
+                CHECK(ru_rm_tree(own) == 0);
+                CHECK(symlink(theirs, own) == 0);
+                CHECK_RC(CreateBlob(&err), NMERR_SUCCESS);
+                CHECK_RC(esp_connect(h, none, NULL, NULL, err), NMERR_NO_DEFAULT_CAPTURE_DIRECTORY);
+                detail = ru_get(err, "Error", "Detail");
+                printf("   planted default directories: %s\n", detail ? detail : "(no detail)");
+                CHECK(detail && strstr(detail, "refused"));
+                CHECK_RC(DestroyBlob(err), NMERR_SUCCESS);
+                CHECK(unlink(own) == 0 && unlink(planted) == 0);
+            }
+        }
         if (old_tmp) setenv("TMPDIR", saved_tmp, 1);
         else unsetenv("TMPDIR");
         if (old_nm) setenv("NETMON_CAPTURE_DIR", saved_nm, 1);

@@ -28,6 +28,7 @@
  *   4  no permission to capture (CAP_NET_RAW)
  * Written against include/netmon.h only. */
 #define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -38,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <libgen.h>
+#include <limits.h>
 #include "netmon.h"
 
 static volatile sig_atomic_t interrupted = 0;
@@ -218,9 +220,15 @@ int main(int argc, char **argv) {
     if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_DONT_DELETE_EMPTY_CAPTURE, TRUE);
     if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_NO_STATS_FRAME, no_stats_frame);
     if (rc == NMERR_SUCCESS && out) {
-        /* Write into the output's directory, so the final rename stays on one filesystem. */
+        /* Write into the output's directory, so the final rename stays on one filesystem (the
+         * library takes absolute capture directories only). */
+        char absdir[PATH_MAX];
         snprintf(outdir, sizeof outdir, "%s", out);
-        rc = SetStringInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, dirname(outdir));
+        if (!realpath(dirname(outdir), absdir)) {
+            fprintf(stderr, "nmcap: %s: %s\n", out, strerror(errno));
+            goto done;
+        }
+        rc = SetStringInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, absdir);
     }
     if (rc != NMERR_SUCCESS) {
         fprintf(stderr, "nmcap: cannot build the NIC BLOB: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);

@@ -59,6 +59,7 @@ macro_rules! sink_writer_methods {
     };
 }
 
+pub mod dir;
 pub mod netmon2;
 pub mod pcap;
 pub mod pcapng;
@@ -158,7 +159,24 @@ pub struct StreamInfo {
 /// Creates a new capture file named `nm-<unpredictable>.cap` in `dir` (which must exist) with mode
 /// 0600 (O_EXCL: an existing file is never overwritten), and returns its path and the file.
 pub fn create_unique(dir: &Path) -> io::Result<(PathBuf, File)> {
-    create_unique_impl(dir)
+    let opened = dir::CaptureDir::open_existing(dir)?;
+    create_unique_in(&opened)
+}
+
+/// `create_unique` in an opened, checked capture directory: the file is created relative to its
+/// descriptor (`openat`, no symlink followed).
+pub fn create_unique_in(dir: &dir::CaptureDir) -> io::Result<(PathBuf, File)> {
+    const ATTEMPTS: usize = 8;
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        let name = format!("nm-{:016x}.cap", random_u64()?);
+        match dir.create_file(&name) {
+            Ok(file) => return Ok((dir.path().join(name), file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::from(io::ErrorKind::AlreadyExists)))
 }
 
 /// A writer of `format` over `file`, which must be empty and positioned at 0 (as
@@ -179,22 +197,6 @@ pub(crate) const MAX_STORED: u32 = 262_144;
 
 /// Size of a writer's buffer: frames are copied into it and written with one `write` per MiB.
 const BUF_SIZE: usize = 1 << 20;
-
-fn create_unique_impl(dir: &Path) -> io::Result<(PathBuf, File)> {
-    use std::os::unix::fs::OpenOptionsExt;
-    const ATTEMPTS: usize = 8;
-    let mut last = None;
-    for _ in 0..ATTEMPTS {
-        let name = format!("nm-{:016x}.cap", random_u64()?);
-        let path = dir.join(name);
-        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
-            Ok(file) => return Ok((path, file)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| io::Error::from(io::ErrorKind::AlreadyExists)))
-}
 
 /// 64 bits from the kernel's random source (getrandom(2); blocks only before the pool is seeded).
 fn random_u64() -> io::Result<u64> {

@@ -3,6 +3,7 @@
 
 use crate::blob::names::*;
 use crate::blob::{filters, values, Blob};
+use crate::capfile::dir::{CaptureDir, DirError};
 use crate::capfile::FileFormat;
 use crate::nmerr::*;
 use std::path::PathBuf;
@@ -162,7 +163,8 @@ pub fn parse(b: &Blob, base: &CaptureConfig) -> Result<CaptureConfig, Rejected> 
         c.format = FileFormat::from_name(&v).ok_or_else(|| reject(NMERR_BLOB_CONVERSION_ERROR, CATEGORY_CONFIG, TAG_FILE_FORMAT, &v))?;
     }
     if let Some(v) = get(b, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY) {
-        if v.is_empty() {
+        // Absolute, without '.' or '..' (capfile::dir): anything else names the entry.
+        if crate::capfile::dir::check_path(std::path::Path::new(&v)).is_err() {
             return Err(reject(NMERR_BLOB_CONVERSION_ERROR, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, &v));
         }
         c.capture_dir = Some(PathBuf::from(v));
@@ -203,31 +205,16 @@ pub fn parse(b: &Blob, base: &CaptureConfig) -> Result<CaptureConfig, Rejected> 
     Ok(c)
 }
 
-/// The capture directory: the BLOB's, else `$NETMON_CAPTURE_DIR`, else `$TMPDIR/netmon` (or
-/// `/tmp/netmon`).
-pub fn capture_dir(c: &CaptureConfig) -> PathBuf {
+/// Opens the capture directory (capfile::dir has the rules): the BLOB's, else
+/// `$NETMON_CAPTURE_DIR`, else the checked default (`$TMPDIR/netmon`, else `$TMPDIR/netmon-<uid>`).
+pub fn open_capture_dir(c: &CaptureConfig) -> Result<CaptureDir, DirError> {
     if let Some(d) = &c.capture_dir {
-        return d.clone();
+        return CaptureDir::open_explicit(d);
     }
     if let Some(d) = std::env::var_os("NETMON_CAPTURE_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d);
+        return CaptureDir::open_explicit(std::path::Path::new(&d));
     }
-    let tmp = std::env::var_os("TMPDIR").filter(|d| !d.is_empty()).map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
-    tmp.join("netmon")
-}
-
-/// Makes sure the capture directory exists (creating it, and missing parents, with mode 0700).
-pub fn ensure_dir(dir: &std::path::Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-    if dir.is_dir() {
-        Ok(())
-    } else {
-        Err(std::io::Error::from_raw_os_error(libc::ENOTDIR))
-    }
+    CaptureDir::open_default()
 }
 
 #[cfg(test)]

@@ -471,9 +471,11 @@ fn connect_locked(e: &NppEntry, family: Family, a: &ConnectArgs, reports: &mut R
     }
     drop(open_source(&target, &config, &frame_plan(&target)).map_err(|e| open_error(&e, &target, reports))?);
     if family.writes_file() {
-        let dir = config::capture_dir(&config);
-        if config::ensure_dir(&dir).is_err() {
-            reports.add(CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, &dir.to_string_lossy());
+        if let Err(why) = config::open_capture_dir(&config) {
+            if let Some(d) = &config.capture_dir {
+                reports.add(CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, &d.to_string_lossy());
+            }
+            reports.add("Error", "Detail", &why.to_string());
             return Err(NMERR_NO_DEFAULT_CAPTURE_DIRECTORY);
         }
     }
@@ -571,17 +573,17 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
         let conn = npp.conn();
         Ok((conn.config.clone(), conn.target.clone(), conn.callback.as_ref().map(|c| c.poster()), conn.frames))
     })?;
-    let dir = config::capture_dir(&config);
-    if let Some(room) = name_room {
-        if file_name_len(&dir) + 1 > room {
+    // The directory of a file family, opened and checked once: the file is created relative to it.
+    let dir = if family.writes_file() { Some(config::open_capture_dir(&config).map_err(|_| NMERR_COULD_NOT_CREATE_DIRECTORY)?) } else { None };
+    if let (Some(room), Some(dir)) = (name_room, &dir) {
+        if file_name_len(dir.path()) + 1 > room {
             return Err(NMERR_INVALID_PARAMETER);
         }
     }
     let plan = frame_plan(&target);
     let source = open_source(&target, &config, &plan).map_err(|e| open_error(&e, &target, &mut Reports::default()))?;
-    let (writer, file) = if family.writes_file() {
-        config::ensure_dir(&dir).map_err(|_| NMERR_COULD_NOT_CREATE_DIRECTORY)?;
-        let (path, f) = capfile::create_unique(&dir).map_err(|e| io_to_nmerr(&e))?;
+    let (writer, file) = if let Some(dir) = &dir {
+        let (path, f) = capfile::create_unique_in(dir).map_err(|e| io_to_nmerr(&e))?;
         let info = StreamInfo { linktype: source.linktype(), snaplen: config.frame_size };
         match capfile::writer(config.format, f, info) {
             Ok(w) => (Some(w), Some(path)),
