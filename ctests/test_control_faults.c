@@ -21,7 +21,9 @@
  *     the file reads with exactly those frames (pcap, pcapng).
  *  g) Frames reach the disk while the link is quiet: a child captures 2000 replayed frames and is
  *     killed with SIGKILL 1.5 s after the last one arrived; the pcap and pcapng files hold all of
- *     them (capinfos), the Network Monitor 2 file holds every record. */
+ *     them (capinfos), the Network Monitor 2 file holds every record; ndisnpp_repair_capture then
+ *     makes each readable with all 2000 (capinfos), and leaves a sound file as it is.
+ *  i) ndisnpp_repair_capture's codes: NULL path, missing file, not a capture file. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -529,8 +531,8 @@ static void test_killed_while_quiet(const char *dir) {
         waitpid(pid, NULL, 0);
         if (got <= 0) continue;
         if (strcmp(formats[f], FILE_FORMAT_NETMON2_TXT) == 0) {
-            /* Its header is written at Stop (a later issue makes it crash-readable): every record
-             * must be on disk, 128-byte header + 2000 x (16-byte record header + frame). */
+            /* Its frame table is written at Stop: every record must be on disk, 128-byte header
+             * + 2000 x (16-byte record header + frame). */
             struct stat sb;
             long long want = 128 + 2000LL * 16;
             unsigned i;
@@ -538,13 +540,50 @@ static void test_killed_while_quiet(const char *dir) {
             CHECK(stat(name, &sb) == 0);
             printf("   %s: %lld bytes on disk, %lld expected\n", formats[f], (long long)sb.st_size, want);
             CHECK_EQ(sb.st_size, want);
-        } else if (have_tshark) {
-            long n = capinfos_count(name);
-            printf("   %s: capinfos reads %ld frames of 2000\n", formats[f], n);
-            CHECK_EQ(n, 2000);
+        }
+        {
+            /* ndisnpp_repair_capture makes it readable in place (pcap, pcapng: nothing to cut). */
+            DWORD frames = 0;
+            CHECK_RC(ndisnpp_repair_capture(name, &frames), NMERR_SUCCESS);
+            CHECK_EQ(frames, 2000);
+            if (have_tshark) {
+                long n = capinfos_count(name);
+                char cmd[1200], *out;
+                int status;
+                printf("   %s: after repair capinfos reads %ld frames of 2000\n", formats[f], n);
+                CHECK_EQ(n, 2000);
+                /* and dates them as captured (Network Monitor 2: the header's time, written with
+                 * the first frame, is the base of every record's offset) */
+                snprintf(cmd, sizeof cmd, "TZ=UTC tshark -r '%s' -T fields -e frame.time_epoch 2>/dev/null | sed -n '1p;2000p'", name);
+                out = run_capture(cmd, &status);
+                printf("   %s: first and last frame at %s", formats[f], out ? out : "?\n");
+                CHECK(out && strncmp(out, "1700000000.000000000\n1700000001.999000000", 41) == 0);
+                free(out);
+            }
+            CHECK_RC(ndisnpp_repair_capture(name, &frames), NMERR_SUCCESS); /* sound now: left as it is */
+            CHECK_EQ(frames, 2000);
         }
         unlink(name);
     }
+}
+
+/* ndisnpp_repair_capture's codes. */
+static void repair_codes(void) {
+    char path[512];
+    DWORD frames = 77;
+    printf("-- i) ndisnpp_repair_capture: codes\n");
+    CHECK_RC(ndisnpp_repair_capture(NULL, &frames), NMERR_INVALID_PARAMETER);
+    snprintf(path, sizeof path, "%s/no-such-file.cap", tmpdir);
+    CHECK_RC(ndisnpp_repair_capture(path, &frames), NMERR_FILE_NOT_FOUND);
+    snprintf(path, sizeof path, "%s/not-a-capture.txt", tmpdir);
+    CHECK(ru_write_text(path, "this is not a capture file\n") == 0);
+    CHECK_RC(ndisnpp_repair_capture(path, &frames), NMERR_INVALID_FILE_FORMAT);
+    CHECK_EQ(frames, 77); /* outputs only on success */
+    snprintf(path, sizeof path, "%s/sound.pcap", tmpdir);
+    CHECK(ru_write_pcap(path, 7) == 0);
+    CHECK_RC(ndisnpp_repair_capture(path, NULL), NMERR_SUCCESS);
+    CHECK_RC(ndisnpp_repair_capture(path, &frames), NMERR_SUCCESS);
+    CHECK_EQ(frames, 7);
 }
 
 int main(void) {
@@ -560,6 +599,7 @@ int main(void) {
     test_corrupt_record();
     test_locked_error_blob();
     test_status_during_stop();
+    repair_codes();
     {
         char dir[512];
         snprintf(dir, sizeof dir, "%s/caps-kill", tmpdir);

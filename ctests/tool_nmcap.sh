@@ -348,6 +348,20 @@ fi
 "$nmcap" -R -r "$big" -w "$tmp/x.cap" >/dev/null 2>&1
 [ $? -eq 1 ] || fail "-R with -w is a usage error (exit 1)"
 
+# --repair: a pcap cut inside its last record loses that record, and reads; a text file is refused.
+cut="$tmp/cut.pcap"
+head -c $(( $(stat -c %s "$big") - 100 )) "$big" > "$cut"
+rep_out=$("$nmcap" --repair "$cut" 2>&1)
+rep_status=$?
+if [ $rep_status -ne 0 ] || [ "$rep_out" != "$cut: 4095 frames" ] || [ "$(capinfo c "Number of packets" "$cut")" != 4095 ]; then
+    fail "--repair of a cut pcap: exit $rep_status, '$rep_out'"
+else
+    echo "ok: --repair: $rep_out"
+fi
+echo "not a capture" > "$tmp/text.txt"
+"$nmcap" --repair "$tmp/text.txt" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--repair of a text file exits 2"
+
 if [ $failures -ne 0 ]; then
     echo "tool_nmcap: $failures failure(s)"
     exit 1

@@ -1601,6 +1601,19 @@ DWORD GetNPPEtypeSapFilter(HBLOB hBlob,
                            HBLOB hErrorBlob);
 
 /*
+ Makes a capture file that a crash cut off readable, in place. A Network Monitor 2 file
+ (whose frame table and header fields are written only when its capture is stopped) is
+ scanned from its first record: the scan stops at the first record that is incomplete or
+ implausible, the file is cut there, and the frame table and the header's table fields are
+ written. A pcap or pcapng file loses a trailing partial record or block. A sound file is left
+ as it is. `*pFramesRecovered` (may be NULL) receives the frames the file holds afterwards.
+ `NMERR_INVALID_PARAMETER` (NULL path), `NMERR_FILE_NOT_FOUND`, `NMERR_INVALID_FILE_FORMAT`
+ (not a Network Monitor 2, pcap or pcapng file), `NMERR_ACCESS_DENIED` (the file cannot be
+ written), `NMERR_FILE_WRITE_ERROR` (another I/O error).
+ */
+NDISNPP_WARN_UNUSED_RESULT DWORD ndisnpp_repair_capture(const char *path, DWORD *pFramesRecovered);
+
+/*
  As esp_query_status: State VOID (not connected or idle), CAPTURING or PAUSED; works in
  every state, whichever family connected the NPP.
  */

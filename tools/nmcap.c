@@ -4,6 +4,8 @@
  *   nmcap [-i IFACE | -r REPLAY.pcap] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]
  *         [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S] [-R]
  *
+ * nmcap --repair FILE... makes capture files cut off by a crash readable, in place, and prints the
+ * frames each holds (ndisnpp_repair_capture); exit 2 when one cannot be repaired.
  * -R  real time: no file; each frame on stdout as "HH:MM:SS.uuuuuu len N <protocol summary>" (UTC)
  *     from the library's frames callback, the statistics on stderr at the end
  * -i  interface to capture on (default: lo); -r replays a pcap/pcapng file instead (no privilege)
@@ -140,6 +142,7 @@ static void usage(void) {
     fprintf(stderr, "usage: nmcap [-i IFACE | -r FILE] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]\n"
                     "             [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S] [-R]\n"
                     "-R: print each frame as it arrives (time, length, protocol) instead of writing a file\n"
+                    "       nmcap --repair FILE...   make capture files cut off by a crash readable (exit 2 if one fails)\n"
                     "exit status: 0 captured until -c, -d or Ctrl-C; 1 usage; 2 failure (the capture could\n"
                     "               not start, or the file could not be moved to OUT);\n"
                     "             3 the capture ended by itself otherwise (write error or full disk, interface\n"
@@ -174,11 +177,30 @@ static int copy_file(const char *src, const char *dst) {
     return ok ? 0 : -1;
 }
 
+/* nmcap --repair FILE...: makes capture files cut off by a crash readable (ndisnpp_repair_capture). */
+static int repair_files(int n, char **files) {
+    int status = EXIT_OK, i;
+    for (i = 0; i < n; i++) {
+        DWORD frames = 0, rc = ndisnpp_repair_capture(files[i], &frames);
+        if (rc == NMERR_SUCCESS) {
+            printf("%s: %u frames\n", files[i], (unsigned)frames);
+        } else {
+            fprintf(stderr, "nmcap: %s: %s (%s)\n", files[i], nmerr_text(rc), nmerr_name(rc));
+            status = EXIT_FAILED;
+        }
+    }
+    return status;
+}
+
 int main(int argc, char **argv) {
     const char *iface = NULL, *replay = NULL, *out = NULL, *format = "NETMON2";
     unsigned long count = 0, snaplen = 0, bufsize = 0;
     double duration = -1;
     int promisc = 1, quiet = 0, no_stats_frame = 0, realtime = 0, opt;
+    if (argc >= 2 && strcmp(argv[1], "--repair") == 0) {
+        if (argc == 2) { usage(); return EXIT_USAGE; }
+        return repair_files(argc - 2, argv + 2);
+    }
     while ((opt = getopt(argc, argv, "i:r:w:F:c:d:s:B:pqSRh")) != -1) {
         switch (opt) {
         case 'i': iface = optarg; break;

@@ -63,6 +63,7 @@ pub mod dir;
 pub mod netmon2;
 pub mod pcap;
 pub mod pcapng;
+pub mod repair;
 
 /// The file formats the library writes (`NPP:Config:FileFormat`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -103,8 +103,12 @@ impl Netmon2Writer {
     /// `DEFAULT_LIMIT` are lowered to it).
     pub fn with_limit(file: File, info: StreamInfo, limit: u64) -> io::Result<Netmon2Writer> {
         let media = media_for(info.linktype)?;
-        let sink = Sink::new(file, &[0u8; HEADER_LEN])?;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        // A valid header from the start (signature, version, media type, the creation time; no
+        // frame table yet): a file cut off by a crash is recognisable, and repair.rs completes
+        // it. The time becomes the first frame's when that arrives; finish writes the table.
+        let created = Timestamp { sec: now.as_secs() as i64, nsec: now.subsec_nanos() };
+        let sink = Sink::new(file, &file_header(media, &systemtime_local(created), 0, 0))?;
         let (trailer, trailer_len) = match media.trailer {
             Some(t) => (t.to_le_bytes(), 2),
             None => ([0; 2], 0),
@@ -230,7 +234,18 @@ impl CaptureWriter for Netmon2Writer {
             return Err(WriteError::FileLimit);
         }
         let ts = normalize(ts);
-        let base = *self.base.get_or_insert(Timestamp { sec: ts.sec, nsec: ts.nsec - ts.nsec % 1_000_000 });
+        let base = match self.base {
+            Some(b) => b,
+            None => {
+                let b = Timestamp { sec: ts.sec, nsec: ts.nsec - ts.nsec % 1_000_000 };
+                self.base = Some(b);
+                // The header's time is the base of every record's offset: written now, so that a
+                // file cut off later still dates its frames right (best effort: finish writes the
+                // whole header again).
+                let _ = write_counted_at(&self.sink.file, &systemtime_local(b), 8);
+                b
+            }
+        };
         let header = record_header(offset_us(base, ts), wire, stored as u32);
         let trailer = &self.trailer[..self.trailer_len];
         match self.sink.frame(&[&header, &data[..stored], trailer], stored) {

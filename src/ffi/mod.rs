@@ -6,6 +6,7 @@
 mod macros;
 
 pub mod blob;
+pub mod capfile;
 pub mod dc;
 pub mod esp;
 pub mod nic;
