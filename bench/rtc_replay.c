@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "netmon.h"
+#include "rtc_setup.h"
 #include "frame_sum.h"
 
 static double now_s(void) {
@@ -91,18 +92,16 @@ static int fail(const char *what, DWORD rc) {
 }
 
 int main(int argc, char **argv) {
-    unsigned long bufsize = 8388608, table = 65536, update = 100;
-    int no_conv = 0, opt;
+    RtcSizes sizes = RTC_SIZES_DEFAULT;
+    int opt;
     static Run run = {FRAME_SUM_INIT, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     while ((opt = getopt(argc, argv, "b:t:u:Cv")) != -1) {
-        switch (opt) {
-        case 'b': bufsize = strtoul(optarg, NULL, 10); break;
-        case 't': table = strtoul(optarg, NULL, 10); break;
-        case 'u': update = strtoul(optarg, NULL, 10); break;
-        case 'C': no_conv = 1; break;
-        case 'v': run.trace = 1; break;
-        default: goto usage;
+        if (rtc_sizes_option(&sizes, opt, optarg)) continue;
+        if (opt == 'v') {
+            run.trace = 1;
+            continue;
         }
+        goto usage;
     }
     if (argc - optind != 2) {
     usage:
@@ -115,15 +114,9 @@ int main(int argc, char **argv) {
     HBLOB nic = NULL, cfg = NULL, err = NULL;
     HNPP npp = NULL;
     DWORD rc;
-    if ((rc = CreateBlob(&nic)) != NMERR_SUCCESS || (rc = CreateBlob(&cfg)) != NMERR_SUCCESS ||
-        (rc = CreateBlob(&err)) != NMERR_SUCCESS)
-        return fail("CreateBlob", rc);
-    if ((rc = SetStringInBlob(nic, OWNER_NPP, CATEGORY_LOCATION, TAG_REPLAY_FILE, file)) != NMERR_SUCCESS ||
-        (rc = SetDwordInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_BUFFER_SIZE, (DWORD)bufsize)) != NMERR_SUCCESS ||
-        (rc = SetDwordInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_FRAME_TABLE_LENGTH, (DWORD)table)) != NMERR_SUCCESS ||
-        (rc = SetDwordInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_UPDATE_INTERVAL, (DWORD)update)) != NMERR_SUCCESS ||
-        (rc = SetBoolInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_NO_CONVERSATION_STATS, no_conv)) != NMERR_SUCCESS)
-        return fail("SetInBlob", rc);
+    const char *what;
+    if ((rc = rtc_blobs(&sizes, TAG_REPLAY_FILE, file, &nic, &cfg, &what)) != NMERR_SUCCESS || (rc = CreateBlob(&err)) != NMERR_SUCCESS)
+        return fail(what, rc);
     if ((rc = npp_create(nic, &npp)) != NMERR_SUCCESS) return fail("npp_create", rc);
 
     if ((rc = rtc_connect(npp, cfg, NULL, on_frames, &run, err)) != NMERR_SUCCESS) return fail("rtc_connect", rc);
