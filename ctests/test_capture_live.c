@@ -641,6 +641,23 @@ struct veth_job {
     int ready_fd; /* capturing child writes one byte after Start (or 'x' on failure) */
 };
 
+/* A UDP socket bound to b's address and VETH_PORT (the datagrams are delivered: no ICMP comes
+ * back), or -1. */
+static int veth_receiver(void) {
+    struct sockaddr_in me;
+    int rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    memset(&me, 0, sizeof me);
+    me.sin_family = AF_INET;
+    me.sin_port = htons(VETH_PORT);
+    inet_pton(AF_INET, ADDR_B, &me.sin_addr);
+    if (rx < 0 || bind(rx, (struct sockaddr *)&me, sizeof me) != 0) {
+        printf("  receiver: %s\n", strerror(errno));
+        if (rx >= 0) close(rx);
+        return -1;
+    }
+    return rx;
+}
+
 static int child_veth_capture(void *arg) {
     struct veth_job *job = arg;
     HBLOB nic, cfg, err = NULL;
@@ -649,7 +666,6 @@ static int child_veth_capture(void *arg) {
     STATISTICS_EX ex;
     DWORD rc;
     char dir[512], name[1024], prefix[128];
-    struct sockaddr_in me;
     struct udp_target nudge;
     int rx, got = 0;
     int64_t t0, t1;
@@ -661,13 +677,7 @@ static int child_veth_capture(void *arg) {
     }
     snprintf(dir, sizeof dir, "%s/veth-%s", tmpdir, job->fmt);
     snprintf(prefix, sizeof prefix, "ndisnpp-veth-%ld-%s-", (long)main_pid, job->fmt);
-    rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    memset(&me, 0, sizeof me);
-    me.sin_family = AF_INET;
-    me.sin_port = htons(VETH_PORT);
-    inet_pton(AF_INET, ADDR_B, &me.sin_addr);
-    if (rx < 0 || bind(rx, (struct sockaddr *)&me, sizeof me) != 0) {
-        printf("  receiver: %s\n", strerror(errno));
+    if ((rx = veth_receiver()) < 0) {
         (void)!write(job->ready_fd, "x", 1);
         return 2;
     }
@@ -762,7 +772,6 @@ static int child_veth_rtc(void *arg) {
     struct rtc_seen seen;
     HBLOB nic, cfg = NULL;
     HNPP npp = NULL;
-    struct sockaddr_in me;
     int rx, got = 0, i, once = 0;
     double deadline;
     char prefix[128];
@@ -774,12 +783,7 @@ static int child_veth_rtc(void *arg) {
     memset(&seen, 0, sizeof seen);
     pthread_mutex_init(&seen.mu, NULL);
     seen.prefix = prefix;
-    rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    memset(&me, 0, sizeof me);
-    me.sin_family = AF_INET;
-    me.sin_port = htons(VETH_PORT);
-    inet_pton(AF_INET, ADDR_B, &me.sin_addr);
-    if (rx < 0 || bind(rx, (struct sockaddr *)&me, sizeof me) != 0) {
+    if ((rx = veth_receiver()) < 0) {
         (void)!write(job->ready_fd, "x", 1);
         return 2;
     }
