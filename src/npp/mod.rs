@@ -184,9 +184,7 @@ pub fn destroy(handle: u64) -> NmResult<()> {
                 if delivery::is_delivering(handle) {
                     finish_in_background(e.clone(), cap, c.config.dont_delete_empty, |_, _| {});
                 } else {
-                    e.stopping.store(true, std::sync::atomic::Ordering::Release);
-                    finish_capture(cap, &c.config);
-                    e.stopping.store(false, std::sync::atomic::Ordering::Release);
+                    finish_while_stopping(&e, cap, c.config.dont_delete_empty);
                 }
             }
             c.callback.take()
@@ -243,14 +241,9 @@ fn with_npp<R>(handle: u64, f: impl FnOnce(&mut Npp) -> NmResult<R>) -> NmResult
     locked(&*entry(handle)?, f)
 }
 
-/// Stops a capture's engine (joining its thread: call with no NPP lock held), deletes an empty
-/// file unless configured to keep it, returns the statistics and how finishing the file went.
-fn finish_capture(cap: Capture, config: &CaptureConfig) -> (Totals, Option<String>) {
-    finish_file(cap, config.dont_delete_empty)
-}
-
-/// Stops the engine and waits for it (and, for IRTC, for the last delivery), then deletes an
-/// empty file unless it is to be kept. On the NPP's own delivery thread the delivery is not
+/// Stops the engine and waits for it (joining its thread: call with no NPP lock held; for IRTC,
+/// also for the last delivery), then deletes an empty file unless it is to be kept; returns the
+/// statistics and how finishing the file went. On the NPP's own delivery thread the delivery is not
 /// waited for (it is this thread: it goes on once the callback returns).
 fn finish_file(cap: Capture, dont_delete_empty: bool) -> (Totals, Option<String>) {
     let (outcome, stats) = cap.engine.stop();
@@ -265,6 +258,17 @@ fn finish_file(cap: Capture, dont_delete_empty: bool) -> (Totals, Option<String>
         }
     }
     (stats, outcome.finish_error)
+}
+
+/// `finish_file` for a Stop or npp_destroy on another thread than the NPP's delivery thread
+/// (call with no NPP lock held): `stopping` says meanwhile that calls from the frames callback
+/// must not wait for the control lock (see `control`).
+fn finish_while_stopping(e: &NppEntry, cap: Capture, dont_delete_empty: bool) -> (Totals, Option<String>) {
+    use std::sync::atomic::Ordering;
+    e.stopping.store(true, Ordering::Release);
+    let finished = finish_file(cap, dont_delete_empty);
+    e.stopping.store(false, Ordering::Release);
+    finished
 }
 
 /// A Stop or npp_destroy called from the NPP's own frames callback: the capture thread hands
@@ -698,9 +702,7 @@ pub fn stop(handle: u64, family: Family) -> NmResult<(STATISTICS, NmResult<()>)>
         finish_in_background(e.clone(), cap, dont_delete_empty, record);
         return Ok((now.statistics(), Ok(())));
     }
-    e.stopping.store(true, std::sync::atomic::Ordering::Release);
-    let (totals, finish_error) = finish_file(cap, dont_delete_empty);
-    e.stopping.store(false, std::sync::atomic::Ordering::Release);
+    let (totals, finish_error) = finish_while_stopping(&e, cap, dont_delete_empty);
     record(&e, totals);
     let outcome = match finish_error {
         None => Ok(()),
