@@ -658,6 +658,20 @@ static int veth_receiver(void) {
     return rx;
 }
 
+/* Receives up to `n` datagrams on `rx` (deadline); how many came. */
+static int receive_all(int rx, int n) {
+    double deadline = mono_s() + DEADLINE_S;
+    int got = 0;
+    while (got < n && mono_s() < deadline) {
+        char buf[256];
+        if (recv(rx, buf, sizeof buf, MSG_DONTWAIT) > 0)
+            got++;
+        else
+            nap_ms(5);
+    }
+    return got;
+}
+
 static int child_veth_capture(void *arg) {
     struct veth_job *job = arg;
     HBLOB nic, cfg, err = NULL;
@@ -667,9 +681,8 @@ static int child_veth_capture(void *arg) {
     DWORD rc;
     char dir[512], name[1024], prefix[128];
     struct udp_target nudge;
-    int rx, got = 0;
+    int rx;
     int64_t t0, t1;
-    double deadline;
 
     if (enter_netns(ns_b) != 0) {
         (void)!write(job->ready_fd, "x", 1);
@@ -697,15 +710,7 @@ static int child_veth_capture(void *arg) {
     close(job->ready_fd);
 
     /* Every datagram reached the socket (so it passed the capture point), and was counted. */
-    deadline = mono_s() + DEADLINE_S;
-    while (got < VETH_N && mono_s() < deadline) {
-        char buf[256];
-        if (recv(rx, buf, sizeof buf, MSG_DONTWAIT) > 0)
-            got++;
-        else
-            nap_ms(5);
-    }
-    CHECK_EQ(got, VETH_N);
+    CHECK_EQ(receive_all(rx, VETH_N), VETH_N);
     /* A datagram that reached the socket went past the capture point: the kernel holds it, and
      * Stop "drains what the kernel already holds". The drain run stops right away. */
     if (!job->drain) CHECK(wait_counter(npp, 1, VETH_N, "veth"));
@@ -772,8 +777,7 @@ static int child_veth_rtc(void *arg) {
     struct rtc_seen seen;
     HBLOB nic, cfg = NULL;
     HNPP npp = NULL;
-    int rx, got = 0, i, once = 0;
-    double deadline;
+    int rx, i, once = 0;
     char prefix[128];
     if (enter_netns(ns_b) != 0) {
         (void)!write(job->ready_fd, "x", 1);
@@ -794,15 +798,7 @@ static int child_veth_rtc(void *arg) {
     CHECK_RC(rtc_start(npp), NMERR_SUCCESS);
     (void)!write(job->ready_fd, "s", 1);
     close(job->ready_fd);
-    deadline = mono_s() + DEADLINE_S;
-    while (got < VETH_N && mono_s() < deadline) {
-        char buf[256];
-        if (recv(rx, buf, sizeof buf, MSG_DONTWAIT) > 0)
-            got++;
-        else
-            nap_ms(5);
-    }
-    CHECK_EQ(got, VETH_N);
+    CHECK_EQ(receive_all(rx, VETH_N), VETH_N);
     /* Stop right away: the datagrams passed the capture point, so Stop delivers them all. */
     CHECK_RC(rtc_stop(npp), NMERR_SUCCESS);
     pthread_mutex_lock(&seen.mu);
