@@ -25,13 +25,17 @@
  *  Every esp_stop runs under a watchdog: a Stop that has not returned after 20 s on the now quiet
  *  interface is a failure (the header: Stop drains what the kernel holds, a control call never
  *  waits for traffic); the watchdog then sends a datagram on that interface so the run goes on.
- *  c) the interface deleted mid-capture (namespace ndisnpp-c-<pid>, veth vc0/vc1, frames injected
- *     on vc1 with a packet socket): the capture ends by itself (esp_get_control_state: not
+ *  c) a link flap, then the interface deleted mid-capture (namespace ndisnpp-c-<pid>, veth vc0/vc1,
+ *     frames injected on vc1 with a packet socket). `ip link set vc0 down` then `up`: the status
+ *     callback gets one UPDATE_EVENT_NETWORK_STATUS / UPDATE_ACTION_NOTIFY with Value
+ *     NDISNPP_LINK_DOWN and one with NDISNPP_LINK_UP (Status CAPTURING), QueryStatus still says
+ *     CAPTURING, STATISTICS_EX.LinkOutages is 1, and the frames injected after the flap are
+ *     captured. Then `ip link del vc0`: the capture ends by itself (esp_get_control_state: not
  *     running), the callback receives UPDATE_EVENT_NETWORK_STATUS / UPDATE_ACTION_STOP_CAPTURE
  *     with the final statistics, esp_stop answers NMERR_NOT_CAPTURING, and the file (written with
  *     DontDeleteEmptyCapture TRUE) is readable and holds the frames. All three formats.
- *  d) a full disk: the capture directory on a 256 KiB tmpfs (mounted in a private mount namespace
- *     of a child, unmounted at the end), a replay of ~900 KB: the capture ends by itself with the
+ *  d) a full disk: the capture directory on a 2 MiB tmpfs (mounted in a private mount namespace
+ *     of a child, unmounted at the end), a replay of ~5 MB: the capture ends by itself with the
  *     callback event (Value NMERR_FILE_WRITE_ERROR), and the file holds the frames that fit:
  *     count > 0, = capinfos -c, = TotalFramesCaptured, TotalBytesCaptured = their bytes, and the
  *     lengths are the replay's first frames. All three formats.
@@ -169,6 +173,7 @@ static long capinfos_count(const char *path) {
 struct cb_log {
     pthread_mutex_t mu;
     int events, stops, terminates, after_terminate, wrong_context;
+    int link_downs, link_ups, link_bad; /* NOTIFY events with NDISNPP_LINK_DOWN / _UP; others wrong */
     UPDATE_EVENT stop_event;
     STATISTICS final_stats;
     int have_final;
@@ -189,6 +194,18 @@ static DWORD on_status(UPDATE_EVENT e) {
             l->final_stats = *e.lpFinalStats;
             l->have_final = 1;
         }
+    } else if (e.Event == UPDATE_EVENT_NETWORK_STATUS && e.Action == UPDATE_ACTION_NOTIFY) {
+        /* A link event: the capture goes on (Status CAPTURING), no final statistics. */
+        if (e.Status != NETWORKSTATUS_STATE_CAPTURING || e.lpFinalStats) l->link_bad++;
+        if (e.Value == NDISNPP_LINK_DOWN) {
+            if (l->link_downs != l->link_ups) l->link_bad++; /* two downs in a row */
+            l->link_downs++;
+        } else if (e.Value == NDISNPP_LINK_UP) {
+            if (l->link_ups + 1 != l->link_downs) l->link_bad++; /* up without a down */
+            l->link_ups++;
+        } else {
+            l->link_bad++;
+        }
     }
     pthread_mutex_unlock(&l->mu);
     return 0;
@@ -197,10 +214,25 @@ static DWORD on_status(UPDATE_EVENT e) {
 static void cb_reset(struct cb_log *l) {
     pthread_mutex_lock(&l->mu);
     l->events = l->stops = l->terminates = l->after_terminate = l->wrong_context = 0;
+    l->link_downs = l->link_ups = l->link_bad = 0;
     l->have_final = 0;
     memset(&l->stop_event, 0, sizeof l->stop_event);
     memset(&l->final_stats, 0, sizeof l->final_stats);
     pthread_mutex_unlock(&l->mu);
+}
+
+/* Waits (deadline) until the callback saw `downs` link-down and `ups` link-up events; 1 when it did. */
+static int wait_link_events(struct cb_log *l, int downs, int ups) {
+    double deadline = mono_s() + DEADLINE_S;
+    for (;;) {
+        int ok;
+        pthread_mutex_lock(&l->mu);
+        ok = l->link_downs >= downs && l->link_ups >= ups;
+        pthread_mutex_unlock(&l->mu);
+        if (ok) return 1;
+        if (mono_s() > deadline) return 0;
+        nap_ms(10);
+    }
 }
 
 /* Waits (deadline) until the callback saw `n` stop events; returns how many it saw. */
@@ -899,6 +931,27 @@ static void test_veth(void) {
 #define MAC_C0 "02:4e:44:0c:00:00"
 #define DEL_N 5
 
+/* Frames `from`..`to`-1 from the peer end vc1 (EtherType 0x88B5, to vc0's address), each
+ * carrying `prefix` and its number. */
+static void inject(const char *prefix, int from, int to_n) {
+    struct sockaddr_ll to;
+    int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0), i;
+    CHECK(s >= 0);
+    memset(&to, 0, sizeof to);
+    to.sll_family = AF_PACKET;
+    to.sll_ifindex = (int)if_nametoindex(VETH_C1);
+    to.sll_halen = 6;
+    for (i = from; i < to_n && s >= 0; i++) {
+        uint8_t frame[200];
+        static const uint8_t hdr[14] = {0x02, 0x4E, 0x44, 0x0C, 0x00, 0x00, 0x02, 0x4E, 0x44, 0x0C, 0x00, 0x01, 0x88, 0xB5};
+        memset(frame, 0, sizeof frame);
+        memcpy(frame, hdr, 14);
+        snprintf((char *)frame + 14, sizeof frame - 14, "%s%d", prefix, i);
+        CHECK(sendto(s, frame, 60, 0, (struct sockaddr *)&to, sizeof to) == 60);
+    }
+    if (s >= 0) close(s);
+}
+
 static int child_deleted(void *unused) {
     struct cb_log log;
     int f;
@@ -913,11 +966,10 @@ static int child_deleted(void *unused) {
         NETWORKSTATUS ns;
         DWORD rc;
         char dir[512], name[1024], prefix[128];
-        struct sockaddr_ll to;
-        int s, i, count, ours = 0;
+        int i, count, ours = 0;
         struct frame_info *fr;
 
-        printf("  -- deleted interface, %s\n", FORMATS[f]);
+        printf("  -- link flap, then the interface deleted, %s\n", FORMATS[f]);
         cb_reset(&log);
         if (sh("ip link add " VETH_C0 " address " MAC_C0 " type veth peer name " VETH_C1 " && ip link set " VETH_C0
                " addrgenmode none && ip link set " VETH_C1 " addrgenmode none && ip link set " VETH_C0
@@ -935,23 +987,30 @@ static int child_deleted(void *unused) {
         name[0] = '\0';
         CHECK_RC(esp_start(npp, name, sizeof name), NMERR_SUCCESS);
 
-        /* A few frames from the peer end (EtherType 0x88B5, to vc0's address). */
-        s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-        CHECK(s >= 0);
-        memset(&to, 0, sizeof to);
-        to.sll_family = AF_PACKET;
-        to.sll_ifindex = (int)if_nametoindex(VETH_C1);
-        to.sll_halen = 6;
-        for (i = 0; i < DEL_N && s >= 0; i++) {
-            uint8_t frame[200];
-            static const uint8_t hdr[14] = {0x02, 0x4E, 0x44, 0x0C, 0x00, 0x00, 0x02, 0x4E, 0x44, 0x0C, 0x00, 0x01, 0x88, 0xB5};
-            memset(frame, 0, sizeof frame);
-            memcpy(frame, hdr, 14);
-            snprintf((char *)frame + 14, sizeof frame - 14, "%s%d", prefix, i);
-            CHECK(sendto(s, frame, 60, 0, (struct sockaddr *)&to, sizeof to) == 60);
-        }
-        if (s >= 0) close(s);
-        CHECK(wait_counter(npp, 1, DEL_N, "before deleting"));
+        inject(prefix, 0, DEL_N);
+        CHECK(wait_counter(npp, 1, DEL_N, "before the flap"));
+
+        /* The link flaps: reported down and up, counted once; the capture goes on and captures
+         * what arrives once the link is back. */
+        CHECK_EQ(sh("ip link set " VETH_C0 " down"), 0);
+        CHECK(wait_link_events(&log, 1, 0));
+        CHECK_RC(esp_query_status(npp, &ns), NMERR_SUCCESS);
+        CHECK_EQ(ns.State, NETWORKSTATUS_STATE_CAPTURING);
+        CHECK_EQ(sh("ip link set " VETH_C0 " up"), 0);
+        CHECK(wait_link_events(&log, 1, 1));
+        inject(prefix, DEL_N, 2 * DEL_N);
+        CHECK(wait_counter(npp, 1, 2 * DEL_N, "after the flap"));
+        ex = stats_ex(npp, &rc);
+        CHECK_RC(rc, NMERR_SUCCESS);
+        CHECK_EQ(ex.LinkOutages, 1);
+        pthread_mutex_lock(&log.mu);
+        printf("    link flap: %d down, %d up events (%d wrong), LinkOutages %llu, %llu frames captured\n", log.link_downs,
+               log.link_ups, log.link_bad, (unsigned long long)ex.LinkOutages, (unsigned long long)ex.FramesCaptured);
+        CHECK_EQ(log.link_downs, 1);
+        CHECK_EQ(log.link_ups, 1);
+        CHECK_EQ(log.link_bad, 0);
+        CHECK_EQ(log.stops, 0);
+        pthread_mutex_unlock(&log.mu);
 
         CHECK_EQ(sh("ip link del " VETH_C0), 0);
         CHECK(wait_not_running(npp));
@@ -993,7 +1052,7 @@ static int child_deleted(void *unused) {
                 CHECK_EQ(fr[i].len, 60);
             }
         }
-        CHECK_EQ(ours, DEL_N);
+        CHECK_EQ(ours, 2 * DEL_N);
         printf("    %s: %d frames, %d of ours\n", name, count, ours);
         free(fr);
         DestroyBlob(nic);
@@ -1006,7 +1065,7 @@ static int child_deleted(void *unused) {
 
 static void test_deleted(void) {
     int rc;
-    printf("-- c) interface deleted mid-capture (namespace %s)\n", ns_c);
+    printf("-- c) link flap, then the interface deleted mid-capture (namespace %s)\n", ns_c);
     if (sh("ip netns add %s", ns_c) != 0) {
         SKIP_PART("c): cannot create a network namespace");
         return;
@@ -1019,7 +1078,7 @@ static void test_deleted(void) {
 
 /* ---- d) full disk ------------------------------------------------------------------------------ */
 
-#define FULL_N 2400
+#define FULL_N 4000
 
 static uint32_t full_len(int i) { return 1000 + (uint32_t)(i * 37 % 515); }
 
@@ -1028,7 +1087,7 @@ static void put32(FILE *f, uint32_t v) {
     fwrite(b, 1, 4, f);
 }
 
-/* A µs pcap of FULL_N Ethernet frames of 1000..1514 bytes (about 3 MB: more than the 256 KiB
+/* A µs pcap of FULL_N Ethernet frames of 1000..1514 bytes (about 5 MB: more than the 2 MiB
  * tmpfs plus the writers' 1 MiB buffer, so a write fails while the capture runs). */
 static int write_big_pcap(const char *path) {
     uint8_t buf[1514];
@@ -1070,7 +1129,7 @@ static int child_full(void *unused) {
         printf("  private mount namespace: %s\n", strerror(errno));
         return 2;
     }
-    if (mkdir(mnt, 0700) != 0 || mount("tmpfs", mnt, "tmpfs", 0, "size=256k") != 0) {
+    if (mkdir(mnt, 0700) != 0 || mount("tmpfs", mnt, "tmpfs", 0, "size=2m") != 0) {
         printf("  tmpfs on %s: %s\n", mnt, strerror(errno));
         return 2;
     }
@@ -1156,7 +1215,7 @@ static int child_full(void *unused) {
 static void test_full_disk(void) {
     char src[512];
     int rc;
-    printf("-- d) full disk (256 KiB tmpfs)\n");
+    printf("-- d) full disk (2 MiB tmpfs)\n");
     snprintf(src, sizeof src, "%s/big.pcap", tmpdir);
     CHECK(write_big_pcap(src) == 0);
     rc = reap(spawn(child_full, NULL));

@@ -23,6 +23,9 @@
  *     killed with SIGKILL 1.5 s after the last one arrived; the pcap and pcapng files hold all of
  *     them (capinfos), the Network Monitor 2 file holds every record; ndisnpp_repair_capture then
  *     makes each readable with all 2000 (capinfos), and leaves a sound file as it is.
+ *  h) A replay file (2 MB, recorded pace) cut 7 bytes into record 15001 while it is replayed: the
+ *     capture ends by itself with Value NMERR_INVALID_FILE_FORMAT and exactly the 15000 whole
+ *     records before the cut are captured (statistics and file).
  *  i) ndisnpp_repair_capture's codes: NULL path, missing file, not a capture file. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -284,6 +287,45 @@ static void test_corrupt_record(void) {
     pthread_mutex_unlock(&log.mu);
     CHECK_RC(esp_stop(npp, NULL), NMERR_NOT_CAPTURING);
     if (have_tshark) CHECK_EQ(capinfos_count(name), 9);
+    CHECK_RC(esp_disconnect(npp), NMERR_SUCCESS);
+    CHECK_RC(npp_destroy(npp), NMERR_SUCCESS);
+    pthread_mutex_destroy(&log.mu);
+}
+
+/* ---- h) a replay file cut short while it is replayed ------------------------------------------- */
+
+#define CUT_N 20000u  /* about 2 MB: more than the reader's first 1 MiB read */
+#define CUT_KEEP 15000u /* whole records left by the cut (it falls 7 bytes into the next one) */
+
+static void test_truncated_during_replay(void) {
+    char src[512], dir[512], name[1024];
+    struct cb_log log;
+    HNPP npp;
+    off_t cut = 24;
+    unsigned i;
+    printf("-- h) a replay file cut short while it is replayed (recorded pace)\n");
+    snprintf(src, sizeof src, "%s/shrinks.pcap", tmpdir);
+    snprintf(dir, sizeof dir, "%s/caps-shrinks", tmpdir);
+    CHECK(write_paced_pcap(src, CUT_N, 100, -1) == 0); /* 100 µs apart: 2 s in all */
+    for (i = 0; i < CUT_KEEP; i++) cut += 16 + RU_FRAME_LEN(i % 60);
+    memset(&log, 0, sizeof log);
+    pthread_mutex_init(&log.mu, NULL);
+    npp = replay_npp(src, dir, FILE_FORMAT_PCAPNG_TXT, 1, &log);
+    CHECK_RC(esp_start(npp, name, sizeof name), NMERR_SUCCESS);
+    /* Under way (a progress wait: the exact count is checked at the end), far from the cut. */
+    CHECK(ru_wait_captured(esp_get_statistics_ex, npp, 1) < (long long)CUT_KEEP / 2);
+    CHECK(truncate(src, cut + 7) == 0);
+    watch("the end of a replay whose file was cut short", 30);
+    CHECK_EQ(wait_stop_event(&log), 1);
+    unwatch();
+    pthread_mutex_lock(&log.mu);
+    printf("   stop event Value %u (%s), captured %u of the %u whole records left\n", (unsigned)log.value, nmerr_text(log.value),
+           (unsigned)log.final_stats.TotalFramesCaptured, CUT_KEEP);
+    CHECK_RC(log.value, NMERR_INVALID_FILE_FORMAT);
+    CHECK_EQ(log.final_stats.TotalFramesCaptured, CUT_KEEP);
+    pthread_mutex_unlock(&log.mu);
+    CHECK_RC(esp_stop(npp, NULL), NMERR_NOT_CAPTURING);
+    if (have_tshark) CHECK_EQ(capinfos_count(name), (long)CUT_KEEP);
     CHECK_RC(esp_disconnect(npp), NMERR_SUCCESS);
     CHECK_RC(npp_destroy(npp), NMERR_SUCCESS);
     pthread_mutex_destroy(&log.mu);
@@ -597,6 +639,7 @@ int main(void) {
     test_fifo();
     test_paced_gap();
     test_corrupt_record();
+    test_truncated_during_replay();
     test_locked_error_blob();
     test_status_during_stop();
     repair_codes();

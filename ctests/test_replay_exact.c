@@ -3,7 +3,8 @@
  * Wireshark's own tools read it (tshark, capinfos; TZ=UTC for writer and reader, as
  * spec/capture-file.md §8 asks).
  *
- * Two sources, both written here: a classic microsecond pcap and a nanosecond pcap, each with 8
+ * Three sources, all written here: a classic microsecond pcap and two nanosecond pcaps (the second
+ * with times from 2038 to 2106, out of order: Y2038_FRAMES), each with 8
  * Ethernet frames (EtherType 0x88B5, 60..1514 bytes, distinct payload bytes, one frame already
  * clipped in the source: stored 300 or 200 of 1514 bytes) and timestamps with sub-second parts.
  * Each source is replayed into NETMON2, PCAP and PCAPNG, once whole and once with
@@ -69,6 +70,21 @@ static const struct src_frame NS_FRAMES[NFRAMES] = {
     {1700000002, 500000000, 1514, 200},
     {1700000003, 999999500, 777, 777},
     {1700000100, 42, 1514, 1514},
+};
+
+/* Nanosecond source beyond 2038, out of order: the format's seconds are unsigned 32-bit (to
+ * 2106), so 2^31 and later must not come back as 1901; frames earlier than the one before keep
+ * their own time in PCAP and PCAPNG. NETMON2 stores unsigned offsets from the first frame's time
+ * (truncated to the millisecond): a frame earlier than the first is written at that time. */
+static const struct src_frame Y2038_FRAMES[NFRAMES] = {
+    {3000000000, 123456789, 60, 60},    /* 2065, the first frame */
+    {3000000000, 500, 99, 99},          /* earlier than the first, same second */
+    {2147483647, 999999999, 100, 100},  /* the last second of signed 32-bit time */
+    {2147483648, 0, 101, 101},          /* the first second after it (2038-01-19 03:14:08) */
+    {3000000001, 1, 255, 255},
+    {4294967295, 999999000, 1514, 200}, /* the last second of the format (2106) */
+    {4000000000, 0, 777, 777},          /* back again */
+    {3500000000, 42, 1514, 1514},
 };
 
 /* One frame as tshark reports it. */
@@ -348,6 +364,8 @@ static void check_output(const char *out, const char *fmt, DWORD clip, int file_
     uint8_t want[MAXLEN];
     char val[256];
     int i, n, netmon = strcmp(fmt, FILE_FORMAT_NETMON2_TXT) == 0;
+    /* NETMON2's base: the first frame's time truncated to the millisecond. */
+    int64_t base = (src[0].sec * 1000000000LL + src[0].nsec) / 1000000 * 1000000;
 
     n = read_records(out, recs, NFRAMES + 4);
     CHECK_EQ(n, NFRAMES);
@@ -355,6 +373,7 @@ static void check_output(const char *out, const char *fmt, DWORD clip, int file_
         long want_cap = (clip && src[i].caplen > (long)clip) ? (long)clip : src[i].caplen;
         int64_t total = src[i].sec * 1000000000LL + src[i].nsec, want_total = total;
         if (netmon) want_total = (total + 500) / 1000 * 1000; /* µs, rounded half up */
+        if (netmon && want_total < base) want_total = base;   /* before the first frame */
         CHECK_EQ(recs[i].number, src[i].number);
         CHECK_EQ(recs[i].len, src[i].len);
         CHECK_EQ(recs[i].caplen, want_cap);
@@ -397,7 +416,7 @@ int main(void) {
         const char *file;
         const struct src_frame *frames;
         int nano;
-    } sources[2] = {{"src-us.pcap", US_FRAMES, 0}, {"src-ns.pcap", NS_FRAMES, 1}};
+    } sources[3] = {{"src-us.pcap", US_FRAMES, 0}, {"src-ns.pcap", NS_FRAMES, 1}, {"src-2038.pcap", Y2038_FRAMES, 1}};
     int s, f, c;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -414,7 +433,7 @@ int main(void) {
     }
     printf("work directory %s\n", tmpdir);
 
-    for (s = 0; s < 2; s++) {
+    for (s = 0; s < 3; s++) {
         char src[512];
         struct rec src_recs[NFRAMES];
         memset(src_recs, 0, sizeof src_recs);

@@ -459,6 +459,18 @@ typedef struct UPDATE_EVENT {
 
 #define UPDATE_ACTION_RTC_BUFFER_SWITCH 4
 
+/*
+ ndisnpp extension: `UPDATE_EVENT.Value` of an UPDATE_EVENT_NETWORK_STATUS /
+ UPDATE_ACTION_NOTIFY event: the captured interface's link went down (the capture goes on, and
+ STATISTICS_EX.LinkOutages counts it) ...
+ */
+#define NDISNPP_LINK_DOWN 1
+
+/*
+ ... and came back up (frames are captured again).
+ */
+#define NDISNPP_LINK_UP 2
+
 #define MAX_PATTERN_LENGTH 16
 
 #define MAX_PATTERNS 4
@@ -1107,6 +1119,11 @@ typedef struct STATISTICS_EX {
    */
   uint64_t KernelFramesReceived;
   uint64_t KernelFramesDropped;
+  /*
+   Times the link went down during the capture (each reported to the status callback as
+   UPDATE_EVENT_NETWORK_STATUS with Value NDISNPP_LINK_DOWN, and its return NDISNPP_LINK_UP).
+   */
+  uint64_t LinkOutages;
 } STATISTICS_EX;
 
 typedef struct STATISTICS_EX *LPSTATISTICS_EX;

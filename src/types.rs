@@ -107,6 +107,9 @@ pub struct STATISTICS_EX {
     /// Frames the kernel handed to the capture socket, and dropped because the ring was full.
     pub KernelFramesReceived: u64,
     pub KernelFramesDropped: u64,
+    /// Times the link went down during the capture (each reported to the status callback as
+    /// UPDATE_EVENT_NETWORK_STATUS with Value NDISNPP_LINK_DOWN, and its return NDISNPP_LINK_UP).
+    pub LinkOutages: u64,
 }
 pub type LPSTATISTICS_EX = *mut STATISTICS_EX;
 
@@ -262,6 +265,13 @@ pub const UPDATE_ACTION_NOTIFY: u32 = 0x1;
 pub const UPDATE_ACTION_STOP_CAPTURE: u32 = 0x2;
 pub const UPDATE_ACTION_PAUSE_CAPTURE: u32 = 0x3;
 pub const UPDATE_ACTION_RTC_BUFFER_SWITCH: u32 = 0x4;
+
+/// ndisnpp extension: `UPDATE_EVENT.Value` of an UPDATE_EVENT_NETWORK_STATUS /
+/// UPDATE_ACTION_NOTIFY event: the captured interface's link went down (the capture goes on, and
+/// STATISTICS_EX.LinkOutages counts it) ...
+pub const NDISNPP_LINK_DOWN: u32 = 0x1;
+/// ... and came back up (frames are captured again).
+pub const NDISNPP_LINK_UP: u32 = 0x2;
 
 // ---------------------------------------------------------------- patterns (f.8)
 pub const MAX_PATTERN_LENGTH: u32 = 16;
@@ -657,7 +667,7 @@ layout!(STATISTICS, 88, TimeElapsed @ 0, TotalFramesCaptured @ 8, TotalBytesCapt
     TotalFramesDroppedFromBuffer @ 52, MacFramesReceived @ 56, MacCRCErrors @ 60,
     MacBytesReceivedEx @ 64, MacFramesDropped_NoBuffers @ 72, MacMulticastsReceived @ 76,
     MacBroadcastsReceived @ 80, MacFramesDropped_HwError @ 84);
-layout!(STATISTICS_EX, 104, StructSize @ 0, TimeElapsed @ 8, FramesSeen @ 16, KernelFramesDropped @ 96);
+layout!(STATISTICS_EX, 112, StructSize @ 0, TimeElapsed @ 8, FramesSeen @ 16, KernelFramesDropped @ 96, LinkOutages @ 104);
 layout!(NETWORKSTATUS, 8, State @ 0, Flags @ 4);
 layout!(STATIONSTATS, 44, NextStationStats @ 0, SessionPartnerList @ 4, Flags @ 8,
     StationAddress @ 12, Pad @ 18, TotalPacketsReceived @ 20, TotalDirectedPacketsSent @ 24,

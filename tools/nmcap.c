@@ -83,6 +83,10 @@ static DWORD on_status(UPDATE_EVENT ev) {
         }
         __atomic_store_n(&end_seen, 1, __ATOMIC_RELEASE);
         wake_main();
+    } else if (ev.Event == UPDATE_EVENT_NETWORK_STATUS && ev.Action == UPDATE_ACTION_NOTIFY) {
+        /* The link went down or came back: the capture goes on. */
+        if (ev.Value == NDISNPP_LINK_DOWN) fprintf(stderr, "nmcap: link down (capturing on)\n");
+        if (ev.Value == NDISNPP_LINK_UP) fprintf(stderr, "nmcap: link up\n");
     }
     return NMERR_SUCCESS;
 }

@@ -103,6 +103,8 @@ counters! {
     kernel_received,
     /// Frames the kernel dropped (ps_drop + ps_ifdrop).
     kernel_dropped,
+    /// Times the link went down while capturing (each outage once, however long).
+    link_outages,
 }
 
 /// What the capture thread last published. It is their only writer: it counts in a local `Tally`
@@ -193,6 +195,9 @@ pub enum Notice {
     Ended(EndReason, Totals),
     /// A trigger fired (and, for STOP, the capture ended; for PAUSE, it is paused).
     Trigger(Fired, Totals),
+    /// The link went down (false) or came back (true); the capture goes on. `paused`: the
+    /// capture's state at that moment.
+    Link { up: bool, paused: bool },
 }
 
 /// A special frame waiting for the capture thread (`Engine::insert_special`).
@@ -293,6 +298,7 @@ impl Totals {
             MulticastsSeen: self.seen_multicasts,
             KernelFramesReceived: self.kernel_received,
             KernelFramesDropped: self.kernel_dropped,
+            LinkOutages: self.link_outages,
         }
     }
 }
@@ -483,7 +489,20 @@ impl Loop {
             Next::Idle => self.on_idle(source),
             Next::Failed(msg) => self.on_failure(EndReason::SourceFailed(msg)),
             Next::Corrupt(msg) => self.on_failure(EndReason::BadInput(msg)),
+            Next::Link(up) => self.on_link(up),
         }
+    }
+
+    /// The link went down or came back: counted (outages), published and reported; the capture
+    /// goes on.
+    fn on_link(&mut self, up: bool) -> Flow {
+        if !up {
+            self.tally.link_outages += 1;
+        }
+        self.publish();
+        let paused = self.shared.paused.load(Acquire);
+        (self.notify)(Notice::Link { up, paused });
+        Flow::Continue
     }
 
     /// Every CLOCK_EVERY frames and after the source waited: the kernel counters (every
@@ -941,6 +960,7 @@ mod tests {
             let _ = match n {
                 Notice::Ended(r, t) => etx.send((r, t)),
                 Notice::Trigger(f, t) => etx.send((EndReason::Trigger(f), t)),
+                Notice::Link { .. } => Ok(()),
             };
         });
         let src = ChannelSource { rx, current: Vec::new(), fail_after_closed, block: false };

@@ -24,6 +24,9 @@ pub enum Next<'a> {
     Idle,
     /// The source cannot deliver any more (the interface went away, a read failed).
     Failed(String),
+    /// The link went down (false) or came back up (true). The capture goes on: a live source
+    /// delivers the frames that arrive once the link is back.
+    Link(bool),
     /// A replay file holds a record that cannot be read (cut short, impossible length): the
     /// frames before it were delivered; nothing after it will be.
     Corrupt(String),
@@ -113,6 +116,24 @@ fn pcap_message(e: pcap::Error) -> String {
     }
 }
 
+/// The index of interface `name`, asked through socket `fd` (in the socket's network namespace).
+fn interface_index(fd: libc::c_int, name: &str) -> Option<libc::c_int> {
+    if name.len() >= libc::IFNAMSIZ {
+        return None;
+    }
+    // SAFETY: ifreq is plain data; all-zero is a valid value.
+    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in ifr.ifr_name.iter_mut().zip(name.bytes()) {
+        *d = s as libc::c_char;
+    }
+    // SAFETY: SIOCGIFINDEX reads the NUL-terminated name and writes the index into the ifreq.
+    if unsafe { libc::ioctl(fd, libc::SIOCGIFINDEX, &mut ifr) } != 0 {
+        return None;
+    }
+    // SAFETY: SIOCGIFINDEX filled the index member of the union.
+    Some(unsafe { ifr.ifr_ifru.ifru_ifindex })
+}
+
 /// Live capture on an interface.
 ///
 /// The handle is non-blocking and the thread waits on its descriptor with its own poll timeout:
@@ -124,7 +145,29 @@ pub struct Live {
     linktype: u32,
     /// True when the capture filter runs in the kernel.
     pub kernel_filter: bool,
+    /// The interface's index (0: unknown, no link checks): the ring is bound to it, so another
+    /// interface that later takes the same name is not this one.
+    ifindex: libc::c_int,
+    /// The link was last reported down (`Next::Link(false)`).
+    link_down: bool,
+    /// When the link state was last read while all was quiet.
+    last_link_check: Instant,
 }
+
+/// The state of a live source's interface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LinkState {
+    /// Administratively up with a carrier.
+    Up,
+    /// Down, or without a carrier.
+    Down,
+    /// Removed (its index names no interface any more).
+    Gone,
+}
+
+/// How often a quiet live source reads its link state (a carrier lost without an error on the
+/// socket is seen within this time).
+const LINK_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// One frame found by `Live::read`: its bytes stay in libpcap's ring until the next read.
 struct RawFrame {
@@ -166,7 +209,79 @@ impl Live {
         }
         let cap = cap.setnonblock().map_err(|e| OpenError::Other(pcap_message(e)))?;
         let fd = cap.as_raw_fd();
-        Ok(Live { cap, fd, linktype, kernel_filter })
+        let ifindex = interface_index(fd, name).unwrap_or(0);
+        let mut live = Live { cap, fd, linktype, kernel_filter, ifindex, link_down: false, last_link_check: Instant::now() };
+        live.link_down = live.link_state() == LinkState::Down;
+        Ok(live)
+    }
+
+    /// The interface's state, asked through the capture socket (so in its network namespace,
+    /// whatever namespace the calling thread is in), by index: a renamed interface is still
+    /// this one.
+    fn link_state(&self) -> LinkState {
+        if self.ifindex == 0 {
+            return LinkState::Up;
+        }
+        // SAFETY: ifreq is plain data; all-zero is a valid value.
+        let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+        ifr.ifr_ifru.ifru_ifindex = self.ifindex;
+        // SAFETY: SIOCGIFNAME reads the index and writes the name into the ifreq we own.
+        if unsafe { libc::ioctl(self.fd, libc::SIOCGIFNAME, &mut ifr) } != 0 {
+            return match std::io::Error::last_os_error().raw_os_error() {
+                Some(libc::ENODEV | libc::ENXIO) => LinkState::Gone,
+                // Cannot tell: assume it is there (a read error still ends the capture).
+                _ => LinkState::Up,
+            };
+        }
+        // SAFETY: SIOCGIFFLAGS reads the name just written and writes the flags into the ifreq.
+        if unsafe { libc::ioctl(self.fd, libc::SIOCGIFFLAGS, &mut ifr) } != 0 {
+            return LinkState::Gone;
+        }
+        // SAFETY: SIOCGIFFLAGS filled the flags member of the union.
+        let flags = unsafe { ifr.ifr_ifru.ifru_flags } as libc::c_int;
+        if flags & libc::IFF_UP != 0 && flags & libc::IFF_RUNNING != 0 {
+            LinkState::Up
+        } else {
+            LinkState::Down
+        }
+    }
+
+    /// Reads and clears the socket's pending error (the kernel sets ENETDOWN when the interface
+    /// goes down; poll reports POLLERR until it is read). 0 when there was none.
+    fn take_socket_error(&self) -> libc::c_int {
+        let mut err: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: SO_ERROR writes one int into `err`, of the length given.
+        let r = unsafe { libc::getsockopt(self.fd, libc::SOL_SOCKET, libc::SO_ERROR, (&mut err as *mut libc::c_int).cast(), &mut len) };
+        if r == 0 {
+            err
+        } else {
+            0
+        }
+    }
+
+    /// The read failed (`msg`, from libpcap) or the socket reported an error (`msg` None): the
+    /// interface is gone (the capture ends), or its link went down (reported once; the capture
+    /// goes on). An error on an interface that is up and there is a failure.
+    fn on_trouble(&mut self, msg: Option<String>) -> Next<'_> {
+        let err = self.take_socket_error();
+        let state = self.link_state();
+        self.last_link_check = Instant::now();
+        let netdown = err == libc::ENETDOWN
+            || match &msg {
+                None => err == 0,
+                Some(m) => m.contains("went down") || m.contains("disappeared"),
+            };
+        match state {
+            LinkState::Gone => Next::Failed(msg.map_or_else(|| "the interface disappeared".to_string(), |m| format!("{m} (the interface is gone)"))),
+            LinkState::Up if !netdown => Next::Failed(msg.unwrap_or_else(|| std::io::Error::from_raw_os_error(err).to_string())),
+            // Down, or up again already (a short flap: reported down now, up at the next call).
+            _ if self.link_down => Next::Idle,
+            _ => {
+                self.link_down = true;
+                Next::Link(false)
+            }
+        }
     }
 
     fn read(&mut self) -> Result<Option<RawFrame>, String> {
@@ -194,6 +309,10 @@ impl Live {
 
 impl Source for Live {
     fn next(&mut self, before_wait: &mut dyn FnMut() -> bool) -> Next<'_> {
+        if self.link_down && self.link_state() == LinkState::Up {
+            self.link_down = false;
+            return Next::Link(true);
+        }
         let mut r = self.read();
         if let Ok(None) = r {
             // Waits also after Stop: frames of a ring block the kernel has not retired yet become
@@ -202,7 +321,15 @@ impl Source for Live {
             let trouble = self.wait();
             r = self.read();
             if trouble && matches!(r, Ok(None)) {
-                r = Err("the interface went down".to_string());
+                return self.on_trouble(None);
+            }
+            if matches!(r, Ok(None)) && self.last_link_check.elapsed() >= LINK_CHECK_EVERY {
+                // Quiet: has the carrier gone (no error on the socket says so)?
+                self.last_link_check = Instant::now();
+                match self.link_state() {
+                    LinkState::Up => {}
+                    _ => return self.on_trouble(None),
+                }
             }
         }
         match r {
@@ -210,7 +337,7 @@ impl Source for Live {
             // handle, which needs `&mut self` again, so not before the returned Frame is gone.
             Ok(Some(f)) => Next::Frame(Frame { ts: f.ts, wire_len: f.wire_len, data: unsafe { std::slice::from_raw_parts(f.data, f.len) } }),
             Ok(None) => Next::Idle,
-            Err(m) => Next::Failed(m),
+            Err(m) => self.on_trouble(Some(m)),
         }
     }
 
@@ -376,15 +503,25 @@ impl ClassicPcap {
         self.start += need;
         let kept = caplen.min(self.snaplen) as usize;
         let nsec = if self.nanos { frac } else { frac.saturating_mul(1000) };
-        // Seconds are signed 32-bit in the file (libpcap sign-extends them too).
-        Ok(Some(Frame { ts: Timestamp { sec: sec as i32 as i64, nsec }, wire_len, data: &self.buf[at + 16..at + 16 + kept] }))
+        // Seconds are the format's unsigned 32-bit field: 1970 to 2106 (libpcap would
+        // sign-extend them, turning 2038 and later into 1901).
+        Ok(Some(Frame { ts: Timestamp { sec: i64::from(sec), nsec }, wire_len, data: &self.buf[at + 16..at + 16 + kept] }))
     }
 }
 
 /// Where a replay's frames come from.
 enum ReplayReader {
     Classic(ClassicPcap),
-    Libpcap(pcap::Capture<pcap::Offline>),
+    /// Any other file libpcap reads; `true` for a classic pcap file, whose 32-bit seconds
+    /// libpcap sign-extends (they are read back as unsigned).
+    Libpcap(pcap::Capture<pcap::Offline>, bool),
+}
+
+/// True when `file` starts with a classic pcap magic number (either byte order, µs or ns).
+fn classic_magic(file: &std::fs::File) -> bool {
+    use std::os::unix::fs::FileExt;
+    let mut m = [0u8; 4];
+    file.read_exact_at(&mut m, 0).is_ok() && matches!(u32::from_le_bytes(m), 0xA1B2_C3D4 | 0xA1B2_3C4D | 0xD4C3_B2A1 | 0x4D3C_B2A1)
 }
 
 /// A paced frame read before its time: kept (copied) until it is due.
@@ -447,7 +584,7 @@ impl Replay {
         let linktype = cap.get_datalink().0 as u32;
         let reader = match ClassicPcap::open(&file) {
             Ok(Some(classic)) => ReplayReader::Classic(classic),
-            Ok(None) => ReplayReader::Libpcap(cap),
+            Ok(None) => ReplayReader::Libpcap(cap, classic_magic(&file)),
             Err(e) => return Err(OpenError::Other(format!("{}: {e}", path.display()))),
         };
         Ok(Replay { reader, linktype, exhausted: false, pace, pace_origin: None, held: None, held_data: Vec::new() })
@@ -488,9 +625,12 @@ impl Replay {
 fn read_replay(reader: &mut ReplayReader) -> Result<Option<Frame<'_>>, String> {
     match reader {
         ReplayReader::Classic(c) => c.next(),
-        ReplayReader::Libpcap(cap) => match cap.next_packet() {
-            // With nanosecond precision, libpcap puts nanoseconds in tv_usec.
-            Ok(p) => Ok(Some(Frame { ts: Timestamp { sec: p.header.ts.tv_sec, nsec: p.header.ts.tv_usec as u32 }, wire_len: p.header.len, data: p.data })),
+        ReplayReader::Libpcap(cap, classic) => match cap.next_packet() {
+            Ok(p) => {
+                let sec = if *classic { i64::from(p.header.ts.tv_sec as u32) } else { p.header.ts.tv_sec };
+                // With nanosecond precision, libpcap puts nanoseconds in tv_usec.
+                Ok(Some(Frame { ts: Timestamp { sec, nsec: p.header.ts.tv_usec as u32 }, wire_len: p.header.len, data: p.data }))
+            }
             Err(pcap::Error::NoMorePackets) => Ok(None),
             Err(e) => Err(pcap_message(e)),
         },
@@ -623,6 +763,7 @@ mod tests {
                 Next::Frame(f) => out.push((f.ts, f.wire_len, f.data.to_vec())),
                 Next::Idle => return (out, None),
                 Next::Failed(m) => panic!("a replay does not fail as a live source: {m}"),
+                Next::Link(_) => panic!("a replay has no link"),
                 Next::Corrupt(m) => return (out, Some(m)),
             }
         }
@@ -632,7 +773,8 @@ mod tests {
     fn through_libpcap(path: &Path) -> Replay {
         let cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano).unwrap();
         let linktype = cap.get_datalink().0 as u32;
-        Replay { reader: ReplayReader::Libpcap(cap), linktype, exhausted: false, pace: false, pace_origin: None, held: None, held_data: Vec::new() }
+        let classic = classic_magic(&std::fs::File::open(path).unwrap());
+        Replay { reader: ReplayReader::Libpcap(cap, classic), linktype, exhausted: false, pace: false, pace_origin: None, held: None, held_data: Vec::new() }
     }
 
     fn records(n: u32) -> Vec<Rec> {
@@ -698,8 +840,9 @@ mod tests {
 
     #[test]
     fn classic_pcap_only_for_what_it_reads_like_libpcap() {
-        let recs = vec![(0x9000_0000u32, 5, vec![1, 2, 3], 3)]; // a second before 1970 (signed)
-                                                                // Ethernet, version 2.4: the classic reader; negative seconds as libpcap reads them.
+        // 0x9000_0000 s is in 2046: the format's seconds are unsigned (libpcap's would be 1901).
+        let recs = vec![(0x9000_0000u32, 5, vec![1, 2, 3], 3)];
+        // Ethernet, version 2.4: the classic reader, reading what libpcap reads.
         let path = temp_file("signed", &classic_file(&recs, false, false, 65535));
         let r = Replay::open(&path, false).unwrap();
         assert!(matches!(r.reader, ReplayReader::Classic(_)));
@@ -707,8 +850,9 @@ mod tests {
         let (b, _) = drain(through_libpcap(&path));
         std::fs::remove_file(&path).unwrap();
         assert_eq!(a, b);
-        assert_eq!(a[0].0.sec, 0x9000_0000u32 as i32 as i64);
-        // Another link type (USB with its pseudo-header, 189) or version 2.3: libpcap.
+        assert_eq!(a[0].0.sec, 0x9000_0000);
+        // Another link type (USB with its pseudo-header, 189) or version 2.3: libpcap, with the
+        // seconds read back as unsigned.
         let mut usb = classic_file(&recs, false, false, 65535);
         usb[20] = 189;
         let mut v23 = classic_file(&recs, false, false, 65535);
@@ -718,7 +862,9 @@ mod tests {
             let r = Replay::open(&path, false);
             std::fs::remove_file(&path).unwrap();
             if let Ok(r) = r {
-                assert!(matches!(r.reader, ReplayReader::Libpcap(_)), "{tag}");
+                assert!(matches!(r.reader, ReplayReader::Libpcap(_, true)), "{tag}");
+                let (frames, _) = drain(r);
+                assert_eq!(frames[0].0.sec, 0x9000_0000, "{tag}");
             }
         }
     }
@@ -791,7 +937,7 @@ mod tests {
         block(&mut ng, 6, &epb);
         let path = temp_file("ng", &ng);
         let r = Replay::open(&path, false).unwrap();
-        assert!(matches!(r.reader, ReplayReader::Libpcap(_)));
+        assert!(matches!(r.reader, ReplayReader::Libpcap(..)));
         let (frames, end) = drain(r);
         std::fs::remove_file(&path).unwrap();
         assert_eq!(end, None);

@@ -561,6 +561,13 @@ fn notifier(poster: Option<Poster>) -> crate::capture::engine::Notifier {
                 value: 0,
                 final_stats: Some(totals.statistics()),
             },
+            Notice::Link { up, paused } => Event {
+                event: UPDATE_EVENT_NETWORK_STATUS,
+                action: UPDATE_ACTION_NOTIFY,
+                status: if paused { NETWORKSTATUS_STATE_PAUSED } else { NETWORKSTATUS_STATE_CAPTURING },
+                value: if up { NDISNPP_LINK_UP } else { NDISNPP_LINK_DOWN },
+                final_stats: None,
+            },
         });
     })
 }
