@@ -265,6 +265,10 @@ impl Live {
     /// goes on). An error on an interface that is up and there is a failure.
     fn on_trouble(&mut self, msg: Option<String>) -> Next<'_> {
         let err = self.take_socket_error();
+        if self.ifindex == 0 {
+            // No interface to look at (e.g. the `any` device): an error ends the capture.
+            return Next::Failed(msg.unwrap_or_else(|| "the capture socket reported an error".to_string()));
+        }
         let state = self.link_state();
         self.last_link_check = Instant::now();
         let netdown = err == libc::ENETDOWN
