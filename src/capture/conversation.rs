@@ -13,6 +13,41 @@ pub struct Conversations {
     sessions: Vec<SESSIONSTATS>,
     /// Last session of each station's chain (to append in O(1)).
     last_session: Vec<u32>,
+    /// Station index by MAC address (`mac_key`): every frame looks up two addresses, and a scan
+    /// of up to 100 stations per lookup would cost more than the rest of the frame's work.
+    by_mac: std::collections::HashMap<u64, u32, std::hash::BuildHasherDefault<MacHasher>>,
+    /// The last two lookups (key | RECENT_VALID, index), tried before the map: a stream of frames
+    /// mostly goes back and forth between the same two stations. (0, 0) is an empty entry.
+    recent: [(u64, u32); 2],
+}
+
+/// Marks a used `recent` entry (a key has 48 bits).
+const RECENT_VALID: u64 = 1 << 63;
+
+/// The 48-bit address as a number (the map's key).
+fn mac_key(mac: &[u8]) -> u64 {
+    let mut k = [0u8; 8];
+    k[..6].copy_from_slice(&mac[..6]);
+    u64::from_le_bytes(k)
+}
+
+/// A hasher for `mac_key`s: one multiplication (the keys are not chosen by an adversary who
+/// gains anything from collisions: at most 100 entries exist).
+#[derive(Default, Clone, Copy, Debug)]
+struct MacHasher(u64);
+
+impl std::hash::Hasher for MacHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, k: u64) {
+        self.0 = (k ^ (k >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 fn is_broadcast(mac: &[u8]) -> bool {
@@ -25,8 +60,15 @@ impl Conversations {
     }
 
     fn station(&mut self, mac: &[u8]) -> Option<usize> {
-        if let Some(i) = self.stations.iter().position(|s| s.StationAddress == mac) {
-            return Some(i);
+        let key = mac_key(mac);
+        for (k, i) in self.recent {
+            if k == key | RECENT_VALID {
+                return Some(i as usize);
+            }
+        }
+        if let Some(&i) = self.by_mac.get(&key) {
+            self.recent = [(key | RECENT_VALID, i), self.recent[0]];
+            return Some(i as usize);
         }
         if self.stations.len() >= MAX_STATIONS as usize {
             return None;
@@ -39,6 +81,8 @@ impl Conversations {
         s.StationAddress.copy_from_slice(mac);
         self.stations.push(s);
         self.last_session.push(NO_INDEX);
+        self.by_mac.insert(key, i as u32);
+        self.recent = [(key | RECENT_VALID, i as u32), self.recent[0]];
         Some(i)
     }
 
@@ -77,7 +121,8 @@ impl Conversations {
         }
         let (dst, src) = (&frame[0..6], &frame[6..12]);
         let group = dst[0] & 1 == 1;
-        if let Some(s) = self.station(src) {
+        let sender = self.station(src);
+        if let Some(s) = sender {
             let st = &mut self.stations[s];
             st.TotalBytesSent = st.TotalBytesSent.wrapping_add(wire_len);
             if is_broadcast(dst) {
@@ -97,8 +142,7 @@ impl Conversations {
             st.TotalPacketsReceived = st.TotalPacketsReceived.wrapping_add(1);
             st.TotalBytesReceived = st.TotalBytesReceived.wrapping_add(wire_len);
         }
-        let s = self.stations.iter().position(|x| x.StationAddress == src);
-        if let (Some(s), Some(d)) = (s, d) {
+        if let (Some(s), Some(d)) = (sender, d) {
             if let Some(k) = self.session(s, d) {
                 self.sessions[k].TotalPacketsSent = self.sessions[k].TotalPacketsSent.wrapping_add(1);
             }
@@ -177,5 +221,38 @@ mod tests {
         assert_eq!(c.stations()[1].TotalPacketsReceived, 150, "A keeps counting");
         c.clear();
         assert!(c.stations().is_empty());
+    }
+
+    /// The lookups (map, recent entries) agree with a plain scan of the stations: frames among
+    /// 150 addresses (the zero address among them, more than the pool holds), in a pseudo-random
+    /// order with runs between the same two stations.
+    #[test]
+    fn lookups_agree_with_a_scan() {
+        let mut c = Conversations::new();
+        let mut seen: Vec<[u8; 6]> = Vec::new();
+        let mut x = 12345u32;
+        let mut next = || {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            x >> 8
+        };
+        let mac = |n: u32| if n == 0 { [0u8; 6] } else { [2, 0, 0, 0, (n >> 8) as u8, n as u8] };
+        for _ in 0..5000 {
+            let (a, b) = (mac(next() % 150), mac(next() % 150));
+            for _ in 0..(next() % 4 + 1) {
+                c.record(1, &frame(b, a), 60);
+                c.record(1, &frame(a, b), 60);
+                for m in [a, b] {
+                    if !seen.contains(&m) && seen.len() < MAX_STATIONS as usize {
+                        seen.push(m);
+                    }
+                }
+            }
+        }
+        let addresses: Vec<[u8; 6]> = c.stations().iter().map(|s| s.StationAddress).collect();
+        assert_eq!(addresses, seen);
+        for (i, m) in seen.iter().enumerate() {
+            assert_eq!(c.station(m), Some(i));
+        }
+        assert_eq!(c.station(&mac(149)).is_some(), seen.contains(&mac(149)));
     }
 }
