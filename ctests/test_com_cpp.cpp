@@ -104,6 +104,8 @@ static void esp_both(void) {
     BOOL ra = 7, pa = 7, rb = 7, pb = 7;
     char name[MAX_PATH], other[MAX_PATH];
     unknown_slots<IESP, IESPVtbl>(p, IID_IESP, 1);
+    /* the vtables carry the Itanium prefix: offset to top 0 (each view is a whole object) */
+    CHECK(dynamic_cast<void *>(p) == static_cast<void *>(p));
     CHECK_RC(p->Connect(cu_cfg, as_lpvoid(cu_status_cb), nullptr, nullptr), NMERR_SUCCESS);
     CHECK_RC(vt->Connect(p, cu_cfg, nullptr, nullptr, nullptr), NMERR_ALREADY_CONNECTED);
     CHECK_RC(p->Configure(cu_cfg, nullptr), NMERR_SUCCESS);

@@ -50,6 +50,17 @@ ffi_static! {
     IID_IStats: IID = guid(0x944A_D530, 0xB09D, 0x11CE, [0xB5, 0x9C, 0x00, 0xAA, 0x00, 0x6C, 0xB3, 0x7D]);
 }
 
+/// A vtable as the Itanium C++ ABI lays it out: before the slots that the object's vptr (lpVtbl)
+/// points to, the offset from this view to the whole object (0: C++ callers see each view as a
+/// complete object, so `dynamic_cast<void *>` gives the view) and the RTTI pointer, NULL: the
+/// objects carry no C++ type information (`typeid` and UBSan's `-fsanitize=vptr` need it).
+#[repr(C)]
+pub(crate) struct ItaniumVtable<T> {
+    offset_to_top: isize,
+    type_info: usize,
+    slots: T,
+}
+
 /// One interface pointer of an object: what C sees as `IESP { lpVtbl }`.
 #[repr(transparent)]
 pub(crate) struct View {
@@ -85,10 +96,10 @@ impl Object {
     fn new(npp: usize) -> &'static Object {
         let obj = FREE.lock().pop().unwrap_or_else(|| {
             let vtables: [*const c_void; VIEWS] = [
-                (&IESP_VTBL as *const IEspVtbl).cast(),
-                (&IRTC_VTBL as *const IRtcVtbl).cast(),
-                (&IDELAYDC_VTBL as *const IDelaydCVtbl).cast(),
-                (&ISTATS_VTBL as *const IStatsVtbl).cast(),
+                (&IESP_VTBL.slots as *const IEspVtbl).cast(),
+                (&IRTC_VTBL.slots as *const IRtcVtbl).cast(),
+                (&IDELAYDC_VTBL.slots as *const IDelaydCVtbl).cast(),
+                (&ISTATS_VTBL.slots as *const IStatsVtbl).cast(),
             ];
             Box::leak(Box::new(Object { views: vtables.map(|lpVtbl| View { lpVtbl }), npp: AtomicUsize::new(0), refs: AtomicU32::new(0) }))
         });

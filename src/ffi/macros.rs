@@ -175,7 +175,7 @@ macro_rules! ffi_static {
 
 /// Defines a COM-style vtable (src/ffi/com.rs): the `#[repr(C)]` struct `$vtbl` with IUnknown's
 /// three slots then the listed methods in order, and `$instance`, its one value for the object's
-/// view number `$view`. Every slot is an `extern "C"` function whose first argument is the view
+/// view number `$view` (behind the Itanium C++ ABI's vtable prefix). Every slot is an `extern "C"` function whose first argument is the view
 /// (`This`); a method's body sees the object's NPP handle as `$h` and calls the flat function of
 /// its family, whose DWORD answer goes back as the HRESULT. A NULL `This` answers
 /// `NMERR_INVALID_PARAMETER` (0 from AddRef / Release); a panic never crosses into C.
@@ -189,7 +189,7 @@ macro_rules! com_vtable {
             $($m: unsafe extern "C" fn(*mut View $(, $ty)*) -> HRESULT,)*
         }
 
-        pub(crate) static $instance: $vtbl = $vtbl {
+        pub(crate) static $instance: ItaniumVtable<$vtbl> = ItaniumVtable { offset_to_top: 0, type_info: 0, slots: $vtbl {
             QueryInterface: {
                 unsafe extern "C" fn query_interface(this: *mut View, riid: REFIID, ppv: *mut *mut c_void) -> HRESULT {
                     // SAFETY: `this` is the caller's view of one of our objects (or NULL, checked),
@@ -224,6 +224,6 @@ macro_rules! com_vtable {
                 }
                 $m
             },)*
-        };
+        } };
     };
 }
