@@ -169,128 +169,98 @@ static void esp_slots(void) {
     DestroyBlob(long_cfg);
 }
 
+/* The slots IRTC, IDelaydC and IStats share, through interface I's COBJMACROS macros:
+ * capturing_I while a capture of the CU_FRAMES replay frames runs (it waits for all of them):
+ * GetTotalStatistics, GetConversationStatistics, InsertSpecialFrame (answering insert_rc),
+ * QueryStatus, Pause, GetTotalStatistics while paused (paused_totals_rc), GetControlState, Resume;
+ * closing_I once the capture stopped: QueryStations, Disconnect, AddRef, Release. */
+#define SHARED_SLOTS(I)                                                                                        \
+    static void capturing_##I(I *p, DWORD insert_rc, DWORD paused_totals_rc) {                               \
+        static SESSIONSTATS sessions[MAX_SESSIONS];                                                          \
+        static STATIONSTATS stations[MAX_STATIONS];                                                          \
+        DWORD nsessions = 0, nstations = 0;                                                                  \
+        NETWORKSTATUS ns;                                                                                    \
+        STATISTICS stats;                                                                                    \
+        BOOL running = 7, paused = 7;                                                                        \
+        BYTE note[] = "note";                                                                                \
+        long long deadline = ru_now_ms() + RU_DEADLINE_MS;                                                   \
+        do {                                                                                                 \
+            CHECK_RC(I##_GetTotalStatistics(p, &stats, FALSE), NMERR_SUCCESS);                               \
+            ru_sleep_ms(2);                                                                                  \
+        } while (stats.TotalFramesCaptured < CU_FRAMES && ru_now_ms() < deadline);                           \
+        CHECK_EQ(stats.TotalFramesCaptured, CU_FRAMES);                                                      \
+        CHECK_RC(I##_GetConversationStatistics(p, &nsessions, sessions, &nstations, stations, FALSE), NMERR_SUCCESS); \
+        CHECK_EQ(nstations, 2);                                                                              \
+        CHECK_EQ(nsessions, 1);                                                                              \
+        CHECK_RC(I##_InsertSpecialFrame(p, 1, 0, note, sizeof note), insert_rc);                             \
+        CHECK_RC(I##_QueryStatus(p, &ns), NMERR_SUCCESS);                                                    \
+        CHECK_EQ(ns.State, NETWORKSTATUS_STATE_CAPTURING);                                                   \
+        CHECK_RC(I##_Pause(p), NMERR_SUCCESS);                                                               \
+        CHECK_RC(I##_GetTotalStatistics(p, &stats, FALSE), paused_totals_rc);                                \
+        CHECK_RC(I##_GetControlState(p, &running, &paused), NMERR_SUCCESS);                                  \
+        CHECK(running == TRUE && paused == TRUE);                                                            \
+        CHECK_RC(I##_Resume(p), NMERR_SUCCESS);                                                              \
+    }                                                                                                        \
+    static void closing_##I(I *p) {                                                                          \
+        QUERYTABLE qt;                                                                                       \
+        qt.nStationQueries = 0;                                                                              \
+        CHECK_RC(I##_QueryStations(p, &qt), NMERR_SUCCESS);                                                  \
+        CHECK_EQ(qt.nStationQueries, 0);                                                                     \
+        CHECK_RC(I##_Disconnect(p), NMERR_SUCCESS);                                                          \
+        CHECK_EQ(I##_AddRef(p), 2);                                                                          \
+        CHECK_EQ(I##_Release(p), 1);                                                                         \
+        CHECK_EQ(I##_Release(p), 0);                                                                         \
+    }
+SHARED_SLOTS(IRTC)
+SHARED_SLOTS(IDelaydC)
+SHARED_SLOTS(IStats)
+
 static void rtc_slots(void) {
     IRTC *p = (IRTC *)create(&IID_IRTC);
-    NETWORKSTATUS ns;
-    STATISTICS stats;
-    SESSIONSTATS sessions[MAX_SESSIONS];
-    STATIONSTATS stations[MAX_STATIONS];
-    DWORD nsessions = 0, nstations = 0;
-    QUERYTABLE qt;
-    BOOL running = 7, paused = 7;
-    BYTE note[] = "note";
     if (!p) return;
     __atomic_store_n(&cu_frames_seen, 0u, __ATOMIC_SEQ_CST);
     CHECK_RC(IRTC_Connect(p, cu_cfg, NULL, NULL, NULL, NULL), NMERR_INVALID_PARAMETER); /* no callback at all */
-    CHECK_RC(IRTC_Connect(p, cu_cfg, (LPVOID)cu_status_cb, (LPVOID)cu_frames_cb, (LPVOID)&stats, NULL), NMERR_SUCCESS);
+    CHECK_RC(IRTC_Connect(p, cu_cfg, (LPVOID)cu_status_cb, (LPVOID)cu_frames_cb, NULL, NULL), NMERR_SUCCESS);
     CHECK_RC(IRTC_Configure(p, cu_cfg, NULL), NMERR_SUCCESS);
     CHECK_RC(IRTC_Start(p), NMERR_SUCCESS);
     CHECK_EQ(cu_wait_count(&cu_frames_seen, CU_FRAMES), CU_FRAMES); /* the LPVOID is the frames callback */
-    CHECK_RC(IRTC_GetTotalStatistics(p, &stats, FALSE), NMERR_SUCCESS);
-    CHECK_EQ(stats.TotalFramesCaptured, CU_FRAMES);
-    CHECK_RC(IRTC_GetConversationStatistics(p, &nsessions, sessions, &nstations, stations, FALSE), NMERR_SUCCESS);
-    CHECK_EQ(nstations, 2);
-    CHECK_EQ(nsessions, 1);
-    CHECK_RC(IRTC_InsertSpecialFrame(p, 1, 0, note, sizeof note), NMERR_SUCCESS);
-    CHECK_RC(IRTC_QueryStatus(p, &ns), NMERR_SUCCESS);
-    CHECK_EQ(ns.State, NETWORKSTATUS_STATE_CAPTURING);
-    CHECK_RC(IRTC_Pause(p), NMERR_SUCCESS);
-    CHECK_RC(IRTC_GetTotalStatistics(p, &stats, FALSE), NMERR_SUCCESS); /* IRTC: also while paused */
-    CHECK_RC(IRTC_GetControlState(p, &running, &paused), NMERR_SUCCESS);
-    CHECK(running == TRUE && paused == TRUE);
-    CHECK_RC(IRTC_Resume(p), NMERR_SUCCESS);
+    capturing_IRTC(p, NMERR_SUCCESS, NMERR_SUCCESS); /* IRTC: totals also while paused */
     CHECK_RC(IRTC_Stop(p), NMERR_SUCCESS);
     CHECK_EQ(cu_load(&cu_frames_seen), CU_FRAMES + 1); /* the special frame too */
-    qt.nStationQueries = 0;
-    CHECK_RC(IRTC_QueryStations(p, &qt), NMERR_SUCCESS);
-    CHECK_RC(IRTC_Disconnect(p), NMERR_SUCCESS);
-    CHECK_EQ(IRTC_AddRef(p), 2);
-    CHECK_EQ(IRTC_Release(p), 1);
-    CHECK_EQ(IRTC_Release(p), 0);
+    closing_IRTC(p);
 }
 
 static void dc_slots(void) {
     IDelaydC *p = (IDelaydC *)create(&IID_IDelaydC);
     HBLOB long_cfg = cu_long_dir_cfg();
-    NETWORKSTATUS ns;
     STATISTICS stats;
-    SESSIONSTATS sessions[MAX_SESSIONS];
-    STATIONSTATS stations[MAX_STATIONS];
-    DWORD nsessions = 0, nstations = 0;
-    QUERYTABLE qt;
     BOOL running = 7, paused = 7;
-    BYTE note[] = "note";
     char name[MAX_PATH];
-    long long deadline = ru_now_ms() + RU_DEADLINE_MS;
     if (!p) return;
     CHECK_RC(IDelaydC_Connect(p, long_cfg, (LPVOID)cu_status_cb, NULL, NULL), NMERR_SUCCESS);
-    CHECK_RC(IDelaydC_Start(p, name), NMERR_INVALID_PARAMETER);
+    CHECK_RC(IDelaydC_Start(p, name), NMERR_INVALID_PARAMETER); /* the name would not fit */
     CHECK_RC(IDelaydC_GetControlState(p, &running, &paused), NMERR_SUCCESS);
     CHECK(running == FALSE && paused == FALSE);
     CHECK_RC(IDelaydC_Configure(p, cu_cfg, NULL), NMERR_SUCCESS);
     CHECK_RC(IDelaydC_Start(p, name), NMERR_SUCCESS);
     CHECK(cu_name_ok(name));
-    do {
-        CHECK_RC(IDelaydC_GetTotalStatistics(p, &stats, FALSE), NMERR_SUCCESS);
-        ru_sleep_ms(2);
-    } while (stats.TotalFramesCaptured < CU_FRAMES && ru_now_ms() < deadline);
-    CHECK_EQ(stats.TotalFramesCaptured, CU_FRAMES);
-    CHECK_RC(IDelaydC_GetConversationStatistics(p, &nsessions, sessions, &nstations, stations, FALSE), NMERR_SUCCESS);
-    CHECK_EQ(nstations, 2);
-    CHECK_RC(IDelaydC_InsertSpecialFrame(p, 1, 0, note, sizeof note), NMERR_SUCCESS);
-    CHECK_RC(IDelaydC_QueryStatus(p, &ns), NMERR_SUCCESS);
-    CHECK_EQ(ns.State, NETWORKSTATUS_STATE_CAPTURING);
-    CHECK_RC(IDelaydC_Pause(p), NMERR_SUCCESS);
-    CHECK_RC(IDelaydC_GetTotalStatistics(p, &stats, FALSE), NMERR_CAPTURE_PAUSED); /* IDelaydC: not while paused */
-    CHECK_RC(IDelaydC_Resume(p), NMERR_SUCCESS);
+    capturing_IDelaydC(p, NMERR_SUCCESS, NMERR_CAPTURE_PAUSED); /* IDelaydC: no totals while paused */
     CHECK_RC(IDelaydC_Stop(p, &stats), NMERR_SUCCESS);
     CHECK_EQ(stats.TotalFramesCaptured, CU_FRAMES + 1);
-    qt.nStationQueries = 0;
-    CHECK_RC(IDelaydC_QueryStations(p, &qt), NMERR_SUCCESS);
-    CHECK_RC(IDelaydC_Disconnect(p), NMERR_SUCCESS);
-    CHECK_EQ(IDelaydC_AddRef(p), 2);
-    CHECK_EQ(IDelaydC_Release(p), 1);
-    CHECK_EQ(IDelaydC_Release(p), 0);
+    closing_IDelaydC(p);
     DestroyBlob(long_cfg);
 }
 
 static void stats_slots(void) {
     IStats *p = (IStats *)create(&IID_IStats);
-    NETWORKSTATUS ns;
-    STATISTICS stats;
-    SESSIONSTATS sessions[MAX_SESSIONS];
-    STATIONSTATS stations[MAX_STATIONS];
-    DWORD nsessions = 0, nstations = 0;
-    QUERYTABLE qt;
-    BOOL running = 7, paused = 7;
-    BYTE note[] = "note";
-    long long deadline = ru_now_ms() + RU_DEADLINE_MS;
     if (!p) return;
     CHECK_RC(IStats_Connect(p, cu_cfg, (LPVOID)cu_status_cb, NULL, NULL), NMERR_SUCCESS);
     CHECK_RC(IStats_Configure(p, cu_cfg, NULL), NMERR_SUCCESS);
     CHECK_RC(IStats_Start(p), NMERR_SUCCESS);
-    do {
-        CHECK_RC(IStats_GetTotalStatistics(p, &stats, FALSE), NMERR_SUCCESS);
-        ru_sleep_ms(2);
-    } while (stats.TotalFramesCaptured < CU_FRAMES && ru_now_ms() < deadline);
-    CHECK_EQ(stats.TotalFramesCaptured, CU_FRAMES);
-    CHECK_RC(IStats_GetConversationStatistics(p, &nsessions, sessions, &nstations, stations, TRUE), NMERR_SUCCESS);
-    CHECK_EQ(nstations, 2);
-    CHECK_RC(IStats_InsertSpecialFrame(p, 1, 0, note, sizeof note), NMERR_NOT_SUPPORTED);
-    CHECK_RC(IStats_QueryStatus(p, &ns), NMERR_SUCCESS);
-    CHECK_EQ(ns.State, NETWORKSTATUS_STATE_CAPTURING);
-    CHECK_RC(IStats_Pause(p), NMERR_SUCCESS);
-    CHECK_RC(IStats_GetTotalStatistics(p, &stats, FALSE), NMERR_SUCCESS); /* IStats: also while paused */
-    CHECK_RC(IStats_GetControlState(p, &running, &paused), NMERR_SUCCESS);
-    CHECK(running == TRUE && paused == TRUE);
-    CHECK_RC(IStats_Resume(p), NMERR_SUCCESS);
+    capturing_IStats(p, NMERR_NOT_SUPPORTED, NMERR_SUCCESS); /* IStats: no frames to insert into */
     CHECK_RC(IStats_Stop(p), NMERR_SUCCESS);
-    qt.nStationQueries = 0;
-    CHECK_RC(IStats_QueryStations(p, &qt), NMERR_SUCCESS);
-    CHECK_RC(IStats_Disconnect(p), NMERR_SUCCESS);
-    CHECK_EQ(IStats_AddRef(p), 2);
-    CHECK_EQ(IStats_Release(p), 1);
-    CHECK_EQ(IStats_Release(p), 0);
+    CHECK_RC(IStats_Stop(p), NMERR_NOT_CAPTURING);
+    closing_IStats(p);
 }
 
 /* The seed's four Disconnect codes, written as SDK C code writes them. */

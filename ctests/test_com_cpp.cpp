@@ -42,14 +42,26 @@ template <class I, class V> static void unknown_slots(I *p, REFIID iid, ULONG co
     CHECK_EQ(p->Release(), count);
 }
 
+/* QueryStatus and GetControlState both ways while a capture runs. */
+template <class I, class V> static void capturing_state(I *p) {
+    const V *vt = c_vtbl<V>(p);
+    NETWORKSTATUS a, b;
+    BOOL ra = 7, pa = 7, rb = 7, pb = 7;
+    CHECK_RC(p->QueryStatus(&a), NMERR_SUCCESS);
+    CHECK_RC(vt->QueryStatus(p, &b), NMERR_SUCCESS);
+    CHECK(a.State == NETWORKSTATUS_STATE_CAPTURING && b.State == a.State);
+    CHECK_RC(p->GetControlState(&ra, &pa), NMERR_SUCCESS);
+    CHECK_RC(vt->GetControlState(p, &rb, &pb), NMERR_SUCCESS);
+    CHECK(ra == TRUE && rb == TRUE && pa == FALSE && pb == FALSE);
+}
+
 /* The slots IRTC, IDelaydC and IStats share, while a capture of all CU_FRAMES frames runs:
  * QueryStatus, GetControlState, GetTotalStatistics, GetConversationStatistics,
  * InsertSpecialFrame (answering insert_rc), Pause, Resume. */
 template <class I, class V> static void capturing_slots(I *p, DWORD insert_rc) {
     const V *vt = c_vtbl<V>(p);
-    NETWORKSTATUS a, b;
     STATISTICS sa, sb;
-    BOOL ra = 7, pa = 7, rb = 7, pb = 7;
+    BOOL ra = 7, pa = 7;
     static SESSIONSTATS sessions[MAX_SESSIONS];
     static STATIONSTATS stations[MAX_STATIONS];
     DWORD nsa = 0, nta = 0, nsb = 0, ntb = 0;
@@ -62,12 +74,7 @@ template <class I, class V> static void capturing_slots(I *p, DWORD insert_rc) {
     CHECK_RC(vt->GetTotalStatistics(p, &sb, FALSE), NMERR_SUCCESS);
     CHECK_EQ(sa.TotalFramesCaptured, CU_FRAMES);
     CHECK_EQ(sb.TotalFramesCaptured, CU_FRAMES);
-    CHECK_RC(p->QueryStatus(&a), NMERR_SUCCESS);
-    CHECK_RC(vt->QueryStatus(p, &b), NMERR_SUCCESS);
-    CHECK(a.State == NETWORKSTATUS_STATE_CAPTURING && b.State == a.State);
-    CHECK_RC(p->GetControlState(&ra, &pa), NMERR_SUCCESS);
-    CHECK_RC(vt->GetControlState(p, &rb, &pb), NMERR_SUCCESS);
-    CHECK(ra == TRUE && rb == TRUE && pa == FALSE && pb == FALSE);
+    capturing_state<I, V>(p);
     CHECK_RC(p->GetConversationStatistics(&nsa, sessions, &nta, stations, FALSE), NMERR_SUCCESS);
     CHECK_RC(vt->GetConversationStatistics(p, &nsb, sessions, &ntb, stations, FALSE), NMERR_SUCCESS);
     CHECK(nta == 2 && ntb == 2 && nsa == nsb);
@@ -95,30 +102,36 @@ template <class I, class V> static void closing_slots(I *p) {
     CHECK_EQ(vt->Release(p), 0);
 }
 
+/* IUnknown's slots, then Connect and Configure both ways, for the interfaces whose Connect takes
+ * one callback (IESP, IDelaydC, IStats). */
+template <class I, class V> static void connect_both(I *p, REFIID iid) {
+    const V *vt = c_vtbl<V>(p);
+    unknown_slots<I, V>(p, iid, 1);
+    CHECK_RC(p->Connect(cu_cfg, as_lpvoid(cu_status_cb), nullptr, nullptr), NMERR_SUCCESS);
+    CHECK_RC(vt->Connect(p, cu_cfg, nullptr, nullptr, nullptr), NMERR_ALREADY_CONNECTED);
+    CHECK_RC(vt->Configure(p, cu_cfg, nullptr), NMERR_SUCCESS);
+    CHECK_RC(p->Configure(cu_cfg, nullptr), NMERR_SUCCESS);
+}
+
+/* Start(char *) both ways, for the interfaces that capture into a file (IESP, IDelaydC). */
+template <class I, class V> static void start_file_both(I *p) {
+    const V *vt = c_vtbl<V>(p);
+    char name[MAX_PATH], other[MAX_PATH];
+    CHECK_RC(vt->Start(p, name), NMERR_SUCCESS);
+    CHECK(cu_name_ok(name));
+    CHECK_RC(p->Start(other), NMERR_CAPTURING);
+}
+
 static void esp_both(void) {
     IESP *p = create<IESP>(IID_IESP);
     if (!p) return;
     const IESPVtbl *vt = c_vtbl<IESPVtbl>(p);
-    NETWORKSTATUS a, b;
     STATISTICS st;
-    BOOL ra = 7, pa = 7, rb = 7, pb = 7;
-    char name[MAX_PATH], other[MAX_PATH];
-    unknown_slots<IESP, IESPVtbl>(p, IID_IESP, 1);
     /* the vtables carry the Itanium prefix: offset to top 0 (each view is a whole object) */
     CHECK(dynamic_cast<void *>(p) == static_cast<void *>(p));
-    CHECK_RC(p->Connect(cu_cfg, as_lpvoid(cu_status_cb), nullptr, nullptr), NMERR_SUCCESS);
-    CHECK_RC(vt->Connect(p, cu_cfg, nullptr, nullptr, nullptr), NMERR_ALREADY_CONNECTED);
-    CHECK_RC(p->Configure(cu_cfg, nullptr), NMERR_SUCCESS);
-    CHECK_RC(vt->Configure(p, cu_cfg, nullptr), NMERR_SUCCESS);
-    CHECK_RC(vt->Start(p, name), NMERR_SUCCESS);
-    CHECK(cu_name_ok(name));
-    CHECK_RC(p->Start(other), NMERR_CAPTURING);
-    CHECK_RC(p->QueryStatus(&a), NMERR_SUCCESS);
-    CHECK_RC(vt->QueryStatus(p, &b), NMERR_SUCCESS);
-    CHECK(a.State == NETWORKSTATUS_STATE_CAPTURING && b.State == a.State);
-    CHECK_RC(p->GetControlState(&ra, &pa), NMERR_SUCCESS);
-    CHECK_RC(vt->GetControlState(p, &rb, &pb), NMERR_SUCCESS);
-    CHECK(ra == TRUE && rb == TRUE && pa == FALSE && pb == FALSE);
+    connect_both<IESP, IESPVtbl>(p, IID_IESP);
+    start_file_both<IESP, IESPVtbl>(p);
+    capturing_state<IESP, IESPVtbl>(p);
     CHECK_RC(p->Pause(&st), NMERR_SUCCESS);
     CHECK_RC(vt->Pause(p, &st), NMERR_CAPTURE_PAUSED);
     CHECK_RC(vt->Resume(p), NMERR_SUCCESS);
@@ -153,15 +166,8 @@ static void dc_both(void) {
     if (!p) return;
     const IDelaydCVtbl *vt = c_vtbl<IDelaydCVtbl>(p);
     STATISTICS st;
-    char name[MAX_PATH], other[MAX_PATH];
-    unknown_slots<IDelaydC, IDelaydCVtbl>(p, IID_IDelaydC, 1);
-    CHECK_RC(vt->Connect(p, cu_cfg, as_lpvoid(cu_status_cb), nullptr, nullptr), NMERR_SUCCESS);
-    CHECK_RC(p->Connect(cu_cfg, nullptr, nullptr, nullptr), NMERR_ALREADY_CONNECTED);
-    CHECK_RC(vt->Configure(p, cu_cfg, nullptr), NMERR_SUCCESS);
-    CHECK_RC(p->Configure(cu_cfg, nullptr), NMERR_SUCCESS);
-    CHECK_RC(p->Start(name), NMERR_SUCCESS);
-    CHECK(cu_name_ok(name));
-    CHECK_RC(vt->Start(p, other), NMERR_CAPTURING);
+    connect_both<IDelaydC, IDelaydCVtbl>(p, IID_IDelaydC);
+    start_file_both<IDelaydC, IDelaydCVtbl>(p);
     capturing_slots<IDelaydC, IDelaydCVtbl>(p, NMERR_SUCCESS);
     CHECK_RC(vt->Stop(p, &st), NMERR_SUCCESS);
     CHECK_EQ(st.TotalFramesCaptured, CU_FRAMES + 2);
@@ -173,11 +179,7 @@ static void stats_both(void) {
     IStats *p = create<IStats>(IID_IStats);
     if (!p) return;
     const IStatsVtbl *vt = c_vtbl<IStatsVtbl>(p);
-    unknown_slots<IStats, IStatsVtbl>(p, IID_IStats, 1);
-    CHECK_RC(p->Connect(cu_cfg, as_lpvoid(cu_status_cb), nullptr, nullptr), NMERR_SUCCESS);
-    CHECK_RC(vt->Connect(p, cu_cfg, nullptr, nullptr, nullptr), NMERR_ALREADY_CONNECTED);
-    CHECK_RC(p->Configure(cu_cfg, nullptr), NMERR_SUCCESS);
-    CHECK_RC(vt->Configure(p, cu_cfg, nullptr), NMERR_SUCCESS);
+    connect_both<IStats, IStatsVtbl>(p, IID_IStats);
     CHECK_RC(vt->Start(p), NMERR_SUCCESS);
     CHECK_RC(p->Start(), NMERR_CAPTURING);
     capturing_slots<IStats, IStatsVtbl>(p, NMERR_NOT_SUPPORTED);
