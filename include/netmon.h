@@ -40,6 +40,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 /* ---- hand-kept block (cbindgen.toml after_includes) ------------------------------------------
  * What cbindgen cannot generate: string constants, and the SDK structures that have a nameless
  * union (ADDRESS2, ADDRESS, UPDATE_EVENT) with the structures inside them. tests/header.rs checks
@@ -60,6 +61,14 @@
 #else
 #define NDISNPP_WARN_UNUSED_RESULT
 #endif
+#endif
+
+/* REFIID as the SDK has it: a pointer in C, a reference in C++ (the same at the ABI level). */
+struct GUID;
+#ifdef __cplusplus
+typedef const struct GUID &REFIID;
+#else
+typedef const struct GUID *REFIID;
 #endif
 
 #ifndef TRUE
@@ -993,6 +1002,8 @@ typedef BYTE *LPBYTE;
 
 typedef WORD *LPWORD;
 
+typedef int32_t HRESULT;
+
 /*
  An NPP handle from `npp_create`; NULL, destroyed and forged values are detected.
  */
@@ -1141,7 +1152,7 @@ typedef struct BLOB_TABLE *PBLOB_TABLE;
 
 typedef void *HWND;
 
-typedef int32_t HRESULT;
+typedef struct GUID IID;
 
 /*
  The driver-side view of a capture filter; the BLOB helpers store its parts.
@@ -1245,11 +1256,9 @@ typedef struct STATISTICSPARAM *LPSTATISTICSPARAM;
 
 typedef struct MBLOB_TABLE *PMBLOB_TABLE;
 
-typedef struct GUID IID;
-
 typedef CLSID *LPCLSID;
 
-typedef const struct GUID *REFIID;
+typedef uint32_t ULONG;
 
 typedef int32_t WINBOOL;
 
@@ -1274,6 +1283,31 @@ typedef uint16_t USHORT;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/*
+ IUnknown's IID, {00000000-0000-0000-C000-000000000046}.
+ */
+extern const IID IID_IUnknown;
+
+/*
+ IESP's IID, {E99A04AA-AB95-11D0-BE96-00A0C94989DE}.
+ */
+extern const IID IID_IESP;
+
+/*
+ IRTC's IID, {4811EA40-B582-11CE-B5AF-00AA006CB37D}.
+ */
+extern const IID IID_IRTC;
+
+/*
+ IDelaydC's IID, {BFF9C030-B58F-11CE-B5B0-00AA006CB37D}.
+ */
+extern const IID IID_IDelaydC;
+
+/*
+ IStats' IID, {944AD530-B09D-11CE-B59C-00AA006CB37D}.
+ */
+extern const IID IID_IStats;
 
 /*
  Creates an empty BLOB and stores its handle in `*phBlob`. Destroy it with DestroyBlob.
@@ -1629,6 +1663,18 @@ DWORD GetNPPEtypeSapFilter(HBLOB hBlob,
  written), `NMERR_FILE_WRITE_ERROR` (another I/O error).
  */
 NDISNPP_WARN_UNUSED_RESULT DWORD ndisnpp_repair_capture(const char *path, DWORD *pFramesRecovered);
+
+/*
+ Creates an NPP for the NIC that `hBlob` describes (as npp_create) and returns it as a COM-style
+ object through the interface `iid` asks for: `IID_IESP`, `IID_IRTC`, `IID_IDelaydC`,
+ `IID_IStats` or `IID_IUnknown`, with one reference. Every method returns the raw NMERR number
+ of the flat function it forwards to (`esp_*`, `rtc_*`, `dc_*`, `stats_*`) as HRESULT; the
+ last Release stops, disconnects and destroys the NPP (as npp_destroy). Answers:
+ `NMERR_INVALID_PARAMETER` when `ppvObject` is NULL (nothing written) or `iid` is NULL;
+ `E_NOINTERFACE` for any other IID (nothing created); npp_create's code for a bad BLOB. As in
+ COM, `*ppvObject` is set to NULL whenever the answer is not NMERR_SUCCESS.
+ */
+NDISNPP_WARN_UNUSED_RESULT HRESULT CreateNPPInterface(HBLOB hBlob, REFIID iid, void **ppvObject);
 
 /*
  As esp_query_status: State VOID (not connected or idle), CAPTURING or PAUSED; works in
@@ -2157,3 +2203,247 @@ DWORD stats_insert_special_frame(HNPP hNpp,
 #endif  // __cplusplus
 
 #endif  /* NDISNPP_NETMON_H */
+
+/* ---- hand-kept block (cbindgen.toml trailer) --------------------------------------------------
+ * The SDK's COM-style objects over the flat functions (CreateNPPInterface, design.md section 8).
+ * In C, an interface pointer points to a struct whose first member, lpVtbl, points to the
+ * interface's Vtbl struct, and COBJMACROS adds IESP_Disconnect(p)-style macros; in C++ the same
+ * interfaces are abstract classes with the same slots in the same order, and the object's vptr
+ * (Itanium C++ ABI) is that lpVtbl: one library object serves both. Every method returns the raw
+ * NMERR number of the flat function it forwards to, as HRESULT. ctests/test_com.c and
+ * ctests/test_com_cpp.cpp call every slot through both views. */
+#ifndef NDISNPP_NETMON_COM_H
+#define NDISNPP_NETMON_COM_H
+
+#ifndef STDMETHODCALLTYPE
+#define STDMETHODCALLTYPE
+#endif
+#ifndef E_NOINTERFACE
+#define E_NOINTERFACE ((HRESULT)0x80004002L)
+#endif
+
+#ifdef __cplusplus
+inline bool IsEqualIID(REFIID riid1, REFIID riid2) { return memcmp(&riid1, &riid2, sizeof(IID)) == 0; }
+#else
+#define IsEqualIID(riid1, riid2) (memcmp((riid1), (riid2), sizeof(IID)) == 0)
+#endif
+
+#ifdef __cplusplus
+/* C++: abstract classes, IUnknown's three slots first, no virtual destructor. */
+struct IUnknown {
+    virtual HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void **ppvObject) = 0;
+    virtual ULONG STDMETHODCALLTYPE AddRef(void) = 0;
+    virtual ULONG STDMETHODCALLTYPE Release(void) = 0;
+};
+struct IESP : public IUnknown {
+    virtual HRESULT STDMETHODCALLTYPE Connect(HBLOB hInputBlob, LPVOID StatusCallbackProc, LPVOID UserContext, HBLOB hErrorBlob) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Disconnect(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE QueryStatus(NETWORKSTATUS *pNetworkStatus) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Configure(HBLOB hConfigurationBlob, HBLOB hErrorBlob) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Start(char *pFileName) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Pause(LPSTATISTICS lpStats) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Resume(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Stop(LPSTATISTICS lpStats) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetControlState(BOOL *IsRunnning, BOOL *IsPaused) = 0;
+    virtual HRESULT STDMETHODCALLTYPE QueryStations(QUERYTABLE *lpQueryTable) = 0;
+};
+struct IRTC : public IUnknown {
+    virtual HRESULT STDMETHODCALLTYPE Connect(HBLOB hInputBlob, LPVOID StatusCallbackProc, LPVOID FramesCallbackProc, LPVOID UserContext, HBLOB hErrorBlob) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Disconnect(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE QueryStatus(NETWORKSTATUS *pNetworkStatus) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Configure(HBLOB hConfigurationBlob, HBLOB hErrorBlob) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Start(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Pause(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Resume(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Stop(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetControlState(BOOL *IsRunnning, BOOL *IsPaused) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetTotalStatistics(LPSTATISTICS lpStats, BOOL fClearAfterReading) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetConversationStatistics(DWORD *nSessions, LPSESSIONSTATS lpSessionStats, DWORD *nStations, LPSTATIONSTATS lpStationStats, BOOL fClearAfterReading) = 0;
+    virtual HRESULT STDMETHODCALLTYPE InsertSpecialFrame(DWORD FrameType, DWORD Flags, BYTE *pUserData, DWORD UserDataLength) = 0;
+    virtual HRESULT STDMETHODCALLTYPE QueryStations(QUERYTABLE *lpQueryTable) = 0;
+};
+struct IDelaydC : public IUnknown {
+    virtual HRESULT STDMETHODCALLTYPE Connect(HBLOB hInputBlob, LPVOID StatusCallbackProc, LPVOID UserContext, HBLOB hErrorBlob) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Disconnect(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE QueryStatus(NETWORKSTATUS *pNetworkStatus) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Configure(HBLOB hConfigurationBlob, HBLOB hErrorBlob) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Start(char *pFileName) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Pause(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Resume(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Stop(LPSTATISTICS lpStats) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetControlState(BOOL *IsRunnning, BOOL *IsPaused) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetTotalStatistics(LPSTATISTICS lpStats, BOOL fClearAfterReading) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetConversationStatistics(DWORD *nSessions, LPSESSIONSTATS lpSessionStats, DWORD *nStations, LPSTATIONSTATS lpStationStats, BOOL fClearAfterReading) = 0;
+    virtual HRESULT STDMETHODCALLTYPE InsertSpecialFrame(DWORD FrameType, DWORD Flags, BYTE *pUserData, DWORD UserDataLength) = 0;
+    virtual HRESULT STDMETHODCALLTYPE QueryStations(QUERYTABLE *lpQueryTable) = 0;
+};
+struct IStats : public IUnknown {
+    virtual HRESULT STDMETHODCALLTYPE Connect(HBLOB hInputBlob, LPVOID StatusCallbackProc, LPVOID UserContext, HBLOB hErrorBlob) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Disconnect(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE QueryStatus(NETWORKSTATUS *pNetworkStatus) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Configure(HBLOB hConfigurationBlob, HBLOB hErrorBlob) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Start(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Pause(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Resume(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE Stop(void) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetControlState(BOOL *IsRunnning, BOOL *IsPaused) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetTotalStatistics(LPSTATISTICS lpStats, BOOL fClearAfterReading) = 0;
+    virtual HRESULT STDMETHODCALLTYPE GetConversationStatistics(DWORD *nSessions, LPSESSIONSTATS lpSessionStats, DWORD *nStations, LPSTATIONSTATS lpStationStats, BOOL fClearAfterReading) = 0;
+    virtual HRESULT STDMETHODCALLTYPE InsertSpecialFrame(DWORD FrameType, DWORD Flags, BYTE *pUserData, DWORD UserDataLength) = 0;
+    virtual HRESULT STDMETHODCALLTYPE QueryStations(QUERYTABLE *lpQueryTable) = 0;
+};
+#else
+/* C: each interface is its vtable pointer. */
+typedef struct IUnknown { const struct IUnknownVtbl *lpVtbl; } IUnknown;
+typedef struct IESP { const struct IESPVtbl *lpVtbl; } IESP;
+typedef struct IRTC { const struct IRTCVtbl *lpVtbl; } IRTC;
+typedef struct IDelaydC { const struct IDelaydCVtbl *lpVtbl; } IDelaydC;
+typedef struct IStats { const struct IStatsVtbl *lpVtbl; } IStats;
+#endif
+
+/* The vtables, slot for slot (in C++ too: a C++ object's vptr points to one of these). */
+typedef struct IUnknownVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(IUnknown *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(IUnknown *This);
+    ULONG (STDMETHODCALLTYPE *Release)(IUnknown *This);
+} IUnknownVtbl;
+typedef struct IESPVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(IESP *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(IESP *This);
+    ULONG (STDMETHODCALLTYPE *Release)(IESP *This);
+    HRESULT (STDMETHODCALLTYPE *Connect)(IESP *This, HBLOB hInputBlob, LPVOID StatusCallbackProc, LPVOID UserContext, HBLOB hErrorBlob);
+    HRESULT (STDMETHODCALLTYPE *Disconnect)(IESP *This);
+    HRESULT (STDMETHODCALLTYPE *QueryStatus)(IESP *This, NETWORKSTATUS *pNetworkStatus);
+    HRESULT (STDMETHODCALLTYPE *Configure)(IESP *This, HBLOB hConfigurationBlob, HBLOB hErrorBlob);
+    HRESULT (STDMETHODCALLTYPE *Start)(IESP *This, char *pFileName);
+    HRESULT (STDMETHODCALLTYPE *Pause)(IESP *This, LPSTATISTICS lpStats);
+    HRESULT (STDMETHODCALLTYPE *Resume)(IESP *This);
+    HRESULT (STDMETHODCALLTYPE *Stop)(IESP *This, LPSTATISTICS lpStats);
+    HRESULT (STDMETHODCALLTYPE *GetControlState)(IESP *This, BOOL *IsRunnning, BOOL *IsPaused);
+    HRESULT (STDMETHODCALLTYPE *QueryStations)(IESP *This, QUERYTABLE *lpQueryTable);
+} IESPVtbl;
+typedef struct IRTCVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(IRTC *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(IRTC *This);
+    ULONG (STDMETHODCALLTYPE *Release)(IRTC *This);
+    HRESULT (STDMETHODCALLTYPE *Connect)(IRTC *This, HBLOB hInputBlob, LPVOID StatusCallbackProc, LPVOID FramesCallbackProc, LPVOID UserContext, HBLOB hErrorBlob);
+    HRESULT (STDMETHODCALLTYPE *Disconnect)(IRTC *This);
+    HRESULT (STDMETHODCALLTYPE *QueryStatus)(IRTC *This, NETWORKSTATUS *pNetworkStatus);
+    HRESULT (STDMETHODCALLTYPE *Configure)(IRTC *This, HBLOB hConfigurationBlob, HBLOB hErrorBlob);
+    HRESULT (STDMETHODCALLTYPE *Start)(IRTC *This);
+    HRESULT (STDMETHODCALLTYPE *Pause)(IRTC *This);
+    HRESULT (STDMETHODCALLTYPE *Resume)(IRTC *This);
+    HRESULT (STDMETHODCALLTYPE *Stop)(IRTC *This);
+    HRESULT (STDMETHODCALLTYPE *GetControlState)(IRTC *This, BOOL *IsRunnning, BOOL *IsPaused);
+    HRESULT (STDMETHODCALLTYPE *GetTotalStatistics)(IRTC *This, LPSTATISTICS lpStats, BOOL fClearAfterReading);
+    HRESULT (STDMETHODCALLTYPE *GetConversationStatistics)(IRTC *This, DWORD *nSessions, LPSESSIONSTATS lpSessionStats, DWORD *nStations, LPSTATIONSTATS lpStationStats, BOOL fClearAfterReading);
+    HRESULT (STDMETHODCALLTYPE *InsertSpecialFrame)(IRTC *This, DWORD FrameType, DWORD Flags, BYTE *pUserData, DWORD UserDataLength);
+    HRESULT (STDMETHODCALLTYPE *QueryStations)(IRTC *This, QUERYTABLE *lpQueryTable);
+} IRTCVtbl;
+typedef struct IDelaydCVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(IDelaydC *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(IDelaydC *This);
+    ULONG (STDMETHODCALLTYPE *Release)(IDelaydC *This);
+    HRESULT (STDMETHODCALLTYPE *Connect)(IDelaydC *This, HBLOB hInputBlob, LPVOID StatusCallbackProc, LPVOID UserContext, HBLOB hErrorBlob);
+    HRESULT (STDMETHODCALLTYPE *Disconnect)(IDelaydC *This);
+    HRESULT (STDMETHODCALLTYPE *QueryStatus)(IDelaydC *This, NETWORKSTATUS *pNetworkStatus);
+    HRESULT (STDMETHODCALLTYPE *Configure)(IDelaydC *This, HBLOB hConfigurationBlob, HBLOB hErrorBlob);
+    HRESULT (STDMETHODCALLTYPE *Start)(IDelaydC *This, char *pFileName);
+    HRESULT (STDMETHODCALLTYPE *Pause)(IDelaydC *This);
+    HRESULT (STDMETHODCALLTYPE *Resume)(IDelaydC *This);
+    HRESULT (STDMETHODCALLTYPE *Stop)(IDelaydC *This, LPSTATISTICS lpStats);
+    HRESULT (STDMETHODCALLTYPE *GetControlState)(IDelaydC *This, BOOL *IsRunnning, BOOL *IsPaused);
+    HRESULT (STDMETHODCALLTYPE *GetTotalStatistics)(IDelaydC *This, LPSTATISTICS lpStats, BOOL fClearAfterReading);
+    HRESULT (STDMETHODCALLTYPE *GetConversationStatistics)(IDelaydC *This, DWORD *nSessions, LPSESSIONSTATS lpSessionStats, DWORD *nStations, LPSTATIONSTATS lpStationStats, BOOL fClearAfterReading);
+    HRESULT (STDMETHODCALLTYPE *InsertSpecialFrame)(IDelaydC *This, DWORD FrameType, DWORD Flags, BYTE *pUserData, DWORD UserDataLength);
+    HRESULT (STDMETHODCALLTYPE *QueryStations)(IDelaydC *This, QUERYTABLE *lpQueryTable);
+} IDelaydCVtbl;
+typedef struct IStatsVtbl {
+    HRESULT (STDMETHODCALLTYPE *QueryInterface)(IStats *This, REFIID riid, void **ppvObject);
+    ULONG (STDMETHODCALLTYPE *AddRef)(IStats *This);
+    ULONG (STDMETHODCALLTYPE *Release)(IStats *This);
+    HRESULT (STDMETHODCALLTYPE *Connect)(IStats *This, HBLOB hInputBlob, LPVOID StatusCallbackProc, LPVOID UserContext, HBLOB hErrorBlob);
+    HRESULT (STDMETHODCALLTYPE *Disconnect)(IStats *This);
+    HRESULT (STDMETHODCALLTYPE *QueryStatus)(IStats *This, NETWORKSTATUS *pNetworkStatus);
+    HRESULT (STDMETHODCALLTYPE *Configure)(IStats *This, HBLOB hConfigurationBlob, HBLOB hErrorBlob);
+    HRESULT (STDMETHODCALLTYPE *Start)(IStats *This);
+    HRESULT (STDMETHODCALLTYPE *Pause)(IStats *This);
+    HRESULT (STDMETHODCALLTYPE *Resume)(IStats *This);
+    HRESULT (STDMETHODCALLTYPE *Stop)(IStats *This);
+    HRESULT (STDMETHODCALLTYPE *GetControlState)(IStats *This, BOOL *IsRunnning, BOOL *IsPaused);
+    HRESULT (STDMETHODCALLTYPE *GetTotalStatistics)(IStats *This, LPSTATISTICS lpStats, BOOL fClearAfterReading);
+    HRESULT (STDMETHODCALLTYPE *GetConversationStatistics)(IStats *This, DWORD *nSessions, LPSESSIONSTATS lpSessionStats, DWORD *nStations, LPSTATIONSTATS lpStationStats, BOOL fClearAfterReading);
+    HRESULT (STDMETHODCALLTYPE *InsertSpecialFrame)(IStats *This, DWORD FrameType, DWORD Flags, BYTE *pUserData, DWORD UserDataLength);
+    HRESULT (STDMETHODCALLTYPE *QueryStations)(IStats *This, QUERYTABLE *lpQueryTable);
+} IStatsVtbl;
+
+#if defined(COBJMACROS) && !defined(__cplusplus)
+/* C: Interface_Method(This, ...) calls the method through This->lpVtbl. */
+#define IUnknown_QueryInterface(This, riid, ppvObject) ((This)->lpVtbl->QueryInterface(This, riid, ppvObject))
+#define IUnknown_AddRef(This) ((This)->lpVtbl->AddRef(This))
+#define IUnknown_Release(This) ((This)->lpVtbl->Release(This))
+#define IESP_QueryInterface(This, riid, ppvObject) ((This)->lpVtbl->QueryInterface(This, riid, ppvObject))
+#define IESP_AddRef(This) ((This)->lpVtbl->AddRef(This))
+#define IESP_Release(This) ((This)->lpVtbl->Release(This))
+#define IESP_Connect(This, hInputBlob, StatusCallbackProc, UserContext, hErrorBlob) ((This)->lpVtbl->Connect(This, hInputBlob, StatusCallbackProc, UserContext, hErrorBlob))
+#define IESP_Disconnect(This) ((This)->lpVtbl->Disconnect(This))
+#define IESP_QueryStatus(This, pNetworkStatus) ((This)->lpVtbl->QueryStatus(This, pNetworkStatus))
+#define IESP_Configure(This, hConfigurationBlob, hErrorBlob) ((This)->lpVtbl->Configure(This, hConfigurationBlob, hErrorBlob))
+#define IESP_Start(This, pFileName) ((This)->lpVtbl->Start(This, pFileName))
+#define IESP_Pause(This, lpStats) ((This)->lpVtbl->Pause(This, lpStats))
+#define IESP_Resume(This) ((This)->lpVtbl->Resume(This))
+#define IESP_Stop(This, lpStats) ((This)->lpVtbl->Stop(This, lpStats))
+#define IESP_GetControlState(This, IsRunnning, IsPaused) ((This)->lpVtbl->GetControlState(This, IsRunnning, IsPaused))
+#define IESP_QueryStations(This, lpQueryTable) ((This)->lpVtbl->QueryStations(This, lpQueryTable))
+#define IRTC_QueryInterface(This, riid, ppvObject) ((This)->lpVtbl->QueryInterface(This, riid, ppvObject))
+#define IRTC_AddRef(This) ((This)->lpVtbl->AddRef(This))
+#define IRTC_Release(This) ((This)->lpVtbl->Release(This))
+#define IRTC_Connect(This, hInputBlob, StatusCallbackProc, FramesCallbackProc, UserContext, hErrorBlob) ((This)->lpVtbl->Connect(This, hInputBlob, StatusCallbackProc, FramesCallbackProc, UserContext, hErrorBlob))
+#define IRTC_Disconnect(This) ((This)->lpVtbl->Disconnect(This))
+#define IRTC_QueryStatus(This, pNetworkStatus) ((This)->lpVtbl->QueryStatus(This, pNetworkStatus))
+#define IRTC_Configure(This, hConfigurationBlob, hErrorBlob) ((This)->lpVtbl->Configure(This, hConfigurationBlob, hErrorBlob))
+#define IRTC_Start(This) ((This)->lpVtbl->Start(This))
+#define IRTC_Pause(This) ((This)->lpVtbl->Pause(This))
+#define IRTC_Resume(This) ((This)->lpVtbl->Resume(This))
+#define IRTC_Stop(This) ((This)->lpVtbl->Stop(This))
+#define IRTC_GetControlState(This, IsRunnning, IsPaused) ((This)->lpVtbl->GetControlState(This, IsRunnning, IsPaused))
+#define IRTC_GetTotalStatistics(This, lpStats, fClearAfterReading) ((This)->lpVtbl->GetTotalStatistics(This, lpStats, fClearAfterReading))
+#define IRTC_GetConversationStatistics(This, nSessions, lpSessionStats, nStations, lpStationStats, fClearAfterReading) ((This)->lpVtbl->GetConversationStatistics(This, nSessions, lpSessionStats, nStations, lpStationStats, fClearAfterReading))
+#define IRTC_InsertSpecialFrame(This, FrameType, Flags, pUserData, UserDataLength) ((This)->lpVtbl->InsertSpecialFrame(This, FrameType, Flags, pUserData, UserDataLength))
+#define IRTC_QueryStations(This, lpQueryTable) ((This)->lpVtbl->QueryStations(This, lpQueryTable))
+#define IDelaydC_QueryInterface(This, riid, ppvObject) ((This)->lpVtbl->QueryInterface(This, riid, ppvObject))
+#define IDelaydC_AddRef(This) ((This)->lpVtbl->AddRef(This))
+#define IDelaydC_Release(This) ((This)->lpVtbl->Release(This))
+#define IDelaydC_Connect(This, hInputBlob, StatusCallbackProc, UserContext, hErrorBlob) ((This)->lpVtbl->Connect(This, hInputBlob, StatusCallbackProc, UserContext, hErrorBlob))
+#define IDelaydC_Disconnect(This) ((This)->lpVtbl->Disconnect(This))
+#define IDelaydC_QueryStatus(This, pNetworkStatus) ((This)->lpVtbl->QueryStatus(This, pNetworkStatus))
+#define IDelaydC_Configure(This, hConfigurationBlob, hErrorBlob) ((This)->lpVtbl->Configure(This, hConfigurationBlob, hErrorBlob))
+#define IDelaydC_Start(This, pFileName) ((This)->lpVtbl->Start(This, pFileName))
+#define IDelaydC_Pause(This) ((This)->lpVtbl->Pause(This))
+#define IDelaydC_Resume(This) ((This)->lpVtbl->Resume(This))
+#define IDelaydC_Stop(This, lpStats) ((This)->lpVtbl->Stop(This, lpStats))
+#define IDelaydC_GetControlState(This, IsRunnning, IsPaused) ((This)->lpVtbl->GetControlState(This, IsRunnning, IsPaused))
+#define IDelaydC_GetTotalStatistics(This, lpStats, fClearAfterReading) ((This)->lpVtbl->GetTotalStatistics(This, lpStats, fClearAfterReading))
+#define IDelaydC_GetConversationStatistics(This, nSessions, lpSessionStats, nStations, lpStationStats, fClearAfterReading) ((This)->lpVtbl->GetConversationStatistics(This, nSessions, lpSessionStats, nStations, lpStationStats, fClearAfterReading))
+#define IDelaydC_InsertSpecialFrame(This, FrameType, Flags, pUserData, UserDataLength) ((This)->lpVtbl->InsertSpecialFrame(This, FrameType, Flags, pUserData, UserDataLength))
+#define IDelaydC_QueryStations(This, lpQueryTable) ((This)->lpVtbl->QueryStations(This, lpQueryTable))
+#define IStats_QueryInterface(This, riid, ppvObject) ((This)->lpVtbl->QueryInterface(This, riid, ppvObject))
+#define IStats_AddRef(This) ((This)->lpVtbl->AddRef(This))
+#define IStats_Release(This) ((This)->lpVtbl->Release(This))
+#define IStats_Connect(This, hInputBlob, StatusCallbackProc, UserContext, hErrorBlob) ((This)->lpVtbl->Connect(This, hInputBlob, StatusCallbackProc, UserContext, hErrorBlob))
+#define IStats_Disconnect(This) ((This)->lpVtbl->Disconnect(This))
+#define IStats_QueryStatus(This, pNetworkStatus) ((This)->lpVtbl->QueryStatus(This, pNetworkStatus))
+#define IStats_Configure(This, hConfigurationBlob, hErrorBlob) ((This)->lpVtbl->Configure(This, hConfigurationBlob, hErrorBlob))
+#define IStats_Start(This) ((This)->lpVtbl->Start(This))
+#define IStats_Pause(This) ((This)->lpVtbl->Pause(This))
+#define IStats_Resume(This) ((This)->lpVtbl->Resume(This))
+#define IStats_Stop(This) ((This)->lpVtbl->Stop(This))
+#define IStats_GetControlState(This, IsRunnning, IsPaused) ((This)->lpVtbl->GetControlState(This, IsRunnning, IsPaused))
+#define IStats_GetTotalStatistics(This, lpStats, fClearAfterReading) ((This)->lpVtbl->GetTotalStatistics(This, lpStats, fClearAfterReading))
+#define IStats_GetConversationStatistics(This, nSessions, lpSessionStats, nStations, lpStationStats, fClearAfterReading) ((This)->lpVtbl->GetConversationStatistics(This, nSessions, lpSessionStats, nStations, lpStationStats, fClearAfterReading))
+#define IStats_InsertSpecialFrame(This, FrameType, Flags, pUserData, UserDataLength) ((This)->lpVtbl->InsertSpecialFrame(This, FrameType, Flags, pUserData, UserDataLength))
+#define IStats_QueryStations(This, lpQueryTable) ((This)->lpVtbl->QueryStations(This, lpQueryTable))
+#endif
+
+#endif  /* NDISNPP_NETMON_COM_H */
+/* ---- end of the hand-kept block ------------------------------------------------------------ */

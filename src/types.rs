@@ -22,6 +22,7 @@ pub type UINT = u32;
 pub type USHORT = u16;
 pub type LONG = i32;
 pub type HRESULT = i32;
+pub type ULONG = u32;
 pub type WCHAR = u16;
 pub type CHAR = c_char;
 pub type DWORD_PTR = usize;

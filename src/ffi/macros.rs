@@ -163,3 +163,67 @@ macro_rules! family_common {
         }
     };
 }
+
+/// Defines an exported C variable: `#[no_mangle] pub static` (cbindgen declares it `extern const`).
+macro_rules! ffi_static {
+    ($(#[$m:meta])* $name:ident: $ty:ty = $value:expr;) => {
+        $(#[$m])*
+        #[no_mangle]
+        pub static $name: $ty = $value;
+    };
+}
+
+/// Defines a COM-style vtable (src/ffi/com.rs): the `#[repr(C)]` struct `$vtbl` with IUnknown's
+/// three slots then the listed methods in order, and `$instance`, its one value for the object's
+/// view number `$view` (behind the Itanium C++ ABI's vtable prefix). Every slot is an `extern "C"` function whose first argument is the view
+/// (`This`); a method's body sees the object's NPP handle as `$h` and calls the flat function of
+/// its family, whose DWORD answer goes back as the HRESULT. A NULL `This` answers
+/// `NMERR_INVALID_PARAMETER` (0 from AddRef / Release); a panic never crosses into C.
+macro_rules! com_vtable {
+    ($vtbl:ident, $instance:ident, view $view:literal, |$h:ident| { $( fn $m:ident($($arg:ident: $ty:ty),*) => $body:expr; )* }) => {
+        #[repr(C)]
+        pub(crate) struct $vtbl {
+            QueryInterface: unsafe extern "C" fn(*mut View, REFIID, *mut *mut c_void) -> HRESULT,
+            AddRef: unsafe extern "C" fn(*mut View) -> ULONG,
+            Release: unsafe extern "C" fn(*mut View) -> ULONG,
+            $($m: unsafe extern "C" fn(*mut View $(, $ty)*) -> HRESULT,)*
+        }
+
+        pub(crate) static $instance: ItaniumVtable<$vtbl> = ItaniumVtable { offset_to_top: 0, type_info: 0, slots: $vtbl {
+            QueryInterface: {
+                unsafe extern "C" fn query_interface(this: *mut View, riid: REFIID, ppv: *mut *mut c_void) -> HRESULT {
+                    // SAFETY: `this` is the caller's view of one of our objects (or NULL, checked),
+                    // `riid` and `ppv` its arguments under the shared contract.
+                    unsafe { com_query_interface(this, $view, riid, ppv) }
+                }
+                query_interface
+            },
+            AddRef: {
+                unsafe extern "C" fn add_ref(this: *mut View) -> ULONG {
+                    // SAFETY: `this` is the caller's view of one of our objects, or NULL (checked).
+                    unsafe { com_add_ref(this, $view) }
+                }
+                add_ref
+            },
+            Release: {
+                unsafe extern "C" fn release(this: *mut View) -> ULONG {
+                    // SAFETY: `this` is the caller's view of one of our objects, or NULL (checked).
+                    unsafe { com_release(this, $view) }
+                }
+                release
+            },
+            $($m: {
+                unsafe extern "C" fn $m(this: *mut View $(, $arg: $ty)*) -> HRESULT {
+                    // SAFETY: `this` is the caller's view of one of our objects, or NULL (checked).
+                    let npp = unsafe { com_npp(this, $view) };
+                    com_call(npp, |$h| {
+                        // SAFETY: the method's arguments are the caller's, under the shared
+                        // contract, and go unchanged to the flat function of the family.
+                        unsafe { $body }
+                    })
+                }
+                $m
+            },)*
+        } };
+    };
+}

@@ -7,6 +7,7 @@ mod macros;
 
 pub mod blob;
 pub mod capfile;
+pub mod com;
 pub mod dc;
 pub mod esp;
 pub mod nic;
