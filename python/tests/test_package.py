@@ -24,7 +24,7 @@ def test_installed_into_a_venv_not_the_source_tree() -> None:
     package = Path(ndisnpp.__file__).resolve().parent
     assert sys.prefix != sys.base_prefix, "pytest must run in a virtual environment"
     assert package.is_relative_to(Path(sys.prefix).resolve()), f"{package} is not inside {sys.prefix}"
-    assert not package.is_relative_to(REPO), f"{package} is inside the source tree {REPO}"
+    assert not package.is_relative_to(REPO / "python"), f"{package} is the source tree"
     assert "NDISNPP_LIBRARY" not in os.environ
     assert ndisnpp.LIBRARY_PATH == str(package / "libndisnpp.so") and os.path.isfile(ndisnpp.LIBRARY_PATH)
     assert (package / "py.typed").is_file()
