@@ -82,7 +82,7 @@ def constants_module(header: str) -> str:
         raise SystemExit("ndisnpp: include/netmon.h has no NMERR enum or constants")
     lines = ['"""Constants of include/netmon.h (written by setup.py at build time; do not edit)."""', ""]
     lines += [f"{name}: int = {value}" for name, value in nmerr + defines]
-    lines += ["", "#: NMERR number -> its name in netmon.h.", "NMERR_NAMES: dict = {"]
+    lines += ["", "#: NMERR number -> its name in netmon.h.", "NMERR_NAMES: dict[int, str] = {"]
     lines += [f"    {value}: {name!r}," for name, value in nmerr]
     lines += ["}", ""]
     return "\n".join(lines)

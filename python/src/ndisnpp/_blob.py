@@ -8,7 +8,7 @@ from typing import Iterator, List, Mapping, MutableMapping, Optional, Tuple, Uni
 
 from . import _lib
 from ._constants import NMERR_BLOB_CATEGORY_NOT_FOUND, NMERR_BLOB_ENTRY_DOES_NOT_EXIST, NMERR_BLOB_OWNER_NOT_FOUND
-from ._errors import NmError, call, check
+from ._errors import call, check
 
 _MISSING = (NMERR_BLOB_ENTRY_DOES_NOT_EXIST, NMERR_BLOB_OWNER_NOT_FOUND, NMERR_BLOB_CATEGORY_NOT_FOUND)
 
@@ -115,7 +115,7 @@ class Blob(MutableMapping[str, str]):
 
     def items_list(self) -> List[Tuple[str, str]]:
         """Every (key, value), in order, read in one walk (GetStringsFromBlob)."""
-        out = []
+        out: List[Tuple[str, str]] = []
         names = [ctypes.c_char_p() for _ in range(4)]
         restart = _lib.DWORD(0)
         while True:

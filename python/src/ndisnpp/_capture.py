@@ -157,6 +157,8 @@ class _Capture:
     _pause_args: ClassVar[Tuple[Any, ...]] = ()
 
     def __init__(self, nic: Nic, config: Config = None) -> None:
+        """Creates the NPP (npp_create) for ``nic`` with ``config`` merged into a copy of its BLOB;
+        connecting waits for ``with`` or :meth:`connect`."""
         blob = nic.blob.copy()
         if isinstance(config, Blob):
             blob.merge(config)
@@ -166,12 +168,12 @@ class _Capture:
         """The NIC BLOB merged with the configuration: what Connect receives."""
         handle = _lib.HNPP()
         check(_lib.lib.npp_create(blob.handle, ctypes.byref(handle)), "npp_create")
-        self._session = _Session(self._family, handle.value)
+        self._session = _Session(self._family, handle.value or 0)
         self._close = weakref.finalize(self, self._session.close)
 
     def _connect(self, error_blob: Blob) -> int:
         s = self._session
-        return s.fn("connect")(s.npp, self.blob.handle, _lib.NO_CALLBACK, None, error_blob.handle)
+        return int(s.fn("connect")(s.npp, self.blob.handle, _lib.NO_CALLBACK, None, error_blob.handle))
 
     def connect(self) -> None:
         """Connects to the NIC with the merged BLOB (done by ``with``). NmError on failure, with
@@ -420,6 +422,7 @@ class RealTime(_Totals):
     _family = "rtc"
 
     def __init__(self, nic: Nic, config: Config = None, *, queue_size: int = 65536) -> None:
+        """As the other families, with a frame queue of ``queue_size`` frames."""
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
         super().__init__(nic, config)
@@ -436,7 +439,7 @@ class RealTime(_Totals):
     def _connect(self, error_blob: Blob) -> int:
         s = self._session
         status, frames = s.callbacks
-        return _lib.lib.rtc_connect(s.npp, self.blob.handle, status, frames, None, error_blob.handle)
+        return int(_lib.lib.rtc_connect(s.npp, self.blob.handle, status, frames, None, error_blob.handle))
 
     def start(self) -> None:
         """Starts delivering frames to :meth:`frames`."""

@@ -22,6 +22,7 @@ class NmError(Exception):
     details: Dict[str, str]
 
     def __init__(self, code: int, function: str = "", details: Optional[Dict[str, str]] = None) -> None:
+        """An error for NMERR ``code`` answered by ``function``, with the error BLOB's entries."""
         super().__init__(code)
         self.code = code
         self.name = NMERR_NAMES.get(code, f"NMERR_{code}")

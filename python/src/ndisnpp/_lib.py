@@ -62,12 +62,12 @@ class STATIONSTATS(ctypes.Structure):
         ("Flags", DWORD),
         ("StationAddress", c_uint8 * 6),
         ("Pad", c_uint16),
-    ] + [
-        (name, DWORD)
-        for name in (
-            "TotalPacketsReceived TotalDirectedPacketsSent TotalBroadcastPacketsSent "
-            "TotalMulticastPacketsSent TotalBytesReceived TotalBytesSent"
-        ).split()
+        ("TotalPacketsReceived", DWORD),
+        ("TotalDirectedPacketsSent", DWORD),
+        ("TotalBroadcastPacketsSent", DWORD),
+        ("TotalMulticastPacketsSent", DWORD),
+        ("TotalBytesReceived", DWORD),
+        ("TotalBytesSent", DWORD),
     ]
 
 
@@ -193,4 +193,4 @@ _declare_all()
 
 def text(code: int) -> str:
     """nmerr_text(code)."""
-    return lib.nmerr_text(code).decode()
+    return str(lib.nmerr_text(code).decode())
