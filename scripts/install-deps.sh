@@ -8,6 +8,9 @@ command -v g++ >/dev/null || missing+=(g++)
 command -v ip >/dev/null || missing+=(iproute2)
 [ -e /usr/include/pcap/pcap.h ] || [ -e /usr/include/pcap.h ] || missing+=(libpcap-dev)
 command -v tshark >/dev/null && command -v capinfos >/dev/null || missing+=(tshark)
+# The Python package's tests make a virtual environment (venv with ensurepip for its pip).
+command -v python3 >/dev/null || missing+=(python3)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 # The format and lint gates need rustfmt and clippy (rustup components of the toolchain).
 export PATH="$HOME/.cargo/bin:$PATH"
 for tool in fmt clippy; do

@@ -2,7 +2,8 @@
 # Every test: the format and lint gates (cargo fmt --check, cargo clippy -D warnings), the Rust
 # tests, the C tests under CTest, the C tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (linked against the static library), and the
-# README's "Build and install" commands (Release) with programs built against the installation.
+# README's "Build and install" commands (Release) with programs built against the installation,
+# and the Python package installed into a fresh virtual environment with its pytest tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -33,3 +34,6 @@ echo "== README build and install (Release), consumers of the installation"
 cmake -S . -B build/release-install -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release-install -j2
 bash ctests/install_consumers.sh build/release-install ctests/consumer
+
+echo "== Python: pip install ./python into a fresh venv, pytest python/tests"
+bash scripts/test-python.sh

@@ -1,0 +1,57 @@
+"""NICs: the capture interfaces (GetNPPBlobTable) and replay NICs."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from dataclasses import dataclass
+from typing import List, Union
+
+from . import _lib
+from ._blob import Blob
+from ._constants import NMERR_NO_NPPS
+from ._errors import check
+
+
+@dataclass
+class Nic:
+    """A network card as the library describes it: its NIC BLOB, and from it the Linux interface
+    name (``NPP:Location:Name``) and current MAC address (``"aa:bb:cc:dd:ee:ff"``).
+    """
+
+    name: str
+    mac: str
+    blob: Blob
+
+    @classmethod
+    def _from_blob(cls, blob: Blob) -> "Nic":
+        address = (ctypes.c_uint8 * 6)()
+        for category, tag in ((b"NetworkInfo", b"CurrentAddress"), (b"Location", b"MacAddress")):
+            if _lib.lib.GetMacAddressFromBlob(blob.handle, b"NPP", category, tag, ctypes.byref(address)) == 0:
+                break
+        return cls(blob.get("NPP:Location:Name", ""), ":".join(f"{b:02x}" for b in address), blob)
+
+
+def nics() -> List[Nic]:
+    """The capture interfaces libpcap finds (GetNPPBlobTable; no privilege needed)."""
+    table = ctypes.POINTER(_lib.BLOB_TABLE)()
+    rc = _lib.lib.GetNPPBlobTable(None, ctypes.byref(table))
+    if rc == NMERR_NO_NPPS:
+        return []
+    check(rc, "GetNPPBlobTable")
+    try:
+        count = table.contents.dwNumBlobs
+        handles = (_lib.HBLOB * count).from_address(ctypes.addressof(table.contents) + _lib.BLOB_TABLE.hBlobs.offset)
+        return [Nic._from_blob(Blob._adopt(handle)) for handle in handles]
+    finally:
+        _lib.lib.FreeBlobTable(table)
+
+
+def replay_nic(path: Union[str, "os.PathLike[str]"]) -> Nic:
+    """A NIC that delivers the frames of a pcap or pcapng file (``NPP:Location:ReplayFile``), then
+    stays quiet until Stop. Its name is the file's absolute path. The file is opened at Connect:
+    a missing one raises NmError ``NMERR_FILE_NOT_FOUND`` there.
+    """
+    absolute = os.path.abspath(os.fspath(path))
+    blob = Blob({"NPP:Location:ReplayFile": absolute})
+    return Nic(absolute, "00:00:00:00:00:00", blob)

@@ -1,0 +1,74 @@
+"""NmError: code, name, str() = nmerr_text, raised by every failing call."""
+
+from __future__ import annotations
+
+import ctypes
+from pathlib import Path
+
+import pytest
+
+import ndisnpp
+
+
+def test_fields_and_text() -> None:
+    e = ndisnpp.NmError(ndisnpp.NMERR_CAPTURING, "esp_start")
+    assert isinstance(e, Exception)
+    assert (e.code, e.name, e.function) == (3, "NMERR_CAPTURING", "esp_start")
+    text = ndisnpp._lib.lib.nmerr_text(3).decode()
+    assert str(e) == text and text
+    assert ndisnpp.NmError(4242).name == "NMERR_4242"  # not a netmon.h code
+    assert ndisnpp.NMERR_NAMES[1001] == "NMERR_INVALID_BLOB"
+
+
+def test_codes_from_the_library(replay_file: Path, capture_dir: str) -> None:
+    cfg = {"NPP:Config:CaptureDirectory": capture_dir}
+    with ndisnpp.Esp(ndisnpp.replay_nic(replay_file), cfg) as esp:
+        with pytest.raises(ndisnpp.NmError) as e:
+            esp.stop()
+        assert (e.value.code, e.value.name, e.value.function) == (4, "NMERR_NOT_CAPTURING", "esp_stop")
+        assert str(e.value) == ndisnpp._lib.text(4)
+        esp.start()
+        with pytest.raises(ndisnpp.NmError) as e:
+            esp.start()
+        assert e.value.code == ndisnpp.NMERR_CAPTURING
+        with pytest.raises(ndisnpp.NmError) as e:
+            esp.resume()
+        assert e.value.code == ndisnpp.NMERR_CAPTURE_NOT_PAUSED
+        with pytest.raises(ndisnpp.NmError) as e:
+            esp.disconnect()
+        assert e.value.code == ndisnpp.NMERR_CAPTURING
+        esp.pause()
+        with pytest.raises(ndisnpp.NmError) as e:
+            esp.pause()
+        assert e.value.code == ndisnpp.NMERR_CAPTURE_PAUSED
+    # The with block stopped and disconnected the paused capture; the NPP is gone.
+    with pytest.raises(ValueError):
+        esp.status()
+
+
+def test_connect_errors_carry_the_error_blob(tmp_path: Path) -> None:
+    rt = ndisnpp.RealTime(ndisnpp.replay_nic(tmp_path / "missing.pcap"))
+    with pytest.raises(ndisnpp.NmError) as e:
+        with rt:
+            pass
+    assert e.value.code == ndisnpp.NMERR_FILE_NOT_FOUND and e.value.function == "rtc_connect"
+    bad = ndisnpp.Stats(ndisnpp.replay_nic(tmp_path / "missing.pcap"), {"NPP:Config:FrameSize": "lots"})
+    with pytest.raises(ndisnpp.NmError) as e:
+        bad.connect()
+    assert e.value.code == ndisnpp.NMERR_BLOB_CONVERSION_ERROR
+    assert any("FrameSize" in key or "FrameSize" in value for key, value in e.value.details.items()), e.value.details
+    bad.close()
+
+
+def test_npp_create_and_family_errors(replay_file: Path) -> None:
+    with pytest.raises(ndisnpp.NmError) as e:
+        ndisnpp.Esp(ndisnpp.Nic("none", "00:00:00:00:00:00", ndisnpp.Blob()))
+    assert e.value.name == "NMERR_BLOB_ENTRY_DOES_NOT_EXIST" and e.value.function == "npp_create"
+    with ndisnpp.Stats(ndisnpp.replay_nic(replay_file)) as stats:
+        # Another family's call on an NPP that IStats connected answers that family's code.
+        rc = ndisnpp._lib.lib.rtc_start(stats._session.npp)
+        assert ndisnpp.NMERR_NAMES[rc] == "NMERR_NOT_REALTIME"
+        with pytest.raises(ndisnpp.NmError) as e:
+            stats.conversations()
+        assert e.value.code == ndisnpp.NMERR_NOT_CAPTURING
+    assert ctypes.sizeof(ndisnpp._lib.UPDATE_EVENT) == 576
