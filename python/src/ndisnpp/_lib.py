@@ -42,7 +42,7 @@ class STATISTICS_EX(ctypes.Structure):
         (name, ctypes.c_uint64)
         for name in (
             "FramesSeen BytesSeen FramesFiltered BytesFiltered FramesCaptured BytesCaptured "
-            "FramesDropped BroadcastsSeen MulticastsSeen KernelFramesReceived KernelFramesDropped"
+            "FramesDropped BroadcastsSeen MulticastsSeen KernelFramesReceived KernelFramesDropped LinkOutages"
         ).split()
     ]
 
@@ -185,7 +185,7 @@ def _declare_all() -> None:
 
 
 # The sizes netmon.h documents for x86-64; tests/test_layout.py checks every offset with a C compiler.
-for _struct, _size in ((STATISTICS, 88), (UPDATE_EVENT, 576), (FRAME_DESCRIPTOR, 40), (STATISTICS_EX, 104)):
+for _struct, _size in ((STATISTICS, 88), (UPDATE_EVENT, 576), (FRAME_DESCRIPTOR, 40), (STATISTICS_EX, 112)):
     if ctypes.sizeof(_struct) != _size:  # pragma: no cover - would be a bug in this file
         raise ImportError(f"ndisnpp: sizeof({_struct.__name__}) is {ctypes.sizeof(_struct)}, not {_size}")
 _declare_all()
