@@ -375,9 +375,9 @@ impl ClassicPcap {
         let at = self.start;
         self.start += need;
         let kept = caplen.min(self.snaplen) as usize;
-        let nsec = if self.nanos { frac } else { frac.saturating_mul(1000) };
-        // Seconds are signed 32-bit in the file (libpcap sign-extends them too).
-        Ok(Some(Frame { ts: Timestamp { sec: sec as i32 as i64, nsec }, wire_len, data: &self.buf[at + 16..at + 16 + kept] }))
+        // Seconds and their fraction are signed 32-bit in the file (libpcap reads both so).
+        let ns = i64::from(frac as i32) * if self.nanos { 1 } else { 1000 };
+        Ok(Some(Frame { ts: timestamp(sec as i32 as i64, ns), wire_len, data: &self.buf[at + 16..at + 16 + kept] }))
     }
 }
 
@@ -484,13 +484,20 @@ impl Replay {
     }
 }
 
+/// The time `sec` seconds plus `ns` nanoseconds of a replay record. A record's fraction of a
+/// second may say a second or more (a damaged or odd file: libpcap passes it on as it is): its
+/// whole seconds are carried into `sec`, not cut off or saturated.
+fn timestamp(sec: i64, ns: i64) -> Timestamp {
+    Timestamp { sec: sec.saturating_add(ns.div_euclid(1_000_000_000)), nsec: ns.rem_euclid(1_000_000_000) as u32 }
+}
+
 /// The next frame of a replay file: Ok(None) at its end.
 fn read_replay(reader: &mut ReplayReader) -> Result<Option<Frame<'_>>, String> {
     match reader {
         ReplayReader::Classic(c) => c.next(),
         ReplayReader::Libpcap(cap) => match cap.next_packet() {
             // With nanosecond precision, libpcap puts nanoseconds in tv_usec.
-            Ok(p) => Ok(Some(Frame { ts: Timestamp { sec: p.header.ts.tv_sec, nsec: p.header.ts.tv_usec as u32 }, wire_len: p.header.len, data: p.data })),
+            Ok(p) => Ok(Some(Frame { ts: timestamp(p.header.ts.tv_sec, p.header.ts.tv_usec), wire_len: p.header.len, data: p.data })),
             Err(pcap::Error::NoMorePackets) => Ok(None),
             Err(e) => Err(pcap_message(e)),
         },
@@ -719,6 +726,30 @@ mod tests {
             std::fs::remove_file(&path).unwrap();
             if let Ok(r) = r {
                 assert!(matches!(r.reader, ReplayReader::Libpcap(_)), "{tag}");
+            }
+        }
+    }
+
+    /// A record whose fraction of a second says a second or more (found by fuzz/replay_pcap): both
+    /// readers carry its whole seconds into the seconds, reading it signed 32-bit as libpcap does.
+    /// Before, the library's reader saturated a microsecond fraction times 1000 at u32::MAX ns and
+    /// the libpcap path cut it to 32 bits, so the two delivered different times for one record.
+    #[test]
+    fn a_fraction_of_a_second_or_more_carries_into_the_seconds() {
+        let t0 = 1_700_000_000;
+        for (nanos, frac, want) in [
+            (false, 5_000_001, Some(Timestamp { sec: t0 + 5, nsec: 1000 })),
+            (true, 1_500_000_007, Some(Timestamp { sec: t0 + 1, nsec: 500_000_007 })),
+            (true, 3_000_000_007, None), // negative as libpcap reads it
+        ] {
+            let path = temp_file("fraction", &classic_file(&[(t0 as u32, frac, vec![1, 2, 3], 3)], false, nanos, 65535));
+            let (a, _) = drain(Replay::open(&path, false).unwrap());
+            let (b, _) = drain(through_libpcap(&path));
+            std::fs::remove_file(&path).unwrap();
+            assert_eq!(a[0].0, b[0].0, "{frac}");
+            assert!(a[0].0.nsec < 1_000_000_000);
+            if let Some(want) = want {
+                assert_eq!(a[0].0, want);
             }
         }
     }
