@@ -78,26 +78,42 @@ fn netmon2(file: &File) -> Result<u64, RepairError> {
         return Err(RepairError::NotCapture(format!("Network Monitor version {major}.{minor}: only 2.x is repaired")));
     }
     let trailer = [0u64, 2, 6, 15][minor as usize];
+    // The end of the record at `pos` if its header is plausible and the record ends by `limit`.
+    let record_end = |pos: u64, limit: u64| -> io::Result<Option<u64>> {
+        let mut head = [0u8; 16];
+        if pos + 16 > limit {
+            return Ok(None);
+        }
+        file.read_exact_at(&mut head, pos)?;
+        let (wire, stored) = (u32_le(&head, 8), u32_le(&head, 12));
+        let end = pos + 16 + stored as u64 + trailer;
+        Ok((stored <= MAX_STORED && wire >= stored && wire <= MAX_WIRE && end <= limit).then_some(end))
+    };
     let (table_off, table_len) = (u32_le(&h, 0x18) as u64, u32_le(&h, 0x1C) as u64);
     if table_len > 0 && table_len % 4 == 0 && table_off >= 128 && table_off + table_len <= len {
-        // A finished file: its table must point at records in order, before the table.
+        // A finished file: its table must point at whole, plausible records, in order, after the
+        // header and before the table.
         let t = read_at(file, table_len as usize, table_off)?;
-        let offsets: Vec<u64> = t.chunks_exact(4).map(|c| u32_le(c, 0) as u64).collect();
-        if offsets.windows(2).all(|w| w[0] < w[1]) && offsets.first().is_some_and(|&o| o >= 128) && offsets.last().is_some_and(|&o| o < table_off) {
-            return Ok(offsets.len() as u64);
+        let mut sound = true;
+        let mut end_of_last = 128;
+        for at in t.chunks_exact(4).map(|c| u32_le(c, 0) as u64) {
+            match record_end(at, table_off)? {
+                Some(end) if at >= end_of_last => end_of_last = end,
+                _ => {
+                    sound = false;
+                    break;
+                }
+            }
+        }
+        if sound {
+            return Ok(table_len / 4);
         }
     }
     // Scan the records from the first one.
     let mut offsets: Vec<u32> = Vec::new();
     let mut pos = 128u64;
-    let mut head = [0u8; 16];
-    while pos + 16 <= len && pos <= u32::MAX as u64 {
-        file.read_exact_at(&mut head, pos)?;
-        let (wire, stored) = (u32_le(&head, 8), u32_le(&head, 12));
-        let end = pos + 16 + stored as u64 + trailer;
-        if stored > MAX_STORED || wire < stored || wire > MAX_WIRE || end > len {
-            break;
-        }
+    while pos <= u32::MAX as u64 {
+        let Some(end) = record_end(pos, len)? else { break };
         offsets.push(pos as u32);
         pos = end;
     }
@@ -259,6 +275,34 @@ mod tests {
         cut.extend_from_slice(&[7u8; 100]);
         std::fs::write(&path, &cut).unwrap();
         assert_eq!(repair(&path).unwrap(), 10);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A finished file whose table points at a record that is not plausible (found by
+    /// fuzz/repair_capture: a stored length of 520159232 in a finished file's fourth record) is not
+    /// sound: before, any table of ordered offsets before the table was, and such a file was left
+    /// unreadable with success. It is completed from its records as a cut-off file is.
+    #[test]
+    fn a_table_pointing_at_a_bad_record_is_not_sound() {
+        let dir = scratch("bad-record");
+        let (path, _) = files(&dir, FileFormat::Netmon2, 10);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let table_off = u32_le(&bytes, 0x18) as usize;
+        let fourth = u32_le(&bytes, table_off + 12) as usize;
+        bytes[fourth + 12..fourth + 16].copy_from_slice(&520_159_232u32.to_le_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(repair(&path).unwrap(), 3, "the records before the bad one");
+        let repaired = std::fs::read(&path).unwrap();
+        assert_eq!((u32_le(&repaired, 0x18) as usize, u32_le(&repaired, 0x1C)), (fourth, 12), "table right after the third record");
+        assert_eq!(repaired.len(), fourth + 12);
+        // Records that overlap (a table entry inside the record before) are not sound either.
+        let (path, _) = files(&dir, FileFormat::Netmon2, 10);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let second = u32_le(&bytes, table_off + 4);
+        bytes[table_off + 4..table_off + 8].copy_from_slice(&(second - 1).to_le_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(repair(&path).unwrap(), 10, "completed again from its records");
+        assert_eq!(std::fs::read(&path).unwrap().len(), bytes.len());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
