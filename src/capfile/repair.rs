@@ -31,7 +31,8 @@ impl From<io::Error> for RepairError {
     }
 }
 
-/// The largest wire length taken as plausible (a stored frame is at most MAX_STORED bytes).
+/// The largest wire length a scan of records takes as plausible (a stored frame is at most
+/// MAX_STORED bytes).
 const MAX_WIRE: u32 = 1 << 24;
 
 /// Makes the capture file at `path` readable in place; returns the frames it holds.
@@ -78,8 +79,9 @@ fn netmon2(file: &File) -> Result<u64, RepairError> {
         return Err(RepairError::NotCapture(format!("Network Monitor version {major}.{minor}: only 2.x is repaired")));
     }
     let trailer = [0u64, 2, 6, 15][minor as usize];
-    // The end of the record at `pos` if its header is plausible and the record ends by `limit`.
-    let record_end = |pos: u64, limit: u64| -> io::Result<Option<u64>> {
+    // The end of the record at `pos` if its header is plausible (a wire length up to `max_wire`)
+    // and the record ends by `limit`.
+    let record_end = |pos: u64, limit: u64, max_wire: u32| -> io::Result<Option<u64>> {
         let mut head = [0u8; 16];
         if pos + 16 > limit {
             return Ok(None);
@@ -87,17 +89,17 @@ fn netmon2(file: &File) -> Result<u64, RepairError> {
         file.read_exact_at(&mut head, pos)?;
         let (wire, stored) = (u32_le(&head, 8), u32_le(&head, 12));
         let end = pos + 16 + stored as u64 + trailer;
-        Ok((stored <= MAX_STORED && wire >= stored && wire <= MAX_WIRE && end <= limit).then_some(end))
+        Ok((stored <= MAX_STORED && wire >= stored && wire <= max_wire && end <= limit).then_some(end))
     };
     let (table_off, table_len) = (u32_le(&h, 0x18) as u64, u32_le(&h, 0x1C) as u64);
     if table_len > 0 && table_len % 4 == 0 && table_off >= 128 && table_off + table_len <= len {
         // A finished file: its table must point at whole, plausible records, in order, after the
-        // header and before the table.
+        // header and before the table. Any wire length: the writer keeps the one it is given.
         let t = read_at(file, table_len as usize, table_off)?;
         let mut sound = true;
         let mut end_of_last = 128;
         for at in t.chunks_exact(4).map(|c| u32_le(c, 0) as u64) {
-            match record_end(at, table_off)? {
+            match record_end(at, table_off, u32::MAX)? {
                 Some(end) if at >= end_of_last => end_of_last = end,
                 _ => {
                     sound = false;
@@ -113,7 +115,7 @@ fn netmon2(file: &File) -> Result<u64, RepairError> {
     let mut offsets: Vec<u32> = Vec::new();
     let mut pos = 128u64;
     while pos <= u32::MAX as u64 {
-        let Some(end) = record_end(pos, len)? else { break };
+        let Some(end) = record_end(pos, len, MAX_WIRE)? else { break };
         offsets.push(pos as u32);
         pos = end;
     }
@@ -303,6 +305,24 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(repair(&path).unwrap(), 10, "completed again from its records");
         assert_eq!(std::fs::read(&path).unwrap().len(), bytes.len());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A finished file whose frame has a wire length beyond what a scan takes as plausible (found
+    /// by fuzz/replay_pcap: a replayed record said 671088640 bytes on the wire, the writer kept it)
+    /// is sound: its table vouches for its records. The first check of the records cut it to 0 frames.
+    #[test]
+    fn a_finished_file_keeps_a_frame_of_any_wire_length() {
+        let dir = scratch("wire");
+        let (path, file) = capfile::create_unique(&dir).unwrap();
+        let mut w = capfile::writer(FileFormat::Netmon2, file, StreamInfo { linktype: 1, snaplen: 0 }).unwrap();
+        for wire in [60, 0x2800_0000, u32::MAX] {
+            w.write_frame(Timestamp { sec: 1_700_000_000, nsec: 0 }, wire, &[0x02; 60]).unwrap();
+        }
+        assert!(w.finish().result.is_ok());
+        let sound = std::fs::read(&path).unwrap();
+        assert_eq!(repair(&path).unwrap(), 3);
+        assert_eq!(std::fs::read(&path).unwrap(), sound);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
