@@ -146,12 +146,21 @@ fn pcap(file: &File, big_endian: bool) -> Result<u64, RepairError> {
             u32::from_le_bytes(x)
         }
     };
+    // Files before version 2.3 have the two lengths the other way round; in 2.3 either order
+    // occurs, and the smaller one is the captured length (libpcap reads them so).
+    let header = read_at(file, 8, 0)?;
+    let half = |at: usize| if big_endian { u16::from_be_bytes([header[at], header[at + 1]]) } else { u16::from_le_bytes([header[at], header[at + 1]]) };
+    let captured: fn(u32, u32) -> u32 = match (half(4), half(6)) {
+        (2, 0..=2) | (543, 0) => |_, wire| wire,
+        (2, 3) => |stored, wire| stored.min(wire),
+        _ => |stored, _| stored,
+    };
     let mut frames = 0u64;
     let mut pos = 24u64;
     let mut head = [0u8; 16];
     while pos + 16 <= len {
         file.read_exact_at(&mut head, pos)?;
-        let caplen = field(&head, 8);
+        let caplen = captured(field(&head, 8), field(&head, 12));
         let end = pos + 16 + caplen as u64;
         if caplen > MAX_STORED || end > len {
             break;
@@ -323,6 +332,40 @@ mod tests {
         let sound = std::fs::read(&path).unwrap();
         assert_eq!(repair(&path).unwrap(), 3);
         assert_eq!(std::fs::read(&path).unwrap(), sound);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A pcap file before version 2.3 has its two record lengths the other way round, and in 2.3
+    /// the smaller is the captured length (found by fuzz/repair_capture: a 2.0 file whose record
+    /// said 33672619 on the wire was left as it was, and libpcap still refused it). Before, repair
+    /// took the first field as the captured length whatever the version.
+    #[test]
+    fn pcap_before_2_4_has_its_lengths_swapped() {
+        let dir = scratch("pcap-versions");
+        let record = |first: u32, second: u32, data: &[u8]| {
+            let mut r = vec![0u8; 8];
+            r.extend_from_slice(&first.to_le_bytes());
+            r.extend_from_slice(&second.to_le_bytes());
+            r.extend_from_slice(data);
+            r
+        };
+        for (minor, swapped) in [(0u16, true), (2, true), (3, true), (3, false), (4, false)] {
+            let mut bytes = vec![0xD4, 0xC3, 0xB2, 0xA1, 2, 0];
+            bytes.extend_from_slice(&minor.to_le_bytes());
+            bytes.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 1, 0, 0, 0]);
+            // Two records of 60 stored bytes, 1000000 on the wire; a third cut short.
+            for _ in 0..2 {
+                bytes.extend(if swapped { record(1_000_000, 60, &[7; 60]) } else { record(60, 1_000_000, &[7; 60]) });
+            }
+            let whole = bytes.len();
+            bytes.extend(if swapped { record(1_000_000, 60, &[7; 20]) } else { record(60, 1_000_000, &[7; 20]) });
+            let path = dir.join(format!("v2.{minor}-{swapped}.pcap"));
+            std::fs::write(&path, &bytes).unwrap();
+            assert_eq!(repair(&path).unwrap(), 2, "2.{minor} swapped {swapped}");
+            assert_eq!(std::fs::read(&path).unwrap(), bytes[..whole], "2.{minor} swapped {swapped}");
+            let lib = pcap::Capture::from_file(&path).map(|mut c| std::iter::from_fn(|| c.next_packet().ok().map(|p| p.data.len())).collect::<Vec<_>>());
+            assert_eq!(lib.unwrap(), [60, 60], "libpcap reads what is left, 2.{minor} swapped {swapped}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
