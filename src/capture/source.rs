@@ -375,9 +375,11 @@ impl ClassicPcap {
         let at = self.start;
         self.start += need;
         let kept = caplen.min(self.snaplen) as usize;
-        // Seconds and their fraction are signed 32-bit in the file (libpcap reads both so).
-        let ns = i64::from(frac as i32) * if self.nanos { 1 } else { 1000 };
-        Ok(Some(Frame { ts: timestamp(sec as i32 as i64, ns), wire_len, data: &self.buf[at + 16..at + 16 + kept] }))
+        // The seconds and their fraction as libpcap reads them: signed 32-bit from a file in this
+        // (little-endian) machine's byte order, unsigned from a byte-swapped one.
+        let (sec, frac) = if self.swapped { (i64::from(sec), i64::from(frac)) } else { (i64::from(sec as i32), i64::from(frac as i32)) };
+        let ns = if self.nanos { frac } else { frac * 1000 };
+        Ok(Some(Frame { ts: timestamp(sec, ns), wire_len, data: &self.buf[at + 16..at + 16 + kept] }))
     }
 }
 
@@ -730,27 +732,37 @@ mod tests {
         }
     }
 
-    /// A record whose fraction of a second says a second or more (found by fuzz/replay_pcap): both
-    /// readers carry its whole seconds into the seconds, reading it signed 32-bit as libpcap does.
-    /// Before, the library's reader saturated a microsecond fraction times 1000 at u32::MAX ns and
-    /// the libpcap path cut it to 32 bits, so the two delivered different times for one record.
+    /// Seconds and fractions of a second out of the usual range (found by fuzz/replay_pcap): the
+    /// library's reader gives the times libpcap gives, a fraction of a second or more carried into
+    /// the seconds. libpcap reads both fields signed from a file in this machine's byte order,
+    /// unsigned from a byte-swapped one. Before, the library's reader saturated a microsecond
+    /// fraction times 1000 at u32::MAX ns and always read the seconds signed, and the libpcap path
+    /// cut the nanoseconds to 32 bits.
     #[test]
-    fn a_fraction_of_a_second_or_more_carries_into_the_seconds() {
-        let t0 = 1_700_000_000;
-        for (nanos, frac, want) in [
-            (false, 5_000_001, Some(Timestamp { sec: t0 + 5, nsec: 1000 })),
-            (true, 1_500_000_007, Some(Timestamp { sec: t0 + 1, nsec: 500_000_007 })),
-            (true, 3_000_000_007, None), // negative as libpcap reads it
+    fn times_out_of_range_read_as_libpcap_reads_them() {
+        let t0 = 1_700_000_000u32;
+        let big = 3_000_000_001u32; // negative as i32
+        let ts = |sec: i64, nsec: u32| Timestamp { sec, nsec };
+        let s0 = i64::from(t0);
+        for (big_endian, nanos, sec, frac, want) in [
+            (false, false, t0, 5_000_001, ts(s0 + 5, 1000)),
+            (false, true, t0, 1_500_000_007, ts(s0 + 1, 500_000_007)),
+            (false, false, t0, big, ts(s0 - 1295, 32_705_000)),
+            (false, true, t0, big, ts(s0 - 2, 705_032_705)),
+            (false, false, big, 0, ts(i64::from(big as i32), 0)),
+            (true, false, t0, big, ts(s0 + 3000, 1000)),
+            (true, true, t0, big, ts(s0 + 3, 1)),
+            (true, false, big, 0, ts(i64::from(big), 0)),
         ] {
-            let path = temp_file("fraction", &classic_file(&[(t0 as u32, frac, vec![1, 2, 3], 3)], false, nanos, 65535));
-            let (a, _) = drain(Replay::open(&path, false).unwrap());
+            let path = temp_file("times", &classic_file(&[(sec, frac, vec![1, 2, 3], 3)], big_endian, nanos, 65535));
+            let ours = Replay::open(&path, false).unwrap();
+            assert!(matches!(ours.reader, ReplayReader::Classic(_)));
+            let (a, _) = drain(ours);
             let (b, _) = drain(through_libpcap(&path));
             std::fs::remove_file(&path).unwrap();
-            assert_eq!(a[0].0, b[0].0, "{frac}");
-            assert!(a[0].0.nsec < 1_000_000_000);
-            if let Some(want) = want {
-                assert_eq!(a[0].0, want);
-            }
+            let case = format!("big_endian {big_endian} nanos {nanos} sec {sec} frac {frac}");
+            assert_eq!(a[0].0, b[0].0, "{case}: differs from libpcap");
+            assert_eq!(a[0].0, want, "{case}");
         }
     }
 
