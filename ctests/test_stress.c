@@ -6,11 +6,15 @@
  * At the end everything is stopped, disconnected and destroyed, and every handle ever made must
  * answer NMERR_INVALID_HNETWORK.
  *
- * Bounded: each thread runs for RUN_MS or MAX_CALLS calls, whichever comes first; fixed seeds. */
+ * Bounded: each thread runs for RUN_MS or MAX_CALLS calls, whichever comes first; fixed seeds.
+ * NDISNPP_STRESS_SECONDS=N runs N seconds instead (the call limit scaled alike; the watchdog
+ * allows 60 s + 3 N for setup, the run and the teardown), e.g. 30 under ThreadSanitizer
+ * (scripts/tsan-stress.sh). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include "check.h"
 #include "replay_util.h"
 
@@ -40,6 +44,8 @@ static long g_cb_connects;                     /* successful Connects with a cal
 static long g_cb_terminates;                   /* UPDATE_EVENT_TERMINATE_THREAD received (atomic) */
 static long g_cb_stops;                        /* UPDATE_EVENT_NETWORK_STATUS received (atomic) */
 static long g_successes[32];                   /* per op (atomic): proves the ops really ran */
+static long long g_run_ms = RUN_MS;            /* set before the threads start */
+static long g_max_calls = MAX_CALLS;
 
 static HNPP slot_get(int i) { return (HNPP)__atomic_load_n(&g_slot[i], __ATOMIC_ACQUIRE); }
 static void slot_set(int i, HNPP h) { __atomic_store_n(&g_slot[i], (uintptr_t)h, __ATOMIC_RELEASE); }
@@ -254,9 +260,9 @@ static void recreate(unsigned *seed) {
 static void *worker(void *arg) {
     int id = (int)(intptr_t)arg;
     unsigned seed = 0x5eed0000u + 7919u * (unsigned)id;
-    long long deadline = ru_now_ms() + RUN_MS;
+    long long deadline = ru_now_ms() + g_run_ms;
     long n;
-    for (n = 0; n < MAX_CALLS && ru_now_ms() < deadline; n++) {
+    for (n = 0; n < g_max_calls && ru_now_ms() < deadline; n++) {
         unsigned r = (unsigned)rand_r(&seed);
         if (id == 0 && r % 50 == 0) {
             recreate(&seed);
@@ -312,8 +318,20 @@ int main(void) {
     pthread_t t[NTHREADS];
     int i;
     long ops_that_succeeded = 0;
+    const char *secs = getenv("NDISNPP_STRESS_SECONDS");
+    unsigned watchdog = 60;
+    if (secs && *secs) {
+        long n = strtol(secs, NULL, 10);
+        if (n < 1 || n > 3600) {
+            fprintf(stderr, "test_stress: NDISNPP_STRESS_SECONDS must be 1..3600\n");
+            return 1;
+        }
+        g_run_ms = n * 1000;
+        g_max_calls = (long)((long long)MAX_CALLS * g_run_ms / RUN_MS);
+        watchdog = 60 + 3 * (unsigned)n;
+    }
     signal(SIGALRM, on_alarm);
-    alarm(60);
+    alarm(watchdog);
     if (setup() != 0) {
         fprintf(stderr, "test_stress: setup failed\n");
         return 1;
@@ -353,8 +371,8 @@ int main(void) {
     CHECK_EQ(__atomic_load_n(&g_cb_terminates, __ATOMIC_RELAXED), __atomic_load_n(&g_cb_connects, __ATOMIC_RELAXED));
     CHECK_EQ(__atomic_load_n(&g_violations, __ATOMIC_RELAXED), 0);
     for (i = 0; i < NOPS; i++) ops_that_succeeded += g_successes[i] > 0 || i == OP_DESTROY_DEAD;
-    printf("test_stress: %ld calls, %d NPPs re-created, %ld callback connections, %ld self-ended captures, %ld violations\n",
-           g_calls, g_ndead, g_cb_connects, g_cb_stops, g_violations);
+    printf("test_stress: %lld s, %d threads, %d NPPs: %ld calls, %d NPPs re-created, %ld callback connections, %ld self-ended captures, %ld violations\n",
+           g_run_ms / 1000, NTHREADS, NSLOTS, g_calls, g_ndead, g_cb_connects, g_cb_stops, g_violations);
     for (i = 0; i < NOPS; i++)
         if (g_successes[i] == 0 && i != OP_DESTROY_DEAD) fprintf(stderr, "note: %s never succeeded\n", OP_NAMES[i]);
     CHECK_EQ(ops_that_succeeded, NOPS);
