@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS each, one after the other (one libFuzzer job each), and prints
-# per target: seconds, executions, executions per second, corpus size and findings.
+# per target: seconds (wall clock, with a rebuild if sources changed), executions, executions per
+# second (libFuzzer's average), corpus size and findings.
 #
 #   fuzz/run-all.sh SECONDS [TARGET ...]     (default: every target `cargo fuzz list` names)
 #
@@ -65,7 +66,9 @@ for t in "${targets[@]}"; do
         found_any=1
         findings="exit $rc, $new new file(s) in artifacts/$t: $(grep -m1 -E 'panicked at|ERROR: (libFuzzer|AddressSanitizer)' "logs/$t.log" || echo 'see the log')"
     fi
-    line="$t: ${elapsed} s, ${execs} execs, $((execs / (elapsed > 0 ? elapsed : 1))) exec/s, corpus ${corpus} files, findings: ${findings}"
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "logs/$t.log" | tail -1)
+    [[ -n $rate ]] || rate=$((execs / (elapsed > 0 ? elapsed : 1)))
+    line="$t: ${elapsed} s, ${execs} execs, ${rate} exec/s, corpus ${corpus} files, findings: ${findings}"
     echo "$line"
     summary+=("$line")
 done
