@@ -38,7 +38,7 @@ echo "== test_stress, gcc -fsanitize=thread"
 # lacks entry points that the nightly's LLVM emits (__tsan_memcpy ...). gcc instruments the C test.
 runtime=$(rustc +nightly --print sysroot)/lib/rustlib/$triple/lib/librustc-nightly_rt.tsan.a
 mkdir -p build/tsan
-gcc -std=gnu11 -g -O1 -fsanitize=thread -fno-omit-frame-pointer -Iinclude -Ictests \
+gcc -std=c99 -Wall -Wextra -Werror -g -O1 -fsanitize=thread -fno-omit-frame-pointer -Iinclude -Ictests \
     -c ctests/test_stress.c -o build/tsan/test_stress.o
 gcc -g -o build/tsan/test_stress build/tsan/test_stress.o "$lib" \
     -Wl,--whole-archive "$runtime" -Wl,--no-whole-archive $(pkg-config --libs libpcap) -lpthread -ldl -lm
