@@ -18,17 +18,19 @@ if ! rustup run nightly rustc --version >/dev/null 2>&1; then
     echo "tsan-stress: needs the nightly toolchain (rustup toolchain install nightly)" >&2
     exit 2
 fi
-build_std=()
-if rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
-    build_std=(-Zbuild-std)
-else
+build_std=(-Zbuild-std)
+rustflags="-Zsanitizer=thread -Cforce-frame-pointers=yes"
+if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
     echo "tsan-stress: no rust-src for nightly (rustup component add rust-src --toolchain nightly):" >&2
-    echo "  std stays uninstrumented; TSan may then report races inside std's synchronization" >&2
+    echo "  std stays uninstrumented (rustc needs -Cunsafe-allow-abi-mismatch=sanitizer for that);" >&2
+    echo "  TSan may then report false races inside std's synchronization, and miss real ones there" >&2
+    build_std=()
+    rustflags="$rustflags -Cunsafe-allow-abi-mismatch=sanitizer"
 fi
 
 echo "== Rust static library, -Zsanitizer=thread ${build_std[*]}"
 # A staticlib carries no sanitizer runtime: the link below adds it.
-RUSTFLAGS="-Zsanitizer=thread -Cforce-frame-pointers=yes" \
+RUSTFLAGS="$rustflags" \
     cargo +nightly rustc --locked --release --lib --crate-type staticlib --target "$triple" \
     --target-dir target/tsan "${build_std[@]}"
 lib=target/tsan/$triple/release/libndisnpp.a
