@@ -119,6 +119,13 @@ pub fn report(err: Option<u64>, category: &str, tag: &str, value: &str) {
     }
 }
 
+/// Number of live BLOBs: the fuzz targets (fuzz/, outside this crate's build) check after every
+/// run that no BLOB leaked.
+#[doc(hidden)]
+pub fn live_count() -> usize {
+    BLOBS.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -506,26 +506,33 @@ impl ClassicPcap {
         let at = self.start;
         self.start += need;
         let kept = caplen.min(self.snaplen) as usize;
-        let nsec = if self.nanos { frac } else { frac.saturating_mul(1000) };
-        // Seconds are the format's unsigned 32-bit field: 1970 to 2106 (libpcap would
-        // sign-extend them, turning 2038 and later into 1901).
-        Ok(Some(Frame { ts: Timestamp { sec: i64::from(sec), nsec }, wire_len, data: &self.buf[at + 16..at + 16 + kept] }))
+        // Seconds and fraction are the format's unsigned 32-bit fields, in either byte order: 1970
+        // to 2106 (libpcap reads them signed from a file in this machine's byte order, turning
+        // 2038 and later into 1901).
+        let ns = i64::from(frac) * if self.nanos { 1 } else { 1000 };
+        Ok(Some(Frame { ts: timestamp(i64::from(sec), ns), wire_len, data: &self.buf[at + 16..at + 16 + kept] }))
     }
 }
 
 /// Where a replay's frames come from.
 enum ReplayReader {
     Classic(ClassicPcap),
-    /// Any other file libpcap reads; `true` for a classic pcap file, whose 32-bit seconds
-    /// libpcap sign-extends (they are read back as unsigned).
-    Libpcap(pcap::Capture<pcap::Offline>, bool),
+    /// Any other file libpcap reads; for a classic pcap file `Some(nanos)`: its 32-bit times,
+    /// which libpcap may sign-extend, are read back as unsigned (`classic_time_from_libpcap`).
+    Libpcap(pcap::Capture<pcap::Offline>, Option<bool>),
 }
 
-/// True when `file` starts with a classic pcap magic number (either byte order, µs or ns).
-fn classic_magic(file: &std::fs::File) -> bool {
+/// For a file that starts with a classic pcap magic number (either byte order): whether its
+/// fractions of a second are nanoseconds. None for any other file.
+fn classic_magic(file: &std::fs::File) -> Option<bool> {
     use std::os::unix::fs::FileExt;
     let mut m = [0u8; 4];
-    file.read_exact_at(&mut m, 0).is_ok() && matches!(u32::from_le_bytes(m), 0xA1B2_C3D4 | 0xA1B2_3C4D | 0xD4C3_B2A1 | 0x4D3C_B2A1)
+    file.read_exact_at(&mut m, 0).ok()?;
+    match u32::from_le_bytes(m) {
+        0xA1B2_C3D4 | 0xD4C3_B2A1 => Some(false),
+        0xA1B2_3C4D | 0x4D3C_B2A1 => Some(true),
+        _ => None,
+    }
 }
 
 /// A paced frame read before its time: kept (copied) until it is due.
@@ -625,15 +632,37 @@ impl Replay {
     }
 }
 
+/// The time `sec` seconds plus `ns` nanoseconds of a replay record. A record's fraction of a
+/// second may say a second or more (a damaged or odd file: libpcap passes it on as it is): its
+/// whole seconds are carried into `sec`, not cut off or saturated.
+fn timestamp(sec: i64, ns: i64) -> Timestamp {
+    Timestamp { sec: sec.saturating_add(ns.div_euclid(1_000_000_000)), nsec: ns.rem_euclid(1_000_000_000) as u32 }
+}
+
+/// A classic pcap record's time as libpcap delivers it (opened with nanosecond precision:
+/// `tv_usec` holds the fraction scaled to nanoseconds), read back as the format's unsigned 32-bit
+/// seconds and fraction (libpcap sign-extends both from a file in this machine's byte order).
+/// `nanos`: the file's fraction is in nanoseconds (else microseconds, which libpcap multiplied by
+/// 1000).
+#[doc(hidden)]
+pub fn classic_time_from_libpcap(tv_sec: i64, tv_usec: i64, nanos: bool) -> Timestamp {
+    let raw_frac = if nanos { tv_usec } else { tv_usec / 1000 } as u32;
+    let ns = i64::from(raw_frac) * if nanos { 1 } else { 1000 };
+    timestamp(i64::from(tv_sec as u32), ns)
+}
+
 /// The next frame of a replay file: Ok(None) at its end.
 fn read_replay(reader: &mut ReplayReader) -> Result<Option<Frame<'_>>, String> {
     match reader {
         ReplayReader::Classic(c) => c.next(),
         ReplayReader::Libpcap(cap, classic) => match cap.next_packet() {
             Ok(p) => {
-                let sec = if *classic { i64::from(p.header.ts.tv_sec as u32) } else { p.header.ts.tv_sec };
                 // With nanosecond precision, libpcap puts nanoseconds in tv_usec.
-                Ok(Some(Frame { ts: Timestamp { sec, nsec: p.header.ts.tv_usec as u32 }, wire_len: p.header.len, data: p.data }))
+                let ts = match *classic {
+                    Some(nanos) => classic_time_from_libpcap(p.header.ts.tv_sec, p.header.ts.tv_usec, nanos),
+                    None => timestamp(p.header.ts.tv_sec, p.header.ts.tv_usec),
+                };
+                Ok(Some(Frame { ts, wire_len: p.header.len, data: p.data }))
             }
             Err(pcap::Error::NoMorePackets) => Ok(None),
             Err(e) => Err(pcap_message(e)),
@@ -866,10 +895,45 @@ mod tests {
             let r = Replay::open(&path, false);
             std::fs::remove_file(&path).unwrap();
             if let Ok(r) = r {
-                assert!(matches!(r.reader, ReplayReader::Libpcap(_, true)), "{tag}");
+                assert!(matches!(r.reader, ReplayReader::Libpcap(_, Some(false))), "{tag}");
                 let (frames, _) = drain(r);
                 assert_eq!(frames[0].0.sec, 0x9000_0000, "{tag}");
             }
+        }
+    }
+
+    /// Seconds and fractions of a second out of the usual range (found by fuzz/replay_pcap): both
+    /// readers (the library's and the libpcap path) read the fields as the format's unsigned 32-bit
+    /// values in either byte order, a fraction of a second or more carried into the seconds.
+    /// (libpcap itself reads both fields signed from a file in this machine's byte order, unsigned
+    /// from a byte-swapped one; the libpcap path reads its answer back as unsigned.) Before, the
+    /// library's reader saturated a microsecond fraction times 1000 at u32::MAX ns, and the
+    /// libpcap path cut the nanoseconds to 32 bits.
+    #[test]
+    fn times_out_of_range_read_as_unsigned_by_both_readers() {
+        let t0 = 1_700_000_000u32;
+        let big = 3_000_000_001u32; // negative as i32
+        let ts = |sec: i64, nsec: u32| Timestamp { sec, nsec };
+        let s0 = i64::from(t0);
+        for (big_endian, nanos, sec, frac, want) in [
+            (false, false, t0, 5_000_001, ts(s0 + 5, 1000)),
+            (false, true, t0, 1_500_000_007, ts(s0 + 1, 500_000_007)),
+            (false, false, t0, big, ts(s0 + 3000, 1000)),
+            (false, true, t0, big, ts(s0 + 3, 1)),
+            (false, false, big, 0, ts(i64::from(big), 0)),
+            (true, false, t0, big, ts(s0 + 3000, 1000)),
+            (true, true, t0, big, ts(s0 + 3, 1)),
+            (true, false, big, 0, ts(i64::from(big), 0)),
+        ] {
+            let path = temp_file("times", &classic_file(&[(sec, frac, vec![1, 2, 3], 3)], big_endian, nanos, 65535));
+            let ours = Replay::open(&path, false).unwrap();
+            assert!(matches!(ours.reader, ReplayReader::Classic(_)));
+            let (a, _) = drain(ours);
+            let (b, _) = drain(through_libpcap(&path));
+            std::fs::remove_file(&path).unwrap();
+            let case = format!("big_endian {big_endian} nanos {nanos} sec {sec} frac {frac}");
+            assert_eq!(a[0].0, b[0].0, "{case}: differs from libpcap");
+            assert_eq!(a[0].0, want, "{case}");
         }
     }
 

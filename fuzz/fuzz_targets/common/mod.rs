@@ -116,7 +116,12 @@ unsafe fn walk_entries(h: HBLOB, marshalled: &[u8]) {
         );
         if rc == SUCCESS {
             let mut line = Vec::new();
-            escape(&mut line, cstr(o, "owner"), true);
+            let owner = cstr(o, "owner");
+            // A line starting with '#' is a comment: an owner name starting with it is written `\#`.
+            if owner.first() == Some(&b'#') {
+                line.push(b'\\');
+            }
+            escape(&mut line, owner, true);
             line.push(b':');
             escape(&mut line, cstr(c, "category"), true);
             line.push(b':');
