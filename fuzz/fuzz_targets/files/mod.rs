@@ -47,6 +47,7 @@ pub fn replay(path: &Path) -> Result<(u32, Drained), String> {
             Next::Frame(f) => frames.push((f.ts, f.wire_len, f.data.to_vec())),
             Next::Idle => return Ok((linktype, Drained { frames, damage: None })),
             Next::Failed(m) => panic!("a replay failed as a live source fails: {m}"),
+            Next::Link(up) => panic!("a replay reported a link change ({up})"),
             Next::Corrupt(m) => return Ok((linktype, Drained { frames, damage: Some(m) })),
         }
     }
