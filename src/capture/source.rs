@@ -210,9 +210,9 @@ impl Live {
         let cap = cap.setnonblock().map_err(|e| OpenError::Other(pcap_message(e)))?;
         let fd = cap.as_raw_fd();
         let ifindex = interface_index(fd, name).unwrap_or(0);
-        let mut live = Live { cap, fd, linktype, kernel_filter, ifindex, link_down: false, last_link_check: Instant::now() };
-        live.link_down = live.link_state() == LinkState::Down;
-        Ok(live)
+        // An interface that is down already is reported (and counted) at the first quiet look, so
+        // that every "up" follows a "down".
+        Ok(Live { cap, fd, linktype, kernel_filter, ifindex, link_down: false, last_link_check: Instant::now() })
     }
 
     /// The interface's state, asked through the capture socket (so in its network namespace,
