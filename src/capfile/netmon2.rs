@@ -341,20 +341,10 @@ pub fn special_frame_comment(frame_type: u32) -> String {
 /// the STATISTICS (88 bytes, little-endian).
 pub fn stats_frame(st: &crate::types::STATISTICS) -> [u8; STATS_FRAME_LEN] {
     use crate::types::*;
-    let mut f = [0u8; STATS_FRAME_LEN];
-    f[12..14].copy_from_slice(&((STATS_FRAME_LEN - 14) as u16).to_be_bytes());
-    f[14] = DEFAULT_SAP as u8;
-    f[15] = DEFAULT_SAP as u8;
-    f[16] = DEFAULT_CONTROL as u8;
-    f[20..22].copy_from_slice(&(DEFAULT_ETHERTYPE as u16).to_be_bytes());
-    f[22..26].copy_from_slice(b"$MST");
-    f[26..30].copy_from_slice(&0u32.to_le_bytes());
-    f[30..34].copy_from_slice(&STATS_FRAME_TYPE.to_le_bytes());
-    f[34..36].copy_from_slice(&92u16.to_le_bytes());
-    f[36..40].copy_from_slice(&STATISTICS_VERSION_2_0.to_le_bytes());
-    // STATISTICS, packed little-endian, from byte 40.
-    let mut body = Vec::with_capacity(88);
-    body.extend_from_slice(&st.TimeElapsed.to_le_bytes());
+    // StatsVersion, then the STATISTICS packed little-endian.
+    let mut data = Vec::with_capacity(STATS_FRAME_LEN - SPECIAL_FRAME_HEADER);
+    data.extend_from_slice(&STATISTICS_VERSION_2_0.to_le_bytes());
+    data.extend_from_slice(&st.TimeElapsed.to_le_bytes());
     for v in [
         st.TotalFramesCaptured,
         st.TotalBytesCaptured,
@@ -371,16 +361,13 @@ pub fn stats_frame(st: &crate::types::STATISTICS) -> [u8; STATS_FRAME_LEN] {
         st.MacFramesReceived,
         st.MacCRCErrors,
     ] {
-        body.extend_from_slice(&v.to_le_bytes());
+        data.extend_from_slice(&v.to_le_bytes());
     }
-    body.extend_from_slice(&st.MacBytesReceivedEx.to_le_bytes());
+    data.extend_from_slice(&st.MacBytesReceivedEx.to_le_bytes());
     for v in [st.MacFramesDropped_NoBuffers, st.MacMulticastsReceived, st.MacBroadcastsReceived, st.MacFramesDropped_HwError] {
-        body.extend_from_slice(&v.to_le_bytes());
+        data.extend_from_slice(&v.to_le_bytes());
     }
-    let o = 40 + body.len();
-    f[40..o].copy_from_slice(&body);
-    debug_assert_eq!(o, STATS_FRAME_LEN);
-    f
+    special_frame(STATS_FRAME_TYPE, 0, &data).try_into().expect("a statistics frame is STATS_FRAME_LEN bytes")
 }
 
 /// The disk (or quota, or file size limit) is full: dropping frames can make room.
