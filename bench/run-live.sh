@@ -88,21 +88,8 @@ run_one() {
         tcpdump)   cmd=(tcpdump -i "$V_RX" -B $((buf / 1024)) -w "$out") ;;
         dumpcap)   cmd=(dumpcap -i "$V_RX" -B $((buf / 1048576)) -P -w "$out") ;;
     esac
-    ip netns exec "$NS_RX" taskset -c "$RX_CPU" python3 "$HERE/cputime.py" "$tm" "${cmd[@]}" >"$log" 2>&1 &
-    CAP_PID=$!
-    sleep "$SETTLE"
-    local child; child=$(pgrep -P "$CAP_PID" || true)
-    [ -n "$child" ] || { log "$tool did not start:"; cat "$log" >&2; return 1; }
-    local tx0 tx1 t0 t1
-    tx0=$(veth_tx_packets); t0=$(date +%s.%N)
-    ip netns exec "$NS_TX" taskset -c "$TX_CPU" trafgen -o "$V_TX" -i "$cfg" -n "$n" -P 1 --no-sock-mem -Q -C >/dev/null 2>&1
-    t1=$(date +%s.%N); tx1=$(veth_tx_packets)
-    sleep 1
-    kill -INT "$child" 2>/dev/null || true
-    wait "$CAP_PID" || true
-    CAP_PID=
-    local offered=$((tx1 - tx0))
-    local rate; rate=$(awk -v o="$offered" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", o / (b - a)}')
+    veth_offer "$log" "$tm" "$cfg" "$n" "${cmd[@]}" || { log "$tool did not start:"; cat "$log" >&2; return 1; }
+    local offered=$OFFERED rate=$RATE
     local got; got=$(count_file "$out"); got=${got:-0}
     local drops
     case $tool in

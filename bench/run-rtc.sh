@@ -160,21 +160,8 @@ live_one() {
         libpcap) cmd=("$TMP/pcap_live" -b "$RTC_BUF" "$V_RX") ;;
         tcpdump) cmd=(tcpdump -i "$V_RX" -B $((RTC_BUF / 1024)) -w /dev/null) ;;
     esac
-    ip netns exec "$NS_RX" taskset -c "$RX_CPU" python3 "$HERE/cputime.py" "$tm" "${cmd[@]}" >"$log" 2>&1 &
-    CAP_PID=$!
-    sleep "$SETTLE"
-    local child; child=$(pgrep -P "$CAP_PID" || true)
-    [ -n "$child" ] || { log "$tool did not start:"; cat "$log" >&2; exit 1; }
-    local tx0 tx1 t0 t1
-    tx0=$(veth_tx_packets); t0=$(date +%s.%N)
-    ip netns exec "$NS_TX" taskset -c "$TX_CPU" trafgen -o "$V_TX" -i "$cfg" -n "$n" -P 1 --no-sock-mem -Q -C >/dev/null 2>&1
-    t1=$(date +%s.%N); tx1=$(veth_tx_packets)
-    sleep 1
-    kill -INT "$child" 2>/dev/null || true
-    wait "$CAP_PID" || true
-    CAP_PID=
-    local offered=$((tx1 - tx0))
-    local rate; rate=$(awk -v o="$offered" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", o / (b - a)}')
+    veth_offer "$log" "$tm" "$cfg" "$n" "${cmd[@]}" || { log "$tool did not start:"; cat "$log" >&2; exit 1; }
+    local offered=$OFFERED rate=$RATE
     local got kdrops udrops=0 bytes
     case $tool in
         tcpdump)

@@ -1,8 +1,9 @@
-# Sourced by bench/run-live.sh and bench/run-control.sh (LIVE=1): two network namespaces joined
-# by a veth pair, for trafgen to send raw Ethernet frames (EtherType 0x88B5, local experimental)
-# from nb-tx-$$ to the veth end in nb-rx-$$; nothing leaves the pair.
+# Sourced by bench/run-live.sh, bench/run-rtc.sh and bench/run-control.sh (LIVE=1): two network
+# namespaces joined by a veth pair, for trafgen to send raw Ethernet frames (EtherType 0x88B5,
+# local experimental) from nb-tx-$$ to the veth end in nb-rx-$$; nothing leaves the pair.
 # veth_up creates them; veth_down (call it from the EXIT trap) removes them; trafgen_cfg SIZE
-# prints a trafgen configuration for SIZE-byte frames; veth_tx_packets reads the sender's counter.
+# prints a trafgen configuration for SIZE-byte frames; veth_tx_packets reads the sender's counter;
+# veth_offer runs one capture tool while trafgen sends.
 NS_TX=nb-tx-$$
 NS_RX=nb-rx-$$
 V_TX=nbt$$
@@ -41,3 +42,29 @@ trafgen_cfg() { # size
 }
 
 veth_tx_packets() { ip netns exec "$NS_TX" cat /sys/class/net/$V_TX/statistics/tx_packets; }
+
+# veth_offer LOG TIMES CFG N CMD...: starts the capture tool CMD in the receiving namespace on CPU
+# $RX_CPU under bench/cputime.py (its CPU times into TIMES, its output into LOG; $CAP_PID is the
+# wrapper, for the caller's trap), waits $SETTLE s, sends N frames of trafgen configuration CFG
+# at full rate from CPU $TX_CPU, waits a second and stops the tool with SIGINT. Sets OFFERED (the
+# frames the sender's counter says left) and RATE (frames/s, whole). 1 when the tool did not
+# start (CAP_PID then still names it).
+veth_offer() {
+    local log=$1 tm=$2 cfg=$3 n=$4
+    shift 4
+    ip netns exec "$NS_RX" taskset -c "$RX_CPU" python3 "$HERE/cputime.py" "$tm" "$@" >"$log" 2>&1 &
+    CAP_PID=$!
+    sleep "$SETTLE"
+    local child; child=$(pgrep -P "$CAP_PID" || true)
+    [ -n "$child" ] || return 1
+    local tx0 tx1 t0 t1
+    tx0=$(veth_tx_packets); t0=$(date +%s.%N)
+    ip netns exec "$NS_TX" taskset -c "$TX_CPU" trafgen -o "$V_TX" -i "$cfg" -n "$n" -P 1 --no-sock-mem -Q -C >/dev/null 2>&1
+    t1=$(date +%s.%N); tx1=$(veth_tx_packets)
+    sleep 1
+    kill -INT "$child" 2>/dev/null || true
+    wait "$CAP_PID" || true
+    CAP_PID=
+    OFFERED=$((tx1 - tx0))
+    RATE=$(awk -v o="$OFFERED" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", o / (b - a)}')
+}
