@@ -9,8 +9,7 @@ mod files;
 use libfuzzer_sys::{fuzz_target, Corpus};
 
 fuzz_target!(|data: &[u8]| -> Corpus {
-    let classic = [[0xD4, 0xC3, 0xB2, 0xA1], [0x4D, 0x3C, 0xB2, 0xA1], [0xA1, 0xB2, 0xC3, 0xD4], [0xA1, 0xB2, 0x3C, 0x4D]];
-    if data.len() < 4 || !classic.iter().any(|m| data[..4] == m[..]) {
+    if data.len() < 4 || ndisnpp::capture::source::classic_pcap_magic([data[0], data[1], data[2], data[3]]).is_none() {
         return Corpus::Reject;
     }
     files::replay_and_compare(data, "replay_pcap");

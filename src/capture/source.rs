@@ -394,13 +394,7 @@ impl ClassicPcap {
     /// link types whose records libpcap allows beyond 262144 bytes or fixes up (USB, NFLOG ...):
     /// those stay with libpcap.
     fn header(h: &[u8; 24]) -> Option<(bool, bool, u32)> {
-        let (swapped, nanos) = match u32::from_le_bytes([h[0], h[1], h[2], h[3]]) {
-            0xA1B2_C3D4 => (false, false),
-            0xA1B2_3C4D => (false, true),
-            0xD4C3_B2A1 => (true, false),
-            0x4D3C_B2A1 => (true, true),
-            _ => return None,
-        };
+        let (swapped, nanos) = classic_pcap_magic([h[0], h[1], h[2], h[3]])?;
         let field = |at: usize| {
             let b = [h[at], h[at + 1], h[at + 2], h[at + 3]];
             if swapped {
@@ -522,17 +516,26 @@ enum ReplayReader {
     Libpcap(pcap::Capture<pcap::Offline>, Option<bool>),
 }
 
+/// A classic pcap file's first four bytes: (its fields are byte-swapped, its fractions of a
+/// second are nanoseconds); None for any other file.
+#[doc(hidden)]
+pub fn classic_pcap_magic(m: [u8; 4]) -> Option<(bool, bool)> {
+    match u32::from_le_bytes(m) {
+        0xA1B2_C3D4 => Some((false, false)),
+        0xA1B2_3C4D => Some((false, true)),
+        0xD4C3_B2A1 => Some((true, false)),
+        0x4D3C_B2A1 => Some((true, true)),
+        _ => None,
+    }
+}
+
 /// For a file that starts with a classic pcap magic number (either byte order): whether its
 /// fractions of a second are nanoseconds. None for any other file.
 fn classic_magic(file: &std::fs::File) -> Option<bool> {
     use std::os::unix::fs::FileExt;
     let mut m = [0u8; 4];
     file.read_exact_at(&mut m, 0).ok()?;
-    match u32::from_le_bytes(m) {
-        0xA1B2_C3D4 | 0xD4C3_B2A1 => Some(false),
-        0xA1B2_3C4D | 0x4D3C_B2A1 => Some(true),
-        _ => None,
-    }
+    classic_pcap_magic(m).map(|(_, nanos)| nanos)
 }
 
 /// A paced frame read before its time: kept (copied) until it is due.

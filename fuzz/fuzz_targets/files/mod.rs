@@ -60,12 +60,8 @@ pub fn replay(path: &Path) -> Result<(u32, Drained), String> {
 pub fn libpcap(path: &Path) -> Result<(u32, Drained), String> {
     let mut cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano).map_err(|e| e.to_string())?;
     let linktype = cap.get_datalink().0 as u32;
-    let magic = std::fs::read(path).ok().and_then(|b| b.get(..4).map(|m| u32::from_le_bytes([m[0], m[1], m[2], m[3]])));
-    let classic_nanos = match magic {
-        Some(0xA1B2_C3D4 | 0xD4C3_B2A1) => Some(false),
-        Some(0xA1B2_3C4D | 0x4D3C_B2A1) => Some(true),
-        _ => None,
-    };
+    let head = std::fs::read(path).ok().and_then(|b| b.get(..4).map(|m| [m[0], m[1], m[2], m[3]]));
+    let classic_nanos = head.and_then(ndisnpp::capture::source::classic_pcap_magic).map(|(_, nanos)| nanos);
     let mut frames = Vec::new();
     loop {
         match cap.next_packet() {
