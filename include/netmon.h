@@ -28,6 +28,22 @@
  *    answer at once. Callbacks run on a library thread with no library lock held: they may call
  *    back into the library, even to stop or disconnect their own NPP. No panic or exception
  *    crosses into C: an internal fault answers NMERR_INTERNAL_EXCEPTION.
+ *  - Callbacks end with the call that ends them: when <family>_stop, <family>_disconnect or
+ *    npp_destroy returns, whatever it answered (NMERR_NOT_CAPTURING too), no frames callback of
+ *    that capture is running or will run, and after npp_destroy no callback of the NPP at all
+ *    (frames or status). They wait for a callback that is running, as pthread_join would: a
+ *    callback that never returns makes them wait for ever. Exceptions, where waiting would
+ *    deadlock: a call from inside one of the NPP's own callbacks returns at once (stop: the frames
+ *    captured before it are delivered once that callback has returned; npp_destroy: nothing more
+ *    is delivered, not even UPDATE_EVENT_TERMINATE_THREAD, once that callback has returned); and
+ *    a call from a callback of NPP A on NPP B whose callbacks are themselves waiting for A (two
+ *    NPPs whose callbacks stop each other) does not wait either. Both are never a deadlock.
+ *  - Descriptors and memory: every descriptor the library opens, libpcap's packet socket
+ *    included, is close-on-exec, so programs the caller runs inherit no capture. Sizes the caller
+ *    sets are bounded: NPP:Config:BufferSize by NDISNPP_MAX_BUFFER_SIZE, FrameTableLength,
+ *    UpdateInterval and QueryTimeout by the ranges in the README; a value outside its range is
+ *    refused by Connect/Configure with NMERR_BLOB_CONVERSION_ERROR and the entry in the error
+ *    BLOB.
  *  - NPP lifecycle: npp_create(nic) -> <family>_connect -> [configure] -> start -> [pause <->
  *    resume] -> stop -> ... -> <family>_disconnect -> npp_destroy (which stops and disconnects as
  *    needed). One family owns a connected NPP until it disconnects. A capture may end by itself
@@ -479,6 +495,15 @@ typedef struct UPDATE_EVENT {
  ... and came back up (frames are captured again).
  */
 #define NDISNPP_LINK_UP 2
+
+/*
+ ndisnpp extension: the largest `NPP:Config:BufferSize`, 1 GiB. The value sizes the kernel ring
+ of a live capture (0 = libpcap's default, 2 MiB) and each of IRTC's two frame buffers (0 =
+ DEFAULT_RTC_BUFFER_SIZE); memory is committed as frames use it, not at Start. Larger values
+ are refused by Connect and Configure with NMERR_BLOB_CONVERSION_ERROR, the entry in the error
+ BLOB.
+ */
+#define NDISNPP_MAX_BUFFER_SIZE 1073741824
 
 #define MAX_PATTERN_LENGTH 16
 

@@ -274,6 +274,13 @@ pub const NDISNPP_LINK_DOWN: u32 = 0x1;
 /// ... and came back up (frames are captured again).
 pub const NDISNPP_LINK_UP: u32 = 0x2;
 
+/// ndisnpp extension: the largest `NPP:Config:BufferSize`, 1 GiB. The value sizes the kernel ring
+/// of a live capture (0 = libpcap's default, 2 MiB) and each of IRTC's two frame buffers (0 =
+/// DEFAULT_RTC_BUFFER_SIZE); memory is committed as frames use it, not at Start. Larger values
+/// are refused by Connect and Configure with NMERR_BLOB_CONVERSION_ERROR, the entry in the error
+/// BLOB.
+pub const NDISNPP_MAX_BUFFER_SIZE: u32 = 0x4000_0000;
+
 // ---------------------------------------------------------------- patterns (f.8)
 pub const MAX_PATTERN_LENGTH: u32 = 16;
 pub const MAX_PATTERNS: u32 = 4;

@@ -4,6 +4,7 @@
 pub mod conversation;
 pub mod devices;
 pub mod engine;
+pub mod fds;
 pub mod rtc;
 pub mod source;
 pub mod trigger;

@@ -75,15 +75,21 @@ pub struct Batch {
 impl Batch {
     /// A batch for `s`, its memory touched now (on the thread that calls this, at Start) rather
     /// than by the capture and delivery threads' first frames.
+    ///
+    /// Only the first `PREFAULT_BYTES` of each part are touched: a large BufferSize or
+    /// FrameTableLength reserves address space, and the kernel commits its pages as frames use them.
     pub fn new(s: &RtcSettings) -> Batch {
         let table_bytes = FRAMETABLE_HEADER + s.table_len * std::mem::size_of::<FRAME_DESCRIPTOR>();
         let mut data = vec![0u8; s.buffer_size];
-        prefault(&mut data);
+        prefault(&mut data[..s.buffer_size.min(PREFAULT_BYTES)]);
         data.clear();
         let mut table = vec![0u64; table_bytes.div_ceil(8)];
-        prefault(bytemuck_u64(&mut table));
+        let table_view = bytemuck_u64(&mut table);
+        let n = table_view.len().min(PREFAULT_BYTES);
+        prefault(&mut table_view[..n]);
+        let described = s.table_len.min(PREFAULT_BYTES / std::mem::size_of::<Described>());
         let mut frames = Vec::with_capacity(s.table_len);
-        frames.resize(s.table_len, Described { offset: 0, desc: describe(0, 0, 0, &[]) });
+        frames.resize(described, Described { offset: 0, desc: describe(0, 0, 0, &[]) });
         frames.clear();
         Batch { data, frames, reason: Handover::Interval, dropped: 0, table }
     }
@@ -123,6 +129,10 @@ impl Batch {
         self.clear();
     }
 }
+
+/// How much of each part of a batch is mapped at Start (the default 1 MiB buffer and 4096-entry
+/// table entirely).
+const PREFAULT_BYTES: usize = 2 << 20;
 
 /// Writes one byte per page, so that the pages are mapped now (zeroed allocations are mapped
 /// lazily, at their first write).

@@ -194,7 +194,10 @@ impl Live {
         if s.buffer_size > 0 {
             inactive = inactive.buffer_size(s.buffer_size.min(i32::MAX as u32) as i32);
         }
+        let before = super::fds::open_fds();
         let mut cap = inactive.open().map_err(|e| classify(pcap_message(e)))?;
+        // libpcap opens its packet socket and eventfd without FD_CLOEXEC (see fds.rs).
+        super::fds::seal_activated(cap.as_raw_fd(), &before).map_err(|e| OpenError::Other(format!("{name}: close-on-exec: {e}")))?;
         if super::devices::is_loopback(name) {
             // Every frame on a loopback device passes twice: sent (PACKET_OUTGOING) and received.
             // Keep only the received copy, as libpcap's own loopback rule and tcpdump do, so that
@@ -590,11 +593,13 @@ impl Replay {
         let file = open_regular(path)?;
         // libpcap checks the header (any format it reads) and names the link type. It opens the
         // file we checked, not whatever the path names by now (/proc/self/fd), where /proc is
-        // mounted.
+        // mounted. Its fopen leaves the descriptor inheritable: sealed right after (fds.rs).
         let by_fd = std::path::PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
         let libpcap_path = if by_fd.exists() { by_fd.as_path() } else { path };
+        let before = super::fds::open_fds();
         let cap = pcap::Capture::from_file_with_precision(libpcap_path, pcap::Precision::Nano)
             .map_err(|e| OpenError::BadFile(format!("{}: {}", path.display(), pcap_message(e))))?;
+        super::fds::seal_same_file(&file, &before).map_err(|e| OpenError::Other(format!("{}: close-on-exec: {e}", path.display())))?;
         let linktype = cap.get_datalink().0 as u32;
         let reader = match ClassicPcap::open(&file) {
             Ok(Some(classic)) => ReplayReader::Classic(classic),

@@ -4,7 +4,9 @@
 //! (even stop or disconnect the NPP). UPDATE_EVENT_TERMINATE_THREAD is the last event.
 
 use crate::types::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::thread::{JoinHandle, ThreadId};
 
 /// One event for the callback.
@@ -63,14 +65,22 @@ fn deliver(cb: unsafe extern "C" fn(UPDATE_EVENT) -> DWORD, ctx: usize, e: Event
 }
 
 impl Callback {
-    pub fn start(cb: unsafe extern "C" fn(UPDATE_EVENT) -> DWORD, ctx: usize) -> std::io::Result<Callback> {
+    /// The callback thread of NPP `handle`. Once `cancelled` (the NPP was destroyed from inside a
+    /// callback) it calls the application no more, not even for UPDATE_EVENT_TERMINATE_THREAD.
+    pub fn start(cb: unsafe extern "C" fn(UPDATE_EVENT) -> DWORD, ctx: usize, handle: u64, cancelled: Arc<AtomicBool>) -> std::io::Result<Callback> {
         let (tx, rx) = mpsc::channel::<Msg>();
         let thread = std::thread::Builder::new().name("ndisnpp-callback".into()).spawn(move || {
+            super::gate::serve(handle, false);
+            let live = || !cancelled.load(Ordering::Acquire);
             for msg in rx {
                 match msg {
-                    Msg::Event(e) => deliver(cb, ctx, e),
+                    Msg::Event(e) if live() => deliver(cb, ctx, e),
+                    Msg::Event(_) => {}
                     Msg::Terminate => break,
                 }
+            }
+            if !live() {
+                return;
             }
             deliver(
                 cb,
@@ -93,12 +103,13 @@ impl Callback {
     }
 
     /// Delivers what is queued, then UPDATE_EVENT_TERMINATE_THREAD, and waits for the thread —
-    /// unless called from the callback itself (then the thread ends after the callback returns).
-    /// Call with no library lock held.
-    pub fn terminate(mut self) {
+    /// unless called from the callback itself or `detached` (a call that must not wait for this
+    /// NPP's callbacks, see gate.rs): then the thread ends after the callback returns. Call with
+    /// no library lock held.
+    pub fn terminate(mut self, detached: bool) {
         let _ = self.tx.send(Msg::Terminate);
         if let Some(t) = self.thread.take() {
-            if std::thread::current().id() != self.thread_id {
+            if !detached && std::thread::current().id() != self.thread_id {
                 let _ = t.join();
             }
         }

@@ -38,6 +38,9 @@ pub const DEFAULT_UPDATE_INTERVAL_MS: u32 = 100;
 pub const MAX_UPDATE_INTERVAL_MS: u32 = 3_600_000;
 pub const DEFAULT_FRAME_TABLE_LENGTH: u32 = 4096;
 pub const MAX_FRAME_TABLE_LENGTH: u32 = 1 << 20;
+/// The largest `NPP:Config:BufferSize` (bytes): the kernel ring of a live capture, and each of
+/// IRTC's two frame buffers (netmon.h: NDISNPP_MAX_BUFFER_SIZE).
+pub const MAX_BUFFER_SIZE: u32 = crate::types::NDISNPP_MAX_BUFFER_SIZE;
 
 impl Default for CaptureConfig {
     fn default() -> Self {
@@ -137,19 +140,22 @@ pub fn parse(b: &Blob, base: &CaptureConfig) -> Result<CaptureConfig, Rejected> 
     if let Some(v) = dword(TAG_FRAME_SIZE)? {
         c.frame_size = v;
     }
-    if let Some(v) = dword(TAG_BUFFER_SIZE)? {
-        c.buffer_size = v;
-    }
     if let Some(v) = dword(TAG_FRAME_LIMIT)? {
         c.frame_limit = v;
     }
-    // IRTC's delivery: each within its range, else the entry is named as malformed.
+    // Sizes and IRTC's delivery: each within its range, else the entry is named as malformed.
     let in_range = |tag: &'static str, v: Option<u32>, lo: u32, hi: u32| -> Result<Option<u32>, Rejected> {
         match v {
             Some(n) if n < lo || n > hi => Err(reject(NMERR_BLOB_CONVERSION_ERROR, CATEGORY_CONFIG, tag, &n.to_string())),
             other => Ok(other),
         }
     };
+    if let Some(v) = in_range(TAG_BUFFER_SIZE, dword(TAG_BUFFER_SIZE)?, 0, MAX_BUFFER_SIZE)? {
+        c.buffer_size = v;
+    }
+    // QueryStations' settings (read by src/stations when it queries): checked here like the rest.
+    in_range(TAG_QUERY_TIMEOUT, dword(TAG_QUERY_TIMEOUT)?, 0, crate::stations::NDISNPP_QUERY_TIMEOUT_MAX)?;
+    boolean(CATEGORY_CONFIG, TAG_ANSWER_STATION_QUERIES)?;
     if let Some(secs) = in_range(TAG_UPDATE_FREQUENCY, dword(TAG_UPDATE_FREQUENCY)?, 1, MAX_UPDATE_INTERVAL_MS / 1000)? {
         c.update_interval_ms = secs * 1000;
     }
@@ -235,6 +241,22 @@ mod tests {
         b.set_str("NPP", "Config", "BufferSize", "lots").unwrap();
         let r = parse(&b, &CaptureConfig::default()).unwrap_err();
         assert_eq!((r.code, r.tag.as_str(), r.value.as_str()), (NMERR_BLOB_CONVERSION_ERROR, "BufferSize", "lots"));
+        for bad in ["1073741825", "4294967295"] {
+            b.set_str("NPP", "Config", "BufferSize", bad).unwrap();
+            let r = parse(&b, &CaptureConfig::default()).unwrap_err();
+            assert_eq!((r.code, r.tag.as_str(), r.value.as_str()), (NMERR_BLOB_CONVERSION_ERROR, "BufferSize", bad));
+        }
+        b.set_str("NPP", "Config", "BufferSize", "1073741824").unwrap();
+        assert_eq!(parse(&b, &CaptureConfig::default()).unwrap().buffer_size, MAX_BUFFER_SIZE);
+        for bad in ["abc", "-1", "", "10001"] {
+            b.set_str("NPP", "Config", "QueryTimeout", bad).unwrap();
+            let r = parse(&b, &CaptureConfig::default()).unwrap_err();
+            assert_eq!((r.code, r.tag.as_str(), r.value.as_str()), (NMERR_BLOB_CONVERSION_ERROR, "QueryTimeout", bad));
+        }
+        b.set_str("NPP", "Config", "QueryTimeout", "10000").unwrap();
+        b.set_str("NPP", "Config", "AnswerStationQueries", "maybe").unwrap();
+        assert_eq!(parse(&b, &CaptureConfig::default()).unwrap_err().tag, "AnswerStationQueries");
+        b.set_str("NPP", "Config", "AnswerStationQueries", "FALSE").unwrap();
         b.set_str("NPP", "Config", "BufferSize", "4096").unwrap();
         b.set_str("NPP", "Trigger", "Trigger", "SOON").unwrap();
         assert_eq!(parse(&b, &CaptureConfig::default()).unwrap_err().code, NMERR_ILLEGAL_TRIGGER);

@@ -7,20 +7,10 @@
 
 use crate::capture::rtc::{Batch, RtcSettings};
 use crate::types::*;
-use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
-
-thread_local! {
-    /// The NPP whose frames callback this thread is running (0: none).
-    static DELIVERING: Cell<u64> = const { Cell::new(0) };
-}
-
-/// True when the calling thread is the delivery thread of NPP `handle` (inside its frames
-/// callback): calls from there must not wait for that thread.
-pub fn is_delivering(handle: u64) -> bool {
-    handle != 0 && DELIVERING.with(|d| d.get()) == handle
-}
 
 /// The frames callback and its context.
 #[derive(Clone, Copy)]
@@ -39,9 +29,15 @@ fn now_us() -> i64 {
 }
 
 /// The delivery loop: each batch on `full` to the callback, then back on `spare`, until `full`
-/// closes.
-fn deliver_all(cb: FramesCallback, settings: RtcSettings, full: Receiver<Batch>, spare: SyncSender<Batch>) {
+/// closes. Once `cancelled` (the NPP was destroyed from inside a callback), the batches go back
+/// undelivered.
+fn deliver_all(cb: FramesCallback, settings: RtcSettings, full: Receiver<Batch>, spare: SyncSender<Batch>, cancelled: &AtomicBool) {
     for mut batch in full {
+        if cancelled.load(Ordering::Acquire) {
+            batch.recycle();
+            let _ = spare.send(batch);
+            continue;
+        }
         let table = batch.frame_table(settings.table_len);
         let ev = UPDATE_EVENT {
             Event: batch.reason.event(),
@@ -69,24 +65,30 @@ fn deliver_all(cb: FramesCallback, settings: RtcSettings, full: Receiver<Batch>,
 impl Delivery {
     /// Starts the thread for NPP `handle`: it delivers the batches that come on `full` and gives
     /// each back on `spare`; it ends when `full` closes (after the capture thread's last batch).
-    pub fn start(handle: u64, cb: FramesCallback, settings: RtcSettings, full: Receiver<Batch>, spare: SyncSender<Batch>) -> std::io::Result<Delivery> {
+    pub fn start(
+        handle: u64,
+        cb: FramesCallback,
+        settings: RtcSettings,
+        full: Receiver<Batch>,
+        spare: SyncSender<Batch>,
+        cancelled: Arc<AtomicBool>,
+    ) -> std::io::Result<Delivery> {
         let thread = std::thread::Builder::new().name("ndisnpp-rtc".into()).spawn(move || {
-            DELIVERING.with(|d| d.set(handle));
+            super::gate::serve(handle, true);
             // A panic in this thread's own code (not the application's callback, which is C)
             // must not abort the process: the NPP is marked faulted (its calls then answer
             // NMERR_INTERNAL_EXCEPTION) and delivery ends; the capture thread then drops what
             // it cannot hand over, and its Stop does not wait for this thread.
-            let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| deliver_all(cb, settings, full, spare)));
+            let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| deliver_all(cb, settings, full, spare, &cancelled)));
             if delivered.is_err() {
                 super::mark_faulted(handle);
             }
-            DELIVERING.with(|d| d.set(0));
         })?;
         Ok(Delivery { thread: Some(thread) })
     }
 
     /// Waits until every batch has been delivered (the capture thread has closed its side).
-    /// Not from the delivery thread itself (`is_delivering`).
+    /// Never from the delivery thread itself (a detached call, see gate.rs).
     pub fn join(mut self) {
         if let Some(t) = self.thread.take() {
             let _ = t.join();

@@ -6,6 +6,7 @@ pub mod callback;
 pub mod config;
 pub mod delivery;
 pub mod finder;
+pub mod gate;
 pub mod state;
 
 use crate::blob::names::*;
@@ -21,9 +22,11 @@ use crate::stations;
 use crate::types::*;
 use callback::{Callback, Event, Poster};
 use config::CaptureConfig;
+use gate::{Gate, Held, Waiter};
 use parking_lot::Mutex;
 use state::{Machine, Op};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 pub use state::Family;
@@ -44,8 +47,6 @@ struct Capture {
     poster: Option<Poster>,
     /// IRTC: the thread that hands the frames to the frames callback.
     delivery: Option<delivery::Delivery>,
-    /// The NPP's handle (whose delivery thread must not wait for itself).
-    handle: u64,
 }
 
 /// What a connection keeps.
@@ -82,54 +83,48 @@ impl std::fmt::Debug for Npp {
 }
 
 /// One entry of the NPP table. Two locks, always taken in this order:
-/// * `control` is held for the whole of a call that changes what the NPP does (Connect,
-///   Configure, Start, Stop, Disconnect, destroy), so that such calls take turns. It is never
-///   held while the library runs the application's callback or touches the application's BLOBs.
+/// * the control lock (`gate`) is held for the whole of a call that changes what the NPP does
+///   (Connect, Configure, Start, Stop, Disconnect, destroy), so that such calls take turns. It is
+///   never held while the library runs the application's callback or touches the application's
+///   BLOBs.
 /// * `state` guards the NPP itself and is held only for short steps, never across blocking work
 ///   (opening libpcap, creating the file, joining the capture thread): status calls, Pause and
 ///   Resume take only this lock and answer at once while a control call works.
 ///
-/// A call from an IRTC frames callback runs on the delivery thread, which a Stop in another thread
-/// may be waiting for: it never waits for `control` while `stopping` says so (see `control`).
+/// A call from one of the NPP's own callbacks (or one that would close a cycle of callbacks waiting
+/// for each other) is "detached" (see gate.rs): it never waits for the NPP's callbacks.
 pub struct NppEntry {
-    control: Mutex<()>,
+    gate: Gate,
     state: Mutex<Npp>,
-    /// A Stop or npp_destroy is finishing the capture (joining its threads).
-    stopping: std::sync::atomic::AtomicBool,
-    /// The thread finishing a capture stopped from its own frames callback (finish_in_background):
-    /// Disconnect and npp_destroy from another thread wait for it, so that no frames callback runs
-    /// after they return.
-    finishing: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Its handle (set once, right after it is entered in the table).
+    handle: AtomicU64,
+    /// Set by npp_destroy from inside a callback: no callback of the NPP runs any more (the one
+    /// that called it returns first).
+    cancelled: Arc<AtomicBool>,
 }
 
-/// Waits for a capture being finished in the background (see `NppEntry::finishing`), unless
-/// called from that capture's delivery thread (which the finishing waits for).
-fn join_finishing(e: &NppEntry, handle: u64) {
-    if delivery::is_delivering(handle) {
-        return;
-    }
-    let pending = e.finishing.lock().take();
-    if let Some(t) = pending {
-        let _ = t.join();
+impl NppEntry {
+    fn handle(&self) -> u64 {
+        self.handle.load(Ordering::Acquire)
     }
 }
 
-/// Takes the control lock of NPP `handle`. On its own delivery thread (inside the frames
-/// callback) it does not wait while a Stop or destroy finishes the capture, since that waits
-/// for the callback to return: the call then answers `busy` (what it would answer once the
-/// capture has stopped is not known yet; NOT_CAPTURING for a Stop, CAPTURING otherwise).
-fn control(e: &NppEntry, handle: u64, busy: NmErr) -> NmResult<parking_lot::MutexGuard<'_, ()>> {
-    if !delivery::is_delivering(handle) {
-        return Ok(e.control.lock());
+/// Waits for the captures of `e` being finished on threads of their own (a Stop or destroy from
+/// inside a callback), unless the call is detached (it would wait for itself).
+fn join_finishing(e: &NppEntry, detached: bool) {
+    if !detached {
+        e.gate.wait_finished();
     }
-    loop {
-        if let Some(g) = e.control.try_lock_for(std::time::Duration::from_millis(5)) {
-            return Ok(g);
-        }
-        if e.stopping.load(std::sync::atomic::Ordering::Acquire) {
-            return Err(busy);
-        }
-    }
+}
+
+/// Enters a control call on NPP `e`: its place in the wait graph, and the control lock. A
+/// detached call does not wait while a capture of the NPP is being stopped (that waits for the
+/// callback it comes from): it answers `busy` (what it would answer once the capture has stopped
+/// is not known yet; NOT_CAPTURING for a Stop, CAPTURING otherwise).
+fn control(e: &NppEntry, busy: NmErr) -> NmResult<(Waiter, Held<'_>)> {
+    let waiter = Waiter::enter(e.handle());
+    let held = e.gate.hold(waiter.detached).ok_or(busy)?;
+    Ok((waiter, held))
 }
 
 static NPPS: HandleTable<NppEntry> = HandleTable::new(0x4E);
@@ -161,7 +156,12 @@ pub fn create(nic: Blob) -> NmResult<u64> {
         return Err(NMERR_BLOB_ENTRY_DOES_NOT_EXIST);
     }
     let npp = Npp { nic, machine: Machine::new(), faulted: false, conn: None };
-    NPPS.insert(NppEntry { control: Mutex::new(()), state: Mutex::new(npp), stopping: Default::default(), finishing: Mutex::new(None) }).ok_or(NMERR_NO_HANDLES)
+    let entry = NppEntry { gate: Gate::default(), state: Mutex::new(npp), handle: AtomicU64::new(0), cancelled: Arc::new(AtomicBool::new(false)) };
+    let handle = NPPS.insert(entry).ok_or(NMERR_NO_HANDLES)?;
+    if let Some(e) = NPPS.get(handle) {
+        e.handle.store(handle, Ordering::Release);
+    }
+    Ok(handle)
 }
 
 fn entry(handle: u64) -> NmResult<Arc<NppEntry>> {
@@ -169,11 +169,20 @@ fn entry(handle: u64) -> NmResult<Arc<NppEntry>> {
 }
 
 /// npp_destroy: stops and disconnects as needed. `NMERR_INVALID_HNETWORK` for an unknown or
-/// already destroyed handle.
+/// already destroyed handle. From another thread it waits for the NPP's callbacks as Stop and
+/// Disconnect do; from inside one of them (detached) it returns at once and no callback of the NPP
+/// runs after the one that called it.
 pub fn destroy(handle: u64) -> NmResult<()> {
     let e = NPPS.remove(handle).ok_or(NMERR_INVALID_HNETWORK)?;
+    let waiter = Waiter::enter(handle);
+    if waiter.detached {
+        e.cancelled.store(true, Ordering::Release);
+    }
     let callback = {
-        let _control = control(&e, handle, NMERR_CAPTURING);
+        // Destroy always goes on: a detached call whose capture is being stopped by another thread
+        // gets no control lock (that thread waits for the callback this call comes from), and
+        // takes the connection all the same; the stopping call finishes its capture.
+        let _held = e.gate.hold(waiter.detached);
         let conn = {
             let mut npp = e.state.lock();
             npp.machine = Machine::new();
@@ -181,18 +190,22 @@ pub fn destroy(handle: u64) -> NmResult<()> {
         };
         conn.and_then(|mut c| {
             if let Some(cap) = c.capture.take() {
-                if delivery::is_delivering(handle) {
-                    finish_in_background(e.clone(), cap, c.config.dont_delete_empty, |_, _| {});
-                } else {
-                    finish_while_stopping(&e, cap, c.config.dont_delete_empty);
-                }
+                finish(&e, cap, c.config.dont_delete_empty, waiter.detached, |_, _| {});
             }
             c.callback.take()
         })
     };
-    join_finishing(&e, handle);
+    // From inside one of its own callbacks: the NPP's other callback thread is waited for (it calls
+    // the application no more, and a call it makes on this NPP never waits for this thread), so
+    // that no callback of the NPP runs once the calling one returns. From the frames callback,
+    // that is the status thread; from the status callback, the delivery (its capture's finishing).
+    let own = waiter.detached && gate::serving() == handle;
+    if own && !gate::serving_frames_of(handle) {
+        e.gate.wait_finished();
+    }
+    join_finishing(&e, waiter.detached);
     if let Some(cb) = callback {
-        cb.terminate();
+        cb.terminate(waiter.detached && !own);
     }
     Ok(())
 }
@@ -214,16 +227,17 @@ pub fn mark_faulted(handle: u64) {
 struct Ended(Option<(Capture, bool)>);
 
 impl Ended {
-    fn done(self) {
+    fn done(self, e: &Arc<NppEntry>) {
         if let Some((cap, dont_delete_empty)) = self.0 {
-            finish_file(cap, dont_delete_empty);
+            let waiter = Waiter::enter(e.handle());
+            finish(e, cap, dont_delete_empty, waiter.detached, |_, _| {});
         }
     }
 }
 
 /// Runs `f` on the NPP behind `e` (state lock held), after folding in a capture that ended by
 /// itself; that capture's thread is joined after the lock is released.
-fn locked<R>(e: &NppEntry, f: impl FnOnce(&mut Npp) -> NmResult<R>) -> NmResult<R> {
+fn locked<R>(e: &Arc<NppEntry>, f: impl FnOnce(&mut Npp) -> NmResult<R>) -> NmResult<R> {
     let (r, ended) = {
         let mut npp = e.state.lock();
         if npp.faulted {
@@ -232,25 +246,22 @@ fn locked<R>(e: &NppEntry, f: impl FnOnce(&mut Npp) -> NmResult<R>) -> NmResult<
         let ended = npp.reconcile();
         (f(&mut npp), ended)
     };
-    ended.done();
+    ended.done(e);
     r
 }
 
 /// Runs `f` on a live, healthy NPP (state lock only).
 fn with_npp<R>(handle: u64, f: impl FnOnce(&mut Npp) -> NmResult<R>) -> NmResult<R> {
-    locked(&*entry(handle)?, f)
+    locked(&entry(handle)?, f)
 }
 
-/// Stops the engine and waits for it (joining its thread: call with no NPP lock held; for IRTC,
-/// also for the last delivery), then deletes an empty file unless it is to be kept; returns the
-/// statistics and how finishing the file went. On the NPP's own delivery thread the delivery is not
-/// waited for (it is this thread: it goes on once the callback returns).
+/// Stops the engine and waits for it (joining its thread and, for IRTC, the last delivery: call
+/// with no NPP lock held, never from one of the NPP's callbacks), then deletes an empty file unless
+/// it is to be kept; returns the statistics and how finishing the file went.
 fn finish_file(cap: Capture, dont_delete_empty: bool) -> (Totals, Option<String>) {
     let (outcome, stats) = cap.engine.stop();
     if let Some(d) = cap.delivery {
-        if !delivery::is_delivering(cap.handle) {
-            d.join();
-        }
+        d.join();
     }
     if let Some(path) = &cap.file {
         if stats.captured_frames == 0 && !dont_delete_empty {
@@ -260,41 +271,41 @@ fn finish_file(cap: Capture, dont_delete_empty: bool) -> (Totals, Option<String>
     (stats, outcome.finish_error)
 }
 
-/// `finish_file` for a Stop or npp_destroy on another thread than the NPP's delivery thread
-/// (call with no NPP lock held): `stopping` says meanwhile that calls from the frames callback
-/// must not wait for the control lock (see `control`).
-fn finish_while_stopping(e: &NppEntry, cap: Capture, dont_delete_empty: bool) -> (Totals, Option<String>) {
-    use std::sync::atomic::Ordering;
-    e.stopping.store(true, Ordering::Release);
-    let finished = finish_file(cap, dont_delete_empty);
-    e.stopping.store(false, Ordering::Release);
-    finished
-}
-
-/// A Stop or npp_destroy called from the NPP's own frames callback: the capture thread hands
-/// over its last frames only once this callback has returned, so the capture is finished on a
-/// thread of its own; the call returns at once. `done` runs there with the final statistics.
-fn finish_in_background(e: Arc<NppEntry>, cap: Capture, dont_delete_empty: bool, done: impl FnOnce(&NppEntry, Totals) + Send + 'static) {
-    use std::sync::atomic::Ordering;
-    e.stopping.store(true, Ordering::Release);
+/// Finishes a capture taken out of NPP `e` (call with no NPP lock held). Not detached: here, with
+/// the gate saying meanwhile that it is stopping (calls from the callbacks then do not wait for the
+/// control lock), returning the statistics and how finishing the file went. Detached (from inside
+/// a callback): on a thread of its own, since the capture thread hands over its last frames only
+/// once the callback has returned; `done` runs there with the final statistics, and this returns
+/// None at once. Non-detached calls wait for that thread (`join_finishing`).
+fn finish(
+    e: &Arc<NppEntry>,
+    cap: Capture,
+    dont_delete_empty: bool,
+    detached: bool,
+    done: impl FnOnce(&NppEntry, Totals) + Send + 'static,
+) -> Option<(Totals, Option<String>)> {
+    if !detached {
+        let _stopping = e.gate.stopping();
+        return Some(finish_file(cap, dont_delete_empty));
+    }
+    e.gate.begin_stopping();
+    e.gate.begin_finishing();
     let spawned = std::thread::Builder::new().name("ndisnpp-stop".into()).spawn({
         let e = e.clone();
         move || {
             let (totals, _) = finish_file(cap, dont_delete_empty);
             done(&e, totals);
-            e.stopping.store(false, Ordering::Release);
+            e.gate.end_stopping();
+            e.gate.finished();
         }
     });
-    match spawned {
-        Ok(t) => {
-            // An earlier one has ended (a Stop waits for its capture's delivery, which ended it).
-            let earlier = e.finishing.lock().replace(t);
-            drop(earlier);
-        }
-        // No thread to wait on: the engine is dropped with the closure (its Drop stops it); the
-        // last frames are not delivered.
-        Err(_) => e.stopping.store(false, Ordering::Release),
+    if spawned.is_err() {
+        // No thread to finish it: the engine went with the closure (its Drop stops it); the last
+        // frames are not delivered.
+        e.gate.end_stopping();
+        e.gate.finished();
     }
+    None
 }
 
 /// Error BLOB entries for a failed open, and its NMERR.
@@ -454,12 +465,12 @@ pub struct ConnectArgs {
 pub fn connect(handle: u64, family: Family, a: ConnectArgs) -> NmResult<()> {
     let e = entry(handle)?;
     let mut reports = Reports::default();
-    let r = control(&e, handle, NMERR_ALREADY_CONNECTED).and_then(|_control| connect_locked(&e, family, &a, &mut reports));
+    let r = control(&e, NMERR_ALREADY_CONNECTED).and_then(|_control| connect_locked(&e, handle, family, &a, &mut reports));
     reports.write(a.error_blob);
     r
 }
 
-fn connect_locked(e: &NppEntry, family: Family, a: &ConnectArgs, reports: &mut Reports) -> NmResult<()> {
+fn connect_locked(e: &Arc<NppEntry>, handle: u64, family: Family, a: &ConnectArgs, reports: &mut Reports) -> NmResult<()> {
     let nic = locked(e, |npp| {
         npp.machine.check(family, Op::Connect)?;
         Ok(npp.nic.clone())
@@ -484,7 +495,7 @@ fn connect_locked(e: &NppEntry, family: Family, a: &ConnectArgs, reports: &mut R
         }
     }
     let callback = match a.callback {
-        Some(cb) => Some(Callback::start(cb, a.context).map_err(|_| NMERR_OUT_OF_MEMORY)?),
+        Some(cb) => Some(Callback::start(cb, a.context, handle, e.cancelled.clone()).map_err(|_| NMERR_OUT_OF_MEMORY)?),
         None => None,
     };
     // Nothing else changed the NPP's connection meanwhile: control calls take turns, and the
@@ -501,18 +512,17 @@ fn connect_locked(e: &NppEntry, family: Family, a: &ConnectArgs, reports: &mut R
 /// outside the NPP's locks).
 pub fn disconnect(handle: u64, family: Family) -> NmResult<()> {
     let e = entry(handle)?;
-    let callback = {
-        let _control = control(&e, handle, NMERR_CAPTURING)?;
-        locked(&e, |npp| {
-            npp.machine.check(family, Op::Disconnect)?;
-            let conn = npp.conn.take();
-            npp.machine.apply(family, Op::Disconnect);
-            Ok(conn.and_then(|mut c| c.callback.take()))
-        })?
-    };
-    join_finishing(&e, handle);
-    if let Some(cb) = callback {
-        cb.terminate();
+    let (waiter, held) = control(&e, NMERR_CAPTURING)?;
+    let callback = locked(&e, |npp| {
+        npp.machine.check(family, Op::Disconnect)?;
+        let conn = npp.conn.take();
+        npp.machine.apply(family, Op::Disconnect);
+        Ok(conn.and_then(|mut c| c.callback.take()))
+    });
+    drop(held);
+    join_finishing(&e, waiter.detached);
+    if let Some(cb) = callback? {
+        cb.terminate(false);
     }
     Ok(())
 }
@@ -521,7 +531,7 @@ pub fn disconnect(handle: u64, family: Family) -> NmResult<()> {
 pub fn configure(handle: u64, family: Family, blob: &Blob, error_blob: Option<u64>) -> NmResult<()> {
     let e = entry(handle)?;
     let mut reports = Reports::default();
-    let r = control(&e, handle, NMERR_CAPTURING).and_then(|_control| {
+    let r = control(&e, NMERR_CAPTURING).and_then(|_control| {
         locked(&e, |npp| {
             npp.machine.check(family, Op::Configure)?;
             let conn = npp.conn();
@@ -578,7 +588,9 @@ fn notifier(poster: Option<Poster>) -> crate::capture::engine::Notifier {
 /// The slow steps (libpcap, the file) run under the control lock only.
 pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<Option<PathBuf>> {
     let e = entry(handle)?;
-    let _control = control(&e, handle, NMERR_CAPTURING)?;
+    let (waiter, _control) = control(&e, NMERR_CAPTURING)?;
+    // A capture stopped from inside its callback is finished before the next one starts.
+    join_finishing(&e, waiter.detached);
     let (config, target, poster, frames) = locked(&e, |npp| {
         npp.machine.check(family, Op::Start)?;
         let conn = npp.conn();
@@ -616,7 +628,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
         let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel(2);
         let _ = spare_tx.send(crate::capture::rtc::Batch::new(&settings));
         stages.rtc = Some(crate::capture::rtc::RtcFeed::new(settings, source.linktype(), full_tx, spare_rx, source.can_wait()));
-        delivery = Some(delivery::Delivery::start(handle, cb, settings, full_rx, spare_tx).map_err(|_| NMERR_OUT_OF_MEMORY)?);
+        delivery = Some(delivery::Delivery::start(handle, cb, settings, full_rx, spare_tx, e.cancelled.clone()).map_err(|_| NMERR_OUT_OF_MEMORY)?);
     }
     let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, stages, notifier(poster.clone())) {
         Ok(e) => e,
@@ -632,7 +644,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
         }
     };
     let station = stations::register_for(handle, &target);
-    let capture = Capture { engine, file: file.clone(), conversations, station, poster, delivery, handle };
+    let capture = Capture { engine, file: file.clone(), conversations, station, poster, delivery };
     // Control calls take turns and the others do not start or stop captures: the NPP is still
     // connected and idle, unless a panic marked it faulted meanwhile (then the capture stops).
     let rejected = {
@@ -684,8 +696,17 @@ pub fn resume(handle: u64, family: Family) -> NmResult<()> {
 /// status calls answer meanwhile (as stopped, with the counters of the capture being finished).
 pub fn stop(handle: u64, family: Family) -> NmResult<(STATISTICS, NmResult<()>)> {
     let e = entry(handle)?;
-    let _control = control(&e, handle, NMERR_NOT_CAPTURING)?;
-    let (cap, dont_delete_empty) = locked(&e, |npp| {
+    let waiter = Waiter::enter(handle);
+    let r = stop_capture(&e, family, waiter.detached);
+    // Whatever the answer (NOT_CAPTURING too: a callback may have stopped it a moment ago), no
+    // frames callback of the capture runs once a call that is not detached returns.
+    join_finishing(&e, waiter.detached);
+    r
+}
+
+fn stop_capture(e: &Arc<NppEntry>, family: Family, detached: bool) -> NmResult<(STATISTICS, NmResult<()>)> {
+    let _control = e.gate.hold(detached).ok_or(NMERR_NOT_CAPTURING)?;
+    let (cap, dont_delete_empty) = locked(e, |npp| {
         npp.machine.check(family, Op::Stop)?;
         let conn = npp.conn();
         let cap = conn.capture.take().expect("capturing per the state machine");
@@ -695,6 +716,7 @@ pub fn stop(handle: u64, family: Family) -> NmResult<(STATISTICS, NmResult<()>)>
         Ok((cap, dont_delete_empty))
     })?;
     let poster = cap.poster.clone();
+    let now = cap.engine.totals();
     let record = |e: &NppEntry, totals: Totals| {
         let mut npp = e.state.lock();
         if let Some(conn) = npp.conn.as_mut() {
@@ -702,15 +724,12 @@ pub fn stop(handle: u64, family: Family) -> NmResult<(STATISTICS, NmResult<()>)>
             conn.last = Some(totals);
         }
     };
-    if delivery::is_delivering(handle) {
-        // From the frames callback: the rest is delivered after it returns (see
-        // finish_in_background); the statistics now are those of the frames captured so far.
-        let now = cap.engine.totals();
-        finish_in_background(e.clone(), cap, dont_delete_empty, record);
+    // Detached (from inside a callback): the rest is delivered after it returns; the statistics
+    // now are those of the frames captured so far.
+    let Some((totals, finish_error)) = finish(e, cap, dont_delete_empty, detached, record) else {
         return Ok((now.statistics(), Ok(())));
-    }
-    let (totals, finish_error) = finish_while_stopping(&e, cap, dont_delete_empty);
-    record(&e, totals);
+    };
+    record(e, totals);
     let outcome = match finish_error {
         None => Ok(()),
         Some(_) => {

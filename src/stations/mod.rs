@@ -59,7 +59,8 @@ use std::time::Duration;
 pub(crate) const NDISNPP_STATION_QUERY_ETHERTYPE: u32 = 0x88B5;
 /// ndisnpp: `NPP:Config:QueryTimeout` when absent, 0 or malformed (milliseconds).
 pub(crate) const NDISNPP_QUERY_TIMEOUT_DEFAULT: u32 = 1000;
-/// ndisnpp: the largest `NPP:Config:QueryTimeout` honoured (milliseconds); larger values are cut.
+/// ndisnpp: the largest `NPP:Config:QueryTimeout` (milliseconds); Connect and Configure refuse
+/// larger values (NMERR_BLOB_CONVERSION_ERROR), a QUERYTABLE BLOB's are cut to it.
 pub(crate) const NDISNPP_QUERY_TIMEOUT_MAX: u32 = 10000;
 
 // ---------------------------------------------------------------------------------------------
