@@ -14,7 +14,9 @@
 #     "capture ended: ... (NMERR_FILE_WRITE_ERROR)" and a summary that matches the file (and so does
 #     a final flush that fails at Stop, when the library's esp_stop reports it); an
 #     interface deleted during the capture (a veth pair in a network namespace this script makes)
-#     exits 3 with NMERR_NETWORK_NOT_PRESENT; ends by -c, -d and SIGINT exit 0 and say nothing.
+#     exits 3 with NMERR_NETWORK_NOT_PRESENT; a replay file cut inside a record exits 3 and names
+#     NMERR_INVALID_FILE_FORMAT; ends by -c, -d and SIGINT exit 0 and say nothing;
+#   - -R into a pipe nobody reads ends within 1 s of SIGINT or SIGTERM.
 # A part that cannot run here (no tmpfs mount, no network namespaces) prints SKIP, and the test
 # then exits 77 (skipped) unless something failed.
 set -u
@@ -347,6 +349,45 @@ else
 fi
 "$nmcap" -R -r "$big" -w "$tmp/x.cap" >/dev/null 2>&1
 [ $? -eq 1 ] || fail "-R with -w is a usage error (exit 1)"
+
+# -R into a pipe nobody reads: the frames callback blocks on nothing, so SIGINT (and SIGTERM) still
+# end nmcap within a second (like tcpdump), and it says how many lines it could not print.
+for sig in INT TERM; do
+    fifo="$tmp/unread.fifo"
+    rm -f "$fifo" && mkfifo "$fifo"
+    exec 3<>"$fifo" # a reader that never reads: the pipe fills up
+    TZ=UTC "$nmcap" -R -r "$big" -d 0 >"$fifo" 2>"$tmp/stderr" &
+    pid=$!
+    sleep 1.5 # the pipe (64 KiB) is full long before: 4096 lines of about 50 bytes
+    t0=$(date +%s%N)
+    kill -$sig $pid
+    ended=0
+    for _ in $(seq 30); do kill -0 $pid 2>/dev/null || { ended=1; break; }; sleep 0.1; done
+    t1=$(date +%s%N)
+    if [ $ended -eq 0 ]; then
+        kill -KILL $pid 2>/dev/null
+        fail "-R into an unread pipe: SIG$sig did not end nmcap within 3 s"
+    fi
+    wait $pid
+    st=$?
+    exec 3<&-
+    ms=$(( (t1 - t0) / 1000000 ))
+    if [ $ended -eq 1 ] && { [ $st -ne 0 ] || [ $ms -gt 1000 ] || ! grep -q 'frames not printed: standard output was not read' "$tmp/stderr"; }; then
+        fail "-R into an unread pipe, SIG$sig: exit $st after $ms ms: $(cat "$tmp/stderr")"
+    elif [ $ended -eq 1 ]; then
+        echo "ok: -R into an unread pipe ends on SIG$sig in $ms ms: $(grep 'not printed' "$tmp/stderr")"
+    fi
+done
+
+# A replay file cut inside a record ends the capture by itself; the reason is named.
+head -c $(( $(stat -c %s "$big") - 100 )) "$big" > "$tmp/cut-replay.pcap"
+TZ=UTC timeout 120 "$nmcap" -S -r "$tmp/cut-replay.pcap" -d 0 -w "$tmp/cut-replay.cap" >"$tmp/stdout" 2>"$tmp/stderr"
+st=$?
+if [ $st -ne 3 ] || ! grep -q '^nmcap: capture ended: .* (NMERR_INVALID_FILE_FORMAT)$' "$tmp/stderr"; then
+    fail "a cut replay file: exit $st (expected 3), stderr: $(cat "$tmp/stderr")"
+else
+    echo "ok: a cut replay file: $(grep 'capture ended' "$tmp/stderr")"
+fi
 
 # --repair: a pcap cut inside its last record loses that record, and reads; a text file is refused.
 cut="$tmp/cut.pcap"

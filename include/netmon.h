@@ -1973,6 +1973,13 @@ DWORD FreeBlobTable(PBLOB_TABLE pBlobTable);
 const char *nmerr_text(DWORD code);
 
 /*
+ The name of an NMERR number as this header spells it, e.g. "NMERR_NOT_CAPTURING" (a static
+ string; never NULL, never freed). Numbers that Network Monitor does not define answer
+ "unknown NMERR code".
+ */
+const char *nmerr_name(DWORD code);
+
+/*
  0 stays 0; any other code becomes `0x80040000 | (code & 0xFFFF)` (SEVERITY_ERROR, FACILITY_ITF).
  */
 HRESULT NMERR_TO_HRESULT(DWORD nmerror);

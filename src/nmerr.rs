@@ -30,6 +30,13 @@ macro_rules! nmerr_codes {
                 }
             }
 
+            /// The code's name with a terminating NUL (what `nmerr_name` returns).
+            pub(crate) const fn name_nul(self) -> &'static str {
+                match self {
+                    $(NmErr::$name => concat!(stringify!($name), "\0"),)*
+                }
+            }
+
             /// The code's description with a terminating NUL (what `nmerr_text` returns).
             pub(crate) const fn text_nul(self) -> &'static str {
                 match self {
@@ -229,6 +236,8 @@ pub const ALL: &[NmErr] = NmErr::ALL;
 
 /// Text for a number that Network Monitor does not define.
 pub(crate) const UNKNOWN_TEXT_NUL: &str = "Unknown NMERR code.\0";
+/// What `nmerr_name` answers for a number that is no NMERR code.
+pub(crate) const UNKNOWN_NAME_NUL: &str = "unknown NMERR code\0";
 
 /// `NMERR_TO_HRESULT`: 0 stays 0; anything else becomes a failure HRESULT of FACILITY_ITF
 /// carrying the code in its low 16 bits.

@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <libgen.h>
@@ -91,19 +92,39 @@ static DWORD on_status(UPDATE_EVENT ev) {
     return NMERR_SUCCESS;
 }
 
-/* The names of the NMERR codes nmcap reports (netmon.h has only their text: nmerr_text). */
-static const char *nmerr_name(DWORD code) {
-#define NAME(c) { c, #c }
-    static const struct { DWORD code; const char *name; } names[] = {
-        NAME(NMERR_SUCCESS), NAME(NMERR_NOT_CAPTURING), NAME(NMERR_OUT_OF_RANGE),
-        NAME(NMERR_NETWORK_NOT_PRESENT), NAME(NMERR_FILE_WRITE_ERROR),
-    };
-#undef NAME
-    static char other[32];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].code == code) return names[i].name;
-    snprintf(other, sizeof other, "NMERR %u", (unsigned)code);
-    return other;
+/* -R output. The frames callback must never block the capture's end (the library's Stop waits for
+ * it): a standard output that nobody reads (a full pipe) would hold it for ever. So the lines go
+ * to a non-blocking descriptor (a second open of the pipe, FIFO or terminal behind stdout, whose
+ * flags are its own; a regular file never blocks), and a write that would block waits in 100 ms
+ * polls, giving up once SIGINT/SIGTERM arrived: what was not printed then is counted. */
+static int out_fd = 1;
+static int out_given_up = 0;
+static unsigned long long lines_not_printed = 0;
+
+static void open_output(void) {
+    struct stat st;
+    if (fstat(1, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) return;
+    int fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd >= 0) out_fd = fd;
+}
+
+/* Writes all of buf, or returns -1 when nmcap is being interrupted (or stdout is gone). */
+static int out_write(const char *buf, size_t len) {
+    while (len > 0 && !out_given_up) {
+        ssize_t n = write(out_fd, buf, len);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !interrupted) {
+            struct pollfd p = {out_fd, POLLOUT, 0};
+            poll(&p, 1, 100);
+        } else {
+            out_given_up = 1;
+        }
+    }
+    return len == 0 ? 0 : -1;
 }
 
 /* -R: one line per frame, from the frames callback (on the library's delivery thread). */
@@ -111,6 +132,8 @@ static unsigned long long frames_printed = 0;
 static DWORD on_frames(UPDATE_EVENT ev) {
     LPFRAMETABLE t = ev.lpFrameTable;
     DWORD k;
+    char buf[1 << 16];
+    size_t used = 0, lines = 0;
     if (!t) return 0;
     for (k = 0; k < t->FrameCount; k++) {
         const FRAME_DESCRIPTOR *d = &t->Frames[(t->StartIndex + k) % t->FrameTableLength];
@@ -133,12 +156,21 @@ static DWORD on_frames(UPDATE_EVENT ev) {
             else if (d->Sap) snprintf(proto, sizeof proto, "802.2 DSAP 0x%02x", d->Sap);
             else snprintf(proto, sizeof proto, "unknown");
         }
-        printf("%02d:%02d:%02d.%06lld len %u%s %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)(d->TimeStamp % 1000000),
-               (unsigned)d->FrameLength, d->nBytesAvail < d->FrameLength ? " (clipped)" : "", proto);
-        frames_printed++;
+        if (sizeof buf - used < 256) {
+            if (out_write(buf, used) == 0) frames_printed += lines;
+            else lines_not_printed += lines;
+            used = lines = 0;
+        }
+        used += (size_t)snprintf(buf + used, sizeof buf - used, "%02d:%02d:%02d.%06lld len %u%s %s\n", tm.tm_hour, tm.tm_min,
+                                 tm.tm_sec, (long long)(d->TimeStamp % 1000000), (unsigned)d->FrameLength,
+                                 d->nBytesAvail < d->FrameLength ? " (clipped)" : "", proto);
+        lines++;
     }
-    if (ev.FramesDropped) printf("-- %u frames dropped (this terminal or pipe was too slow)\n", (unsigned)ev.FramesDropped);
-    fflush(stdout);
+    if (ev.FramesDropped)
+        used += (size_t)snprintf(buf + used, sizeof buf - used, "-- %u frames dropped (this terminal or pipe was too slow)\n",
+                                 (unsigned)ev.FramesDropped);
+    if (out_write(buf, used) == 0) frames_printed += lines;
+    else lines_not_printed += lines;
     return 0;
 }
 
@@ -257,12 +289,12 @@ int main(int argc, char **argv) {
         rc = SetStringInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, absdir);
     }
     if (rc != NMERR_SUCCESS) {
-        fprintf(stderr, "nmcap: cannot build the NIC BLOB: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
+        fprintf(stderr, "nmcap: cannot build the NIC BLOB: %s (%s)\n", nmerr_text(rc), nmerr_name(rc));
         goto done;
     }
 
     if ((rc = npp_create(nic, &npp)) != NMERR_SUCCESS) {
-        fprintf(stderr, "nmcap: npp_create: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
+        fprintf(stderr, "nmcap: npp_create: %s (%s)\n", nmerr_text(rc), nmerr_name(rc));
         goto done;
     }
     if (pipe(wake_pipe) != 0) {
@@ -277,7 +309,7 @@ int main(int argc, char **argv) {
     DWORD (*control)(HNPP, BOOL *, BOOL *) = realtime ? rtc_get_control_state : esp_get_control_state;
     DWORD (*stats_ex)(HNPP, LPSTATISTICS_EX) = realtime ? rtc_get_statistics_ex : esp_get_statistics_ex;
     DWORD (*disconnect)(HNPP) = realtime ? rtc_disconnect : esp_disconnect;
-    if (realtime) setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+    if (realtime) open_output();
     rc = realtime ? rtc_connect(npp, nic, on_status, on_frames, NULL, err) : esp_connect(npp, nic, on_status, NULL, err);
     if (rc == NMERR_ACCESS_DENIED) {
         fprintf(stderr, "nmcap: cannot capture on %s: this process lacks CAP_NET_RAW "
@@ -287,7 +319,7 @@ int main(int argc, char **argv) {
         goto done;
     }
     if (rc != NMERR_SUCCESS) {
-        fprintf(stderr, "nmcap: cannot open %s: %s (NMERR %u)\n", replay ? replay : iface, nmerr_text(rc), (unsigned)rc);
+        fprintf(stderr, "nmcap: cannot open %s: %s (%s)\n", replay ? replay : iface, nmerr_text(rc), nmerr_name(rc));
         print_error_blob(err);
         goto done;
     }
@@ -295,7 +327,7 @@ int main(int argc, char **argv) {
     signal(SIGTERM, on_signal);
     name[0] = '\0';
     if ((rc = realtime ? rtc_start(npp) : esp_start(npp, name, sizeof name)) != NMERR_SUCCESS) {
-        fprintf(stderr, "nmcap: %s: %s (NMERR %u)\n", realtime ? "rtc_start" : "esp_start", nmerr_text(rc), (unsigned)rc);
+        fprintf(stderr, "nmcap: %s: %s (%s)\n", realtime ? "rtc_start" : "esp_start", nmerr_text(rc), nmerr_name(rc));
         goto done; /* npp_destroy disconnects */
     }
     int progress = !quiet && isatty(2);
@@ -333,7 +365,7 @@ int main(int argc, char **argv) {
     ex.StructSize = sizeof ex;
     int have_ex = stats_ex(npp, &ex) == NMERR_SUCCESS;
     if ((rc = disconnect(npp)) != NMERR_SUCCESS)
-        fprintf(stderr, "nmcap: disconnect: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
+        fprintf(stderr, "nmcap: disconnect: %s (%s)\n", nmerr_text(rc), nmerr_name(rc));
     /* Disconnect ends the callback thread with UPDATE_EVENT_TERMINATE_THREAD after the events
      * queued before it: once that arrived, the stop event (if any) has been recorded. */
     for (double t = now_s(); !__atomic_load_n(&callback_done, __ATOMIC_ACQUIRE) && now_s() - t < 2;) {
@@ -375,7 +407,9 @@ int main(int argc, char **argv) {
         status = EXIT_ENDED;
     }
     if (realtime) {
-        fflush(stdout);
+        if (lines_not_printed)
+            fprintf(stderr, "nmcap: %llu frames not printed: standard output was not read when the capture was interrupted\n",
+                    lines_not_printed);
         fprintf(stderr, "%llu frames printed; frames delivered %llu, seen %llu, dropped %llu (kernel %llu), %.3f s\n",
                 frames_printed, (unsigned long long)ex.FramesCaptured, (unsigned long long)ex.FramesSeen,
                 (unsigned long long)ex.FramesDropped, (unsigned long long)ex.KernelFramesDropped, (double)ex.TimeElapsed / 1e6);
@@ -397,10 +431,10 @@ int main(int argc, char **argv) {
 done:
     /* Nothing is left to lose here, but a failure still says something is wrong. */
     if (npp && (rc = npp_destroy(npp)) != NMERR_SUCCESS)
-        fprintf(stderr, "nmcap: npp_destroy: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
+        fprintf(stderr, "nmcap: npp_destroy: %s (%s)\n", nmerr_text(rc), nmerr_name(rc));
     if (nic && (rc = DestroyBlob(nic)) != NMERR_SUCCESS)
-        fprintf(stderr, "nmcap: DestroyBlob: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
+        fprintf(stderr, "nmcap: DestroyBlob: %s (%s)\n", nmerr_text(rc), nmerr_name(rc));
     if (err && (rc = DestroyBlob(err)) != NMERR_SUCCESS)
-        fprintf(stderr, "nmcap: DestroyBlob: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
+        fprintf(stderr, "nmcap: DestroyBlob: %s (%s)\n", nmerr_text(rc), nmerr_name(rc));
     return status;
 }

@@ -50,7 +50,7 @@ int main(int argc, char **argv) {
     DWORD rc = GetNPPBlobTable(filter, &table);
     if (filter) DestroyBlob(filter);
     if (rc != NMERR_SUCCESS) {
-        fprintf(stderr, "nmlist: GetNPPBlobTable: %s (NMERR %u)\n", nmerr_text(rc), (unsigned)rc);
+        fprintf(stderr, "nmlist: GetNPPBlobTable: %s (%s)\n", nmerr_text(rc), nmerr_name(rc));
         return rc == NMERR_NO_MATCHING_NPPS || rc == NMERR_NO_NPPS ? 1 : 2;
     }
     for (DWORD i = 0; i < table->dwNumBlobs; i++) {

@@ -1,4 +1,4 @@
-//! `nmerr_text`, `NMERR_TO_HRESULT`, `HRESULT_TO_NMERR`, `ndisnpp_version`.
+//! `nmerr_text`, `nmerr_name`, `NMERR_TO_HRESULT`, `HRESULT_TO_NMERR`, `ndisnpp_version`.
 
 use crate::nmerr::{self, NmErr};
 use crate::types::{DWORD, HRESULT};
@@ -9,6 +9,16 @@ ffi_fn! {
     /// Numbers that Network Monitor does not define answer "Unknown NMERR code.".
     safe fn nmerr_text(code: DWORD) -> *const c_char, panic => nmerr::UNKNOWN_TEXT_NUL.as_ptr().cast(), {
     let t = NmErr::from_code(code).map_or(nmerr::UNKNOWN_TEXT_NUL, |e| e.text_nul());
+    t.as_ptr().cast()
+    }
+}
+
+ffi_fn! {
+    /// The name of an NMERR number as this header spells it, e.g. "NMERR_NOT_CAPTURING" (a static
+    /// string; never NULL, never freed). Numbers that Network Monitor does not define answer
+    /// "unknown NMERR code".
+    safe fn nmerr_name(code: DWORD) -> *const c_char, panic => nmerr::UNKNOWN_NAME_NUL.as_ptr().cast(), {
+    let t = NmErr::from_code(code).map_or(nmerr::UNKNOWN_NAME_NUL, |e| e.name_nul());
     t.as_ptr().cast()
     }
 }
