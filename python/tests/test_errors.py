@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import ctypes
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import require
 
 import ndisnpp
 
@@ -56,8 +61,38 @@ def test_connect_errors_carry_the_error_blob(tmp_path: Path) -> None:
     with pytest.raises(ndisnpp.NmError) as e:
         bad.connect()
     assert e.value.code == ndisnpp.NMERR_BLOB_CONVERSION_ERROR
-    assert any("FrameSize" in key or "FrameSize" in value for key, value in e.value.details.items()), e.value.details
+    assert e.value.details == {"NPP:Config:FrameSize": "lots"}
+    # str() says what Connect objected to, after nmerr_text.
+    assert str(e.value) == f"{ndisnpp._lib.text(e.value.code)} [NPP:Config:FrameSize=lots]"
     bad.close()
+
+
+# Connect on lo without CAP_NET_RAW, as a user without it; prints str() of the NmError.
+NO_CAP_NET_RAW = """
+import ndisnpp
+lo = next(nic for nic in ndisnpp.nics() if nic.name == "lo")
+try:
+    ndisnpp.RealTime(lo).connect()
+except ndisnpp.NmError as e:
+    print(e.name)
+    print(e)
+"""
+
+
+def test_connect_without_cap_net_raw_says_so_in_str() -> None:
+    command = [sys.executable, "-c", NO_CAP_NET_RAW]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        require(setpriv is not None, "setpriv (util-linux) to drop root for this test")
+        assert setpriv is not None
+        no_caps = "--reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all"
+        command = [setpriv, *no_caps.split(), *command]
+    r = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd="/")
+    assert r.returncode == 0, r.stderr
+    name, text = r.stdout.rstrip("\n").split("\n")
+    assert name == "NMERR_ACCESS_DENIED"
+    assert text.startswith(ndisnpp._lib.text(ndisnpp.NMERR_ACCESS_DENIED) + " [")
+    assert "NPP:Error:Permission=capturing on lo needs CAP_NET_RAW" in text, text
 
 
 def test_npp_create_and_family_errors(replay_file: Path) -> None:

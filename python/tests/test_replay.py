@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
 import threading
@@ -126,9 +127,31 @@ def test_realtime_ends_with_a_capture_that_ends_by_itself(replay_file: Path) -> 
         rt.start()
         got = list(rt.frames())  # no timeout: the frame limit ends the capture and the iteration
         assert [f.data for f in got] == [replay_frame(i) for i in range(20)]
-        with pytest.raises(ndisnpp.NmError) as e:
-            rt.stop()
-        assert e.value.code == ndisnpp.NMERR_NOT_CAPTURING
+        st = rt.stop()  # rtc_stop answers NMERR_NOT_CAPTURING; Python returns the final totals
+        assert (st.TotalFramesCaptured, st.TotalBytesCaptured, st.TotalFramesDropped) == (20, stored_bytes(20), 0)
+
+
+FAMILIES = [ndisnpp.Esp, ndisnpp.Delayed, ndisnpp.Stats, ndisnpp.RealTime]
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.__name__)
+def test_stop_after_a_capture_that_ended_by_itself_returns_the_final_statistics(
+    family: type, replay_file: Path, capture_dir: str
+) -> None:
+    cfg = {"NPP:Config:FrameLimit": "20", "NPP:Config:CaptureDirectory": capture_dir}
+    with family(ndisnpp.replay_nic(replay_file), cfg) as capture:
+        for _ in range(2):  # and again after a second Start
+            capture.start()
+            wait_for(lambda: not capture.status().running, "the frame limit to end the capture")
+            st = capture.stop()
+            assert isinstance(st, ndisnpp.Statistics)
+            assert (st.TotalFramesCaptured, st.TotalBytesCaptured, st.TotalFramesSeen) == (20, stored_bytes(20), 20)
+            assert st.TotalFramesDropped == 0 and st.TimeElapsed > 0
+            if family is ndisnpp.RealTime:
+                assert [f.data for f in capture.frames()] == [replay_frame(i) for i in range(20)]
+            with pytest.raises(ndisnpp.NmError) as e:
+                capture.stop()  # stopped already: the library's answer
+            assert e.value.code == ndisnpp.NMERR_NOT_CAPTURING
 
 
 def test_realtime_queue_overflow_counts_drops(tmp_path: Path) -> None:
@@ -144,6 +167,27 @@ def test_realtime_queue_overflow_counts_drops(tmp_path: Path) -> None:
         assert (st.TotalFramesCaptured, st.TotalFramesDropped) == (5, many - 5)
         assert st.TotalBytesCaptured == stored_bytes(5)
         assert [f.data for f in rt.frames()] == [replay_frame(i) for i in range(5)]
+
+
+def test_realtime_queue_is_bounded_in_bytes(tmp_path: Path) -> None:
+    many = 1000
+    nic = ndisnpp.replay_nic(write_pcap(tmp_path / "many.pcap", many))
+    # Room for frames 0-4 (60..64 bytes); frame 5 and every later one (65 bytes and more) misses.
+    with ndisnpp.RealTime(nic, queue_bytes=stored_bytes(5)) as rt:
+        rt.start()
+        wait_for(lambda: rt.frames_captured() >= many, "1000 frames captured")
+        st = rt.stop()
+        assert rt.dropped == many - 5
+        assert (st.TotalFramesCaptured, st.TotalFramesDropped) == (5, many - 5)
+        assert st.TotalBytesCaptured == stored_bytes(5)
+        assert [f.data for f in rt.frames()] == [replay_frame(i) for i in range(5)]
+        # Read frames make room again: the next capture queues as many.
+        rt.start()
+        wait_for(lambda: rt.frames_captured() >= many, "1000 frames captured")
+        assert rt.stop().TotalFramesCaptured == 5 and rt.dropped == many - 5
+    assert inspect.signature(ndisnpp.RealTime).parameters["queue_bytes"].default == 64 * 1024 * 1024
+    with pytest.raises(ValueError):
+        ndisnpp.RealTime(nic, queue_bytes=0)
 
 
 def test_realtime_stop_from_another_thread_ends_the_iteration(replay_file: Path) -> None:

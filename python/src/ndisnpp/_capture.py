@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import collections
 import ctypes
+import queue
 import threading
 import time
 import weakref
@@ -96,11 +98,99 @@ def _mac(address: Any) -> str:
     return ":".join(f"{b:02x}" for b in address)
 
 
+#: Sessions whose object was garbage-collected on another thread than the main thread, for the
+#: reaper thread.
+_pending: "queue.SimpleQueue[_Session]" = queue.SimpleQueue()
+_reaper_lock = threading.Lock()
+_reaper: Optional[threading.Thread] = None
+#: Held while a session is closed off the main thread (interpreter exit waits for it).
+_reaping = threading.Lock()
+#: How long stop() waits for the status event of a capture that ended by itself.
+_END_WAIT = 10.0
+
+
+def _reap(session: "_Session") -> None:
+    with _reaping:
+        try:
+            session.close()
+        except Exception:  # nothing to report to: the object is gone  # pragma: no cover
+            pass
+
+
+def _reap_forever() -> None:
+    while True:
+        session = _pending.get()
+        _reap(session)
+        del session  # the callbacks are freed only now, after npp_destroy returned here
+
+
+def _start_reaper() -> None:
+    """Starts the reaper thread once (from an ordinary call, never from a finalizer)."""
+    global _reaper
+    with _reaper_lock:
+        if _reaper is None:
+            _reaper = threading.Thread(target=_reap_forever, name="ndisnpp-reaper", daemon=True)
+            _reaper.start()
+
+
+@atexit.register
+def _reap_at_exit() -> None:
+    # The daemon reaper may not run again: the close it is doing is waited for, and what it has
+    # not taken yet is closed here.
+    while True:
+        try:
+            session = _pending.get_nowait()
+        except queue.Empty:
+            with _reaping:
+                return
+        _reap(session)
+
+
+def _finalize(session: "_Session") -> None:
+    """The finalizer of a capture object (garbage collection, interpreter exit).
+
+    The cyclic garbage collector runs on whatever thread allocates, which may be one of the
+    library's threads inside a callback of this package (even before the callback's first line,
+    while ctypes converts its argument). Tearing the NPP down there would wait for that very
+    callback, and freeing its ctypes thunks would free the code that thread is executing. The
+    library calls back on its own threads only, so on the main thread the session is closed at
+    once; on any other thread it goes to the reaper thread, which closes it and only then lets
+    the thunks go.
+    """
+    if threading.get_ident() == threading.main_thread().ident:
+        session.close()
+    else:
+        _pending.put(session)  # SimpleQueue.put is safe in finalizers
+
+
+class _Ending:
+    """The final statistics of a capture that ended by itself (frame limit, trigger, full disk,
+    interface gone), from its status event (set on the library's status thread)."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.final: Optional[Statistics] = None
+
+    def reset(self) -> None:
+        with self.cond:
+            self.final = None
+
+    def set(self, final: Statistics) -> None:
+        with self.cond:
+            self.final = final
+            self.cond.notify_all()
+
+    def wait(self) -> Optional[Statistics]:
+        with self.cond:
+            self.cond.wait_for(lambda: self.final is not None, _END_WAIT)
+            return self.final
+
+
 class _Session:
     """The resources of one capture object: its NPP and the callbacks the library may call.
 
-    Kept apart from the public object so that a weakref finalizer (which also runs at interpreter
-    exit) stops, disconnects and destroys the NPP before the callbacks could outlive Python.
+    Kept apart from the public object so that its finalizer (which also runs at interpreter
+    exit) stops, disconnects and destroys the NPP while the callbacks are still alive.
     """
 
     def __init__(self, family: str, npp: int) -> None:
@@ -111,6 +201,9 @@ class _Session:
         self.after_stop: Callable[[], None] = lambda: None
         # esp_stop and dc_stop take an optional STATISTICS pointer; the others none.
         self.stop_args: Tuple[Any, ...] = (None,) if family in ("esp", "dc") else ()
+        # A capture this object started and has not stopped.
+        self.running = False
+        self.ending = _Ending()
 
     def fn(self, name: str) -> Any:
         return getattr(_lib.lib, f"{self.family}_{name}")
@@ -125,11 +218,23 @@ class _Session:
         self.call("get_control_state", ctypes.byref(running), ctypes.byref(paused))
         return bool(running.value), bool(paused.value)
 
-    def stop(self, *args: Any) -> None:
+    def start(self, *args: Any) -> None:
+        self.ending.reset()
+        self.call("start", *args)
+        self.running = True
+
+    def stop(self, *args: Any) -> bool:
+        """Stop. False when the capture this object started had ended by itself (the library
+        answers NMERR_NOT_CAPTURING then); other errors are raised."""
         try:
             self.call("stop", *args)
+            return True
+        except NmError as e:
+            if e.code != _constants.NMERR_NOT_CAPTURING or not self.running:
+                raise
+            return False
         finally:
-            self.after_stop()
+            self.running = False
 
     def close(self) -> None:
         if self.npp is None:
@@ -143,6 +248,7 @@ class _Session:
         finally:
             _lib.lib.npp_destroy(self.npp)
             self.npp = None
+            self.running = False
             self.after_stop()
             self.callbacks = ()
 
@@ -166,14 +272,16 @@ class _Capture:
             blob.update(config)
         self.blob: Blob = blob
         """The NIC BLOB merged with the configuration: what Connect receives."""
+        _start_reaper()
         handle = _lib.HNPP()
         check(_lib.lib.npp_create(blob.handle, ctypes.byref(handle)), "npp_create")
         self._session = _Session(self._family, handle.value or 0)
-        self._close = weakref.finalize(self, self._session.close)
+        self._session.callbacks = (_status_callback(self._session.ending, None),)
+        self._close = weakref.finalize(self, _finalize, self._session)
 
     def _connect(self, error_blob: Blob) -> int:
         s = self._session
-        return int(s.fn("connect")(s.npp, self.blob.handle, _lib.NO_CALLBACK, None, error_blob.handle))
+        return int(s.fn("connect")(s.npp, self.blob.handle, s.callbacks[0], None, error_blob.handle))
 
     def connect(self) -> None:
         """Connects to the NIC with the merged BLOB (done by ``with``). NmError on failure, with
@@ -194,8 +302,14 @@ class _Capture:
         self.close()
 
     def close(self) -> None:
-        """Stops (if running or paused) and disconnects (if connected), then destroys the NPP."""
-        self._close()
+        """Stops (if running or paused) and disconnects (if connected), then destroys the NPP.
+
+        Garbage collection does the same, and so does interpreter exit. When the collector runs
+        on another thread than the main thread (a library thread inside a callback, when the
+        object is in a reference cycle), a thread of the package does it a moment later.
+        """
+        if self._close.detach() is not None:
+            self._session.close()
 
     def pause(self) -> None:
         """Pauses the capture (frames are counted as seen, not kept)."""
@@ -231,14 +345,25 @@ class _FileCapture(_Capture):
     def start(self) -> str:
         """Starts a capture into a new file in the capture directory; returns its path."""
         name = ctypes.create_string_buffer(_FILE_NAME_ROOM)
-        self._session.call("start", name, _FILE_NAME_ROOM)
+        self._session.start(name, _FILE_NAME_ROOM)
         return name.value.decode()
 
     def stop(self) -> Statistics:
-        """Stops: drains, completes and closes the file; returns the final statistics."""
+        """Stops: drains, completes and closes the file; returns the final statistics.
+
+        After a capture that ended by itself (``NPP:Config:FrameLimit``, a trigger, a full disk,
+        the interface gone), where the C function answers NMERR_NOT_CAPTURING, it returns the
+        final statistics that came with the status event of that end (waiting up to 10 s for
+        it). NmError NMERR_NOT_CAPTURING when this object started no capture since the last stop.
+        """
         st = _lib.STATISTICS()
-        self._session.stop(ctypes.byref(st))
-        return Statistics._from_c(st)
+        s = self._session
+        if s.stop(ctypes.byref(st)):
+            return Statistics._from_c(st)
+        final = s.ending.wait()
+        if final is None:  # pragma: no cover - the status event is posted as the capture ends
+            raise NmError(_constants.NMERR_NOT_CAPTURING, f"{self._family}_stop")
+        return final
 
 
 class _Totals(_Capture):
@@ -303,10 +428,11 @@ class Stats(_Totals):
 
     def start(self) -> None:
         """Starts counting."""
-        self._session.call("start")
+        self._session.start()
 
     def stop(self) -> Statistics:
-        """Stops counting; returns the final totals."""
+        """Stops counting; returns the final totals (also after a capture that ended by itself,
+        where the C function answers NMERR_NOT_CAPTURING)."""
         self._session.stop()
         return self.total_statistics()
 
@@ -314,14 +440,17 @@ class Stats(_Totals):
 class _FrameQueue:
     """The bounded queue between the library's delivery thread and the iterator.
 
-    The frames callback only appends (dropping and counting when full): it never waits for the
-    consumer. ``closed``: rtc_stop returned, every frame is in. ``expected``: the capture ended by
-    itself and the library captured that many frames (counted since ``base``).
+    The frames callback only appends (dropping and counting when full: ``capacity`` frames or
+    ``capacity_bytes`` stored bytes): it never waits for the consumer. ``closed``: rtc_stop
+    returned, every frame is in. ``expected``: the capture ended by itself and the library
+    captured that many frames (counted since ``base``).
     """
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, capacity_bytes: int) -> None:
         self.capacity = capacity
+        self.capacity_bytes = capacity_bytes
         self.items: Deque[Frame] = collections.deque()
+        self.bytes = 0  # stored bytes of the frames in items
         self.cond = threading.Condition()
         self.reset()
 
@@ -335,11 +464,13 @@ class _FrameQueue:
         with self.cond:
             for frame in frames:
                 self.received += 1
-                if len(self.items) < self.capacity:
+                size = len(frame.data)
+                if len(self.items) < self.capacity and self.bytes + size <= self.capacity_bytes:
                     self.items.append(frame)
+                    self.bytes += size
                 else:
                     self.dropped += 1
-                    self.dropped_bytes += len(frame.data)
+                    self.dropped_bytes += size
             self.cond.notify_all()
 
     def end(self, captured: int) -> None:
@@ -352,8 +483,16 @@ class _FrameQueue:
             self.closed = True
             self.cond.notify_all()
 
+    def _all_in(self) -> bool:
+        return self.expected is not None and self.received >= self.expected
+
     def _over(self) -> bool:
-        return self.closed or (self.expected is not None and self.received >= self.expected)
+        return self.closed or self._all_in()
+
+    def wait_all_in(self) -> None:
+        """Waits (up to 10 s) until the frames of a capture that ended by itself are all in."""
+        with self.cond:
+            self.cond.wait_for(self._all_in, _END_WAIT)
 
     def get(self, timeout: Optional[float]) -> Optional[Frame]:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -365,10 +504,12 @@ class _FrameQueue:
                 if remaining is not None and remaining <= 0:
                     return None
                 self.cond.wait(remaining)
-            return self.items.popleft()
+            frame = self.items.popleft()
+            self.bytes -= len(frame.data)
+            return frame
 
 
-def _frames_callback(queue: _FrameQueue) -> Any:
+def _frames_callback(frames: _FrameQueue) -> Any:
     size = ctypes.sizeof(_lib.FRAME_DESCRIPTOR)
     offset = _lib.FRAMETABLE.Frames.offset
     ip = (_constants.LOW_PROTOCOL_IP, _constants.LOW_PROTOCOL_IP6)
@@ -393,42 +534,55 @@ def _frames_callback(queue: _FrameQueue) -> Any:
                     d.HighPort & 0xFF if d.LowProtocol in ip else None,
                 )
             )
-        queue.put_many(batch)
+        frames.put_many(batch)
         return 0
 
     return _lib.LPNETWORKCALLBACKPROC(on_frames)
 
 
-def _status_callback(queue: _FrameQueue) -> Any:
+def _status_callback(ending: _Ending, frames: Optional[_FrameQueue]) -> Any:
     def on_status(event: Any) -> int:
-        # A capture that ended by itself (frame limit, trigger, source gone): its final count.
+        # A capture that ended by itself (frame limit, trigger, source gone): its final figures.
         if event.Action == _constants.UPDATE_ACTION_STOP_CAPTURE and event.lpFinalStats:
-            queue.end(ctypes.cast(event.lpFinalStats, ctypes.POINTER(_lib.STATISTICS)).contents.TotalFramesCaptured)
+            raw = ctypes.cast(event.lpFinalStats, ctypes.POINTER(_lib.STATISTICS)).contents
+            if frames is not None:
+                frames.end(raw.TotalFramesCaptured)
+            ending.set(Statistics._from_c(raw))
         return 0
 
     return _lib.LPNETWORKCALLBACKPROC(on_status)
+
+
+#: RealTime's default bound of its queue in stored bytes.
+DEFAULT_QUEUE_BYTES = 64 * 1024 * 1024
 
 
 class RealTime(_Totals):
     """IRTC: frames as they arrive, through :meth:`frames`.
 
     The library's frames callback copies each frame into a queue of at most ``queue_size``
-    frames; when it is full, further frames are dropped (the callback never waits for Python
-    code) and counted: :meth:`stop` and :meth:`total_statistics` move them from
+    frames holding at most ``queue_bytes`` stored bytes (``Frame.data``; default 64 MiB); when a
+    frame does not fit, it is dropped (the callback never waits for Python code) and counted:
+    :meth:`stop` and :meth:`total_statistics` move such frames from
     ``TotalFramesCaptured``/``TotalBytesCaptured`` to ``TotalFramesDropped``, so their
     ``TotalFramesCaptured`` is what :meth:`frames` can yield. ``dropped`` holds the count.
     """
 
     _family = "rtc"
 
-    def __init__(self, nic: Nic, config: Config = None, *, queue_size: int = 65536) -> None:
-        """As the other families, with a frame queue of ``queue_size`` frames."""
+    def __init__(
+        self, nic: Nic, config: Config = None, *, queue_size: int = 65536, queue_bytes: int = DEFAULT_QUEUE_BYTES
+    ) -> None:
+        """As the other families, with a frame queue of ``queue_size`` frames and ``queue_bytes``
+        stored bytes (a frame longer than ``queue_bytes`` is always dropped)."""
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
+        if queue_bytes < 1:
+            raise ValueError("queue_bytes must be at least 1")
         super().__init__(nic, config)
-        self._queue = _FrameQueue(queue_size)
+        self._queue = _FrameQueue(queue_size, queue_bytes)
         s = self._session
-        s.callbacks = (_status_callback(self._queue), _frames_callback(self._queue))
+        s.callbacks = (_status_callback(s.ending, self._queue), _frames_callback(self._queue))
         s.after_stop = self._queue.close
 
     @property
@@ -444,12 +598,22 @@ class RealTime(_Totals):
     def start(self) -> None:
         """Starts delivering frames to :meth:`frames`."""
         self._queue.reset()
-        self._session.call("start")
+        self._session.start()
 
     def stop(self) -> Statistics:
         """Stops: every frame captured before is in the queue when it returns (:meth:`frames`
-        then ends after yielding them). Returns the final totals (queue drops included)."""
-        self._session.stop()
+        then ends after yielding them). Returns the final totals (queue drops included).
+
+        After a capture that ended by itself (``NPP:Config:FrameLimit``, a trigger, the
+        interface gone), where rtc_stop answers NMERR_NOT_CAPTURING, it waits (up to 10 s) until
+        the capture's last frame is in the queue and returns the final totals all the same.
+        NmError NMERR_NOT_CAPTURING when this object started no capture since the last stop.
+        """
+        try:
+            if not self._session.stop():
+                self._queue.wait_all_in()
+        finally:
+            self._queue.close()
         return self.total_statistics()
 
     def total_statistics(self, clear: bool = False) -> Statistics:

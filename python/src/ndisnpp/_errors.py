@@ -13,7 +13,11 @@ class NmError(Exception):
 
     ``code`` is the number, ``name`` its netmon.h name (``"NMERR_CAPTURING"``), ``function`` the C
     function that answered it, and ``details`` the entries the library wrote to the error BLOB of
-    a Connect (``"NPP:Error:Detail"`` ...), if any. ``str()`` is ``nmerr_text(code)``.
+    a Connect (``"NPP:Error:Detail"`` ...), if any. ``str()`` is ``nmerr_text(code)`` followed by
+    those entries, so that a printed Connect failure says why::
+
+        Access denied. [NPP:Error:Permission=capturing on lo needs CAP_NET_RAW (run as root, or
+        grant the program cap_net_raw); NPP:Error:Detail=socket: Operation not permitted]
     """
 
     code: int
@@ -30,7 +34,10 @@ class NmError(Exception):
         self.details = dict(details or {})
 
     def __str__(self) -> str:
-        return _lib.text(self.code)
+        text = _lib.text(self.code)
+        if not self.details:
+            return text
+        return f"{text} [{'; '.join(f'{key}={value}' for key, value in self.details.items())}]"
 
     def __repr__(self) -> str:
         return f"NmError({self.name}, function={self.function!r})"
