@@ -157,6 +157,27 @@ static void test_table(void) {
         flag = FALSE;
         CHECK_RC(GetBoolFromBlob(t->hBlobs[i], OWNER_NPP, CATEGORY_CONFIG, TAG_INTERFACE_EXPERT_STATS, &flag), NMERR_SUCCESS);
         CHECK_EQ(flag, TRUE);
+        /* ... and every family that works: IStats, IRTC, IDelaydC (SDK code picks NICs so) */
+        {
+            static const char *const families[] = {TAG_INTERFACE_STATS, TAG_INTERFACE_REALTIME_CAPTURE, TAG_INTERFACE_DELAYED_CAPTURE};
+            size_t k;
+            for (k = 0; k < 3; k++) {
+                flag = FALSE;
+                CHECK_RC(GetBoolFromBlob(t->hBlobs[i], OWNER_NPP, CATEGORY_CONFIG, families[k], &flag), NMERR_SUCCESS);
+                CHECK_EQ(flag, TRUE);
+            }
+        }
+        /* The comment is the whole description (the `any` NIC's is longer than NETWORKINFO's 31
+         * bytes), as the friendly name. */
+        {
+            const char *friendly = blob_str(t->hBlobs[i], CATEGORY_LOCATION, TAG_FRIENDLYNAME);
+            const char *comment = blob_str(t->hBlobs[i], CATEGORY_NETWORKINFO, TAG_COMMENT);
+            CHECK_STR(comment, friendly ? friendly : "(no friendly name)");
+            if (strcmp(n ? n : "", "any") == 0) {
+                printf("  any: Comment \"%s\"\n", comment ? comment : "(none)");
+                CHECK(comment != NULL && strlen(comment) > 31);
+            }
+        }
     }
 
     /* lo. */

@@ -360,7 +360,7 @@ static void descriptors(void) {
         {"IPv6", {0}, 0, 0x86DD, 0, LOW_PROTOCOL_IP6, 14, 17, 14 + 40},
         {"ARP", {0}, 0, 0x0806, 0, LOW_PROTOCOL_UNKNOWN, 0, 0, 0},
         {"802.2", {0}, 0, 0, 0x42, LOW_PROTOCOL_UNKNOWN, 0, 0, 0},
-        {"SNAP carrying IPv4", {0}, 0, 0x0800, 0, LOW_PROTOCOL_IP, 22, 17, 22 + 20},
+        {"SNAP carrying IPv4", {0}, 0, 0x0800, 0xAA, LOW_PROTOCOL_IP, 22, 17, 22 + 20}, /* Sap: the DSAP, 0xAA */
         {"IPX (802.3 raw)", {0}, 0, 0, 0xFF, LOW_PROTOCOL_IPX, 14, 0x5204, 0}, /* nothing after the IPX header */
         {"IPX (Ethernet II)", {0}, 0, 0x8137, 0, LOW_PROTOCOL_IPX, 14, 0x5204, 14 + 30},
         {"short IPv4", {0}, 0, 0x0800, 0, LOW_PROTOCOL_UNKNOWN, 0, 0, 0},

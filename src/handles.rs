@@ -102,21 +102,6 @@ impl<T> HandleTable<T> {
         value
     }
 
-    /// Removes the entry behind `handle` only if `pred` holds for it (checked under the lock).
-    pub fn remove_if(&self, handle: u64, pred: impl FnOnce(&T) -> bool) -> Option<Arc<T>> {
-        let (index, generation) = self.decode(handle)?;
-        let mut inner = self.inner.write();
-        let slot = inner.slots.get_mut(index)?;
-        if slot.generation != generation {
-            return None;
-        }
-        if !pred(slot.value.as_ref()?) {
-            return None;
-        }
-        drop(inner);
-        self.remove(handle)
-    }
-
     /// Number of live entries.
     pub fn len(&self) -> usize {
         self.inner.read().live

@@ -291,8 +291,9 @@ impl RtcFeed {
 /// filter uses decides Etype, SAP and the network layer.
 pub fn describe(linktype: u32, ts_us: i64, wire_len: u32, data: &[u8]) -> FRAME_DESCRIPTOR {
     let v = frame::view(linktype, data);
+    // Sap: the DSAP of every 802.2 frame, SNAP's 0xAA included (its Etype is the one inside).
     let (etype, sap) = match v.ty {
-        Ty::Etype(e) => (e, 0),
+        Ty::Etype(e) => (e, v.dsap),
         Ty::Sap(s) => (0, s),
         Ty::Unknown => (0, 0),
     };

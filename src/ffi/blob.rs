@@ -92,14 +92,22 @@ unsafe fn put_network_info(dst: *mut NETWORKINFO, v: &NETWORKINFO) {
     }
 }
 
-fn set_value(h: HBLOB, owner: *const c_char, category: *const c_char, tag: *const c_char, value: &[u8]) -> NmResult<()> {
-    // SAFETY: C strings per the function contract.
+/// Sets one entry from C name strings.
+///
+/// # Safety
+/// `owner`, `category` and `tag` are NULL or NUL-terminated strings readable for the call.
+unsafe fn set_value(h: HBLOB, owner: *const c_char, category: *const c_char, tag: *const c_char, value: &[u8]) -> NmResult<()> {
+    // SAFETY: C strings per this function's contract.
     let (o, c, t) = (text!(owner), text!(category), text!(tag));
     store::try_with(blob_handle(h), |st| st.blob.set(o, c, t, value))
 }
 
-fn get_value(h: HBLOB, owner: *const c_char, category: *const c_char, tag: *const c_char) -> NmResult<String> {
-    // SAFETY: C strings per the function contract.
+/// Reads one entry by C name strings.
+///
+/// # Safety
+/// As `set_value`.
+unsafe fn get_value(h: HBLOB, owner: *const c_char, category: *const c_char, tag: *const c_char) -> NmResult<String> {
+    // SAFETY: C strings per this function's contract.
     let (o, c, t) = (text!(owner), text!(category), text!(tag));
     store::try_with(blob_handle(h), |st| st.blob.get_str(o, c, t))
 }
@@ -146,7 +154,8 @@ ffi_fn! {
     /// Stores `pString` at Owner:Category:Tag, creating missing levels and replacing a value.
     fn SetStringInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pString: *const c_char) -> DWORD {
         let v = text!(pString);
-        set_value(hBlob, pOwnerName, pCategoryName, pTagName, v)
+        // SAFETY: the exported function's name arguments, under the shared contract.
+        unsafe { set_value(hBlob, pOwnerName, pCategoryName, pTagName, v) }
     }
 }
 
@@ -177,7 +186,8 @@ ffi_fn! {
                 p = p.add(1);
             }
         }
-        set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_wide(&units).as_bytes())
+        // SAFETY: the exported function's name arguments, under the shared contract.
+        unsafe { set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_wide(&units).as_bytes()) }
     }
 }
 
@@ -421,7 +431,8 @@ ffi_fn! {
 ffi_fn! {
     /// Stores a DWORD (in decimal).
     fn SetDwordInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, Dword: DWORD) -> DWORD {
-        set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_dword(Dword).as_bytes())
+        // SAFETY: the exported function's name arguments, under the shared contract.
+        unsafe { set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_dword(Dword).as_bytes()) }
     }
 }
 
@@ -430,7 +441,8 @@ ffi_fn! {
     #[must_use]
     fn GetDwordFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pDword: *mut DWORD) -> DWORD {
         let out = out!(pDword);
-        *out = values::parse_dword(&get_value(hBlob, pOwnerName, pCategoryName, pTagName)?)?;
+        // SAFETY: the exported function's name arguments, under the shared contract.
+        *out = values::parse_dword(&unsafe { get_value(hBlob, pOwnerName, pCategoryName, pTagName) }?)?;
         Ok(())
     }
 }
@@ -438,7 +450,8 @@ ffi_fn! {
 ffi_fn! {
     /// Stores a BOOL as TRUE/FALSE (any non-zero value is TRUE).
     fn SetBoolInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, Bool: BOOL) -> DWORD {
-        set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_bool(Bool != 0).as_bytes())
+        // SAFETY: the exported function's name arguments, under the shared contract.
+        unsafe { set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_bool(Bool != 0).as_bytes()) }
     }
 }
 
@@ -447,7 +460,8 @@ ffi_fn! {
     #[must_use]
     fn GetBoolFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pBool: *mut BOOL) -> DWORD {
         let out = out!(pBool);
-        *out = values::parse_bool(&get_value(hBlob, pOwnerName, pCategoryName, pTagName)?)? as BOOL;
+        // SAFETY: the exported function's name arguments, under the shared contract.
+        *out = values::parse_bool(&unsafe { get_value(hBlob, pOwnerName, pCategoryName, pTagName) }?)? as BOOL;
         Ok(())
     }
 }
@@ -457,7 +471,8 @@ ffi_fn! {
     fn SetMacAddressInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pMacAddress: *const BYTE) -> DWORD {
         let mac6 = pMacAddress.cast::<[u8; 6]>();
         let mac = input!(mac6);
-        set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_mac(mac).as_bytes())
+        // SAFETY: the exported function's name arguments, under the shared contract.
+        unsafe { set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_mac(mac).as_bytes()) }
     }
 }
 
@@ -467,7 +482,8 @@ ffi_fn! {
     fn GetMacAddressFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pMacAddress: *mut BYTE) -> DWORD {
         let mac6 = pMacAddress.cast::<[u8; 6]>();
         let out = out!(mac6);
-        *out = values::parse_mac(&get_value(hBlob, pOwnerName, pCategoryName, pTagName)?)?;
+        // SAFETY: the exported function's name arguments, under the shared contract.
+        *out = values::parse_mac(&unsafe { get_value(hBlob, pOwnerName, pCategoryName, pTagName) }?)?;
         Ok(())
     }
 }
@@ -476,7 +492,8 @@ ffi_fn! {
     /// Stores a CLSID as `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}`.
     fn SetClassIDInBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pClsID: *const CLSID) -> DWORD {
         let id = input!(pClsID);
-        set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_guid(id).as_bytes())
+        // SAFETY: the exported function's name arguments, under the shared contract.
+        unsafe { set_value(hBlob, pOwnerName, pCategoryName, pTagName, values::format_guid(id).as_bytes()) }
     }
 }
 
@@ -485,7 +502,8 @@ ffi_fn! {
     #[must_use]
     fn GetClassIDFromBlob(hBlob: HBLOB, pOwnerName: *const c_char, pCategoryName: *const c_char, pTagName: *const c_char, pClsID: *mut CLSID) -> DWORD {
         let out = out!(pClsID);
-        *out = values::parse_guid(&get_value(hBlob, pOwnerName, pCategoryName, pTagName)?)?;
+        // SAFETY: the exported function's name arguments, under the shared contract.
+        *out = values::parse_guid(&unsafe { get_value(hBlob, pOwnerName, pCategoryName, pTagName) }?)?;
         Ok(())
     }
 }

@@ -166,7 +166,8 @@ ffi_fn! {
     fn CreateNPPInterface(hBlob: HBLOB, iid: REFIID, ppvObject: *mut *mut c_void) -> HRESULT, panic => NMERR_INTERNAL_EXCEPTION.code() as HRESULT, {
         let Some(out) = opt_out!(ppvObject) else { return NMERR_INVALID_PARAMETER.code() as HRESULT };
         *out = core::ptr::null_mut();
-        let Some(view) = opt_in(iid).map(view_of) else { return NMERR_INVALID_PARAMETER.code() as HRESULT };
+        // SAFETY: `iid` is this call's argument (shared contract: NULL or readable for the call).
+        let Some(view) = unsafe { opt_in(iid) }.map(view_of) else { return NMERR_INVALID_PARAMETER.code() as HRESULT };
         let Some(view) = view else { return E_NOINTERFACE };
         let mut npp: HNPP = core::ptr::null_mut();
         // SAFETY: `npp` is our own local, writable.
@@ -179,9 +180,12 @@ ffi_fn! {
 }
 
 /// `&IID` from an IID argument, None for NULL.
-fn opt_in(iid: REFIID) -> Option<&'static IID> {
-    // SAFETY: an IID argument is NULL or points to an IID that stays valid during the call (the
-    // shared contract); the reference does not leave the call.
+/// The IID behind an argument, for the call.
+///
+/// # Safety
+/// `iid` is NULL or points to an IID that stays valid for `'a` (the shared contract: the call).
+unsafe fn opt_in<'a>(iid: REFIID) -> Option<&'a IID> {
+    // SAFETY: this function's contract.
     unsafe { iid.as_ref() }
 }
 
@@ -194,7 +198,7 @@ pub(crate) unsafe fn com_query_interface(this: *mut View, n: usize, riid: REFIID
         let Some(out) = opt_out!(ppv) else { return NMERR_INVALID_PARAMETER.code() as HRESULT };
         *out = core::ptr::null_mut();
         // SAFETY: this function's contract.
-        let (Some(obj), Some(iid)) = (unsafe { Object::of(this, n) }, opt_in(riid)) else { return NMERR_INVALID_PARAMETER.code() as HRESULT };
+        let (Some(obj), Some(iid)) = (unsafe { Object::of(this, n) }, unsafe { opt_in(riid) }) else { return NMERR_INVALID_PARAMETER.code() as HRESULT };
         let Some(view) = view_of(iid) else { return E_NOINTERFACE };
         if obj.add_ref() == 0 {
             return NMERR_INVALID_HNETWORK.code() as HRESULT;

@@ -126,7 +126,14 @@ pub(crate) unsafe fn start_into(h: u64, family: crate::npp::Family, name: *mut c
     }
     let path = crate::npp::start(h, family, Some(room))?.unwrap_or_default();
     let bytes = path.as_os_str().as_encoded_bytes();
-    // SAFETY: npp::start checked that the name and its NUL fit in `room` bytes, which the caller
+    if bytes.len() >= room {
+        // npp::start checked the room before anything started; a name that still does not fit is
+        // not copied: the capture is undone and the call fails as if it had not started.
+        let _ = crate::npp::stop(h, family);
+        let _ = std::fs::remove_file(&path);
+        return Err(NMERR_INVALID_PARAMETER);
+    }
+    // SAFETY: the name and its NUL fit in `room` bytes (checked just above), which the caller
     // provides (this function's contract).
     unsafe {
         core::ptr::copy_nonoverlapping(bytes.as_ptr(), name.cast::<u8>(), bytes.len());

@@ -64,6 +64,8 @@ pub struct View<'a> {
     pub ty: Ty,
     /// Start of the effective protocol (after the Ethernet/VLAN/LLC/SNAP headers).
     pub payload: Option<usize>,
+    /// The 802.2 DSAP (0xAA for SNAP), 0 for frames without an 802.2 header.
+    pub dsap: u8,
     pub net: Option<Net>,
 }
 
@@ -80,23 +82,24 @@ fn net_for_etype(e: u16, p: usize) -> Net {
     }
 }
 
-/// Type, effective protocol and network layer.
-type Upper = (Ty, Option<usize>, Net);
+/// Type, effective protocol, network layer, and the 802.2 DSAP (0 when the frame has no 802.2
+/// header; 0xAA for SNAP, whose type is the Etype inside it).
+type Upper = (Ty, Option<usize>, Net, u8);
 
 /// A frame that ends inside its link-layer headers: no type, no effective protocol, and no room
 /// for a network-layer header.
-const TRUNCATED: Upper = (Ty::Unknown, None, Net::None);
+const TRUNCATED: Upper = (Ty::Unknown, None, Net::None, 0);
 
 fn ethernet2(f: &[u8], t: usize) -> Upper {
     let e = be16(f, t);
-    (Ty::Etype(e), Some(t + 2), net_for_etype(e, t + 2))
+    (Ty::Etype(e), Some(t + 2), net_for_etype(e, t + 2), 0)
 }
 
 /// 802.2 LLC (or SNAP, or Novell raw 802.3) starting at `p`.
 fn llc(f: &[u8], p: usize) -> Upper {
     let n = f.len();
     if n >= p + 2 && f[p] == 0xFF && f[p + 1] == 0xFF {
-        return (Ty::Sap(SAP_RAW_IPX), Some(p), Net::Ipx(p));
+        return (Ty::Sap(SAP_RAW_IPX), Some(p), Net::Ipx(p), SAP_RAW_IPX);
     }
     if n < p + 3 {
         return TRUNCATED;
@@ -107,13 +110,13 @@ fn llc(f: &[u8], p: usize) -> Upper {
         }
         // OUI (3 bytes) not checked: the Etype after it decides.
         let e = be16(f, p + 6);
-        return (Ty::Etype(e), Some(p + 8), net_for_etype(e, p + 8));
+        return (Ty::Etype(e), Some(p + 8), net_for_etype(e, p + 8), SAP_SNAP);
     }
     let dsap = f[p];
     // U-format control fields are one byte, I- and S-format two.
     let hdr = if f[p + 2] & 3 == 3 { 3 } else { 4 };
     let net = if dsap == SAP_IPX { Net::Ipx(p + hdr) } else { Net::None };
-    (Ty::Sap(dsap), Some(p + hdr), net)
+    (Ty::Sap(dsap), Some(p + hdr), net, dsap)
 }
 
 fn is_vlan(v: u16) -> bool {
@@ -141,21 +144,21 @@ fn after_type_field(f: &[u8], mut t: usize, sll: bool) -> Upper {
         }
         return match v {
             SLL_PROTO_802_2 => llc(f, t + 2),
-            SLL_PROTO_802_3 => (Ty::Sap(SAP_RAW_IPX), Some(t + 2), Net::Ipx(t + 2)),
-            _ => (Ty::Unknown, Some(t + 2), Net::None),
+            SLL_PROTO_802_3 => (Ty::Sap(SAP_RAW_IPX), Some(t + 2), Net::Ipx(t + 2), SAP_RAW_IPX),
+            _ => (Ty::Unknown, Some(t + 2), Net::None, 0),
         };
     }
 }
 
 pub fn view(linktype: u32, f: &[u8]) -> View<'_> {
-    let unknown = View { f, mac_dst: None, mac_src: None, group: None, ty: Ty::Unknown, payload: None, net: None };
+    let unknown = View { f, mac_dst: None, mac_src: None, group: None, ty: Ty::Unknown, payload: None, dsap: 0, net: None };
     match linktype {
         LINKTYPE_ETHERNET => {
             if f.len() < 14 {
                 return View { net: Some(Net::None), ..unknown };
             }
-            let (ty, payload, net) = after_type_field(f, 12, false);
-            View { f, mac_dst: Some(0), mac_src: Some(6), group: Some(f[0] & 1 == 1), ty, payload, net: Some(net) }
+            let (ty, payload, net, dsap) = after_type_field(f, 12, false);
+            View { f, mac_dst: Some(0), mac_src: Some(6), group: Some(f[0] & 1 == 1), ty, payload, dsap, net: Some(net) }
         }
         DLT_RAW | DLT_RAW_OPENBSD | LINKTYPE_RAW => {
             let (ty, net) = match f.first().map(|b| b >> 4) {
@@ -180,8 +183,8 @@ pub fn view(linktype: u32, f: &[u8]) -> View<'_> {
             };
             // sll_halen 6: the sender's MAC address is at 6.
             let mac_src = if be16(f, 4) == 6 { Some(6) } else { None };
-            let (ty, payload, net) = after_type_field(f, 14, true);
-            View { f, mac_dst: None, mac_src, group, ty, payload, net: Some(net) }
+            let (ty, payload, net, dsap) = after_type_field(f, 14, true);
+            View { f, mac_dst: None, mac_src, group, ty, payload, dsap, net: Some(net) }
         }
         _ => unknown,
     }

@@ -42,6 +42,8 @@ pub fn nic_blob(d: &DeviceInfo, node: &str) -> NmResult<Blob> {
         ..Default::default()
     };
     set_network_info(&mut b, &ni)?;
+    // The structure's Comment holds 31 bytes; the BLOB entry holds the whole description.
+    b.set_str(OWNER_NPP, CATEGORY_NETWORKINFO, TAG_COMMENT, &friendly)?;
     b.set_str(OWNER_NPP, CATEGORY_NETWORKINFO, TAG_NAME, &d.name)?;
     b.set_str(OWNER_NPP, CATEGORY_NETWORKINFO, TAG_RAS, format_bool(false))?;
     b.set_str(OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, &d.name)?;
@@ -49,11 +51,13 @@ pub fn nic_blob(d: &DeviceInfo, node: &str) -> NmResult<Blob> {
     b.set_str(OWNER_NPP, CATEGORY_LOCATION, TAG_CONNECTIONNAME, &d.name)?;
     b.set_str(OWNER_NPP, CATEGORY_LOCATION, TAG_CLASSID, NDISNPP_CLASSID_TXT)?;
     b.set_str(OWNER_NPP, CATEGORY_LOCATION, TAG_RAS, format_bool(false))?;
+    // The capture families this NPP serves on every interface (IESP, IStats, IRTC, IDelaydC);
+    // it transmits nothing.
     for (tag, on) in [
         (TAG_INTERFACE_EXPERT_STATS, true),
         (TAG_INTERFACE_STATS, true),
-        (TAG_INTERFACE_DELAYED_CAPTURE, false),
-        (TAG_INTERFACE_REALTIME_CAPTURE, false),
+        (TAG_INTERFACE_DELAYED_CAPTURE, true),
+        (TAG_INTERFACE_REALTIME_CAPTURE, true),
         (TAG_INTERFACE_TRANSMIT, false),
     ] {
         b.set_str(OWNER_NPP, CATEGORY_CONFIG, tag, format_bool(on))?;
