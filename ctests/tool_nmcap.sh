@@ -394,14 +394,45 @@ cut="$tmp/cut.pcap"
 head -c $(( $(stat -c %s "$big") - 100 )) "$big" > "$cut"
 rep_out=$("$nmcap" --repair "$cut" 2>&1)
 rep_status=$?
-if [ $rep_status -ne 0 ] || [ "$rep_out" != "$cut: 4095 frames" ] || [ "$(capinfo c "Number of packets" "$cut")" != 4095 ]; then
+if [ $rep_status -ne 0 ] || [ "$rep_out" != "$cut: repaired: 4095 frames kept, a damaged or partial tail cut off, 916 bytes dropped" ] ||
+   [ "$(capinfo c "Number of packets" "$cut")" != 4095 ]; then
     fail "--repair of a cut pcap: exit $rep_status, '$rep_out'"
 else
     echo "ok: --repair: $rep_out"
 fi
+rep_out=$("$nmcap" --repair "$cut" 2>&1)
+[ "$rep_out" = "$cut: sound: 4095 frames" ] || fail "--repair of a sound file: '$rep_out'"
 echo "not a capture" > "$tmp/text.txt"
 "$nmcap" --repair "$tmp/text.txt" >/dev/null 2>&1
 [ $? -eq 2 ] || fail "--repair of a text file exits 2"
+# A directory says so (issue 18: NMERR_FILE_WRITE_ERROR before).
+rep_out=$("$nmcap" --repair "$tmp" 2>&1)
+rep_status=$?
+case "$rep_out" in
+"nmcap: $tmp: a directory, not a capture file ("*) [ $rep_status -eq 2 ] || fail "--repair of a directory: exit $rep_status" ;;
+*) fail "--repair of a directory: exit $rep_status, '$rep_out'" ;;
+esac
+# A damaged record length at frame 100 of 4096 loses that frame only, in pcap and in a Network
+# Monitor 2 file with its frame table intact (issue 18: both were cut to 100 frames, exit 0).
+poke32() { # poke32 FILE OFFSET VALUE: writes VALUE little-endian at OFFSET
+    printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($3 & 255)) $((($3 >> 8) & 255)) $((($3 >> 16) & 255)) $((($3 >> 24) & 255)))" |
+        dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+mid="$tmp/mid.pcap"
+cp "$big" "$mid"
+poke32 "$mid" $((24 + 100 * 1016 + 8)) $((0x7ffffff0))
+"$nmcap" -r "$big" -F netmon2 -S -c 4096 -q -w "$tmp/mid.cap" >/dev/null 2>&1 || fail "replay into $tmp/mid.cap"
+poke32 "$tmp/mid.cap" $((128 + 100 * 1016 + 12)) $((0x7ffffff0))
+for f in "$mid" "$tmp/mid.cap"; do
+    rep_out=$("$nmcap" --repair "$f" 2>&1)
+    rep_status=$?
+    if [ $rep_status -ne 0 ] || [ "$rep_out" != "$f: repaired: 4095 frames kept, 1 damaged place(s) skipped, 1016 bytes dropped" ] ||
+       [ "$(capinfo c "Number of packets" "$f")" != 4095 ]; then
+        fail "--repair of a damaged record in the middle: exit $rep_status, '$rep_out', capinfos $(capinfo c "Number of packets" "$f")"
+    else
+        echo "ok: --repair: $rep_out"
+    fi
+done
 
 if [ $failures -ne 0 ]; then
     echo "tool_nmcap: $failures failure(s)"

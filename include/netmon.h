@@ -1027,6 +1027,41 @@ typedef BYTE *LPBYTE;
 
 typedef WORD *LPWORD;
 
+/*
+ ndisnpp extension: what `ndisnpp_repair_capture_ex` found and did, size-prefixed like
+ STATISTICS_EX: set `StructSize` to `sizeof(NDISNPP_REPAIR_RESULT)` before the call; the library
+ fills at most that many bytes.
+ */
+typedef struct NDISNPP_REPAIR_RESULT {
+  DWORD StructSize;
+  /*
+   TRUE: the file was rewritten (beside it, then renamed over it); FALSE: it was sound and
+   left as it is.
+   */
+  BOOL Rewritten;
+  /*
+   Frames the file holds afterwards.
+   */
+  uint64_t FramesKept;
+  /*
+   Bytes of damaged records skipped and of a tail cut off: what the repaired file no longer
+   holds or no longer points to (a frame table rebuilt is not counted).
+   */
+  uint64_t BytesDropped;
+  /*
+   Damaged places in the middle of the file that were skipped.
+   */
+  DWORD DamagedSkipped;
+  /*
+   TRUE when a damaged or partial tail was cut off.
+   */
+  BOOL TailCut;
+  /*
+   What was found or done, in words (NUL-terminated, cut to fit); on a failure, why.
+   */
+  char Detail[256];
+} NDISNPP_REPAIR_RESULT;
+
 typedef int32_t HRESULT;
 
 /*
@@ -1677,17 +1712,38 @@ DWORD GetNPPEtypeSapFilter(HBLOB hBlob,
                            HBLOB hErrorBlob);
 
 /*
- Makes a capture file that a crash cut off readable, in place. A Network Monitor 2 file
- (whose frame table and header fields are written only when its capture is stopped) is
- scanned from its first record: the scan stops at the first record that is incomplete or
- implausible, the file is cut there, and the frame table and the header's table fields are
- written. A pcap or pcapng file loses a trailing partial record or block. A sound file is left
- as it is. `*pFramesRecovered` (may be NULL) receives the frames the file holds afterwards.
- `NMERR_INVALID_PARAMETER` (NULL path), `NMERR_FILE_NOT_FOUND`, `NMERR_INVALID_FILE_FORMAT`
- (not a Network Monitor 2, pcap or pcapng file), `NMERR_ACCESS_DENIED` (the file cannot be
- written), `NMERR_FILE_WRITE_ERROR` (another I/O error).
+ Repairs a damaged capture file (a crash cut it off, a record is damaged): every record a
+ reader can use is kept. A Network Monitor 2 file (whose frame table and header fields are
+ written only when its capture is stopped) gets a frame table of its whole records; a damaged
+ record in the middle of any format is skipped (found again by the records that follow it);
+ only a damaged or partial tail is cut off. A damaged record that no readable record follows,
+ with more than a record's length after it, is not a tail: the file is left as it is and the
+ answer is `NMERR_INVALID_DATA`. The repaired file is written beside the original (same
+ directory, same owner and mode), synced and renamed over it, so a crash during repair loses
+ nothing. A sound file is only read (it may be read-only) and left as it is.
+ `*pFramesRecovered` (may be NULL) receives the frames the file holds afterwards; see
+ `ndisnpp_repair_capture_ex` for what was dropped. `NMERR_INVALID_PARAMETER` (NULL path),
+ `NMERR_FILE_NOT_FOUND`, `NMERR_INVALID_FILE_FORMAT` (not a Network Monitor 2, pcap or pcapng
+ file, or a directory or other non-regular file), `NMERR_ACCESS_DENIED` (a symbolic link,
+ which is not followed; or a file that needs repair and may not be written),
+ `NMERR_INVALID_DATA` (damage that cannot be passed; unchanged), `NMERR_FILE_WRITE_ERROR`
+ (another I/O error; the original is unchanged).
  */
 NDISNPP_WARN_UNUSED_RESULT DWORD ndisnpp_repair_capture(const char *path, DWORD *pFramesRecovered);
+
+/*
+ `ndisnpp_repair_capture`, reporting in `*pResult` (may be NULL) what was found and done:
+ `Rewritten` (FALSE: the file was sound), `FramesKept`, `BytesDropped` (damaged records
+ skipped and a tail cut off), `DamagedSkipped` (damaged places in the middle), `TailCut`, and
+ `Detail`, the same in words. Set `pResult->StructSize` to `sizeof(NDISNPP_REPAIR_RESULT)`
+ first (at least 8, else `NMERR_INVALID_PARAMETER` and nothing is done); the library writes at
+ most that many bytes. Unlike other outputs, `*pResult` is written on a failure too (other
+ than `NMERR_INVALID_PARAMETER`): zero counts, and `Detail` says why (for example that the
+ path is a directory, or where the damage is that could not be passed).
+ */
+NDISNPP_WARN_UNUSED_RESULT
+DWORD ndisnpp_repair_capture_ex(const char *path,
+                                struct NDISNPP_REPAIR_RESULT *pResult);
 
 /*
  Creates an NPP for the NIC that `hBlob` describes (as npp_create) and returns it as a COM-style

@@ -114,6 +114,29 @@ pub struct STATISTICS_EX {
 }
 pub type LPSTATISTICS_EX = *mut STATISTICS_EX;
 
+/// ndisnpp extension: what `ndisnpp_repair_capture_ex` found and did, size-prefixed like
+/// STATISTICS_EX: set `StructSize` to `sizeof(NDISNPP_REPAIR_RESULT)` before the call; the library
+/// fills at most that many bytes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NDISNPP_REPAIR_RESULT {
+    pub StructSize: DWORD,
+    /// TRUE: the file was rewritten (beside it, then renamed over it); FALSE: it was sound and
+    /// left as it is.
+    pub Rewritten: BOOL,
+    /// Frames the file holds afterwards.
+    pub FramesKept: u64,
+    /// Bytes of damaged records skipped and of a tail cut off: what the repaired file no longer
+    /// holds or no longer points to (a frame table rebuilt is not counted).
+    pub BytesDropped: u64,
+    /// Damaged places in the middle of the file that were skipped.
+    pub DamagedSkipped: DWORD,
+    /// TRUE when a damaged or partial tail was cut off.
+    pub TailCut: BOOL,
+    /// What was found or done, in words (NUL-terminated, cut to fit); on a failure, why.
+    pub Detail: [c_char; 256],
+}
+
 // ---------------------------------------------------------------- NETWORKSTATUS (f.2)
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -676,6 +699,7 @@ layout!(STATISTICS, 88, TimeElapsed @ 0, TotalFramesCaptured @ 8, TotalBytesCapt
     MacBytesReceivedEx @ 64, MacFramesDropped_NoBuffers @ 72, MacMulticastsReceived @ 76,
     MacBroadcastsReceived @ 80, MacFramesDropped_HwError @ 84);
 layout!(STATISTICS_EX, 112, StructSize @ 0, TimeElapsed @ 8, FramesSeen @ 16, KernelFramesDropped @ 96, LinkOutages @ 104);
+layout!(NDISNPP_REPAIR_RESULT, 288, StructSize @ 0, Rewritten @ 4, FramesKept @ 8, BytesDropped @ 16, DamagedSkipped @ 24, TailCut @ 28, Detail @ 32);
 layout!(NETWORKSTATUS, 8, State @ 0, Flags @ 4);
 layout!(STATIONSTATS, 44, NextStationStats @ 0, SessionPartnerList @ 4, Flags @ 8,
     StationAddress @ 12, Pad @ 18, TotalPacketsReceived @ 20, TotalDirectedPacketsSent @ 24,

@@ -354,10 +354,77 @@ fn raw_ip_frames() {
             // WTAP_ENCAP_RAW_IP = 7.
             check(&path, format, &frames, "7", "raw:ip:data");
             if format == FileFormat::Netmon2 {
-                assert_eq!(&std::fs::read(&path).unwrap()[..8], b"GMBU\x00\x02\x09\x00", "version 2.0, MacType 9");
+                assert_eq!(&std::fs::read(&path).unwrap()[..8], b"GMBU\x01\x02\x01\x00", "version 2.1 (media type 9 per frame), MacType 1");
             }
         }
     }
+}
+
+/// Issue 18 items 7 and 8: the statistics frame at the end of a Network Monitor 2 file is read by
+/// Wireshark as what it is (802.3 with LLC/SNAP), whatever the capture's link type (it carried the
+/// capture's: "Bogus IP version" in a raw IP file, SLL in a cooked one), and it is stamped when the
+/// capture ended on the frames' clock: frames from 2015 are not followed by a frame dated today.
+#[test]
+fn statistics_frame_is_ethernet_and_follows_the_frames() {
+    if !tools_present("statistics_frame_is_ethernet_and_follows_the_frames") {
+        return;
+    }
+    utc();
+    let dir = TempDir::new("stats-frame");
+    let t0 = 1_420_070_400; // 2015-01-01
+    for (linktype, data, protocols) in
+        [(1u32, eth_frame(0, 60), "eth:ethertype:data"), (101, ipv4_packet(0, 30), "raw:ip:data"), (113, sll_frame(0, 30), "sll:ethertype:data")]
+    {
+        let (path, file) = capfile::create_unique(&dir.0).unwrap();
+        let mut w = capfile::writer(FileFormat::Netmon2, file, StreamInfo { linktype, snaplen: 0 }).unwrap();
+        for i in 0..3 {
+            w.write_frame(ts(t0 + i, 0), data.len() as u32, &data).unwrap();
+        }
+        let st = ndisnpp::types::STATISTICS { TotalFramesCaptured: 3, ..Default::default() };
+        w.finish_with_statistics(Some(&st)).result.unwrap();
+        let shown = tshark(&path);
+        assert_eq!(shown.len(), 4, "LINKTYPE {linktype}");
+        assert!(shown[..3].iter().all(|s| s.protocols == protocols), "LINKTYPE {linktype}: {:?}", shown[0].protocols);
+        let stats = &shown[3];
+        assert!(stats.protocols.starts_with("eth:llc"), "LINKTYPE {linktype}: the statistics frame reads as {}", stats.protocols);
+        assert_eq!(stats.encap, "1", "LINKTYPE {linktype}: Ethernet");
+        let sec: f64 = stats.epoch.parse().unwrap();
+        assert!(sec >= (t0 + 2) as f64 && sec < (t0 + 2 + 60) as f64, "LINKTYPE {linktype}: the statistics frame at {sec}, the last frame at {}", t0 + 2);
+    }
+}
+
+/// Issue 18 item 8: a DLT value as libpcap reports it is written as its LINKTYPE (ATM CLIP, DLT 19,
+/// was written as LINKTYPE 19, which Wireshark happens to read too), and SunATM is refused for
+/// Network Monitor 2, where Wireshark would read it as LANE.
+#[test]
+fn dlt_values_are_written_as_their_linktype() {
+    if !tools_present("dlt_values_are_written_as_their_linktype") {
+        return;
+    }
+    utc();
+    let dir = TempDir::new("dlt");
+    let packet = ipv4_packet(0, 30);
+    let mut clip = vec![0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00];
+    clip.extend_from_slice(&packet);
+    for format in ALL {
+        let frames = [Frame { ts: ts(1_700_000_000, 0), wire: clip.len() as u32, data: clip.clone() }];
+        let path = write(&dir.0, format, StreamInfo { linktype: 19, snaplen: 0 }, &frames);
+        // What Wireshark reads from LINKTYPE 106 (Linux ATM CLIP).
+        let shown = tshark(&path);
+        assert_eq!((shown.len(), shown[0].protocols.as_str()), (1, "clip:ip"), "{format:?}");
+        let bytes = std::fs::read(&path).unwrap();
+        let written = match format {
+            FileFormat::Netmon2 => u32::from(u16::from_le_bytes([bytes[bytes.len() - 6], bytes[bytes.len() - 5]])) & 0xFFF,
+            FileFormat::Pcap => u32::from_le_bytes(bytes[20..24].try_into().unwrap()),
+            FileFormat::Pcapng => u32::from(u16::from_le_bytes([bytes[36], bytes[37]])),
+        };
+        assert_eq!(written, 106, "{format:?}: the LINKTYPE in the file");
+    }
+    let (path, file) = capfile::create_unique(&dir.0).unwrap();
+    let err = capfile::writer(FileFormat::Netmon2, file, StreamInfo { linktype: 123, snaplen: 0 }).err().expect("SunATM refused");
+    assert_eq!(err.kind(), std::io::ErrorKind::Unsupported);
+    assert!(err.to_string().contains("LINKTYPE 123"), "{err}");
+    std::fs::remove_file(path).unwrap();
 }
 
 #[test]

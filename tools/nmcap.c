@@ -4,8 +4,10 @@
  *   nmcap [-i IFACE | -r REPLAY.pcap] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]
  *         [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S] [-R]
  *
- * nmcap --repair FILE... makes capture files cut off by a crash readable, in place, and prints the
- * frames each holds (ndisnpp_repair_capture); exit 2 when one cannot be repaired.
+ * nmcap --repair FILE... repairs damaged capture files (cut off by a crash, a damaged record):
+ * every readable record is kept; prints per file "sound: N frames" or "repaired: N frames kept,
+ * ..., B bytes dropped" (ndisnpp_repair_capture_ex); exit 2 when one cannot be repaired (it is
+ * then left as it is).
  * -R  real time: no file; each frame on stdout as "HH:MM:SS.uuuuuu len N <protocol summary>" (UTC)
  *     from the library's frames callback, the statistics on stderr at the end
  * -i  interface to capture on (default: lo); -r replays a pcap/pcapng file instead (no privilege)
@@ -178,7 +180,7 @@ static void usage(void) {
     fprintf(stderr, "usage: nmcap [-i IFACE | -r FILE] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]\n"
                     "             [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S] [-R]\n"
                     "-R: print each frame as it arrives (time, length, protocol) instead of writing a file\n"
-                    "       nmcap --repair FILE...   make capture files cut off by a crash readable (exit 2 if one fails)\n"
+                    "       nmcap --repair FILE...   repair damaged capture files, keeping every readable frame (exit 2 if one fails)\n"
                     "exit status: 0 captured until -c, -d or Ctrl-C; 1 usage; 2 failure (the capture could\n"
                     "               not start, or the file could not be moved to OUT);\n"
                     "             3 the capture ended by itself otherwise (write error or full disk, interface\n"
@@ -213,15 +215,19 @@ static int copy_file(const char *src, const char *dst) {
     return ok ? 0 : -1;
 }
 
-/* nmcap --repair FILE...: makes capture files cut off by a crash readable (ndisnpp_repair_capture). */
+/* nmcap --repair FILE...: repairs damaged capture files (ndisnpp_repair_capture_ex) and prints
+ * per file what was kept and dropped, or why it was left as it is. */
 static int repair_files(int n, char **files) {
     int status = EXIT_OK, i;
     for (i = 0; i < n; i++) {
-        DWORD frames = 0, rc = ndisnpp_repair_capture(files[i], &frames);
+        NDISNPP_REPAIR_RESULT r;
+        memset(&r, 0, sizeof r);
+        r.StructSize = sizeof r;
+        DWORD rc = ndisnpp_repair_capture_ex(files[i], &r);
         if (rc == NMERR_SUCCESS) {
-            printf("%s: %u frames\n", files[i], (unsigned)frames);
+            printf("%s: %s\n", files[i], r.Detail);
         } else {
-            fprintf(stderr, "nmcap: %s: %s (%s)\n", files[i], nmerr_text(rc), nmerr_name(rc));
+            fprintf(stderr, "nmcap: %s: %s (%s)\n", files[i], r.Detail[0] ? r.Detail : nmerr_text(rc), nmerr_name(rc));
             status = EXIT_FAILED;
         }
     }

@@ -26,7 +26,9 @@
 //! * With no frame, `finish` still completes the file: a valid empty pcap/pcapng file, and a
 //!   Network Monitor file with an empty frame table (which Wireshark refuses to open).
 //! * `finish_with_statistics` is `finish` for pcap and pcapng; the Network Monitor writer first
-//!   appends the statistics frame (stamped with the time it is written) to a file with frames.
+//!   appends the statistics frame to a file with frames, stamped when the capture ended on the
+//!   frames' clock (the latest frame's time plus the time since it was written: now for a live
+//!   capture; for a replay of old frames, just after them).
 
 use std::fs::File;
 use std::io;

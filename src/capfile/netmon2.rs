@@ -4,11 +4,22 @@
 //! table (one `u32` record offset per frame). The header is written as zeros first and completed
 //! by `finish`, once the frame table's place and size are known (the sink must be seekable).
 //!
+//! The link type is a LINKTYPE_* value or a DLT_* value as libpcap reports it (mapped to its
+//! LINKTYPE as the pcap writer does: `pcap::file_linktype`).
+//!
 //! * Ethernet (LINKTYPE 1): version 2.0, header MacType 1.
-//! * Raw IP (LINKTYPE 101, or DLT_RAW 12/14): version 2.0, header MacType 9.
-//! * Any other LINKTYPE `L` up to 0xFFF except 128..=138: version 2.1, header MacType 1, and a
-//!   2-byte media type `0xE000 | L` after every frame ("converted pcap", which Wireshark reads).
-//! * Other link types cannot be written (`io::ErrorKind::Unsupported` from `new`).
+//! * Raw IP (LINKTYPE 101): version 2.1, header MacType 1, media type 9 (raw IP) after every frame.
+//! * Any other LINKTYPE `L` up to 0xFFF except 123 and 128..=138: version 2.1, header MacType 1,
+//!   and a 2-byte media type `0xE000 | L` after every frame ("converted pcap", which Wireshark
+//!   reads).
+//! * Other link types cannot be written (`io::ErrorKind::Unsupported` from `new`): SunATM (123),
+//!   because Wireshark decodes it in a Network Monitor file as LANE/Ethernet without its SunATM
+//!   header (not as it reads the same frames from pcap), and 128..=138, whose converted values
+//!   Wireshark takes for Message Analyzer's.
+//!
+//! Network Monitor's own frames (the statistics frame, special frames) are 802.3 frames with
+//! LLC/SNAP: in a version 2.1 file their media type is 1 (Ethernet), whatever the capture's link
+//! type, so that Wireshark reads them as such.
 //!
 //! Frames longer than 262144 stored bytes are clipped to 262144 (the length on the wire is kept):
 //! Wireshark refuses larger records.
@@ -57,17 +68,25 @@ struct Media {
 }
 
 fn media_for(linktype: u32) -> io::Result<Media> {
-    match linktype {
+    match super::pcap::file_linktype(linktype) {
         1 => Ok(Media { minor: 0, mac_type: 1, trailer: None }),
-        101 | 12 | 14 => Ok(Media { minor: 0, mac_type: 9, trailer: None }),
-        128..=138 => Err(unsupported(linktype)),
+        101 => Ok(Media { minor: 1, mac_type: 1, trailer: Some(9) }),
+        123 | 128..=138 => Err(unsupported(linktype)),
         l if l <= 0xFFF => Ok(Media { minor: 1, mac_type: 1, trailer: Some(0xE000 | l as u16) }),
         _ => Err(unsupported(linktype)),
     }
 }
 
+/// The media type trailer of Network Monitor's own frames (802.3 with LLC/SNAP) in a 2.1 file.
+const ETHERNET_TRAILER: [u8; 2] = 1u16.to_le_bytes();
+
 fn unsupported(linktype: u32) -> io::Error {
-    io::Error::new(io::ErrorKind::Unsupported, format!("link type {linktype} cannot be written in a Network Monitor 2 file"))
+    let l = super::pcap::file_linktype(linktype);
+    let name = if l == linktype { format!("LINKTYPE {l}") } else { format!("LINKTYPE {l} (DLT {linktype})") };
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("{name} cannot be written in a Network Monitor 2 file (Wireshark would not read it as in pcap); use pcap or pcapng"),
+    )
 }
 
 /// Writes a Network Monitor 2.0/2.1 file. Make it with `new` (or `writer` in `mod.rs`).
@@ -81,6 +100,8 @@ pub struct Netmon2Writer {
     base: Option<Timestamp>,
     /// Used for the header time of a file with no frame.
     created: Timestamp,
+    /// The latest frame time written, and when it was written (for the statistics frame's time).
+    latest: Option<(Timestamp, std::time::Instant)>,
     /// Record offset of every frame accepted and not lost.
     offsets: Vec<u32>,
     limit: u64,
@@ -120,6 +141,7 @@ impl Netmon2Writer {
             trailer_len,
             base: None,
             created: Timestamp { sec: now.as_secs() as i64, nsec: now.subsec_nanos() },
+            latest: None,
             offsets: Vec::new(),
             limit: limit.min(DEFAULT_LIMIT),
             at_limit: false,
@@ -217,8 +239,9 @@ impl Netmon2Writer {
     }
 }
 
-impl CaptureWriter for Netmon2Writer {
-    fn write_frame(&mut self, ts: Timestamp, wire_len: u32, data: &[u8]) -> Result<(), WriteError> {
+impl Netmon2Writer {
+    /// Appends one record; `own`: one of Network Monitor's own frames (Ethernet media type).
+    fn write_record(&mut self, ts: Timestamp, wire_len: u32, data: &[u8], own: bool) -> Result<(), WriteError> {
         if self.done {
             return Err(WriteError::Io(io::Error::other("the capture file is complete or failed before")));
         }
@@ -247,14 +270,43 @@ impl CaptureWriter for Netmon2Writer {
             }
         };
         let header = record_header(offset_us(base, ts), wire, stored as u32);
-        let trailer = &self.trailer[..self.trailer_len];
+        let trailer = if own { &ETHERNET_TRAILER[..self.trailer_len] } else { &self.trailer[..self.trailer_len] };
         match self.sink.frame(&[&header, &data[..stored], trailer], stored) {
             Ok(()) => {
                 self.offsets.push(start as u32);
+                if !self.latest.is_some_and(|(t, _)| ts < t) {
+                    self.latest = Some((ts, std::time::Instant::now()));
+                }
                 Ok(())
             }
             Err(e) => Err(self.failed(e)),
         }
+    }
+
+    /// The statistics frame's time: when the capture ended on the frames' clock, i.e. the latest
+    /// frame's time plus the time that passed since it was written. For a live capture that is
+    /// about the current time; for a replay of old frames it follows them, not today's date.
+    fn end_time(&self) -> Timestamp {
+        match self.latest {
+            Some((t, at)) => {
+                let ns = u64::from(t.nsec) + at.elapsed().as_nanos().min(u64::MAX as u128 / 2) as u64;
+                Timestamp { sec: t.sec.saturating_add((ns / 1_000_000_000) as i64), nsec: (ns % 1_000_000_000) as u32 }
+            }
+            None => {
+                let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+                Timestamp { sec: now.as_secs() as i64, nsec: now.subsec_nanos() }
+            }
+        }
+    }
+}
+
+impl CaptureWriter for Netmon2Writer {
+    fn write_frame(&mut self, ts: Timestamp, wire_len: u32, data: &[u8]) -> Result<(), WriteError> {
+        self.write_record(ts, wire_len, data, false)
+    }
+
+    fn write_special(&mut self, ts: Timestamp, data: &[u8], _comment: &str) -> Result<(), WriteError> {
+        self.write_record(ts, data.len() as u32, data, true)
     }
 
     fn frames(&self) -> u64 {
@@ -280,10 +332,9 @@ impl CaptureWriter for Netmon2Writer {
     fn finish_with_statistics(mut self: Box<Self>, statistics: Option<&crate::types::STATISTICS>) -> Finished {
         if let Some(st) = statistics.filter(|_| self.frames() > 0) {
             let frame = stats_frame(st);
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-            let ts = Timestamp { sec: now.as_secs() as i64, nsec: now.subsec_nanos() };
+            let ts = self.end_time();
             // Not written (file limit, full disk): the file keeps every captured frame without it.
-            let _ = self.write_frame(ts, frame.len() as u32, &frame);
+            let _ = self.write_record(ts, frame.len() as u32, &frame, true);
         }
         self.finish()
     }
@@ -595,13 +646,16 @@ mod tests {
     fn media_types() {
         assert_eq!(media_for(1).unwrap(), Media { minor: 0, mac_type: 1, trailer: None });
         for raw in [101, 12, 14] {
-            assert_eq!(media_for(raw).unwrap(), Media { minor: 0, mac_type: 9, trailer: None });
+            assert_eq!(media_for(raw).unwrap(), Media { minor: 1, mac_type: 1, trailer: Some(9) });
         }
         assert_eq!(media_for(113).unwrap(), Media { minor: 1, mac_type: 1, trailer: Some(0xE071) });
+        // DLT values as libpcap reports them are written as their LINKTYPE (issue 18 item 8).
+        assert_eq!(media_for(19).unwrap().trailer, Some(0xE000 | 106), "DLT_ATM_CLIP");
+        assert_eq!(media_for(11).unwrap().trailer, Some(0xE000 | 100), "DLT_ATM_RFC1483");
         assert_eq!(media_for(276).unwrap(), Media { minor: 1, mac_type: 1, trailer: Some(0xE114) });
         assert_eq!(media_for(0).unwrap().trailer, Some(0xE000));
         assert_eq!(media_for(0xFFF).unwrap().trailer, Some(0xEFFF));
-        for bad in [128, 133, 138, 0x1000, u32::MAX] {
+        for bad in [123, 128, 133, 138, 0x1000, u32::MAX] {
             assert_eq!(media_for(bad).unwrap_err().kind(), io::ErrorKind::Unsupported, "{bad}");
         }
         let f = Scratch::new("unsup");
@@ -647,14 +701,35 @@ mod tests {
         assert_eq!(u32::from_le_bytes(file[128 + 16 + 40 + 2 + 8..][..4].try_into().unwrap()), 50);
     }
 
+    /// Raw IP is a version 2.1 file with media type 9 per frame, so that Network Monitor's own
+    /// frames can say Ethernet (issue 18 item 8: in the 2.0 file with MacType 9 that raw IP was,
+    /// Wireshark read the statistics frame as a bogus IP packet).
     #[test]
-    fn raw_ip_is_version_2_0_with_mac_type_9() {
+    fn raw_ip_is_version_2_1_with_media_type_9() {
         let f = Scratch::new("raw");
         let mut w = writer(FileFormat::Netmon2, f.create(), StreamInfo { linktype: 101, snaplen: 0 }).unwrap();
         w.write_frame(Timestamp { sec: 1, nsec: 0 }, 20, &[0x45; 20]).unwrap();
         w.finish().result.unwrap();
-        let (minor, mac, recs) = parse(&f.read(), 0);
-        assert_eq!((minor, mac, recs.len()), (0, 9, 1));
+        let (minor, mac, recs) = parse(&f.read(), 2);
+        assert_eq!((minor, mac, recs.len()), (1, 1, 1));
+        assert_eq!(recs[0].4, [9, 0]);
+    }
+
+    /// Network Monitor's own frames say Ethernet in a 2.1 file, whatever the capture's link type
+    /// (issue 18 item 8: they carried the capture's, and Wireshark read them as SLL or raw IP).
+    #[test]
+    fn own_frames_are_ethernet_in_a_2_1_file() {
+        for (linktype, first) in [(113u32, vec![0x71, 0xE0]), (101, vec![9, 0])] {
+            let f = Scratch::new("own");
+            let mut w = writer(FileFormat::Netmon2, f.create(), StreamInfo { linktype, snaplen: 0 }).unwrap();
+            w.write_frame(Timestamp { sec: 1, nsec: 0 }, 20, &[0x45; 20]).unwrap();
+            w.write_special(Timestamp { sec: 2, nsec: 0 }, &special_frame(7, 0, b"x"), "").unwrap();
+            let st = crate::types::STATISTICS::default();
+            w.finish_with_statistics(Some(&st)).result.unwrap();
+            let (_, _, recs) = parse(&f.read(), 2);
+            let media: Vec<Vec<u8>> = recs.iter().map(|r| r.4.clone()).collect();
+            assert_eq!(media, [first, vec![1, 0], vec![1, 0]], "LINKTYPE {linktype}: the capture's frame, a special frame, the statistics frame");
+        }
     }
 
     #[test]

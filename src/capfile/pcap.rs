@@ -3,8 +3,9 @@
 //! bytes per frame.
 //!
 //! The snap length in the header is `StreamInfo::snaplen` (0, or more than 262144, gives 262144);
-//! stored bytes beyond it are clipped. DLT_RAW (12, 14: what `pcap_datalink` reports for raw IP)
-//! is written as LINKTYPE_RAW 101. The format streams: nothing is rewritten at the end.
+//! stored bytes beyond it are clipped. A DLT value as `pcap_datalink` reports it is written as its
+//! LINKTYPE (`file_linktype`: DLT_RAW 12 → LINKTYPE_RAW 101, DLT_ATM_CLIP 19 → 106 ...). The format
+//! streams: nothing is rewritten at the end.
 //!
 //! Write errors: see `CaptureWriter` in `mod.rs`. The file is cut back to its last whole frame
 //! and `frames()` tells how many it holds.
@@ -31,10 +32,19 @@ pub(super) fn effective_snaplen(snaplen: u32) -> u32 {
     }
 }
 
-/// The LINKTYPE_* to write for `linktype` (a LINKTYPE_*, or DLT_RAW as libpcap reports it).
-pub(super) fn file_linktype(linktype: u32) -> u32 {
+/// The LINKTYPE_* to write for `linktype`: a LINKTYPE_* value, or a DLT_* value as libpcap
+/// reports it on Linux (`pcap_datalink`), mapped as libpcap maps DLT to LINKTYPE when it writes a
+/// file: the DLT values that differ from their LINKTYPE are ATM RFC 1483 (11 → 100), raw IP
+/// (12, and 14 as OpenBSD numbers it → 101), BSD/OS SLIP (15 → 102) and PPP (16 → 103), and ATM
+/// CLIP (19 → 106). 0..=10 and everything from 104 on are the same in both; 17 and 18 (OpenBSD's
+/// old pflog and pfsync) are no DLT on Linux.
+pub(crate) fn file_linktype(linktype: u32) -> u32 {
     match linktype {
+        11 => 100,
         12 | 14 => 101,
+        15 => 102,
+        16 => 103,
+        19 => 106,
         l => l,
     }
 }
@@ -140,10 +150,13 @@ mod tests {
         assert_eq!(effective_snaplen(0), 262_144);
         assert_eq!(effective_snaplen(96), 96);
         assert_eq!(effective_snaplen(1 << 20), 262_144);
-        assert_eq!(file_linktype(12), 101);
-        assert_eq!(file_linktype(14), 101);
-        assert_eq!(file_linktype(1), 1);
-        assert_eq!(file_linktype(276), 276);
+        // Issue 18 item 8: ATM CLIP (DLT 19) was written as LINKTYPE 19, ATM RFC 1483 (DLT 11) as 11.
+        for (dlt, linktype) in [(11, 100), (12, 101), (14, 101), (15, 102), (16, 103), (19, 106)] {
+            assert_eq!(file_linktype(dlt), linktype, "DLT {dlt}");
+        }
+        for same in [0, 1, 6, 9, 10, 50, 100, 101, 104, 105, 106, 113, 123, 127, 276] {
+            assert_eq!(file_linktype(same), same);
+        }
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! 1.0, section length unknown), one Interface Description Block (the link type, the snap length,
 //! `if_tsresol` = 9: nanosecond timestamps), then one Enhanced Packet Block per frame.
 //!
-//! Snap length and DLT_RAW as in `pcap.rs`: 0 (or more than 262144) is written as 262144,
-//! stored bytes beyond it are clipped, 12/14 become LINKTYPE_RAW 101. A link type above 0xFFFF
+//! Snap length and link type as in `pcap.rs`: 0 (or more than 262144) is written as 262144,
+//! stored bytes beyond it are clipped, a DLT value becomes its LINKTYPE (`pcap::file_linktype`). A link type above 0xFFFF
 //! can't be written (`io::ErrorKind::Unsupported`).
 //!
 //! Write errors: see `CaptureWriter` in `mod.rs`. The file is cut back to its last whole block

@@ -560,6 +560,15 @@ pub struct Replay {
     /// At recorded pace: the next frame, waiting for its time (its bytes in `held_data`).
     held: Option<Held>,
     held_data: Vec<u8>,
+    /// Whole records read so far (named when a damaged one ends the replay).
+    records: u64,
+}
+
+/// What a replay that stops on a record it cannot read reports: whether the file is cut short or
+/// the record damaged, after how many whole records, and the reader's (libpcap's) own words.
+fn replay_damage(reason: String, records: u64) -> String {
+    let what = if reason.contains("truncated") { "is cut short" } else { "has a damaged record" };
+    format!("the replay file {what} after {records} whole records: {reason}")
 }
 
 /// Opens `path` for reading without blocking (a FIFO with no writer would block `open`) and
@@ -606,15 +615,16 @@ impl Replay {
             Ok(None) => ReplayReader::Libpcap(cap, classic_magic(&file)),
             Err(e) => return Err(OpenError::Other(format!("{}: {e}", path.display()))),
         };
-        Ok(Replay { reader, linktype, exhausted: false, pace, pace_origin: None, held: None, held_data: Vec::new() })
+        Ok(Replay { reader, linktype, exhausted: false, pace, pace_origin: None, held: None, held_data: Vec::new(), records: 0 })
     }
 
     /// At recorded pace: reads the next frame into `held` (with the time it is due), or ends the
     /// replay. Returns what to report instead of a frame (end of file, damage), if anything.
     fn hold_next(&mut self) -> Option<Next<'static>> {
-        let Replay { reader, exhausted, pace_origin, held, held_data, .. } = self;
+        let Replay { reader, exhausted, pace_origin, held, held_data, records, .. } = self;
         match read_replay(reader) {
             Ok(Some(f)) => {
+                *records += 1;
                 let due = match *pace_origin {
                     None => {
                         let now = Instant::now();
@@ -634,7 +644,7 @@ impl Replay {
             }
             Err(m) => {
                 *exhausted = true;
-                Some(Next::Corrupt(m))
+                Some(Next::Corrupt(replay_damage(m, *records)))
             }
         }
     }
@@ -695,16 +705,19 @@ impl Source for Replay {
             return Next::Idle;
         }
         if !self.pace {
-            let Replay { reader, exhausted, .. } = self;
+            let Replay { reader, exhausted, records, .. } = self;
             return match read_replay(reader) {
-                Ok(Some(f)) => Next::Frame(f),
+                Ok(Some(f)) => {
+                    *records += 1;
+                    Next::Frame(f)
+                }
                 Ok(None) => {
                     *exhausted = true;
                     Next::Idle
                 }
                 Err(m) => {
                     *exhausted = true;
-                    Next::Corrupt(m)
+                    Next::Corrupt(replay_damage(m, *records))
                 }
             };
         }
@@ -815,7 +828,16 @@ mod tests {
         let cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano).unwrap();
         let linktype = cap.get_datalink().0 as u32;
         let classic = classic_magic(&std::fs::File::open(path).unwrap());
-        Replay { reader: ReplayReader::Libpcap(cap, classic), linktype, exhausted: false, pace: false, pace_origin: None, held: None, held_data: Vec::new() }
+        Replay {
+            reader: ReplayReader::Libpcap(cap, classic),
+            linktype,
+            exhausted: false,
+            pace: false,
+            pace_origin: None,
+            held: None,
+            held_data: Vec::new(),
+            records: 0,
+        }
     }
 
     fn records(n: u32) -> Vec<Rec> {
@@ -875,6 +897,11 @@ mod tests {
             assert!(a == b, "{tag}");
             let (ea, eb) = (end_a.expect(tag), end_b.expect(tag));
             assert!(ea.contains("truncated dump file") || ea.contains("invalid packet capture length"), "{tag}: {ea}");
+            // Issue 18 item 7: how the file ends, after how many records, in both readers' words.
+            let (cut, want) = if tag == "huge" { ("has a damaged record", 2) } else { ("is cut short", 47) };
+            for e in [&ea, &eb] {
+                assert!(e.starts_with(&format!("the replay file {cut} after {want} whole records: ")), "{tag}: {e}");
+            }
             println!("{tag}: ours {ea:?}, libpcap {eb:?}");
         }
     }

@@ -1,32 +1,115 @@
-//! Capture files after the fact: `ndisnpp_repair_capture`.
+//! Capture files after the fact: `ndisnpp_repair_capture`, `ndisnpp_repair_capture_ex`.
 
 use super::*;
-use crate::capfile::repair::{repair, RepairError};
+use crate::capfile::repair::{repair, RepairError, Repaired};
 use crate::types::*;
 use core::ffi::c_char;
 
+/// The repair of the file named by `path`, as an NMERR and the result structure (on a failure:
+/// zero counts and the reason in `Detail`).
+fn run_repair(path: &[u8]) -> (NmErr, NDISNPP_REPAIR_RESULT) {
+    let file = std::path::Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(path));
+    let mut out = NDISNPP_REPAIR_RESULT {
+        StructSize: core::mem::size_of::<NDISNPP_REPAIR_RESULT>() as DWORD,
+        Rewritten: FALSE,
+        FramesKept: 0,
+        BytesDropped: 0,
+        DamagedSkipped: 0,
+        TailCut: FALSE,
+        Detail: [0; 256],
+    };
+    let (code, detail) = match repair(file) {
+        Ok(Repaired { frames, rewritten, bytes_dropped, damaged_skipped, tail_cut, detail }) => {
+            out.Rewritten = rewritten as BOOL;
+            out.FramesKept = frames;
+            out.BytesDropped = bytes_dropped;
+            out.DamagedSkipped = damaged_skipped.min(DWORD::MAX as u64) as DWORD;
+            out.TailCut = tail_cut as BOOL;
+            (NMERR_SUCCESS, detail)
+        }
+        Err(e) => {
+            let code = match &e {
+                RepairError::NotFound => NMERR_FILE_NOT_FOUND,
+                RepairError::NotCapture(_) => NMERR_INVALID_FILE_FORMAT,
+                RepairError::Denied(_) => NMERR_ACCESS_DENIED,
+                RepairError::Damaged(_) => NMERR_INVALID_DATA,
+                RepairError::Io(e) if e.kind() == std::io::ErrorKind::PermissionDenied => NMERR_ACCESS_DENIED,
+                RepairError::Io(_) => NMERR_FILE_WRITE_ERROR,
+            };
+            (code, e.to_string())
+        }
+    };
+    let n = detail.len().min(out.Detail.len() - 1);
+    for (d, s) in out.Detail.iter_mut().zip(&detail.as_bytes()[..n]) {
+        *d = *s as c_char;
+    }
+    (code, out)
+}
+
 ffi_fn! {
-    /// Makes a capture file that a crash cut off readable, in place. A Network Monitor 2 file
-    /// (whose frame table and header fields are written only when its capture is stopped) is
-    /// scanned from its first record: the scan stops at the first record that is incomplete or
-    /// implausible, the file is cut there, and the frame table and the header's table fields are
-    /// written. A pcap or pcapng file loses a trailing partial record or block. A sound file is left
-    /// as it is. `*pFramesRecovered` (may be NULL) receives the frames the file holds afterwards.
-    /// `NMERR_INVALID_PARAMETER` (NULL path), `NMERR_FILE_NOT_FOUND`, `NMERR_INVALID_FILE_FORMAT`
-    /// (not a Network Monitor 2, pcap or pcapng file), `NMERR_ACCESS_DENIED` (the file cannot be
-    /// written), `NMERR_FILE_WRITE_ERROR` (another I/O error).
+    /// Repairs a damaged capture file (a crash cut it off, a record is damaged): every record a
+    /// reader can use is kept. A Network Monitor 2 file (whose frame table and header fields are
+    /// written only when its capture is stopped) gets a frame table of its whole records; a damaged
+    /// record in the middle of any format is skipped (found again by the records that follow it);
+    /// only a damaged or partial tail is cut off. A damaged record that no readable record follows,
+    /// with more than a record's length after it, is not a tail: the file is left as it is and the
+    /// answer is `NMERR_INVALID_DATA`. The repaired file is written beside the original (same
+    /// directory, same owner and mode), synced and renamed over it, so a crash during repair loses
+    /// nothing. A sound file is only read (it may be read-only) and left as it is.
+    /// `*pFramesRecovered` (may be NULL) receives the frames the file holds afterwards; see
+    /// `ndisnpp_repair_capture_ex` for what was dropped. `NMERR_INVALID_PARAMETER` (NULL path),
+    /// `NMERR_FILE_NOT_FOUND`, `NMERR_INVALID_FILE_FORMAT` (not a Network Monitor 2, pcap or pcapng
+    /// file, or a directory or other non-regular file), `NMERR_ACCESS_DENIED` (a symbolic link,
+    /// which is not followed; or a file that needs repair and may not be written),
+    /// `NMERR_INVALID_DATA` (damage that cannot be passed; unchanged), `NMERR_FILE_WRITE_ERROR`
+    /// (another I/O error; the original is unchanged).
     #[must_use]
     fn ndisnpp_repair_capture(path: *const c_char, pFramesRecovered: *mut DWORD) -> DWORD {
-        let file = std::path::Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(text!(path)));
-        let frames = repair(file).map_err(|e| match e {
-            RepairError::NotFound => NMERR_FILE_NOT_FOUND,
-            RepairError::NotCapture(_) => NMERR_INVALID_FILE_FORMAT,
-            RepairError::Io(e) if e.kind() == std::io::ErrorKind::PermissionDenied => NMERR_ACCESS_DENIED,
-            RepairError::Io(_) => NMERR_FILE_WRITE_ERROR,
-        })?;
+        let (code, result) = run_repair(text!(path));
+        if code != NMERR_SUCCESS {
+            return Err(code);
+        }
         if let Some(out) = opt_out!(pFramesRecovered) {
-            *out = frames.min(DWORD::MAX as u64) as DWORD;
+            *out = result.FramesKept.min(DWORD::MAX as u64) as DWORD;
         }
         Ok(())
+    }
+}
+
+ffi_fn! {
+    /// `ndisnpp_repair_capture`, reporting in `*pResult` (may be NULL) what was found and done:
+    /// `Rewritten` (FALSE: the file was sound), `FramesKept`, `BytesDropped` (damaged records
+    /// skipped and a tail cut off), `DamagedSkipped` (damaged places in the middle), `TailCut`, and
+    /// `Detail`, the same in words. Set `pResult->StructSize` to `sizeof(NDISNPP_REPAIR_RESULT)`
+    /// first (at least 8, else `NMERR_INVALID_PARAMETER` and nothing is done); the library writes at
+    /// most that many bytes. Unlike other outputs, `*pResult` is written on a failure too (other
+    /// than `NMERR_INVALID_PARAMETER`): zero counts, and `Detail` says why (for example that the
+    /// path is a directory, or where the damage is that could not be passed).
+    #[must_use]
+    fn ndisnpp_repair_capture_ex(path: *const c_char, pResult: *mut NDISNPP_REPAIR_RESULT) -> DWORD {
+        let path = text!(path);
+        let size = if pResult.is_null() {
+            None
+        } else {
+            // SAFETY: pResult is the caller's NDISNPP_REPAIR_RESULT (the shared contract); its
+            // first field is StructSize, readable whatever the structure's version.
+            let size = unsafe { *pResult.cast::<u32>() } as usize;
+            if size < 8 {
+                return Err(NMERR_INVALID_PARAMETER);
+            }
+            Some(size)
+        };
+        let (code, result) = run_repair(path);
+        if let Some(size) = size {
+            let n = size.min(core::mem::size_of::<NDISNPP_REPAIR_RESULT>());
+            // SAFETY: the caller's structure is StructSize bytes long (C contract); we copy at most
+            // that, after its StructSize field.
+            unsafe { core::ptr::copy_nonoverlapping((&result as *const NDISNPP_REPAIR_RESULT).cast::<u8>().add(4), pResult.cast::<u8>().add(4), n - 4) };
+        }
+        if code == NMERR_SUCCESS {
+            Ok(())
+        } else {
+            Err(code)
+        }
     }
 }

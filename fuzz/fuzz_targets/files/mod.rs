@@ -118,7 +118,7 @@ pub fn capture_path(linktype: u32, frames: &[Frame], pick: usize) {
         FileFormat::Netmon2 => {
             let bytes = std::fs::read(&path).unwrap();
             check_netmon2(&bytes, frames.len() as u64);
-            let n = capfile::repair::repair(&path).expect("repair a finished Network Monitor 2 file");
+            let n = capfile::repair::repair(&path).expect("repair a finished Network Monitor 2 file").frames;
             assert_eq!(n, frames.len() as u64, "repair of a finished file: another frame count");
             assert!(std::fs::read(&path).unwrap() == bytes, "repair changed a finished file");
         }
