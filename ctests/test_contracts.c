@@ -13,7 +13,9 @@
  *     and during a replay through libpcap (pcapng) holds no descriptor that the capture opened.
  *  f) Bounds: BufferSize above NDISNPP_MAX_BUFFER_SIZE and malformed QueryTimeout are refused
  *     with NMERR_BLOB_CONVERSION_ERROR, the entry in the error BLOB; an IRTC capture with the
- *     largest BufferSize does not commit its two buffers at Start (VmRSS). */
+ *     largest BufferSize does not commit its two buffers at Start (VmRSS).
+ *  g) npp_get_error_detail: a SunATM replay refused for Network Monitor 2 names link type 123; a
+ *     replay cut inside a record says it is cut short after how many whole records. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -464,6 +466,69 @@ static void bounds(void) {
     DestroyBlob(nic);
 }
 
+/* ---- g --------------------------------------------------------------------------------------- */
+
+/* npp_get_error_detail: the words behind an NMERR (item 8: a link type a format cannot hold; a
+ * replay cut short). */
+static void error_detail(void) {
+    char sunatm[512], cut[512], detail[512], tiny[8];
+    HBLOB nic, cfg;
+    HNPP h = NULL;
+    long size;
+    FILE *f;
+    snprintf(sunatm, sizeof sunatm, "%s/sunatm.pcap", tmpdir);
+    CHECK(ru_write_pcap_lt(sunatm, 3, 123) == 0);
+    nic = ru_replay_nic(sunatm);
+    cfg = ru_config(tmpdir);
+    CHECK_RC(npp_create(nic, &h), NMERR_SUCCESS);
+    CHECK_RC(npp_get_error_detail(h, NULL, 10), NMERR_INVALID_PARAMETER);
+    CHECK_RC(npp_get_error_detail(h, detail, 0), NMERR_INVALID_PARAMETER);
+    CHECK_RC(npp_get_error_detail(NULL, detail, sizeof detail), NMERR_INVALID_HNETWORK);
+    CHECK_RC(npp_get_error_detail(h, detail, sizeof detail), NMERR_SUCCESS);
+    CHECK_STR(detail, "");
+    CHECK_RC(esp_connect(h, cfg, NULL, NULL, NULL), NMERR_SUCCESS);
+    {
+        char name[1024];
+        CHECK_RC(esp_start(h, name, sizeof name), NMERR_UNKNOWN_MACTYPE);
+    }
+    CHECK_RC(npp_get_error_detail(h, detail, sizeof detail), NMERR_SUCCESS);
+    printf("g) esp_start of a SunATM replay into Network Monitor 2: \"%s\"\n", detail);
+    CHECK(strstr(detail, "123") != NULL);
+    CHECK_RC(npp_get_error_detail(h, tiny, sizeof tiny), NMERR_SUCCESS);
+    CHECK_EQ(strlen(tiny), sizeof tiny - 1);
+    CHECK(strncmp(tiny, detail, sizeof tiny - 1) == 0);
+    CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
+    DestroyBlob(nic);
+    /* a replay cut inside its 10th record */
+    snprintf(cut, sizeof cut, "%s/cut.pcap", tmpdir);
+    CHECK(write_replay(cut, 10) == 0);
+    f = fopen(cut, "r+b");
+    CHECK(f != NULL);
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        size = ftell(f);
+        fclose(f);
+        CHECK(truncate(cut, size - 20) == 0);
+    }
+    nic = ru_replay_nic(cut);
+    CHECK_RC(npp_create(nic, &h), NMERR_SUCCESS);
+    CHECK_RC(esp_connect(h, cfg, NULL, NULL, NULL), NMERR_SUCCESS);
+    {
+        char name[1024];
+        BOOL running = TRUE, paused = TRUE;
+        long long deadline = ru_now_ms() + RU_DEADLINE_MS;
+        CHECK_RC(esp_start(h, name, sizeof name), NMERR_SUCCESS);
+        while (esp_get_control_state(h, &running, &paused) == NMERR_SUCCESS && running && ru_now_ms() < deadline) ru_sleep_ms(2);
+        CHECK_EQ(running, FALSE);
+    }
+    CHECK_RC(npp_get_error_detail(h, detail, sizeof detail), NMERR_SUCCESS);
+    printf("g) a replay cut inside its 10th record: \"%s\"\n", detail);
+    CHECK(strstr(detail, "cut short after 9 whole records") != NULL);
+    CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
+    DestroyBlob(nic);
+    DestroyBlob(cfg);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--list-fds") == 0) return list_fds();
     signal(SIGALRM, on_alarm);
@@ -482,6 +547,7 @@ int main(int argc, char **argv) {
     ends_wait_for_a_slow_callback();
     no_descriptor_in_children();
     bounds();
+    error_detail();
     ru_rm_tree(tmpdir);
     return check_done("test_contracts");
 }

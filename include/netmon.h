@@ -2064,6 +2064,17 @@ NDISNPP_WARN_UNUSED_RESULT DWORD npp_create(HBLOB nic, HNPP *out_npp);
 DWORD npp_destroy(HNPP h);
 
 /*
+ ndisnpp extension: why the NPP's last Start failed, or its last capture ended by itself, in
+ words, where the NMERR alone does not say (a replay file cut short after N whole records and
+ the reader's reason, a link type that the file format cannot hold, the interface that went
+ away, the write error). Empty when neither happened since the last successful Start. Writes
+ at most `DetailLength` bytes with the terminating NUL into `pDetail` (a longer text is cut
+ at a character boundary). `NMERR_INVALID_PARAMETER` for a NULL `pDetail` or a
+ `DetailLength` of 0; `NMERR_INVALID_HNETWORK`.
+ */
+DWORD npp_get_error_detail(HNPP hNpp, char *pDetail, size_t DetailLength);
+
+/*
  As esp_query_status: State VOID (not connected or idle), CAPTURING or PAUSED; works in
  every state, whichever family connected the NPP.
  */

@@ -333,7 +333,10 @@ int main(int argc, char **argv) {
     signal(SIGTERM, on_signal);
     name[0] = '\0';
     if ((rc = realtime ? rtc_start(npp) : esp_start(npp, name, sizeof name)) != NMERR_SUCCESS) {
-        fprintf(stderr, "nmcap: %s: %s (%s)\n", realtime ? "rtc_start" : "esp_start", nmerr_text(rc), nmerr_name(rc));
+        char detail[1024] = "";
+        if (npp_get_error_detail(npp, detail, sizeof detail) != NMERR_SUCCESS) detail[0] = '\0';
+        fprintf(stderr, "nmcap: %s: %s (%s)%s%s\n", realtime ? "rtc_start" : "esp_start", nmerr_text(rc), nmerr_name(rc),
+                detail[0] ? ": " : "", detail);
         goto done; /* npp_destroy disconnects */
     }
     int progress = !quiet && isatty(2);
@@ -397,9 +400,13 @@ int main(int argc, char **argv) {
     }
     if (progress) fprintf(stderr, "\n");
     status = EXIT_OK;
+    char detail[1024] = "";
+    if (npp_get_error_detail(npp, detail, sizeof detail) != NMERR_SUCCESS) detail[0] = '\0';
     if (end_known && end_value != NMERR_SUCCESS) {
-        /* Full disk, interface gone, file size limit: say why, with the statistics below. */
+        /* Full disk, interface gone, file size limit, a cut replay: say why (in the library's
+         * words too), with the statistics below. */
         fprintf(stderr, "nmcap: capture ended: %s (%s)\n", nmerr_text(end_value), nmerr_name(end_value));
+        if (detail[0]) fprintf(stderr, "nmcap: %s\n", detail);
         status = EXIT_ENDED;
     } else if (stop_rc == NMERR_FILE_WRITE_ERROR) {
         fprintf(stderr, "nmcap: capture ended: %s (%s) while finishing the file\n",

@@ -101,6 +101,8 @@ pub struct NppEntry {
     /// Set by npp_destroy from inside a callback: no callback of the NPP runs any more (the one
     /// that called it returns first).
     cancelled: Arc<AtomicBool>,
+    /// Why the last Start failed or the last capture ended by itself, in words (npp_get_error_detail).
+    detail: Arc<Mutex<String>>,
 }
 
 impl NppEntry {
@@ -156,7 +158,13 @@ pub fn create(nic: Blob) -> NmResult<u64> {
         return Err(NMERR_BLOB_ENTRY_DOES_NOT_EXIST);
     }
     let npp = Npp { nic, machine: Machine::new(), faulted: false, conn: None };
-    let entry = NppEntry { gate: Gate::default(), state: Mutex::new(npp), handle: AtomicU64::new(0), cancelled: Arc::new(AtomicBool::new(false)) };
+    let entry = NppEntry {
+        gate: Gate::default(),
+        state: Mutex::new(npp),
+        handle: AtomicU64::new(0),
+        cancelled: Arc::new(AtomicBool::new(false)),
+        detail: Arc::default(),
+    };
     let handle = NPPS.insert(entry).ok_or(NMERR_NO_HANDLES)?;
     if let Some(e) = NPPS.get(handle) {
         e.handle.store(handle, Ordering::Release);
@@ -554,9 +562,24 @@ pub fn configure(handle: u64, family: Family, blob: &Blob, error_blob: Option<u6
     r
 }
 
-/// The status callback's notifier for a capture: how it ended by itself, and triggers.
-fn notifier(poster: Option<Poster>) -> crate::capture::engine::Notifier {
+/// The words of an end reason that its NMERR alone does not give.
+fn end_detail(reason: &EndReason) -> Option<String> {
+    match reason {
+        EndReason::SourceFailed(m) | EndReason::BadInput(m) | EndReason::WriteFailed(m) => Some(m.clone()),
+        EndReason::FileLimit => Some("the capture file reached its format's size limit".into()),
+        EndReason::Stopped | EndReason::FrameLimit | EndReason::Trigger(_) => None,
+    }
+}
+
+/// The status callback's notifier for a capture: how it ended by itself (also kept, in words, in
+/// `detail`), and triggers.
+fn notifier(poster: Option<Poster>, detail: Arc<Mutex<String>>) -> crate::capture::engine::Notifier {
     Box::new(move |n: Notice| {
+        if let Notice::Ended(reason, _) = &n {
+            if let Some(d) = end_detail(reason) {
+                *detail.lock() = d;
+            }
+        }
         let Some(p) = &poster else { return };
         p.post(match n {
             Notice::Ended(reason, totals) => ended_event(end_value(&reason), &totals),
@@ -603,16 +626,26 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
             return Err(NMERR_INVALID_PARAMETER);
         }
     }
+    e.detail.lock().clear();
+    let fail = |code: NmErr, why: String| {
+        *e.detail.lock() = why;
+        code
+    };
     let plan = frame_plan(&target);
-    let source = open_source(&target, &config, &plan).map_err(|e| open_error(&e, &target, &mut Reports::default()))?;
+    let source = open_source(&target, &config, &plan).map_err(|err| {
+        let mut reports = Reports::default();
+        let code = open_error(&err, &target, &mut reports);
+        fail(code, reports.0.iter().map(|(_, _, v)| v.as_str()).collect::<Vec<_>>().join(": "))
+    })?;
     let (writer, file) = if let Some(dir) = &dir {
-        let (path, f) = capfile::create_unique_in(dir).map_err(|e| io_to_nmerr(&e))?;
+        let (path, f) = capfile::create_unique_in(dir).map_err(|err| fail(io_to_nmerr(&err), format!("{}: {err}", dir.path().display())))?;
         let info = StreamInfo { linktype: source.linktype(), snaplen: config.frame_size };
         match capfile::writer(config.format, f, info) {
             Ok(w) => (Some(w), Some(path)),
-            Err(e) => {
+            Err(err) => {
                 let _ = std::fs::remove_file(&path);
-                return Err(if e.kind() == std::io::ErrorKind::Unsupported { NMERR_UNKNOWN_MACTYPE } else { io_to_nmerr(&e) });
+                let code = if err.kind() == std::io::ErrorKind::Unsupported { NMERR_UNKNOWN_MACTYPE } else { io_to_nmerr(&err) };
+                return Err(fail(code, err.to_string()));
             }
         }
     } else {
@@ -630,7 +663,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
         stages.rtc = Some(crate::capture::rtc::RtcFeed::new(settings, source.linktype(), full_tx, spare_rx, source.can_wait()));
         delivery = Some(delivery::Delivery::start(handle, cb, settings, full_rx, spare_tx, e.cancelled.clone()).map_err(|_| NMERR_OUT_OF_MEMORY)?);
     }
-    let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, stages, notifier(poster.clone())) {
+    let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, stages, notifier(poster.clone(), e.detail.clone())) {
         Ok(e) => e,
         Err(_) => {
             if let Some(p) = &file {
@@ -732,7 +765,8 @@ fn stop_capture(e: &Arc<NppEntry>, family: Family, detached: bool) -> NmResult<(
     record(e, totals);
     let outcome = match finish_error {
         None => Ok(()),
-        Some(_) => {
+        Some(why) => {
+            *e.detail.lock() = why;
             if let Some(p) = poster {
                 p.post(ended_event(NMERR_FILE_WRITE_ERROR, &totals));
             }
@@ -824,6 +858,12 @@ pub fn totals(handle: u64, family: Family, clear: bool) -> NmResult<Totals> {
         }
         Ok(t)
     })
+}
+
+/// npp_get_error_detail: why the NPP's last Start failed or its last capture ended by itself
+/// (empty when neither happened since the last successful Start).
+pub fn error_detail(handle: u64) -> NmResult<String> {
+    Ok(entry(handle)?.detail.lock().clone())
 }
 
 /// The NPP's target BLOB: the NIC BLOB merged with Connect/Configure when connected, else the NIC
