@@ -17,6 +17,13 @@
 #     exits 3 with NMERR_NETWORK_NOT_PRESENT; a replay file cut inside a record exits 3 and names
 #     NMERR_INVALID_FILE_FORMAT; ends by -c, -d and SIGINT exit 0 and say nothing;
 #   - -R into a pipe nobody reads ends within 1 s of SIGINT or SIGTERM.
+#   - -w into a directory another user controls, while user nobody keeps planting symlinks to its
+#     own file under the capture and output names: a world-writable directory without the sticky
+#     bit, or one owned by nobody, is refused (exit 2, the reason on stderr) in each of 100 runs;
+#     in a sticky world-writable directory each of 100 runs either moves its capture to OUT (a
+#     regular file of root that capinfos reads) or refuses a name nobody planted (exit 2, the
+#     capture kept under its printed name): never an OUT that is nobody's link; an OUT of root
+#     (a file, a symlink) is replaced without writing through the link.
 # A part that cannot run here (no tmpfs mount, no network namespaces) prints SKIP, and the test
 # then exits 77 (skipped) unless something failed.
 set -u
@@ -45,6 +52,8 @@ cleanup() {
     [ -n "$netns" ] && ip netns del "$netns" 2>/dev/null
     rm -rf "$tmp"
     [ -n "$pub" ] && rm -rf "$pub"
+    [ -n "${attacker_pid:-}" ] && kill "$attacker_pid" 2>/dev/null && wait "$attacker_pid" 2>/dev/null
+    [ -n "${wbase:-}" ] && rm -rf "$wbase"
 }
 trap cleanup EXIT
 
@@ -388,6 +397,128 @@ if [ $st -ne 3 ] || ! grep -q '^nmcap: capture ended: .* (NMERR_INVALID_FILE_FOR
     fail "a cut replay file: exit $st (expected 3), stderr: $(cat "$tmp/stderr")"
 else
     echo "ok: a cut replay file: $(tr '\n' ' ' < "$tmp/stderr")"
+fi
+
+# ---- -w into a directory another user controls ---------------------------------------------
+# nobody runs a loop that points every capture name (nm-*.cap) and output name in the directory
+# at its own file, replacing what it may; nmcap must never leave OUT pointing there.
+# as_other CMD...: runs CMD as user nobody (not root: another user).
+nobody_uid=$(id -u nobody 2>/dev/null)
+as_other() { setpriv --reuid=nobody --regid="$nobody_gid" --clear-groups "$@"; }
+# plant DIR NAMES...: as nobody, until killed.
+plant() {
+    local d="$1"
+    shift
+    # One simple command in the background: $! is the process that becomes nobody's bash.
+    setpriv --reuid=nobody --regid="$nobody_gid" --clear-groups bash -c '
+        d="$1"; shift
+        while :; do
+            for f in "$d"/nm-*.cap "$@"; do
+                ln -sfn "$d/theirs" "$d/${f##*/}" 2>/dev/null
+                [ $((RANDOM % 2)) -eq 0 ] && [ -L "$d/${f##*/}" ] && rm -f "$d/${f##*/}" 2>/dev/null
+            done
+        done' plant "$d" "$@" &
+    attacker_pid=$!
+}
+stop_plant() { kill "$attacker_pid" 2>/dev/null; wait "$attacker_pid" 2>/dev/null; attacker_pid=""; }
+if [ -z "$nobody_gid" ] || ! command -v setpriv >/dev/null 2>&1; then
+    skip_part "-w into directories of other users: no user nobody or no setpriv"
+else
+    wbase=$(mktemp -d "${TMPDIR:-/tmp}/ndisnpp-nmcap-w-XXXXXX") && chmod 711 "$wbase"
+    # A world-writable directory without the sticky bit: refused at once, every time.
+    d="$wbase/open"
+    mkdir -m 777 "$d" && chmod 777 "$d"
+    as_other sh -c "echo theirs > '$d/theirs'"
+    plant "$d" out.cap
+    refused=0 bad=0 redirected=0
+    for i in $(seq 100); do
+        TZ=UTC timeout 60 "$nmcap" -S -r "$big" -c 5 -w "$d/out.cap" >"$tmp/stdout" 2>"$tmp/stderr"
+        rc=$?
+        if [ $rc -eq 2 ] && grep -q 'without the sticky bit.*refused' "$tmp/stderr"; then
+            refused=$((refused + 1))
+        else
+            bad=$((bad + 1))
+            [ $rc -eq 0 ] && [ -L "$d/out.cap" ] && redirected=$((redirected + 1))
+            [ $bad -eq 1 ] && fail "-w into a 0777 directory: run $i: exit $rc, expected 2 with the reason: $(cat "$tmp/stderr")"
+        fi
+    done
+    stop_plant
+    [ "$(cat "$d/theirs")" = theirs ] || fail "-w into a 0777 directory: nobody's file changed"
+    if [ $refused -eq 100 ]; then
+        echo "ok: -w into a 0777 directory: 100 of 100 runs refused (exit 2): $(head -1 "$tmp/stderr")"
+    else
+        fail "-w into a 0777 directory: $refused of 100 runs refused, $bad not ($redirected exited 0 with OUT a symlink of nobody's)"
+    fi
+    # Owned by nobody: refused.
+    d="$wbase/nobodys"
+    mkdir -m 755 "$d" && chown nobody "$d"
+    TZ=UTC timeout 60 "$nmcap" -S -r "$big" -c 5 -w "$d/out.cap" >"$tmp/stdout" 2>"$tmp/stderr"
+    rc=$?
+    if [ $rc -eq 2 ] && grep -q "owned by uid $nobody_uid.*refused" "$tmp/stderr" && [ ! -e "$d/out.cap" ]; then
+        echo "ok: -w into a directory of nobody: exit 2: $(head -1 "$tmp/stderr")"
+    else
+        fail "-w into a directory of nobody: exit $rc, expected 2 with the reason: $(cat "$tmp/stderr")"
+    fi
+    # Sticky and world-writable (like /tmp), owned by root: nobody plants and removes links under
+    # the output names as fast as it can.
+    d="$wbase/sticky"
+    mkdir -m 1777 "$d" && chmod 1777 "$d"
+    as_other sh -c "echo theirs > '$d/theirs'"
+    names=()
+    for i in $(seq 100); do names+=("out-$i.cap"); done
+    plant "$d" "${names[@]}"
+    moved=0 kept=0 bad=0
+    for i in $(seq 100); do
+        out="$d/out-$i.cap"
+        TZ=UTC timeout 60 "$nmcap" -S -r "$big" -c 5 -w "$out" >"$tmp/stdout" 2>"$tmp/stderr"
+        rc=$?
+        if [ $rc -eq 0 ] && [ ! -L "$out" ] && [ -f "$out" ] && [ "$(stat -c %u "$out")" = 0 ] &&
+           [ "$(head -1 "$tmp/stdout")" = "$out" ]; then
+            moved=$((moved + 1))
+        elif [ $rc -eq 2 ] && grep -q "belongs to uid $nobody_uid" "$tmp/stderr"; then
+            left=$(sed -n 's/.*; the capture is in \(.*\)$/\1/p' "$tmp/stderr")
+            if [ -n "$left" ] && [ -f "$left" ] && [ ! -L "$left" ]; then
+                kept=$((kept + 1))
+                rm -f "$left"
+            else
+                bad=$((bad + 1))
+                fail "-w in a sticky directory: run $i refused, but the capture is not where it says: $(cat "$tmp/stderr")"
+            fi
+        else
+            bad=$((bad + 1))
+            [ $bad -le 3 ] && fail "-w in a sticky directory: run $i: exit $rc, OUT $(ls -l "$out" 2>&1): $(cat "$tmp/stderr")"
+        fi
+    done
+    stop_plant
+    # What was moved is still root's file, readable (nobody could not replace it afterwards).
+    for i in $(seq 100); do
+        out="$d/out-$i.cap"
+        if [ -e "$out" ] && [ ! -L "$out" ]; then
+            [ "$(capinfo c "Number of packets" "$out")" = 5 ] || { bad=$((bad + 1)); fail "-w in a sticky directory: $out does not hold 5 frames"; }
+        fi
+    done
+    [ "$(cat "$d/theirs")" = theirs ] || fail "-w in a sticky directory: nobody's file changed"
+    if [ $bad -eq 0 ] && [ $((moved + kept)) -eq 100 ]; then
+        echo "ok: -w in a sticky directory with nobody planting links: $moved moved, $kept refused a planted name (capture kept), 0 redirected"
+    else
+        fail "-w in a sticky directory: $moved moved, $kept refused, $bad wrong"
+    fi
+    # An OUT of root's own: a file is replaced; a symlink is replaced, its target not written.
+    d="$wbase/own"
+    mkdir -m 700 "$d"
+    echo old >"$d/file.cap"
+    echo keep >"$d/target"
+    ln -s "$d/target" "$d/link.cap"
+    TZ=UTC timeout 60 "$nmcap" -S -r "$big" -c 5 -w "$d/file.cap" >/dev/null 2>"$tmp/stderr" || fail "-w over an own file: $(cat "$tmp/stderr")"
+    TZ=UTC timeout 60 "$nmcap" -S -r "$big" -c 5 -w "$d/link.cap" >/dev/null 2>"$tmp/stderr" || fail "-w over an own symlink: $(cat "$tmp/stderr")"
+    if [ "$(capinfo c "Number of packets" "$d/file.cap")" = 5 ] && [ ! -L "$d/link.cap" ] &&
+       [ "$(capinfo c "Number of packets" "$d/link.cap")" = 5 ] && [ "$(cat "$d/target")" = keep ]; then
+        echo "ok: -w over a file and a symlink of root: replaced, the link's target untouched"
+    else
+        fail "-w over own names: $(ls -l "$d")"
+    fi
+    rm -rf "$wbase"
+    wbase=""
 fi
 
 # --repair: a pcap cut inside its last record loses that record, and reads; a text file is refused.

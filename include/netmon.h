@@ -1746,6 +1746,30 @@ DWORD ndisnpp_repair_capture_ex(const char *path,
                                 struct NDISNPP_REPAIR_RESULT *pResult);
 
 /*
+ Moves a finished capture file `from` to `to` (what `nmcap -w` does at the end), so that no
+ other local user can redirect it. Both directories (`to`'s is where the file goes) must be
+ owned by the caller or root and not writable by group or others unless they have the
+ sticky bit; `from` must be a regular file (not a symlink) of the caller. A `to` that does
+ not exist is created by an atomic rename that never replaces a name that appeared meanwhile
+ (`renameat2` with `RENAME_NOREPLACE`, else `linkat`); an existing `to` that belongs to the
+ caller is replaced (the name only: a symlink is replaced, never written through); one that
+ belongs to another user is not replaced. Across filesystems the file is copied into a new
+ file (mode 0600) in `to`'s directory, moved in the same way, and `from` is removed. On
+ failure `from` is left where it was. A renamed file keeps its mode, a copy is 0600.
+ Codes: `NMERR_INVALID_PARAMETER` (NULL, or a name that is empty or ends in `/`, `.` or
+ `..`), `NMERR_FILE_NOT_FOUND` (no `from`), `NMERR_PATH_NOT_FOUND` (no directory for `to`),
+ `NMERR_ACCESS_DENIED` (a directory another user controls, a `to` of another user, a
+ `from` that is not a regular file of the caller, or the system refused),
+ `NMERR_FILE_WRITE_ERROR` (another error: a full disk while copying, `to` is a directory),
+ `NMERR_INVALID_BLOB` (a dead `hErrorBlob`). The reason goes to `hErrorBlob` (may be NULL)
+ as `NPP:Error:Detail`.
+ */
+NDISNPP_WARN_UNUSED_RESULT
+DWORD ndisnpp_move_capture(const char *from,
+                           const char *to,
+                           HBLOB hErrorBlob);
+
+/*
  Creates an NPP for the NIC that `hBlob` describes (as npp_create) and returns it as a COM-style
  object through the interface `iid` asks for: `IID_IESP`, `IID_IRTC`, `IID_IDelaydC`,
  `IID_IStats` or `IID_IUnknown`, with one reference. Every method returns the raw NMERR number
@@ -1793,7 +1817,8 @@ DWORD dc_get_conversation_statistics(HNPP hNpp,
 NDISNPP_WARN_UNUSED_RESULT DWORD dc_query_stations(HNPP hNpp, LPQUERYTABLE lpQueryTable);
 
 /*
- As esp_connect (the capture directory must be usable: NMERR_NO_DEFAULT_CAPTURE_DIRECTORY).
+ As esp_connect (the capture directory must be usable: NMERR_NO_DEFAULT_CAPTURE_DIRECTORY, or
+ NMERR_ACCESS_DENIED for one another user controls).
  */
 NDISNPP_WARN_UNUSED_RESULT
 DWORD dc_connect(HNPP hNpp,
@@ -1866,10 +1891,15 @@ NDISNPP_WARN_UNUSED_RESULT DWORD dc_get_statistics_ex(HNPP hNpp, LPSTATISTICS_EX
  NULL) receives UPDATE_EVENTs on a library thread, with `UserContext` in `lpUserContext`.
  Errors: `NMERR_ALREADY_CONNECTED`; configuration errors as esp_configure;
  `NMERR_NETWORK_NOT_PRESENT` (no such interface), `NMERR_ACCESS_DENIED` (the process lacks
- CAP_NET_RAW: the error BLOB says so under `NPP:Error:Permission`),
+ CAP_NET_RAW: the error BLOB says so under `NPP:Error:Permission`; or the capture directory
+ named by `NPP:Config:CaptureDirectory` or `$NETMON_CAPTURE_DIR` is one another user
+ controls: owned by a user other than the caller and root, or writable by group or others
+ without the sticky bit; the error BLOB then holds `NPP:Config:CaptureDirectory` (when
+ configured) and the reason in `NPP:Error:Detail`),
  `NMERR_PROMISCUOUS_MODE_NOT_SUPPORTED`, `NMERR_MAC_DRIVER_OPEN_FAILURE`,
  `NMERR_FILE_NOT_FOUND` / `NMERR_INVALID_FILE_FORMAT` (replay file),
- `NMERR_NO_DEFAULT_CAPTURE_DIRECTORY` (the capture directory cannot be created). Entries that
+ `NMERR_NO_DEFAULT_CAPTURE_DIRECTORY` (the capture directory cannot be created or opened, or
+ no safe default exists; the reason in `NPP:Error:Detail`). Entries that
  are missing, malformed or unknown are written to `hErrorBlob` (may be NULL).
  */
 NDISNPP_WARN_UNUSED_RESULT
@@ -1904,7 +1934,8 @@ DWORD esp_configure(HNPP hNpp, HBLOB hConfigurationBlob, HBLOB hErrorBlob);
  else `$NETMON_CAPTURE_DIR`, else `$TMPDIR/netmon`) and writes its NUL-terminated path into
  `pFileName` (`FileNameLength` bytes). `NMERR_INVALID_PARAMETER` when the name would not fit
  (nothing is started). `NMERR_CAPTURING`, `NMERR_CAPTURE_PAUSED`; file errors
- `NMERR_ACCESS_DENIED`, `NMERR_PATH_NOT_FOUND`, `NMERR_FILE_WRITE_ERROR`,
+ `NMERR_ACCESS_DENIED` (also: the capture directory is now one another user controls, as
+ at esp_connect), `NMERR_PATH_NOT_FOUND`, `NMERR_FILE_WRITE_ERROR`,
  `NMERR_COULD_NOT_CREATE_DIRECTORY`, `NMERR_COULD_NOT_CREATE_TEMPFILE`; source errors as
  esp_connect (the interface or replay file may have gone since: `NMERR_NETWORK_NOT_PRESENT`,
  `NMERR_FILE_NOT_FOUND`); `NMERR_UNKNOWN_MACTYPE` when the file format cannot hold the link

@@ -11,7 +11,12 @@
  * -R  real time: no file; each frame on stdout as "HH:MM:SS.uuuuuu len N <protocol summary>" (UTC)
  *     from the library's frames callback, the statistics on stderr at the end
  * -i  interface to capture on (default: lo); -r replays a pcap/pcapng file instead (no privilege)
- * -w  output file (default: the library's name in its capture directory, printed at the end)
+ * -w  output file (default: the library's name in its capture directory, printed at the end).
+ *     The capture is written into OUT's directory, which must be one no other user controls
+ *     (owned by this user or root, not writable by group or others unless sticky: else exit 2
+ *     with the reason), then moved to OUT with ndisnpp_move_capture: an OUT of this user is
+ *     replaced (never written through a symlink), one of another user is not (exit 2, the capture
+ *     stays under the library's name, printed)
  * -F  file format (default netmon2)          -c  stop after COUNT frames
  * -d  stop after SECONDS (default 10 unless -c is given; 0 = until Ctrl-C)
  * -s  bytes stored per frame (0 = whole frame) -B  kernel buffer size in bytes
@@ -202,19 +207,6 @@ static void print_error_blob(HBLOB err) {
         fprintf(stderr, "  %s:%s:%s=%s\n", o, c, t, v);
 }
 
-/* Copies src to dst (when rename() cannot cross filesystems). */
-static int copy_file(const char *src, const char *dst) {
-    FILE *in = fopen(src, "rb"), *out = in ? fopen(dst, "wb") : NULL;
-    char buf[1 << 16];
-    size_t n;
-    int ok = in && out;
-    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
-        ok = fwrite(buf, 1, n, out) == n;
-    if (in) fclose(in);
-    if (out && fclose(out) != 0) ok = 0;
-    return ok ? 0 : -1;
-}
-
 /* nmcap --repair FILE...: repairs damaged capture files (ndisnpp_repair_capture_ex) and prints
  * per file what was kept and dropped, or why it was left as it is. */
 static int repair_files(int n, char **files) {
@@ -269,7 +261,7 @@ int main(int argc, char **argv) {
     DWORD rc;
     int status = EXIT_FAILED;
     char name[4096];
-    char outdir[4096];
+    char outdir[4096], outpath[PATH_MAX + 256];
     /* The NIC BLOB, with the configuration: the first call that fails ends nmcap. */
     rc = CreateBlob(&nic);
     if (rc == NMERR_SUCCESS) rc = CreateBlob(&err);
@@ -286,12 +278,15 @@ int main(int argc, char **argv) {
     if (rc == NMERR_SUCCESS && out) {
         /* Write into the output's directory, so the final rename stays on one filesystem (the
          * library takes absolute capture directories only). */
-        char absdir[PATH_MAX];
+        char absdir[PATH_MAX], base[4096];
         snprintf(outdir, sizeof outdir, "%s", out);
+        snprintf(base, sizeof base, "%s", out);
         if (!realpath(dirname(outdir), absdir)) {
             fprintf(stderr, "nmcap: %s: %s\n", out, strerror(errno));
             goto done;
         }
+        /* The file goes to OUT's name in that same (resolved, checked) directory at the end. */
+        snprintf(outpath, sizeof outpath, "%s/%s", strcmp(absdir, "/") ? absdir : "", basename(base));
         rc = SetStringInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, absdir);
     }
     if (rc != NMERR_SUCCESS) {
@@ -317,6 +312,14 @@ int main(int argc, char **argv) {
     DWORD (*disconnect)(HNPP) = realtime ? rtc_disconnect : esp_disconnect;
     if (realtime) open_output();
     rc = realtime ? rtc_connect(npp, nic, on_status, on_frames, NULL, err) : esp_connect(npp, nic, on_status, NULL, err);
+    const char *refused_dir = NULL;
+    if (rc == NMERR_ACCESS_DENIED &&
+        GetStringFromBlob(err, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, &refused_dir) == NMERR_SUCCESS) {
+        /* OUT's directory is one another user controls: the library says why (NPP:Error:Detail). */
+        fprintf(stderr, "nmcap: cannot write into %s: %s (%s)\n", refused_dir, nmerr_text(rc), nmerr_name(rc));
+        print_error_blob(err);
+        goto done;
+    }
     if (rc == NMERR_ACCESS_DENIED) {
         fprintf(stderr, "nmcap: cannot capture on %s: this process lacks CAP_NET_RAW "
                         "(run it as root, or grant it: setcap cap_net_raw,cap_net_admin+ep nmcap)\n", iface);
@@ -429,11 +432,19 @@ int main(int argc, char **argv) {
         goto done;
     }
     if (out) {
-        if (rename(name, out) != 0 && (errno != EXDEV || copy_file(name, out) != 0 || unlink(name) != 0)) {
-            fprintf(stderr, "nmcap: cannot move %s to %s: %s\n", name, out, strerror(errno));
+        /* Checked again and moved without following or blindly replacing what another user put
+         * there; on failure the capture stays under its name. */
+        HBLOB why = NULL;
+        const char *detail = NULL;
+        if (CreateBlob(&why) != NMERR_SUCCESS) why = NULL;
+        if ((rc = ndisnpp_move_capture(name, outpath, why)) != NMERR_SUCCESS) {
+            if (!why || GetStringFromBlob(why, OWNER_NPP, "Error", "Detail", &detail) != NMERR_SUCCESS) detail = nmerr_text(rc);
+            fprintf(stderr, "nmcap: cannot move %s to %s: %s (%s); the capture is in %s\n", name, out, detail, nmerr_name(rc), name);
+            if (why) DestroyBlob(why);
             status = EXIT_FAILED;
             goto done;
         }
+        if (why) DestroyBlob(why);
         snprintf(name, sizeof name, "%s", out);
     }
     printf("%s\n", name);

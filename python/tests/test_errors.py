@@ -107,3 +107,25 @@ def test_npp_create_and_family_errors(replay_file: Path) -> None:
             stats.conversations()
         assert e.value.code == ndisnpp.NMERR_NOT_CAPTURING
     assert ctypes.sizeof(ndisnpp._lib.UPDATE_EVENT) == 576
+
+
+def test_a_capture_directory_another_user_can_write_is_refused(replay_file: Path, tmp_path: Path) -> None:
+    """A capture directory writable by others without the sticky bit: NMERR_ACCESS_DENIED at
+    Connect, the directory and the reason in the error BLOB; with the sticky bit it is used."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    for family in (ndisnpp.Esp, ndisnpp.Delayed):
+        capture = family(ndisnpp.replay_nic(replay_file), {"NPP:Config:CaptureDirectory": str(shared)})
+        with pytest.raises(ndisnpp.NmError) as e:
+            capture.connect()
+        assert e.value.name == "NMERR_ACCESS_DENIED", e.value
+        details = {key.lower(): value for key, value in e.value.details.items()}
+        assert details.get("npp:config:capturedirectory") == str(shared), e.value.details
+        assert "without the sticky bit" in details.get("npp:error:detail", ""), e.value.details
+        capture.close()
+    assert list(shared.iterdir()) == []
+    shared.chmod(0o1777)
+    with ndisnpp.Esp(ndisnpp.replay_nic(replay_file), {"NPP:Config:CaptureDirectory": str(shared)}) as esp:
+        assert esp.start().startswith(str(shared) + "/")
+        esp.stop()

@@ -3,7 +3,11 @@
 //!
 //! * An explicit directory (`NPP:Config:CaptureDirectory`, `$NETMON_CAPTURE_DIR`) must be an
 //!   absolute path without `.` or `..` components. Its parent must exist: only the last
-//!   component is created (mode 0700), never its parents.
+//!   component is created (mode 0700), never its parents. The directory it names (a symlink is
+//!   followed) must be owned by the effective user or by root, and not writable by group or
+//!   others unless it has the sticky bit (`/tmp` is fine, a 0777 or 0770 directory is not):
+//!   otherwise `DirError::Unsafe` (`NMERR_ACCESS_DENIED`). Only the mode bits are read (no ACL),
+//!   and only of the directory itself, not of its parents.
 //! * The default, `$TMPDIR/netmon` (or `/tmp/netmon`), lives in a directory every user may write
 //!   to: it is used only if it is a real directory (not a symlink: opened with `O_NOFOLLOW`),
 //!   owned by the effective user and writable by nobody else. Otherwise the per-user
@@ -32,14 +36,27 @@ pub struct CaptureDir {
 pub enum DirError {
     /// The configured path is not absolute, or has `.`/`..` components.
     BadPath(String),
-    /// The directory (default or explicit) is not safe or cannot be opened or created: the reason.
+    /// The directory (default or explicit) cannot be opened or created, or (default) is not safe:
+    /// the reason.
     Unusable(String),
+    /// The explicit directory is controlled by another user (see `check_shared`): the reason.
+    Unsafe(String),
+}
+
+impl DirError {
+    /// Its NMERR: `NMERR_ACCESS_DENIED` for a directory another user controls, else `otherwise`.
+    pub fn code(&self, otherwise: crate::nmerr::NmErr) -> crate::nmerr::NmErr {
+        match self {
+            DirError::Unsafe(_) => crate::nmerr::NMERR_ACCESS_DENIED,
+            _ => otherwise,
+        }
+    }
 }
 
 impl std::fmt::Display for DirError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DirError::BadPath(m) | DirError::Unusable(m) => f.write_str(m),
+            DirError::BadPath(m) | DirError::Unusable(m) | DirError::Unsafe(m) => f.write_str(m),
         }
     }
 }
@@ -106,19 +123,51 @@ fn owner_and_mode(fd: &OwnedFd) -> io::Result<(u32, u32)> {
     Ok((st.st_uid, st.st_mode))
 }
 
-fn euid() -> u32 {
+/// The rule for a directory that another user may share (an explicit capture directory, the
+/// source and destination of `move_capture`): owned by the effective user or by root, and not
+/// writable by group or others unless it has the sticky bit (where nobody but a file's owner, the
+/// directory's owner and root may rename or remove an entry). The error is the reason.
+pub(crate) fn check_shared(fd: &OwnedFd, path: &Path) -> Result<(), String> {
+    let (uid, mode) = owner_and_mode(fd).map_err(|e| format!("{}: {e}", path.display()))?;
+    let me = euid();
+    if uid != me && uid != 0 {
+        return Err(format!("{}: owned by uid {uid}, neither this user (uid {me}) nor root: refused", path.display()));
+    }
+    if mode & 0o022 != 0 && mode & libc::S_ISVTX == 0 {
+        return Err(format!("{}: writable by group or others without the sticky bit (mode {:o}): refused", path.display(), mode & 0o7777));
+    }
+    Ok(())
+}
+
+pub(crate) fn euid() -> u32 {
     // SAFETY: geteuid cannot fail.
     unsafe { libc::geteuid() }
 }
 
 impl CaptureDir {
     /// An explicit directory: checked path, last component created if missing, then opened (a
-    /// symlink the administrator configured is followed).
+    /// symlink the administrator configured is followed) and checked (`check_shared`).
     pub fn open_explicit(path: &Path) -> Result<CaptureDir, DirError> {
         check_path(path).map_err(DirError::BadPath)?;
         create_last(path).map_err(|e| DirError::Unusable(format!("{}: cannot create it: {e}", path.display())))?;
-        let fd = open_dir(path, false).map_err(|e| DirError::Unusable(format!("{}: {e}", path.display())))?;
+        Self::open_checked(path).map_err(|(e, why)| if e.is_some() { DirError::Unusable(why) } else { DirError::Unsafe(why) })
+    }
+
+    /// An existing directory (any path; a symlink is followed), opened and checked
+    /// (`check_shared`). The error: the `open` error if opening failed (else `None`: refused), and
+    /// the reason.
+    pub(crate) fn open_checked(path: &Path) -> Result<CaptureDir, (Option<io::Error>, String)> {
+        let fd = open_dir(path, false).map_err(|e| {
+            let why = format!("{}: {e}", path.display());
+            (Some(e), why)
+        })?;
+        check_shared(&fd, path).map_err(|why| (None, why))?;
         Ok(CaptureDir { fd, path: path.to_path_buf() })
+    }
+
+    /// The opened directory's descriptor.
+    pub(crate) fn fd(&self) -> &OwnedFd {
+        &self.fd
     }
 
     /// An existing directory, opened as it is (nothing created, nothing checked but that it is a
@@ -238,6 +287,40 @@ mod tests {
         dir.create_file("c.cap").unwrap();
         assert!(d.join("moved").join("c.cap").exists());
         assert!(!d.join("caps").join("c.cap").exists());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// An explicit directory that another user controls is refused (`Unsafe`, the reason):
+    /// writable by group or others without the sticky bit, or owned by another user than the
+    /// caller and root; a sticky world-writable one (like /tmp) is fine.
+    #[test]
+    fn explicit_directories_of_other_users_are_refused() {
+        let d = scratch("explicit");
+        let caps = d.join("caps");
+        std::fs::create_dir(&caps).unwrap();
+        for (mode, ok) in [(0o700, true), (0o755, true), (0o1777, true), (0o1770, true), (0o777, false), (0o770, false), (0o702, false)] {
+            std::fs::set_permissions(&caps, std::fs::Permissions::from_mode(mode)).unwrap();
+            match CaptureDir::open_explicit(&caps) {
+                Ok(_) => assert!(ok, "mode {mode:o} accepted"),
+                Err(DirError::Unsafe(why)) => assert!(!ok && why.contains("without the sticky bit") && why.contains("refused"), "mode {mode:o}: {why}"),
+                Err(e) => panic!("mode {mode:o}: {e:?}"),
+            }
+        }
+        // A symlink to such a directory: what it points to is checked.
+        std::fs::set_permissions(&caps, std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::os::unix::fs::symlink(&caps, d.join("link")).unwrap();
+        assert!(matches!(CaptureDir::open_explicit(&d.join("link")), Err(DirError::Unsafe(_))));
+        if euid() == 0 {
+            // Owned by another user: refused whatever the mode; owned by root: fine.
+            for mode in [0o700, 0o1777] {
+                std::fs::set_permissions(&caps, std::fs::Permissions::from_mode(mode)).unwrap();
+                std::os::unix::fs::chown(&caps, Some(65534), Some(65534)).unwrap();
+                let e = CaptureDir::open_explicit(&caps).unwrap_err();
+                assert!(matches!(&e, DirError::Unsafe(why) if why.contains("owned by uid 65534")), "{e:?}");
+                std::os::unix::fs::chown(&caps, Some(0), Some(0)).unwrap();
+                CaptureDir::open_explicit(&caps).unwrap();
+            }
+        }
         std::fs::remove_dir_all(&d).unwrap();
     }
 

@@ -63,6 +63,7 @@ macro_rules! sink_writer_methods {
 
 pub mod dir;
 pub mod netmon2;
+pub mod output;
 pub mod pcap;
 pub mod pcapng;
 pub mod repair;

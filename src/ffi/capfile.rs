@@ -1,6 +1,8 @@
-//! Capture files after the fact: `ndisnpp_repair_capture`, `ndisnpp_repair_capture_ex`.
+//! Capture files after the fact: `ndisnpp_repair_capture`, `ndisnpp_repair_capture_ex`,
+//! `ndisnpp_move_capture`.
 
 use super::*;
+use crate::capfile::output::{move_capture, MoveError};
 use crate::capfile::repair::{repair, RepairError, Repaired};
 use crate::types::*;
 use core::ffi::c_char;
@@ -111,5 +113,42 @@ ffi_fn! {
         } else {
             Err(code)
         }
+    }
+}
+
+ffi_fn! {
+    /// Moves a finished capture file `from` to `to` (what `nmcap -w` does at the end), so that no
+    /// other local user can redirect it. Both directories (`to`'s is where the file goes) must be
+    /// owned by the caller or root and not writable by group or others unless they have the
+    /// sticky bit; `from` must be a regular file (not a symlink) of the caller. A `to` that does
+    /// not exist is created by an atomic rename that never replaces a name that appeared meanwhile
+    /// (`renameat2` with `RENAME_NOREPLACE`, else `linkat`); an existing `to` that belongs to the
+    /// caller is replaced (the name only: a symlink is replaced, never written through); one that
+    /// belongs to another user is not replaced. Across filesystems the file is copied into a new
+    /// file (mode 0600) in `to`'s directory, moved in the same way, and `from` is removed. On
+    /// failure `from` is left where it was. A renamed file keeps its mode, a copy is 0600.
+    /// Codes: `NMERR_INVALID_PARAMETER` (NULL, or a name that is empty or ends in `/`, `.` or
+    /// `..`), `NMERR_FILE_NOT_FOUND` (no `from`), `NMERR_PATH_NOT_FOUND` (no directory for `to`),
+    /// `NMERR_ACCESS_DENIED` (a directory another user controls, a `to` of another user, a
+    /// `from` that is not a regular file of the caller, or the system refused),
+    /// `NMERR_FILE_WRITE_ERROR` (another error: a full disk while copying, `to` is a directory),
+    /// `NMERR_INVALID_BLOB` (a dead `hErrorBlob`). The reason goes to `hErrorBlob` (may be NULL)
+    /// as `NPP:Error:Detail`.
+    #[must_use]
+    fn ndisnpp_move_capture(from: *const c_char, to: *const c_char, hErrorBlob: HBLOB) -> DWORD {
+        use std::os::unix::ffi::OsStrExt;
+        let err = error_blob(hErrorBlob)?;
+        let from = std::path::Path::new(std::ffi::OsStr::from_bytes(text!(from)));
+        let to = std::path::Path::new(std::ffi::OsStr::from_bytes(text!(to)));
+        move_capture(from, to).map_err(|e| {
+            crate::blob::store::report(err, "Error", "Detail", &e.to_string());
+            match e {
+                MoveError::NotFound(_) => NMERR_FILE_NOT_FOUND,
+                MoveError::NoDirectory(_) => NMERR_PATH_NOT_FOUND,
+                MoveError::Denied(_) => NMERR_ACCESS_DENIED,
+                MoveError::BadName(_) => NMERR_INVALID_PARAMETER,
+                MoveError::Io(_) => NMERR_FILE_WRITE_ERROR,
+            }
+        })
     }
 }

@@ -18,7 +18,8 @@ family_common! {
 }
 
 ffi_fn! {
-    /// As esp_connect (the capture directory must be usable: NMERR_NO_DEFAULT_CAPTURE_DIRECTORY).
+    /// As esp_connect (the capture directory must be usable: NMERR_NO_DEFAULT_CAPTURE_DIRECTORY, or
+    /// NMERR_ACCESS_DENIED for one another user controls).
     #[must_use]
     fn dc_connect(hNpp: HNPP, hInputBlob: HBLOB, StatusCallbackProc: LPNETWORKCALLBACKPROC, UserContext: LPVOID, hErrorBlob: HBLOB) -> DWORD for npp |h| {
         connect_family(h, F, hInputBlob, (StatusCallbackProc, None), UserContext, hErrorBlob)

@@ -18,10 +18,15 @@ ffi_fn! {
     /// NULL) receives UPDATE_EVENTs on a library thread, with `UserContext` in `lpUserContext`.
     /// Errors: `NMERR_ALREADY_CONNECTED`; configuration errors as esp_configure;
     /// `NMERR_NETWORK_NOT_PRESENT` (no such interface), `NMERR_ACCESS_DENIED` (the process lacks
-    /// CAP_NET_RAW: the error BLOB says so under `NPP:Error:Permission`),
+    /// CAP_NET_RAW: the error BLOB says so under `NPP:Error:Permission`; or the capture directory
+    /// named by `NPP:Config:CaptureDirectory` or `$NETMON_CAPTURE_DIR` is one another user
+    /// controls: owned by a user other than the caller and root, or writable by group or others
+    /// without the sticky bit; the error BLOB then holds `NPP:Config:CaptureDirectory` (when
+    /// configured) and the reason in `NPP:Error:Detail`),
     /// `NMERR_PROMISCUOUS_MODE_NOT_SUPPORTED`, `NMERR_MAC_DRIVER_OPEN_FAILURE`,
     /// `NMERR_FILE_NOT_FOUND` / `NMERR_INVALID_FILE_FORMAT` (replay file),
-    /// `NMERR_NO_DEFAULT_CAPTURE_DIRECTORY` (the capture directory cannot be created). Entries that
+    /// `NMERR_NO_DEFAULT_CAPTURE_DIRECTORY` (the capture directory cannot be created or opened, or
+    /// no safe default exists; the reason in `NPP:Error:Detail`). Entries that
     /// are missing, malformed or unknown are written to `hErrorBlob` (may be NULL).
     #[must_use]
     fn esp_connect(hNpp: HNPP, hInputBlob: HBLOB, StatusCallbackProc: LPNETWORKCALLBACKPROC, UserContext: LPVOID, hErrorBlob: HBLOB) -> DWORD for npp |h| {
@@ -61,7 +66,8 @@ ffi_fn! {
     /// else `$NETMON_CAPTURE_DIR`, else `$TMPDIR/netmon`) and writes its NUL-terminated path into
     /// `pFileName` (`FileNameLength` bytes). `NMERR_INVALID_PARAMETER` when the name would not fit
     /// (nothing is started). `NMERR_CAPTURING`, `NMERR_CAPTURE_PAUSED`; file errors
-    /// `NMERR_ACCESS_DENIED`, `NMERR_PATH_NOT_FOUND`, `NMERR_FILE_WRITE_ERROR`,
+    /// `NMERR_ACCESS_DENIED` (also: the capture directory is now one another user controls, as
+    /// at esp_connect), `NMERR_PATH_NOT_FOUND`, `NMERR_FILE_WRITE_ERROR`,
     /// `NMERR_COULD_NOT_CREATE_DIRECTORY`, `NMERR_COULD_NOT_CREATE_TEMPFILE`; source errors as
     /// esp_connect (the interface or replay file may have gone since: `NMERR_NETWORK_NOT_PRESENT`,
     /// `NMERR_FILE_NOT_FOUND`); `NMERR_UNKNOWN_MACTYPE` when the file format cannot hold the link

@@ -499,7 +499,7 @@ fn connect_locked(e: &Arc<NppEntry>, handle: u64, family: Family, a: &ConnectArg
                 reports.add(CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, &d.to_string_lossy());
             }
             reports.add("Error", "Detail", &why.to_string());
-            return Err(NMERR_NO_DEFAULT_CAPTURE_DIRECTORY);
+            return Err(why.code(NMERR_NO_DEFAULT_CAPTURE_DIRECTORY));
         }
     }
     let callback = match a.callback {
@@ -620,7 +620,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
         Ok((conn.config.clone(), conn.target.clone(), conn.callback.as_ref().map(|c| c.poster()), conn.frames))
     })?;
     // The directory of a file family, opened and checked once: the file is created relative to it.
-    let dir = if family.writes_file() { Some(config::open_capture_dir(&config).map_err(|_| NMERR_COULD_NOT_CREATE_DIRECTORY)?) } else { None };
+    let dir = if family.writes_file() { Some(config::open_capture_dir(&config).map_err(|e| e.code(NMERR_COULD_NOT_CREATE_DIRECTORY))?) } else { None };
     if let (Some(room), Some(dir)) = (name_room, &dir) {
         if file_name_len(dir.path()) + 1 > room {
             return Err(NMERR_INVALID_PARAMETER);

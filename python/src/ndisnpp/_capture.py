@@ -409,6 +409,13 @@ class Esp(_FileCapture):
     """IESP: capture to a file. ``Esp(nic, config)`` merges ``config`` (``NPP:Config:*``
     entries, filters) into a copy of the NIC BLOB; ``with`` connects, and its end stops and
     disconnects as needed.
+
+    The files go to ``NPP:Config:CaptureDirectory``, else ``$NETMON_CAPTURE_DIR``, else a private
+    default. A directory that another user controls (owned by a user other than you and root, or
+    writable by group or others without the sticky bit, such as a 0777 directory) is refused:
+    connecting raises NmError ``NMERR_ACCESS_DENIED`` whose ``details`` hold
+    ``"NPP:Config:CaptureDirectory"`` and the reason, ``"NPP:Error:Detail"`` (README "Security:
+    the capture directory"). ``Delayed`` follows the same rule.
     """
 
     _family = "esp"
