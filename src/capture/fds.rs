@@ -46,10 +46,19 @@ pub fn seal_activated(socket: RawFd, before: &[RawFd]) -> std::io::Result<()> {
     set_cloexec(socket)?;
     for fd in open_fds() {
         if !before.contains(&fd) && inheritable_eventfd(fd) {
-            set_cloexec(fd)?;
+            seal_found(fd)?;
         }
     }
     Ok(())
+}
+
+/// `set_cloexec` on a descriptor found by listing them: one that another thread closed meanwhile
+/// (EBADF) needs nothing.
+fn seal_found(fd: RawFd) -> std::io::Result<()> {
+    match set_cloexec(fd) {
+        Err(e) if e.raw_os_error() == Some(libc::EBADF) => Ok(()),
+        other => other,
+    }
 }
 
 /// After libpcap opened `file` again (a replay): sets FD_CLOEXEC on the descriptors that appeared
@@ -65,7 +74,8 @@ pub fn seal_same_file(file: &std::fs::File, before: &[RawFd]) -> std::io::Result
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: as above.
         if unsafe { libc::fstat(fd, &mut st) } == 0 && st.st_dev == m.dev() && st.st_ino == m.ino() {
-            set_cloexec(fd)?;
+            // Another thread's descriptor of the same file may be among them (it is sealed too).
+            seal_found(fd)?;
         }
     }
     Ok(())
