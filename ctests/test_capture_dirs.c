@@ -233,7 +233,7 @@ struct shared {
 /* The other user: keeps planting symlinks to its own file under the next destination names, and
  * tries to replace or remove the capture files and the outputs already made. */
 static void attacker(const char *dir, const char *theirs, struct shared *sh) {
-    char tmp[800], name[800];
+    char tmp[800], name[1200];
     if (setgroups(0, NULL) != 0 || setgid(NOBODY) != 0 || setuid(NOBODY) != 0) _exit(3);
     snprintf(tmp, sizeof tmp, "%s/.their-link", dir);
     while (!sh->stop) {
