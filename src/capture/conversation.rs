@@ -19,6 +19,19 @@ pub struct Conversations {
     /// The last two lookups (key | RECENT_VALID, index), tried before the map: a stream of frames
     /// mostly goes back and forth between the same two stations. (0, 0) is an empty entry.
     recent: [(u64, u32); 2],
+    /// The last frame's destination and source addresses and what they resolved to (sender,
+    /// receiver, session): a stream of frames between the same two stations skips every lookup.
+    /// Entries are only ever added (until `clear`), so a resolution stays right.
+    last_pair: Option<([u8; 12], Resolved)>,
+}
+
+/// Station and session indexes of one (destination, source) pair: sender, receiver (None for a
+/// group destination), session (None when either is None or the table is full).
+#[derive(Clone, Copy, Debug, Default)]
+struct Resolved {
+    sender: Option<u32>,
+    receiver: Option<u32>,
+    session: Option<u32>,
 }
 
 /// Marks a used `recent` entry (a key has 48 bits).
@@ -114,15 +127,37 @@ impl Conversations {
         Some(n as usize)
     }
 
+    /// The stations and session of a frame from `src` to `dst`, created as needed.
+    fn resolve(&mut self, dst: &[u8], src: &[u8]) -> Resolved {
+        let sender = self.station(src);
+        if dst[0] & 1 == 1 {
+            return Resolved { sender: sender.map(|s| s as u32), receiver: None, session: None };
+        }
+        let receiver = self.station(dst);
+        let session = match (sender, receiver) {
+            (Some(s), Some(d)) => self.session(s, d),
+            _ => None,
+        };
+        Resolved { sender: sender.map(|s| s as u32), receiver: receiver.map(|d| d as u32), session: session.map(|k| k as u32) }
+    }
+
     /// Counts one frame (Ethernet link type only; other frames are ignored).
     pub fn record(&mut self, linktype: u32, frame: &[u8], wire_len: u32) {
         if linktype != 1 || frame.len() < 12 {
             return;
         }
+        let pair: [u8; 12] = frame[..12].try_into().expect("12 bytes");
         let (dst, src) = (&frame[0..6], &frame[6..12]);
+        let r = match self.last_pair {
+            Some((p, r)) if p == pair => r,
+            _ => {
+                let r = self.resolve(dst, src);
+                self.last_pair = Some((pair, r));
+                r
+            }
+        };
         let group = dst[0] & 1 == 1;
-        let sender = self.station(src);
-        if let Some(s) = sender {
+        if let Some(s) = r.sender.map(|s| s as usize) {
             let st = &mut self.stations[s];
             st.TotalBytesSent = st.TotalBytesSent.wrapping_add(wire_len);
             if is_broadcast(dst) {
@@ -136,16 +171,13 @@ impl Conversations {
         if group {
             return;
         }
-        let d = self.station(dst);
-        if let Some(d) = d {
+        if let Some(d) = r.receiver.map(|d| d as usize) {
             let st = &mut self.stations[d];
             st.TotalPacketsReceived = st.TotalPacketsReceived.wrapping_add(1);
             st.TotalBytesReceived = st.TotalBytesReceived.wrapping_add(wire_len);
         }
-        if let (Some(s), Some(d)) = (sender, d) {
-            if let Some(k) = self.session(s, d) {
-                self.sessions[k].TotalPacketsSent = self.sessions[k].TotalPacketsSent.wrapping_add(1);
-            }
+        if let Some(k) = r.session.map(|k| k as usize) {
+            self.sessions[k].TotalPacketsSent = self.sessions[k].TotalPacketsSent.wrapping_add(1);
         }
     }
 

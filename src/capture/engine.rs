@@ -6,6 +6,7 @@ use super::conversation::Conversations;
 use super::source::{Frame, Next, Source};
 use super::trigger::{Fired, TriggerState};
 use crate::capfile::{CaptureWriter, WriteError};
+use crate::filter::frame::{self, View};
 use crate::types::PATTERNMATCH;
 use crate::types::{STATISTICS, STATISTICS_EX, UPDATE_ACTION_PAUSE_CAPTURE, UPDATE_ACTION_STOP_CAPTURE};
 use parking_lot::Mutex;
@@ -167,10 +168,10 @@ pub enum EndReason {
     Trigger(Fired),
 }
 
-/// Decides whether a frame passes the capture filter: (linktype, frame bytes).
-pub type FrameFilter = Box<dyn Fn(u32, &[u8]) -> bool + Send>;
-/// Decides whether a trigger's pattern matches a frame: (linktype, frame, pattern, data-relative).
-pub type PatternCheck = Box<dyn Fn(u32, &[u8], &PATTERNMATCH, bool) -> bool + Send>;
+/// Decides whether a frame passes the capture filter, from the frame's one parse.
+pub type FrameFilter = Box<dyn Fn(&View<'_>) -> bool + Send>;
+/// Decides whether a trigger's pattern matches a frame: (the frame's parse, pattern, data-relative).
+pub type PatternCheck = Box<dyn Fn(&View<'_>, &PATTERNMATCH, bool) -> bool + Send>;
 
 /// What runs between the source and the writer, besides the counters.
 #[derive(Default)]
@@ -384,10 +385,16 @@ struct Loop {
     waited: bool,
     /// The flush in `before_wait` failed: the capture ends once the read returns.
     flush_error: Option<WriteError>,
+    /// The conversation tables, held by this thread across frames (not locked per frame): let
+    /// go every CLOCK_EVERY frames and whenever the counts are published (before the source
+    /// waits, when it is idle, at the end), so a reader waits at most that long and sees the
+    /// tables up to the counts it read.
+    conv_held: Option<parking_lot::ArcMutexGuard<parking_lot::RawMutex, Conversations>>,
 }
 
 impl Loop {
-    fn publish(&self) {
+    fn publish(&mut self) {
+        self.conv_held = None;
         self.shared.counters.publish(&self.tally);
     }
 
@@ -508,6 +515,7 @@ impl Loop {
     /// Every CLOCK_EVERY frames and after the source waited: the kernel counters (every
     /// KERNEL_POLL_EVERY), and the frames buffered for FLUSH_EVERY go to the file.
     fn on_clock(&mut self, source: &mut dyn Source) -> Flow {
+        self.conv_held = None;
         self.poll_kernel_when_due(source);
         if let Some(rtc) = self.stages.rtc.as_mut() {
             rtc.tick(Instant::now());
@@ -567,13 +575,17 @@ impl Loop {
         if paused {
             return Flow::Continue;
         }
-        if let Some(filter) = &self.stages.filter {
-            if !filter(self.linktype, f.data) {
+        // One parse of the whole frame, for the filter, the trigger's pattern and the
+        // FRAME_DESCRIPTOR (none when no stage needs it: a plain capture to a file).
+        let wants_pattern = self.stages.trigger.as_ref().is_some_and(|(t, _)| t.wants_pattern());
+        let view = (self.stages.filter.is_some() || self.stages.rtc.is_some() || wants_pattern).then(|| frame::view(self.linktype, f.data));
+        if let (Some(filter), Some(v)) = (&self.stages.filter, &view) {
+            if !filter(v) {
                 return Flow::Continue;
             }
         }
         if let Some(conv) = &self.stages.conversations {
-            conv.lock().record(self.linktype, f.data, f.wire_len);
+            self.conv_held.get_or_insert_with(|| conv.lock_arc()).record(self.linktype, f.data, f.wire_len);
         }
         let t = &mut self.tally;
         t.filtered_frames += 1;
@@ -583,7 +595,11 @@ impl Loop {
         let stored = &f.data[..f.data.len().min(self.snaplen)];
         let wire = f.wire_len.max(stored.len() as u32);
         if let Some(rtc) = self.stages.rtc.as_mut() {
-            if rtc.push(micros(f.ts), wire, stored) == super::rtc::Pushed::Dropped {
+            if rtc.may_wait(stored.len()) {
+                // The frames callback may read the conversations while this thread waits for it.
+                self.conv_held = None;
+            }
+            if rtc.push_parsed(micros(f.ts), wire, stored, view.as_ref()) == super::rtc::Pushed::Dropped {
                 // The callback still holds the other buffer: this frame is lost, and counted.
                 self.tally.dropped_frames += 1;
                 return Flow::Continue;
@@ -603,7 +619,7 @@ impl Loop {
         t.captured_frames += 1;
         t.captured_bytes += stored.len() as u64;
         let (n, bytes) = (t.captured_frames, t.captured_bytes);
-        if let Flow::Ended(reason) = self.check_trigger(f, bytes) {
+        if let Flow::Ended(reason) = self.check_trigger(view.as_ref(), bytes) {
             return Flow::Ended(reason);
         }
         if n == self.frame_limit && self.stop_seen.is_none() {
@@ -615,9 +631,9 @@ impl Loop {
     /// The trigger after a frame was stored (`bytes`: the captured bytes with it). STOP ends the
     /// capture (the thread reports it when it has finished the file); PAUSE pauses it; either
     /// action, and NOTIFY, is reported now with the counts that include this frame.
-    fn check_trigger(&mut self, f: &Frame<'_>, bytes: u64) -> Flow {
+    fn check_trigger(&mut self, view: Option<&View<'_>>, bytes: u64) -> Flow {
         let Some((state, check)) = self.stages.trigger.as_mut() else { return Flow::Continue };
-        let matched = state.wants_pattern() && check(self.linktype, f.data, &state.pattern, state.data_relative);
+        let matched = state.wants_pattern() && view.is_some_and(|v| check(v, &state.pattern, state.data_relative));
         let Some(fired) = state.on_stored(matched, bytes) else { return Flow::Continue };
         self.shared.trigger_pending.store(false, Relaxed);
         match fired.action {
@@ -633,6 +649,8 @@ impl Loop {
     /// Inserts the special frames queued by `Engine::insert_special`, in order, at this point of
     /// the capture: written (pcapng with its comment) or delivered, counted as captured.
     fn insert_specials(&mut self) -> Flow {
+        // Delivering may wait for the frames callback, which may read the conversations.
+        self.conv_held = None;
         self.shared.special_pending.store(false, Release);
         let queued = std::mem::take(&mut *self.shared.specials.lock());
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -685,6 +703,7 @@ impl Loop {
     /// `stages.stats_frame`), the counts settled to what it holds and published.
     fn finish(mut self, source: &mut dyn Source, ended_by_itself: Option<EndReason>) -> (Outcome, Option<EndReason>, Notifier) {
         // Special frames inserted before Stop are part of the capture.
+        self.conv_held = None;
         if ended_by_itself.is_none() {
             let _ = self.insert_specials();
         }
@@ -750,6 +769,7 @@ impl Engine {
             last_flush: Instant::now(),
             waited: false,
             flush_error: None,
+            conv_held: None,
         };
         let thread_shared = shared.clone();
         let (go, wait_for_go) = std::sync::mpsc::sync_channel::<()>(1);
@@ -1164,9 +1184,9 @@ mod tests {
         t.TriggerAction = crate::types::TRIGGER_ACTION_PAUSE as u8;
         let stages = Stages {
             // keep frames whose first byte is even
-            filter: Some(Box::new(|_, f: &[u8]| f[0] % 2 == 0)),
+            filter: Some(Box::new(|v: &View<'_>| v.f[0] % 2 == 0)),
             // the trigger pattern "matches" frames whose second byte is 0x77
-            trigger: Some((TriggerState::new(&t, 0).unwrap(), Box::new(|_, f: &[u8], _: &PATTERNMATCH, _| f[1] == 0x77))),
+            trigger: Some((TriggerState::new(&t, 0).unwrap(), Box::new(|v: &View<'_>, _: &PATTERNMATCH, _| v.f[1] == 0x77))),
             conversations: Some(conv.clone()),
             stats_frame: false,
             rtc: None,
@@ -1201,7 +1221,7 @@ mod tests {
         t.TriggerType = crate::types::TRIGGER_TYPE_BUFFER_CONTENT as u8;
         t.TriggerAction = crate::types::TRIGGER_ACTION_STOP as u8;
         t.TriggerBufferSize = crate::types::TRIGGER_BUFFER_FULL_50_PERCENT;
-        let stages = Stages { trigger: Some((TriggerState::new(&t, 100).unwrap(), Box::new(|_, _: &[u8], _: &PATTERNMATCH, _| false))), ..Default::default() };
+        let stages = Stages { trigger: Some((TriggerState::new(&t, 100).unwrap(), Box::new(|_: &View<'_>, _: &PATTERNMATCH, _| false))), ..Default::default() };
         let (e, tx, frames, erx) = setup_with(usize::MAX, 0, 0, 0, false, stages);
         for _ in 0..10 {
             tx.send(vec![0; 20]).unwrap();

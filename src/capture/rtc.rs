@@ -46,35 +46,26 @@ pub struct RtcSettings {
     pub interval: Duration,
 }
 
-/// One frame in a batch: its descriptor, with `FramePointer` still NULL (its bytes are at
-/// `offset` in the batch's data until delivery).
-#[derive(Clone, Copy)]
-pub struct Described {
-    pub offset: usize,
-    pub desc: FRAME_DESCRIPTOR,
-}
-
-// SAFETY: the only pointer in a Described, `desc.FramePointer`, is always NULL while it travels
-// between the capture and the delivery thread; `Batch::frame_table` sets it, in the table the
-// delivery thread alone uses, only during the delivery.
-unsafe impl Send for Described {}
-
-/// Frames on their way to the callback.
+/// Frames on their way to the callback: their bytes and their FRAMETABLE, built in place as the
+/// capture thread adds each frame (the delivery thread hands the table over as it is).
 pub struct Batch {
-    pub data: Vec<u8>,
-    pub frames: Vec<Described>,
+    /// The frames' bytes. Its capacity is the buffer size and it never grows past it, so the
+    /// buffer never moves: the descriptors' FramePointers stay valid wherever the batch goes.
+    data: Vec<u8>,
+    /// The FRAMETABLE: 8-byte units, room for the header and `table_len` descriptors.
+    table: Vec<u64>,
+    table_len: usize,
+    buffer_size: usize,
+    count: usize,
     /// Why it was handed over.
     pub reason: Handover,
     /// Frames dropped since the batch before it was handed over (UPDATE_EVENT.FramesDropped).
     pub dropped: u32,
-    /// Where the delivery thread builds the FRAMETABLE (kept with the batch, so that delivery
-    /// allocates nothing): 8-byte units, room for the header and `table_len` descriptors.
-    pub table: Vec<u64>,
 }
 
 impl Batch {
-    /// A batch for `s`, its memory touched now (on the thread that calls this, at Start) rather
-    /// than by the capture and delivery threads' first frames.
+    /// A batch for `s`, the beginning of its memory touched now (on the thread that calls this,
+    /// at Start) rather than by the capture and delivery threads' first frames.
     ///
     /// Only the first `PREFAULT_BYTES` of each part are touched: a large BufferSize or
     /// FrameTableLength reserves address space, and the kernel commits its pages as frames use them.
@@ -87,39 +78,82 @@ impl Batch {
         let table_view = bytemuck_u64(&mut table);
         let n = table_view.len().min(PREFAULT_BYTES);
         prefault(&mut table_view[..n]);
-        let described = s.table_len.min(PREFAULT_BYTES / std::mem::size_of::<Described>());
-        let mut frames = Vec::with_capacity(s.table_len);
-        frames.resize(described, Described { offset: 0, desc: describe(0, 0, 0, &[]) });
-        frames.clear();
-        Batch { data, frames, reason: Handover::Interval, dropped: 0, table }
+        Batch { data, table, table_len: s.table_len, buffer_size: s.buffer_size, count: 0, reason: Handover::Interval, dropped: 0 }
+    }
+
+    /// Frames in the batch.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Bytes of frame data in the batch.
+    pub fn data_len(&self) -> usize {
+        self.data.len()
     }
 
     fn clear(&mut self) {
         self.data.clear();
-        self.frames.clear();
+        self.count = 0;
         self.dropped = 0;
     }
 
-    /// Fills `table` as the FRAMETABLE of this batch (FramePointer of every frame into `data`)
-    /// and returns it. Valid until the batch is changed.
-    pub fn frame_table(&mut self, table_len: usize) -> *mut FRAMETABLE {
+    /// Why a frame of `stored` bytes does not fit (None: it does).
+    fn full_for(&self, stored: usize) -> Option<Handover> {
+        if self.count >= self.table_len {
+            Some(Handover::TableFull)
+        } else if self.data.len() + stored > self.buffer_size {
+            Some(Handover::BufferFull)
+        } else {
+            None
+        }
+    }
+
+    fn descriptors(&mut self) -> *mut FRAME_DESCRIPTOR {
         let t = self.table.as_mut_ptr().cast::<FRAMETABLE>();
-        let base = self.data.as_mut_ptr();
-        let n = self.frames.len();
-        // SAFETY: `table` has room for the FRAMETABLE header and `table_len` >= n descriptors (it
-        // was sized so, and a batch never holds more frames than its table); it is 8-aligned,
-        // which FRAMETABLE needs. Each offset is inside `data` (push wrote the bytes there).
+        // SAFETY: `table` holds the FRAMETABLE header (the Frames field is within it).
+        unsafe { core::ptr::addr_of_mut!((*t).Frames).cast::<FRAME_DESCRIPTOR>() }
+    }
+
+    /// Adds a frame that fits (`full_for` said so): its bytes, and its descriptor `d` (with
+    /// FramePointer set here) straight into the table.
+    fn push(&mut self, mut d: FRAME_DESCRIPTOR, stored: &[u8]) {
+        debug_assert!(self.full_for(stored.len()).is_none());
+        let offset = self.data.len();
+        // Within the capacity (full_for): no reallocation, the buffer stays where it is.
+        self.data.extend_from_slice(stored);
+        // SAFETY: `offset` is within the buffer (the bytes were just written there), whose heap
+        // memory does not move while the batch lives; `count < table_len` (full_for), and the
+        // table has room for `table_len` descriptors, 8-aligned as FRAME_DESCRIPTOR needs.
         unsafe {
-            (*t).FrameTableLength = table_len as DWORD;
+            d.FramePointer = self.data.as_mut_ptr().add(offset);
+            self.descriptors().add(self.count).write(d);
+        }
+        self.count += 1;
+    }
+
+    /// The descriptor of frame `i` (< len).
+    #[cfg(test)]
+    fn descriptor(&mut self, i: usize) -> FRAME_DESCRIPTOR {
+        assert!(i < self.count);
+        // SAFETY: written by push (i < count).
+        unsafe { self.descriptors().add(i).read() }
+    }
+
+    /// The FRAMETABLE of this batch, its descriptors already in place: only the header is set
+    /// here. Valid until the batch is changed.
+    pub fn frame_table(&mut self) -> *mut FRAMETABLE {
+        let t = self.table.as_mut_ptr().cast::<FRAMETABLE>();
+        let n = self.count;
+        // SAFETY: `table` has room for the FRAMETABLE header and is 8-aligned.
+        unsafe {
+            (*t).FrameTableLength = self.table_len as DWORD;
             (*t).StartIndex = 0;
             (*t).EndIndex = n.saturating_sub(1) as DWORD;
             (*t).FrameCount = n as DWORD;
-            let first = core::ptr::addr_of_mut!((*t).Frames).cast::<FRAME_DESCRIPTOR>();
-            for (i, f) in self.frames.iter().enumerate() {
-                let mut d = f.desc;
-                d.FramePointer = base.add(f.offset);
-                first.add(i).write(d);
-            }
         }
         t
     }
@@ -191,42 +225,48 @@ impl RtcFeed {
     /// Hands the batch over now if it holds a frame and the other one is back (the source has
     /// nothing more for the moment: a frame should not wait for the interval then).
     pub fn hand_over_waiting(&mut self) {
-        if self.fill.as_ref().is_some_and(|b| !b.frames.is_empty()) {
+        if self.fill.as_ref().is_some_and(|b| !b.is_empty()) {
             self.hand_over(Handover::Interval);
         }
     }
 
     /// Adds one frame (`data`: its stored bytes).
     pub fn push(&mut self, ts_us: i64, wire_len: u32, data: &[u8]) -> Pushed {
+        self.push_parsed(ts_us, wire_len, data, None)
+    }
+
+    /// Adds one frame (`data`: its stored bytes), with the capture thread's parse of the whole
+    /// frame when it made one (`view.f` is the whole frame: used as is when nothing was clipped).
+    pub fn push_parsed(&mut self, ts_us: i64, wire_len: u32, data: &[u8], view: Option<&frame::View<'_>>) -> Pushed {
         let stored = data.len().min(self.settings.buffer_size);
         let data = &data[..stored];
         let fill = self.fill.as_ref().expect("a batch until finish");
-        let reason = if fill.frames.len() >= self.settings.table_len {
-            Some(Handover::TableFull)
-        } else if fill.data.len() + stored > self.settings.buffer_size {
-            Some(Handover::BufferFull)
-        } else {
-            None
-        };
-        if let Some(reason) = reason {
+        if let Some(reason) = fill.full_for(stored) {
             let handed_over = self.hand_over(reason) || (self.wait_for_spare && self.wait_and_hand_over(reason));
             if !handed_over {
                 self.dropped = self.dropped.saturating_add(1);
                 return Pushed::Dropped;
             }
         }
-        let fill = self.fill.as_mut().expect("a batch until finish");
-        let offset = fill.data.len();
-        fill.data.extend_from_slice(data);
-        let desc = describe(self.linktype, ts_us, wire_len, data);
-        fill.frames.push(Described { offset, desc });
+        let desc = match view {
+            Some(v) if v.f.len() == data.len() => describe_view(v, ts_us, wire_len),
+            _ => describe(self.linktype, ts_us, wire_len, data),
+        };
+        self.fill.as_mut().expect("a batch until finish").push(desc, data);
         Pushed::Stored
+    }
+
+    /// True when pushing a frame of `stored` bytes may wait for the delivery thread (the batch is
+    /// full and this feed waits instead of dropping): the caller lets go of what the callback
+    /// might need first.
+    pub fn may_wait(&self, stored: usize) -> bool {
+        self.wait_for_spare && self.fill.as_ref().is_some_and(|b| b.full_for(stored.min(self.settings.buffer_size)).is_some())
     }
 
     /// Hands the batch over when the update interval has passed (and it holds a frame).
     pub fn tick(&mut self, now: Instant) {
         if now.duration_since(self.last_handover) >= self.settings.interval {
-            if self.fill.as_ref().is_some_and(|b| !b.frames.is_empty()) {
+            if self.fill.as_ref().is_some_and(|b| !b.is_empty()) {
                 self.hand_over(Handover::Interval);
             } else {
                 self.last_handover = now;
@@ -276,7 +316,7 @@ impl RtcFeed {
     /// At the end of the capture: waits for the other batch to come back, hands over the last
     /// frames, and closes the channel (the delivery thread ends after delivering them).
     pub fn finish(&mut self) {
-        let has_frames = self.fill.as_ref().is_some_and(|b| !b.frames.is_empty() || self.dropped > 0);
+        let has_frames = self.fill.as_ref().is_some_and(|b| !b.is_empty() || self.dropped > 0);
         if has_frames {
             if let Ok(spare) = self.spare.recv() {
                 self.send(spare, Handover::Interval);
@@ -290,7 +330,12 @@ impl RtcFeed {
 /// Netmon's FRAME_DESCRIPTOR of one frame (FramePointer left NULL): the frame parser the capture
 /// filter uses decides Etype, SAP and the network layer.
 pub fn describe(linktype: u32, ts_us: i64, wire_len: u32, data: &[u8]) -> FRAME_DESCRIPTOR {
-    let v = frame::view(linktype, data);
+    describe_view(&frame::view(linktype, data), ts_us, wire_len)
+}
+
+/// `describe` of a frame already parsed (`v.f`: its stored bytes).
+pub fn describe_view(v: &frame::View<'_>, ts_us: i64, wire_len: u32) -> FRAME_DESCRIPTOR {
+    let data = v.f;
     // Sap: the DSAP of every 802.2 frame, SNAP's 0xAA included (its Etype is the one inside).
     let (etype, sap) = match v.ty {
         Ty::Etype(e) => (e, v.dsap),
@@ -367,9 +412,9 @@ mod tests {
         // The 4th frame switches buffers (the table is full).
         assert_eq!(f.push(3, 60, &[3; 60]), Pushed::Stored);
         let mut b = full.try_recv().unwrap();
-        assert_eq!((b.reason, b.frames.len(), b.dropped), (Handover::TableFull, 3, 0));
+        assert_eq!((b.reason, b.len(), b.dropped), (Handover::TableFull, 3, 0));
         // SAFETY: the table is read while `b` is unchanged.
-        let t = unsafe { &*b.frame_table(3) };
+        let t = unsafe { &*b.frame_table() };
         assert_eq!((t.FrameTableLength, t.StartIndex, t.EndIndex, t.FrameCount), (3, 0, 2, 3));
         // The callback still holds `b`: frames beyond the second table are dropped.
         f.push(4, 60, &[4; 60]);
@@ -380,14 +425,19 @@ mod tests {
         b.recycle();
         spare.send(b).unwrap();
         assert_eq!(f.push(8, 60, &[8; 60]), Pushed::Stored);
-        let b = full.try_recv().unwrap();
-        assert_eq!((b.reason, b.frames.len(), b.dropped), (Handover::TableFull, 3, 2));
-        assert_eq!(b.frames.iter().map(|d| d.desc.TimeStamp).collect::<Vec<_>>(), vec![3, 4, 5]);
+        let mut b = full.try_recv().unwrap();
+        assert_eq!((b.reason, b.len(), b.dropped), (Handover::TableFull, 3, 2));
+        assert_eq!((0..3).map(|i| b.descriptor(i).TimeStamp).collect::<Vec<_>>(), vec![3, 4, 5]);
+        // The descriptors point at the frames' bytes in the batch.
+        let d = b.descriptor(1);
+        // SAFETY: FramePointer points at nBytesAvail bytes in `b`, unchanged.
+        let bytes = unsafe { std::slice::from_raw_parts(d.FramePointer, d.nBytesAvail as usize) };
+        assert_eq!(bytes, &[4u8; 60][..]);
         spare.send(b).unwrap();
         // At the end the last frames go too, and the channel closes.
         f.finish();
         let last = full.try_recv().unwrap();
-        assert_eq!((last.reason, last.frames.len()), (Handover::Interval, 1));
+        assert_eq!((last.reason, last.len()), (Handover::Interval, 1));
         assert!(full.try_recv().is_err());
     }
 
@@ -397,12 +447,12 @@ mod tests {
         assert_eq!(f.push(0, 60, &[1; 60]), Pushed::Stored);
         assert_eq!(f.push(1, 60, &[2; 60]), Pushed::Stored);
         let b = full.try_recv().unwrap();
-        assert_eq!((b.reason, b.frames.len(), b.data.len()), (Handover::BufferFull, 1, 60));
+        assert_eq!((b.reason, b.len(), b.data_len()), (Handover::BufferFull, 1, 60));
         // A frame larger than the whole buffer keeps what fits.
         let (mut f, _full, _spare) = feed(settings(100, 100));
         assert_eq!(f.push(0, 1500, &[9; 1500]), Pushed::Stored);
-        assert_eq!(f.fill.as_ref().unwrap().frames[0].desc.nBytesAvail, 100);
-        assert_eq!(f.fill.as_ref().unwrap().frames[0].desc.FrameLength, 1500);
+        assert_eq!(f.fill.as_mut().unwrap().descriptor(0).nBytesAvail, 100);
+        assert_eq!(f.fill.as_mut().unwrap().descriptor(0).FrameLength, 1500);
     }
 
     #[test]

@@ -443,7 +443,17 @@ impl ClassicPcap {
     }
 
     /// Makes at least `n` unread bytes available unless the file ends first; false then.
+    #[inline]
     fn fill(&mut self, n: usize) -> Result<bool, String> {
+        // Almost every call: the bytes are already read.
+        if self.end - self.start >= n {
+            return Ok(true);
+        }
+        self.fill_more(n)
+    }
+
+    #[cold]
+    fn fill_more(&mut self, n: usize) -> Result<bool, String> {
         use std::os::unix::fs::FileExt;
         while self.end - self.start < n && !self.eof {
             if self.buf.len() - self.start < n {

@@ -308,10 +308,15 @@ impl CaptureFilter {
     /// the whole frame (filter before clipping). No allocation; cost is a few byte comparisons
     /// per list entry, pair and pattern.
     pub fn matches(&self, linktype: u32, frame: &[u8]) -> bool {
-        let v = frame::view(linktype, frame);
-        self.etype_sap.as_ref().map_or(true, |es| etype_sap_passes(es, &v))
-            && self.addresses.as_ref().map_or(true, |pairs| addresses_pass(pairs, &v))
-            && self.patterns.as_ref().map_or(true, |groups| groups.iter().all(|g| g.iter().any(|p| pattern_passes(p, &v))))
+        self.matches_view(&frame::view(linktype, frame))
+    }
+
+    /// [`matches`](Self::matches) on a frame already parsed (the capture thread parses each frame
+    /// once, for the filter, the trigger and the FRAME_DESCRIPTOR).
+    pub fn matches_view(&self, v: &View) -> bool {
+        self.etype_sap.as_ref().map_or(true, |es| etype_sap_passes(es, v))
+            && self.addresses.as_ref().map_or(true, |pairs| addresses_pass(pairs, v))
+            && self.patterns.as_ref().map_or(true, |groups| groups.iter().all(|g| g.iter().any(|p| pattern_passes(p, v))))
     }
 
     /// A libpcap filter expression (for a capture handle of this `linktype`) that accepts exactly
@@ -333,13 +338,18 @@ impl CaptureFilter {
 /// rules of h.3.3 for a single PATTERNMATCH; `data_relative` (TRIGGER_FLAGS_DATA_RELATIVE) makes
 /// a FRAME basis count from the effective protocol. False for a malformed pattern.
 pub fn pattern_check(linktype: u32, frame: &[u8], p: &PATTERNMATCH, data_relative: bool) -> bool {
+    pattern_check_view(&frame::view(linktype, frame), p, data_relative)
+}
+
+/// [`pattern_check`] on a frame already parsed.
+pub fn pattern_check_view(v: &View, p: &PATTERNMATCH, data_relative: bool) -> bool {
     let Ok(mut p) = pattern(p) else {
         return false;
     };
     if data_relative && p.basis == Basis::Frame {
         p.basis = Basis::Effective;
     }
-    pattern_passes(&p, &frame::view(linktype, frame))
+    pattern_passes(&p, v)
 }
 
 fn etype_sap_passes(es: &EtypeSap, v: &View) -> bool {

@@ -5,7 +5,7 @@
 //! It then gives the emptied batch back. It runs no library lock while the callback runs, so the
 //! callback may call back into the library, even to pause, stop or disconnect its own NPP.
 
-use crate::capture::rtc::{Batch, RtcSettings};
+use crate::capture::rtc::Batch;
 use crate::types::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
@@ -31,14 +31,14 @@ fn now_us() -> i64 {
 /// The delivery loop: each batch on `full` to the callback, then back on `spare`, until `full`
 /// closes. Once `cancelled` (the NPP was destroyed from inside a callback), the batches go back
 /// undelivered.
-fn deliver_all(cb: FramesCallback, settings: RtcSettings, full: Receiver<Batch>, spare: SyncSender<Batch>, cancelled: &AtomicBool) {
+fn deliver_all(cb: FramesCallback, full: Receiver<Batch>, spare: SyncSender<Batch>, cancelled: &AtomicBool) {
     for mut batch in full {
         if cancelled.load(Ordering::Acquire) {
             batch.recycle();
             let _ = spare.send(batch);
             continue;
         }
-        let table = batch.frame_table(settings.table_len);
+        let table = batch.frame_table();
         let ev = UPDATE_EVENT {
             Event: batch.reason.event(),
             Action: UPDATE_ACTION_RTC_BUFFER_SWITCH,
@@ -65,21 +65,14 @@ fn deliver_all(cb: FramesCallback, settings: RtcSettings, full: Receiver<Batch>,
 impl Delivery {
     /// Starts the thread for NPP `handle`: it delivers the batches that come on `full` and gives
     /// each back on `spare`; it ends when `full` closes (after the capture thread's last batch).
-    pub fn start(
-        handle: u64,
-        cb: FramesCallback,
-        settings: RtcSettings,
-        full: Receiver<Batch>,
-        spare: SyncSender<Batch>,
-        cancelled: Arc<AtomicBool>,
-    ) -> std::io::Result<Delivery> {
+    pub fn start(handle: u64, cb: FramesCallback, full: Receiver<Batch>, spare: SyncSender<Batch>, cancelled: Arc<AtomicBool>) -> std::io::Result<Delivery> {
         let thread = std::thread::Builder::new().name("ndisnpp-rtc".into()).spawn(move || {
             super::gate::serve(handle, true);
             // A panic in this thread's own code (not the application's callback, which is C)
             // must not abort the process: the NPP is marked faulted (its calls then answer
             // NMERR_INTERNAL_EXCEPTION) and delivery ends; the capture thread then drops what
             // it cannot hand over, and its Stop does not wait for this thread.
-            let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| deliver_all(cb, settings, full, spare, &cancelled)));
+            let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| deliver_all(cb, full, spare, &cancelled)));
             if delivered.is_err() {
                 super::mark_faulted(handle);
             }

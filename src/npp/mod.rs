@@ -396,7 +396,7 @@ fn stages_for(plan: FramePlan, config: &CaptureConfig, kernel_filtered: bool) ->
     let conversations = (!config.no_conversation_stats).then(|| Arc::new(Mutex::new(Conversations::new())));
     let trigger = plan.trigger.and_then(|t| TriggerState::new(&t, config.buffer_size)).map(|t| (t, pattern_check()));
     let filter = plan.filter.filter(|_| !kernel_filtered).map(|f| {
-        let f: crate::capture::engine::FrameFilter = Box::new(move |lt, frame| f.matches(lt, frame));
+        let f: crate::capture::engine::FrameFilter = Box::new(move |v| f.matches_view(v));
         f
     });
     (Stages { filter, trigger, conversations: conversations.clone(), stats_frame: false, rtc: None }, conversations)
@@ -404,7 +404,7 @@ fn stages_for(plan: FramePlan, config: &CaptureConfig, kernel_filtered: bool) ->
 
 /// The trigger's pattern test (spec h.4: the pattern rules of h.3.3).
 fn pattern_check() -> crate::capture::engine::PatternCheck {
-    Box::new(crate::filter::pattern_check)
+    Box::new(crate::filter::pattern_check_view)
 }
 
 /// Length of the capture file names this library makes (`<dir>/nm-<16 hex>.cap`).
@@ -661,7 +661,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
         let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel(2);
         let _ = spare_tx.send(crate::capture::rtc::Batch::new(&settings));
         stages.rtc = Some(crate::capture::rtc::RtcFeed::new(settings, source.linktype(), full_tx, spare_rx, source.can_wait()));
-        delivery = Some(delivery::Delivery::start(handle, cb, settings, full_rx, spare_tx, e.cancelled.clone()).map_err(|_| NMERR_OUT_OF_MEMORY)?);
+        delivery = Some(delivery::Delivery::start(handle, cb, full_rx, spare_tx, e.cancelled.clone()).map_err(|_| NMERR_OUT_OF_MEMORY)?);
     }
     let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, stages, notifier(poster.clone(), e.detail.clone())) {
         Ok(e) => e,
