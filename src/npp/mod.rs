@@ -821,13 +821,16 @@ pub fn conversations(handle: u64, family: Family, clear: bool) -> NmResult<(Vec<
         if conn.config.no_conversation_stats {
             return Err(NMERR_NO_CONVERSATION_STATS);
         }
-        let conv = conn.capture.as_ref().and_then(|c| c.conversations.clone()).ok_or(NMERR_NO_CONVERSATION_STATS)?;
+        conn.capture.as_ref().and_then(|c| c.conversations.clone()).ok_or(NMERR_NO_CONVERSATION_STATS)
+    })
+    .map(|conv| {
+        // Outside the NPP's lock: the capture thread holds the tables for up to 1024 frames.
         let mut c = conv.lock();
         let out = (c.stations().to_vec(), c.sessions().to_vec());
         if clear {
             c.clear();
         }
-        Ok(out)
+        out
     })
 }
 
