@@ -7,6 +7,7 @@ pub mod config;
 pub mod delivery;
 pub mod finder;
 pub mod gate;
+pub mod plan;
 pub mod state;
 
 use crate::blob::names::*;
@@ -24,6 +25,7 @@ use callback::{Callback, Event, Poster};
 use config::CaptureConfig;
 use gate::{Gate, Held, Waiter};
 use parking_lot::Mutex;
+use plan::{Plan, PlanError, SourceSpec};
 use state::{Machine, Op};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -52,6 +54,8 @@ struct Capture {
 /// What a connection keeps.
 struct Connection {
     config: CaptureConfig,
+    /// Where the frames come from, the filter and the trigger: decided with `config`.
+    plan: Plan,
     /// The NIC BLOB merged with the Connect BLOB.
     target: Blob,
     callback: Option<Callback>,
@@ -153,8 +157,7 @@ impl Reports {
 /// npp_create: the NIC BLOB must name an interface (`NPP:Location:Name`) or a replay file
 /// (`NPP:Location:ReplayFile`), else `NMERR_BLOB_ENTRY_DOES_NOT_EXIST`.
 pub fn create(nic: Blob) -> NmResult<u64> {
-    let has = |tag: &str| nic.contains(OWNER_NPP.as_bytes(), CATEGORY_LOCATION.as_bytes(), tag.as_bytes());
-    if !has(TAG_NAME) && !has(TAG_REPLAY_FILE) {
+    if SourceSpec::of(&nic, false).is_none() {
         return Err(NMERR_BLOB_ENTRY_DOES_NOT_EXIST);
     }
     let npp = Npp { nic, machine: Machine::new(), faulted: false, conn: None };
@@ -349,35 +352,24 @@ fn open_error(e: &OpenError, target: &Blob, reports: &mut Reports) -> NmErr {
     }
 }
 
-/// What the configuration asks of every frame, parsed once per Start (Connect/Configure validated
-/// the text; an absent or empty part is None).
-struct FramePlan {
-    filter: Option<crate::filter::CaptureFilter>,
-    trigger: Option<TRIGGER>,
+/// The plan of a merged target BLOB, its error named in the error BLOB.
+fn plan_of(target: &Blob, config: &CaptureConfig, reports: &mut Reports) -> NmResult<Plan> {
+    Plan::of(target, config.replay_pace).map_err(|PlanError { code, category, tag, value }| {
+        reports.add(category, tag, &value);
+        code
+    })
 }
 
-fn frame_plan(target: &Blob) -> FramePlan {
-    FramePlan {
-        filter: crate::filter::CaptureFilter::from_blob(target).ok().flatten(),
-        trigger: target
-            .get_str(OWNER_NPP.as_bytes(), CATEGORY_TRIGGER.as_bytes(), TAG_TRIGGER.as_bytes())
-            .ok()
-            .and_then(|s| crate::blob::filters::parse_trigger(&s).ok()),
+/// Opens the frame source of a plan (a replay file or a live interface).
+fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<Box<dyn Source>, OpenError> {
+    match &plan.source {
+        SourceSpec::Replay { path, pace } => Ok(Box::new(Replay::open(path, *pace)?)),
+        SourceSpec::Live { name } => {
+            let snaplen = if plan.needs_whole_frames() { 0 } else { config.frame_size };
+            let live = Live::open(name, LiveSettings { snaplen, buffer_size: config.buffer_size, promiscuous: config.promiscuous }, plan.filter.as_ref())?;
+            Ok(Box::new(live))
+        }
     }
-}
-
-/// Opens the frame source the target BLOB names (a replay file or a live interface).
-fn open_source(target: &Blob, config: &CaptureConfig, plan: &FramePlan) -> Result<Box<dyn Source>, OpenError> {
-    let replay = target.get_str(OWNER_NPP.as_bytes(), CATEGORY_LOCATION.as_bytes(), TAG_REPLAY_FILE.as_bytes()).ok();
-    if let Some(path) = replay {
-        return Ok(Box::new(Replay::open(std::path::Path::new(&path), config.replay_pace)?));
-    }
-    let name = finder::nic_name(target).ok_or_else(|| OpenError::NoDevice(String::new()))?;
-    // The filter and the trigger judge whole frames (spec h.3.4: clipping applies to frames that
-    // passed): with either, the kernel hands over whole frames and the engine clips.
-    let snaplen = if plan.filter.is_some() || plan.trigger.is_some() { 0 } else { config.frame_size };
-    let live = Live::open(&name, LiveSettings { snaplen, buffer_size: config.buffer_size, promiscuous: config.promiscuous }, plan.filter.as_ref())?;
-    Ok(Box::new(live))
 }
 
 fn io_to_nmerr(e: &std::io::Error) -> NmErr {
@@ -392,7 +384,7 @@ fn io_to_nmerr(e: &std::io::Error) -> NmErr {
 /// The filter, trigger and conversation stages of a capture, from the configuration.
 /// With `kernel_filtered`, the kernel already applied the filter (to the frame as the kernel
 /// sees it: with VLAN offload, without its outer tag), so it is not applied again.
-fn stages_for(plan: FramePlan, config: &CaptureConfig, kernel_filtered: bool) -> (Stages, Option<Arc<Mutex<Conversations>>>) {
+fn stages_for(plan: Plan, config: &CaptureConfig, kernel_filtered: bool) -> (Stages, Option<Arc<Mutex<Conversations>>>) {
     let conversations = (!config.no_conversation_stats).then(|| Arc::new(Mutex::new(Conversations::new())));
     let trigger = plan.trigger.and_then(|t| TriggerState::new(&t, config.buffer_size)).map(|t| (t, pattern_check()));
     let filter = plan.filter.filter(|_| !kernel_filtered).map(|f| {
@@ -492,7 +484,8 @@ fn connect_locked(e: &Arc<NppEntry>, handle: u64, family: Family, a: &ConnectArg
     for (c, t, v) in config::unknown_entries(&a.input) {
         reports.add(&c, &t, &v);
     }
-    drop(open_source(&target, &config, &frame_plan(&target)).map_err(|e| open_error(&e, &target, reports))?);
+    let plan = plan_of(&target, &config, reports)?;
+    drop(open_source(&plan, &config).map_err(|e| open_error(&e, &target, reports))?);
     if family.writes_file() {
         if let Err(why) = config::open_capture_dir(&config) {
             if let Some(d) = &config.capture_dir {
@@ -510,7 +503,7 @@ fn connect_locked(e: &Arc<NppEntry>, handle: u64, family: Family, a: &ConnectArg
     // others do not connect.
     locked(e, |npp| {
         let frames = a.frames_callback.map(|proc_| delivery::FramesCallback { proc_, context: a.context });
-        npp.conn = Some(Connection { config, target, callback, frames, capture: None, stopping: None, last: None });
+        npp.conn = Some(Connection { config, plan, target, callback, frames, capture: None, stopping: None, last: None });
         npp.machine.apply(family, Op::Connect);
         Ok(())
     })
@@ -549,10 +542,12 @@ pub fn configure(handle: u64, family: Family, blob: &Blob, error_blob: Option<u6
                 reports.add(r.category, &r.tag, &r.value);
                 r.code
             })?;
+            let plan = plan_of(&target, &config, &mut reports)?;
             for (c, t, v) in config::unknown_entries(blob) {
                 reports.add(&c, &t, &v);
             }
             conn.config = config;
+            conn.plan = plan;
             conn.target = target;
             npp.machine.apply(family, Op::Configure);
             Ok(())
@@ -614,10 +609,10 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
     let (waiter, _control) = control(&e, NMERR_CAPTURING)?;
     // A capture stopped from inside its callback is finished before the next one starts.
     join_finishing(&e, waiter.detached);
-    let (config, target, poster, frames) = locked(&e, |npp| {
+    let (config, plan, target, poster, frames) = locked(&e, |npp| {
         npp.machine.check(family, Op::Start)?;
         let conn = npp.conn();
-        Ok((conn.config.clone(), conn.target.clone(), conn.callback.as_ref().map(|c| c.poster()), conn.frames))
+        Ok((conn.config.clone(), conn.plan.clone(), conn.target.clone(), conn.callback.as_ref().map(|c| c.poster()), conn.frames))
     })?;
     // The directory of a file family, opened and checked once: the file is created relative to it.
     let dir = if family.writes_file() { Some(config::open_capture_dir(&config).map_err(|e| e.code(NMERR_COULD_NOT_CREATE_DIRECTORY))?) } else { None };
@@ -631,8 +626,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
         *e.detail.lock() = why;
         code
     };
-    let plan = frame_plan(&target);
-    let source = open_source(&target, &config, &plan).map_err(|err| {
+    let source = open_source(&plan, &config).map_err(|err| {
         let mut reports = Reports::default();
         let code = open_error(&err, &target, &mut reports);
         fail(code, reports.0.iter().map(|(_, _, v)| v.as_str()).collect::<Vec<_>>().join(": "))
