@@ -2,6 +2,7 @@
 //! its stages (conversations, triggers) and IRTC's double buffer (rtc).
 
 pub mod conversation;
+pub mod counters;
 pub mod devices;
 pub mod engine;
 pub mod fds;
