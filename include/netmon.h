@@ -390,7 +390,7 @@ typedef struct UPDATE_EVENT {
 #define MAX_SPECIAL_DATA (1500 - (SPECIAL_FRAME_HEADER - 14))
 
 /*
- IRTC defaults and limits (design.md §7).
+ IRTC defaults and limits (README, "IRTC delivery").
  */
 #define DEFAULT_UPDATE_INTERVAL_MS 100
 
@@ -1134,7 +1134,7 @@ typedef DWORD (*LPNETWORKCALLBACKPROC)(UPDATE_EVENT);
 typedef void *LPVOID;
 
 /*
- Total statistics of a capture (88 bytes). Field meanings: spec h.1.
+ Total statistics of a capture (88 bytes). Field meanings: SDK h.1.
  */
 typedef struct STATISTICS {
   int64_t TimeElapsed;
@@ -1861,7 +1861,7 @@ DWORD dc_stop(HNPP hNpp, LPSTATISTICS lpStats);
 /*
  The running capture's totals (`fClearAfterReading` TRUE resets them after the copy). Only
  while running: NMERR_CAPTURE_PAUSED while paused, NMERR_NOT_CAPTURING when no capture runs
- (spec c; dc_stop returns the final statistics).
+ (SDK c; dc_stop returns the final statistics).
  */
 NDISNPP_WARN_UNUSED_RESULT
 DWORD dc_get_total_statistics(HNPP hNpp,

@@ -1,4 +1,4 @@
-//! Generation-checked handle tables (design.md §3).
+//! Generation-checked handle tables (docs/architecture.md, Threads and locks).
 //!
 //! A handle is a pointer-sized integer: bits 0-23 hold the slot index + 1, bits 24-55 the slot's
 //! generation, bits 56-63 the table's tag. It is never a pointer into Rust memory, so a NULL,

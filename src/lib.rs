@@ -1,6 +1,6 @@
 //! ndisnpp — the Network Monitor 2 network packet provider (NPP) for Linux, as a C library.
 //!
-//! Layers (design.md §1): `ffi` is the C boundary only; `npp` holds the NPP objects and the NIC
+//! Layers (docs/architecture.md, Layers): `ffi` is the C boundary only; `npp` holds the NPP objects and the NIC
 //! finder; `capture` talks to libpcap; `stations` is QueryStations and its responder (used by
 //! `npp` and `ffi`, using only `blob`); `blob` is the BLOB model. `nmerr`, `types` and `handles`
 //! are used by all.

@@ -1,6 +1,6 @@
 //! NMERR: the error numbers of Network Monitor 2, as one enum the whole crate speaks.
 //!
-//! Every value and name comes from the Network Monitor headers (spec section g). The C
+//! Every value and name comes from the Network Monitor headers (SDK g). The C
 //! functions return the raw number as `uint32_t`; `NMERR_SUCCESS` is 0.
 //!
 //! The `nmerr_codes!` list below is the one list of codes: each name, number and text is written

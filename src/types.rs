@@ -1,8 +1,8 @@
 //! The Network Monitor 2 vocabulary: Windows type names, the SDK structures and their constants.
 //!
-//! Layout follows the mingw-w64 64-bit scheme (spec f.0): natural `#[repr(C)]`, and
+//! Layout follows the mingw-w64 64-bit scheme (SDK f.0): natural `#[repr(C)]`, and
 //! `#[repr(C, packed)]` exactly where the SDK forces `pack(1)`. Every size and offset of the
-//! spec's tables is asserted at compile time below, and again from C in `ctests/test_layout.c`.
+//! SDK's tables (SDK f) is asserted at compile time below, and again from C in `ctests/test_layout.c`.
 //!
 //! Structures with an anonymous union (`ADDRESS2`, `ADDRESS`, `UPDATE_EVENT`) cannot be generated
 //! by cbindgen; their C form is written by hand in `cbindgen.toml` and the Rust twins here are
@@ -57,7 +57,7 @@ pub type LPCLSID = *mut CLSID;
 pub type REFIID = *const GUID;
 
 // ---------------------------------------------------------------- STATISTICS (f.1)
-/// Total statistics of a capture (88 bytes). Field meanings: spec h.1.
+/// Total statistics of a capture (88 bytes). Field meanings: SDK h.1.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct STATISTICS {

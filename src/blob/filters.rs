@@ -1,4 +1,4 @@
-//! Text encodings of the capture-filter parts and the trigger (spec d.4, our grammar).
+//! Text encodings of the capture-filter parts and the trigger (SDK d.4, our grammar).
 //!
 //! * `NPP:Config:Saps` / `Etypes`: `INCLUDE ALL EXCEPT <n> ...` when the INCLUDE_ALL flag of that
 //!   part is set, else `EXCLUDE ALL EXCEPT <n> ...` (only the listed values pass). Numbers are

@@ -1,4 +1,4 @@
-//! NETWORKINFO ↔ `NPP:NetworkInfo:*` (spec e.3) and the MAC type names.
+//! NETWORKINFO ↔ `NPP:NetworkInfo:*` (SDK e.3) and the MAC type names.
 
 use super::names::*;
 use super::values::*;

@@ -1,5 +1,5 @@
 //! The capture directory: where capture files go, checked so that no other local user controls
-//! it (design.md §4, README "Security").
+//! it (README, "Security: the capture directory").
 //!
 //! * An explicit directory (`NPP:Config:CaptureDirectory`, `$NETMON_CAPTURE_DIR`) must be an
 //!   absolute path without `.` or `..` components. Its parent must exist: only the last

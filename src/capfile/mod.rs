@@ -1,4 +1,4 @@
-//! Capture files: one `CaptureWriter` trait and its three formats (design.md §1, §4):
+//! Capture files: one `CaptureWriter` trait and its three formats (docs/architecture.md, Layers):
 //! Network Monitor 2 (`netmon2.rs`, the default), pcap (`pcap.rs`) and pcapng (`pcapng.rs`).
 //!
 //! A writer takes frames in order (timestamp, length on the wire, stored bytes) and makes large
@@ -196,7 +196,7 @@ pub fn writer(format: FileFormat, file: File, info: StreamInfo) -> io::Result<Bo
 }
 
 /// The largest stored frame length any writer puts in a file (and the snap length written for
-/// "unlimited"): Wireshark refuses larger records (spec/capture-file.md §9, §13).
+/// "unlimited"): Wireshark refuses larger records (wiretap's WTAP_MAX_PACKET_SIZE_STANDARD).
 pub(crate) const MAX_STORED: u32 = 262_144;
 
 /// Size of a writer's buffer: frames are copied into it and written with one `write` per MiB.

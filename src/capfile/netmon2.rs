@@ -1,4 +1,4 @@
-//! Microsoft Network Monitor 2.x capture files (`.cap`), spec/capture-file.md §2-§11.
+//! Microsoft Network Monitor 2.x capture files (`.cap`), the layout Wireshark's wiretap/netmon.c reads (sections below).
 //!
 //! Layout written: a 128-byte header, the frame records right after it in order, then the frame
 //! table (one `u32` record offset per frame). The header is written as zeros first and completed
@@ -617,7 +617,7 @@ mod tests {
     #[test]
     fn systemtime_is_local_time_of_the_base() {
         set_tz_utc();
-        // spec §11: 2023-11-14 22:13:20.123 UTC, a Tuesday.
+        // the header's SYSTEMTIME example: 2023-11-14 22:13:20.123 UTC, a Tuesday.
         let st = systemtime_local(Timestamp { sec: 1_700_000_000, nsec: 123_000_000 });
         assert_eq!(st, *b"\xe7\x07\x0b\x00\x02\x00\x0e\x00\x16\x00\x0d\x00\x14\x00\x7b\x00");
     }

@@ -1,4 +1,4 @@
-//! Classic pcap files ("libpcap savefile"), spec/capture-file.md §13.1: little-endian, magic
+//! Classic pcap files ("libpcap savefile"), as libpcap and Wireshark read them: little-endian, magic
 //! 0xA1B23C4D (nanosecond timestamps), version 2.4, then one 16-byte record header and the stored
 //! bytes per frame.
 //!

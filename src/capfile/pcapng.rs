@@ -1,4 +1,4 @@
-//! pcapng files, spec/capture-file.md §13.2: little-endian; one Section Header Block (version
+//! pcapng files, as Wireshark reads them: little-endian; one Section Header Block (version
 //! 1.0, section length unknown), one Interface Description Block (the link type, the snap length,
 //! `if_tsresol` = 9: nanosecond timestamps), then one Enhanced Packet Block per frame.
 //!

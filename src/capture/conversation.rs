@@ -1,4 +1,4 @@
-//! Conversation statistics (spec h.2): a station per MAC address seen, a one-way session per
+//! Conversation statistics (SDK h.2): a station per MAC address seen, a one-way session per
 //! (sender, unicast receiver), at most 100 of each (further ones are not created; existing ones
 //! keep counting). Filled by the capture thread from every frame that passes the filter.
 

@@ -127,7 +127,7 @@ fn sat32(v: u64) -> u32 {
 }
 
 impl Totals {
-    /// Netmon's STATISTICS (32-bit counters saturate), as spec h.1 fills it.
+    /// Netmon's STATISTICS (32-bit counters saturate), as SDK h.1 fills it.
     pub fn statistics(&self) -> STATISTICS {
         STATISTICS {
             TimeElapsed: self.elapsed_us,

@@ -1,5 +1,5 @@
 //! Frame sources: a live interface through libpcap (TPACKET_V3 ring, never immediate mode) and a
-//! replay of a pcap/pcapng file (the "replay NIC" of design.md §4).
+//! replay of a pcap/pcapng file (the "replay NIC" of the README).
 
 use crate::capfile::Timestamp;
 use std::path::Path;

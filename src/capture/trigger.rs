@@ -1,4 +1,4 @@
-//! Triggers (spec h.4): a pattern match, a buffer-content level, or one then the other; fired at
+//! Triggers (SDK h.4): a pattern match, a buffer-content level, or one then the other; fired at
 //! most once per capture, with the action NOTIFY, PAUSE or STOP. Pure: the capture thread tells it
 //! about every stored frame (whether the trigger's pattern matched it, and the bytes stored so
 //! far) and performs what it answers.

@@ -1,4 +1,4 @@
-//! The BLOB API with Netmon's names and signatures (spec d.2).
+//! The BLOB API with Netmon's names and signatures (SDK d.2).
 //!
 //! Conventions: every function returns an NMERR number. A NULL pointer argument that the function
 //! needs answers `NMERR_INVALID_PARAMETER`; a NULL, destroyed or forged HBLOB answers

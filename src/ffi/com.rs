@@ -1,4 +1,4 @@
-//! COM-style objects over the flat families (design.md §8): `CreateNPPInterface`, the SDK's IIDs
+//! COM-style objects over the flat families (README, "Porting Network Monitor 2 code"): `CreateNPPInterface`, the SDK's IIDs
 //! and the vtables of IESP, IRTC, IDelaydC and IStats, so SDK code that calls
 //! `pESP->lpVtbl->Disconnect(pESP)` (C) or `pESP->Disconnect()` (C++) runs unchanged.
 //!

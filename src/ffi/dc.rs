@@ -1,5 +1,5 @@
 //! The IDelaydC family: `dc_*` functions on NPP handles — a capture file per Start, as IESP, plus
-//! the statistics methods (spec c, design.md §7). Same state rules and check order as `esp_*`,
+//! the statistics methods (SDK c, README, "IRTC delivery"). Same state rules and check order as `esp_*`,
 //! with `NMERR_NOT_DELAYED` for an NPP another family connected.
 
 use super::*;
@@ -75,7 +75,7 @@ ffi_fn! {
 ffi_fn! {
     /// The running capture's totals (`fClearAfterReading` TRUE resets them after the copy). Only
     /// while running: NMERR_CAPTURE_PAUSED while paused, NMERR_NOT_CAPTURING when no capture runs
-    /// (spec c; dc_stop returns the final statistics).
+    /// (SDK c; dc_stop returns the final statistics).
     #[must_use]
     fn dc_get_total_statistics(hNpp: HNPP, lpStats: LPSTATISTICS, fClearAfterReading: BOOL) -> DWORD for npp |h| {
         total_statistics_into(h, F, out!(lpStats), fClearAfterReading)

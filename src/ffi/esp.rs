@@ -1,4 +1,4 @@
-//! The IESP family: `esp_*` functions on NPP handles (spec b, design.md §2).
+//! The IESP family: `esp_*` functions on NPP handles (SDK b, docs/architecture.md, Layers).
 //!
 //! Check order: a NULL mandatory pointer → `NMERR_INVALID_PARAMETER`; a bad NPP handle →
 //! `NMERR_INVALID_HNETWORK`; a bad BLOB handle → `NMERR_INVALID_BLOB`; not connected →

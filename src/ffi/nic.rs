@@ -1,4 +1,4 @@
-//! NIC discovery (spec e.1): GetNPPBlobTable, the non-interactive UI functions, BLOB tables.
+//! NIC discovery (SDK e.1): GetNPPBlobTable, the non-interactive UI functions, BLOB tables.
 
 use super::*;
 use crate::blob::{store, Blob};

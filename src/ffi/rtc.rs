@@ -1,5 +1,5 @@
 //! The IRTC family: `rtc_*` functions on NPP handles — frames to the application in real time
-//! through its frames callback (spec c, design.md §7). Same state rules and check order as
+//! through its frames callback (SDK c, README, "IRTC delivery"). Same state rules and check order as
 //! `esp_*`, with `NMERR_NOT_REALTIME` for an NPP another family connected.
 
 use super::*;

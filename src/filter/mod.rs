@@ -1,10 +1,10 @@
-//! The capture filter (spec h.3, design §5): the Etype/SAP part, the address part and the pattern
+//! The capture filter (SDK h.3, README, "Filters"): the Etype/SAP part, the address part and the pattern
 //! part of `NPP:Config`, evaluated per frame in user space ([`CaptureFilter::matches`]) and
 //! translated to the libpcap filter language for the kernel ([`CaptureFilter::to_bpf`]). A frame
 //! is kept when it passes every part that is present. The two paths agree frame for frame
 //! (`equiv_tests.rs` checks it by running the compiled BPF program over a corpus).
 //!
-//! # Rules (where the spec leaves room, the choice is marked *choice*)
+//! # Rules (where the SDK leaves room, the choice is marked *choice*)
 //!
 //! **Reading the frame** (Ethernet, link type 1):
 //! * A frame shorter than 14 bytes has no MAC header: its type, addresses and effective protocol
@@ -42,7 +42,7 @@
 //! found fails (whether NOT or not); an EXCLUDE pair that might match excludes; an INCLUDE pair
 //! includes only when it certainly matches.
 //!
-//! **Etype/SAP** (h.3.1, design §5): present when `Saps` or `Etypes` is set; a missing one of the
+//! **Etype/SAP** (h.3.1, README, "Filters"): present when `Saps` or `Etypes` is set; a missing one of the
 //! two passes everything of its kind. An accept list (EXCLUDE ALL EXCEPT) passes only its values
 //! (empty: nothing of that kind); an exception list (INCLUDE ALL EXCEPT) passes everything else.
 //! A frame whose type cannot be decided fails.
@@ -334,7 +334,7 @@ impl CaptureFilter {
     }
 }
 
-/// Evaluates one trigger pattern (spec h.4, PatternCheck of the capture engine): the pattern part
+/// Evaluates one trigger pattern (SDK h.4, PatternCheck of the capture engine): the pattern part
 /// rules of h.3.3 for a single PATTERNMATCH; `data_relative` (TRIGGER_FLAGS_DATA_RELATIVE) makes
 /// a FRAME basis count from the effective protocol. False for a malformed pattern.
 pub fn pattern_check(linktype: u32, frame: &[u8], p: &PATTERNMATCH, data_relative: bool) -> bool {

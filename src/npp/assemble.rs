@@ -35,7 +35,7 @@ pub(super) fn stages_for(plan: Plan, config: &CaptureConfig, kernel_filtered: bo
     (Stages { filter, trigger, conversations: conversations.clone(), stats_frame: false, rtc: None }, conversations)
 }
 
-/// The trigger's pattern test (spec h.4: the pattern rules of h.3.3).
+/// The trigger's pattern test (SDK h.4: the pattern rules of h.3.3).
 pub(super) fn pattern_check() -> crate::capture::engine::PatternCheck {
     Box::new(crate::filter::pattern_check_view)
 }
@@ -46,7 +46,7 @@ pub(super) fn file_name_len(dir: &std::path::Path) -> usize {
     dir.join("nm-0123456789abcdef.cap").as_os_str().len()
 }
 
-/// IRTC's delivery sizes from the configuration (design.md §7).
+/// IRTC's delivery sizes from the configuration (README, "IRTC delivery").
 pub(super) fn rtc_settings(config: &CaptureConfig) -> crate::capture::rtc::RtcSettings {
     let buffer = if config.buffer_size == 0 { DEFAULT_RTC_BUFFER_SIZE } else { config.buffer_size };
     crate::capture::rtc::RtcSettings {

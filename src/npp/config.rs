@@ -1,5 +1,5 @@
-//! The capture configuration an NPP reads from its Connect/Configure BLOB (spec d.3/d.4, design.md
-//! §4), validated as a whole: a BLOB with a bad entry leaves the previous configuration in force.
+//! The capture configuration an NPP reads from its Connect/Configure BLOB (SDK d.3/d.4, README
+//! "Linux configuration tags"), validated as a whole: a BLOB with a bad entry leaves the previous configuration in force.
 
 use crate::blob::names::*;
 use crate::blob::{filters, values, Blob};
@@ -33,7 +33,7 @@ pub struct CaptureConfig {
     pub frame_table_length: u32,
 }
 
-/// IRTC defaults and limits (design.md §7).
+/// IRTC defaults and limits (README, "IRTC delivery").
 pub const DEFAULT_UPDATE_INTERVAL_MS: u32 = 100;
 pub const MAX_UPDATE_INTERVAL_MS: u32 = 3_600_000;
 pub const DEFAULT_FRAME_TABLE_LENGTH: u32 = 4096;
@@ -114,7 +114,7 @@ fn reject(code: NmErr, category: &'static str, tag: &str, value: &str) -> Reject
 }
 
 /// The `NPP:*` entries this library does not know (copied to the error BLOB; Configure still
-/// succeeds, spec open question 30). Other owners are ignored.
+/// succeeds, a point the SDK leaves open). Other owners are ignored.
 pub fn unknown_entries(b: &Blob) -> Vec<(String, String, String)> {
     b.entries_under(OWNER_NPP.as_bytes(), None)
         .filter(|e| {

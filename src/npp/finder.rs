@@ -1,4 +1,4 @@
-//! The NPP finder: one NIC BLOB per capture interface, and the filter-BLOB rule (spec e.1).
+//! The NPP finder: one NIC BLOB per capture interface, and the filter-BLOB rule (SDK e.1).
 
 use crate::blob::names::*;
 use crate::blob::netinfo::set_network_info;

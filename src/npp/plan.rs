@@ -85,7 +85,7 @@ impl Plan {
         Ok(Plan { source, filter, trigger })
     }
 
-    /// The filter and the trigger judge whole frames (spec h.3.4: clipping applies to frames that
+    /// The filter and the trigger judge whole frames (SDK h.3.4: clipping applies to frames that
     /// passed): with either, the source hands over whole frames and the engine clips.
     pub fn needs_whole_frames(&self) -> bool {
         self.filter.is_some() || self.trigger.is_some()

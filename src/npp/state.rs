@@ -1,4 +1,4 @@
-//! The NPP state machine (spec b.3): pure, no I/O. Every control call asks `check` whether it is
+//! The NPP state machine (SDK b.3): pure, no I/O. Every control call asks `check` whether it is
 //! legal in the current state (and with which NMERR it is refused), performs its I/O, then calls
 //! `apply` with the transition. The tests walk every cell of the table for every family.
 
@@ -37,7 +37,7 @@ impl Family {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
     /// Connected, no capture started; `cfg_pending` after a Stop until the next Configure (Start
-    /// then re-uses the last accepted configuration: spec open question 3).
+    /// then re-uses the last accepted configuration: a point the SDK leaves open).
     Idle {
         cfg_pending: bool,
     },
@@ -57,7 +57,7 @@ pub enum Op {
     Disconnect,
     GetControlState,
     /// `*_get_total_statistics` and the `*_get_statistics_ex` extension: in any connected phase,
-    /// except for IDelaydC, which answers only while running (spec c: `NMERR_CAPTURE_PAUSED`
+    /// except for IDelaydC, which answers only while running (SDK c: `NMERR_CAPTURE_PAUSED`
     /// while paused, `NMERR_NOT_CAPTURING` when no capture runs).
     ReadStatistics,
     /// `*_get_conversation_statistics`: only while running.
@@ -88,7 +88,7 @@ impl Machine {
     }
 
     /// Whether `op` of `family` is legal now; the NMERR it is refused with otherwise.
-    /// Order (spec b.2): not connected, other family, then the phase.
+    /// Order (SDK b.2): not connected, other family, then the phase.
     pub fn check(&self, family: Family, op: Op) -> NmResult<()> {
         let Some((owner, phase)) = self.connected else {
             return if op == Op::Connect { Ok(()) } else { Err(NMERR_NOT_CONNECTED) };
@@ -191,7 +191,7 @@ mod tests {
         Machine { connected: phase.map(|p| (fam, p)) }
     }
 
-    /// The whole table of spec b.3 and c (the same for every family, with its own "not mine"
+    /// The whole table of SDK b.3 and c (the same for every family, with its own "not mine"
     /// code, except where `fam` is named).
     fn expected(fam: Family, op: Op, phase: Option<Phase>) -> NmResult<Option<Phase>> {
         use Phase::*;

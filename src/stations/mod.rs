@@ -1,4 +1,4 @@
-//! QueryStations (spec b.2, f.4, f.14): which stations on the local link run this library and
+//! QueryStations (SDK b.2, f.4, f.14): which stations on the local link run this library and
 //! are capturing.
 //!
 //! # Transport and protocol (ndisnpp's own; Network Monitor's wire protocol is undocumented)
