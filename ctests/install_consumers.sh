@@ -13,7 +13,7 @@ dyn_field() { readelf -d "$2" | sed -n "s/.*($1).*\[\(.*\)\]\$/\1/p"; }  # dyn_f
 resolved() { ldd "$1" | awk '/libndisnpp/ { print ($2 == "=>") ? $3 : $1; exit }'; }
 prefix="$tmp/prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
-for f in include/netmon.h lib/libndisnpp.a lib/libndisnpp.so lib/pkgconfig/ndisnpp.pc lib/cmake/ndisnpp/ndisnppConfig.cmake; do
+for f in include/netmon.h include/netmon_names.h lib/libndisnpp.a lib/libndisnpp.so lib/pkgconfig/ndisnpp.pc lib/cmake/ndisnpp/ndisnppConfig.cmake; do
     [ -e "$prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
 done
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"

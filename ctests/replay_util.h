@@ -1,6 +1,7 @@
 /* Helpers for the C tests that capture from replay NICs (NPP:Location:ReplayFile): a classic pcap
- * file written here, a private temporary directory, the NIC and configuration BLOBs, a bounded
- * wait. Include after check.h, with _GNU_SOURCE defined before any system header. */
+ * file of canned frames (written with test_util.h's tu_pcap), a private temporary directory, the
+ * NIC and configuration BLOBs, a bounded wait. Include after check.h, with _GNU_SOURCE defined
+ * before any system header. */
 #ifndef NDISNPP_REPLAY_UTIL_H
 #define NDISNPP_REPLAY_UTIL_H
 #include <dirent.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "netmon.h"
+#include "test_util.h"
 
 /* Frame i of a replay file is RU_FRAME_LEN(i) bytes long. */
 #define RU_FRAME_LEN(i) (60u + (unsigned)(i))
@@ -24,31 +26,14 @@ static inline unsigned ru_bytes_of(unsigned n) {
     return total;
 }
 
-static inline int ru_put32(FILE *f, uint32_t v) { return fwrite(&v, 4, 1, f) == 1 ? 0 : -1; }
-static inline int ru_put16(FILE *f, uint16_t v) { return fwrite(&v, 2, 1, f) == 1 ? 0 : -1; }
-
-/* Writes a classic pcap file (host byte order, magic 0xA1B2C3D4, v2.4, snaplen 65535, the given
- * LINKTYPE; ru_write_pcap: 1) holding `nframes` Ethernet frames to 02:00:00:00:00:01 from 02:00:00:00:00:02, EtherType
- * 0x88B5, frame i filled with the byte i+1 and RU_FRAME_LEN(i) bytes long. 0 on success. */
-/* The 24-byte header of a classic pcap file (host byte order, µs, v2.4, snaplen 65535). */
-static inline int ru_put_pcap_header(FILE *f, uint32_t linktype) {
-    int bad = 0;
-    bad |= ru_put32(f, 0xA1B2C3D4u);
-    bad |= ru_put16(f, 2);
-    bad |= ru_put16(f, 4);
-    bad |= ru_put32(f, 0);      /* thiszone */
-    bad |= ru_put32(f, 0);      /* sigfigs */
-    bad |= ru_put32(f, 65535);  /* snaplen */
-    bad |= ru_put32(f, linktype);
-    return bad;
-}
-
+/* Writes a classic pcap file (tu_pcap: host byte order, µs, snaplen 65535, the given LINKTYPE;
+ * ru_write_pcap: 1) holding `nframes` Ethernet frames to 02:00:00:00:00:01 from
+ * 02:00:00:00:00:02, EtherType 0x88B5, frame i filled with the byte i+1 and RU_FRAME_LEN(i) bytes
+ * long, at 1700000000 + i s and i ms. 0 on success. */
 static inline int ru_write_pcap_lt(const char *path, unsigned nframes, uint32_t linktype) {
-    FILE *f = fopen(path, "wb");
+    tu_pcap p;
     unsigned i;
-    int bad = 0;
-    if (!f) return -1;
-    bad |= ru_put_pcap_header(f, linktype);
+    if (tu_pcap_open(&p, path, linktype, 65535, 0) != 0) return -1;
     for (i = 0; i < nframes; i++) {
         unsigned char frame[128];
         unsigned len = RU_FRAME_LEN(i);
@@ -56,14 +41,9 @@ static inline int ru_write_pcap_lt(const char *path, unsigned nframes, uint32_t 
         memcpy(frame, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
         frame[12] = (unsigned char)(RU_ETHERTYPE >> 8);
         frame[13] = (unsigned char)(RU_ETHERTYPE & 0xFF);
-        bad |= ru_put32(f, 1700000000u + i); /* ts_sec */
-        bad |= ru_put32(f, 1000u * i);       /* ts_usec */
-        bad |= ru_put32(f, len);             /* incl_len */
-        bad |= ru_put32(f, len);             /* orig_len */
-        if (fwrite(frame, len, 1, f) != 1) bad = -1;
+        tu_pcap_frame(&p, 1700000000u + i, 1000u * i, frame, len, len);
     }
-    if (fclose(f) != 0) bad = -1;
-    return bad ? -1 : 0;
+    return tu_pcap_close(&p);
 }
 
 static inline int ru_write_pcap(const char *path, unsigned nframes) {
@@ -161,20 +141,10 @@ static inline const char *ru_get(HBLOB b, const char *cat, const char *tag) {
     return s;
 }
 
-/* Monotonic milliseconds. */
-static inline long long ru_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* Monotonic milliseconds (tu_now_ms, under the name these tests know). */
+static inline long long ru_now_ms(void) { return tu_now_ms(); }
 
-static inline void ru_sleep_ms(long ms) {
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
+static inline void ru_sleep_ms(long ms) { tu_sleep_ms(ms); }
 
 /* The deadline of every bounded wait in these tests (ms). */
 #define RU_DEADLINE_MS 10000

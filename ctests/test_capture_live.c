@@ -62,6 +62,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
+#include "test_util.h"
 #include "netns_util.h"
 #include "shell_util.h"
 
@@ -347,21 +348,6 @@ static DWORD guarded_stop(HNPP npp, LPSTATISTICS st, void (*nudge)(void *), void
     if (!in_time) fprintf(stderr, "  esp_stop returned only after traffic arrived (it waited for a frame)\n");
     CHECK(in_time);
     return rc;
-}
-
-/* Polls esp_get_control_state until the capture is no longer running; 1 when it ended. */
-static int wait_not_running(HNPP npp) {
-    double deadline = mono_s() + DEADLINE_S;
-    for (;;) {
-        BOOL running = TRUE, paused = TRUE;
-        DWORD rc = esp_get_control_state(npp, &running, &paused);
-        if (rc == NMERR_SUCCESS && !running) return 1;
-        if (mono_s() > deadline) {
-            fprintf(stderr, "  capture still running at the deadline (rc %u)\n", (unsigned)rc);
-            return 0;
-        }
-        nap_ms(10);
-    }
 }
 
 /* A configuration BLOB: capture directory and format (plus DontDeleteEmptyCapture when asked). */
@@ -1013,7 +999,7 @@ static int child_deleted(void *unused) {
         pthread_mutex_unlock(&log.mu);
 
         CHECK_EQ(sh("ip link del " VETH_C0), 0);
-        CHECK(wait_not_running(npp));
+        CHECK(tu_wait_stopped(esp_get_control_state, npp));
         CHECK_EQ(wait_stops(&log, 1), 1);
         pthread_mutex_lock(&log.mu);
         printf("    callback: Event %u Action %u Status %u Value %u (%s), final stats %s, captured %u\n",
@@ -1082,24 +1068,13 @@ static void test_deleted(void) {
 
 static uint32_t full_len(int i) { return 1000 + (uint32_t)(i * 37 % 515); }
 
-static void put32(FILE *f, uint32_t v) {
-    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    fwrite(b, 1, 4, f);
-}
-
 /* A µs pcap of FULL_N Ethernet frames of 1000..1514 bytes (about 5 MB: more than the 2 MiB
  * tmpfs plus the writers' 1 MiB buffer, so a write fails while the capture runs). */
 static int write_big_pcap(const char *path) {
     uint8_t buf[1514];
     int i;
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    put32(f, 0xA1B2C3D4u);
-    put32(f, 0x00040002u); /* version 2.4 */
-    put32(f, 0);
-    put32(f, 0);
-    put32(f, 65535);
-    put32(f, 1);
+    tu_pcap p;
+    if (tu_pcap_open(&p, path, 1, 65535, 0) != 0) return -1;
     for (i = 0; i < FULL_N; i++) {
         uint32_t len = full_len(i), j;
         memset(buf, 0, 14);
@@ -1109,13 +1084,9 @@ static int write_big_pcap(const char *path) {
         buf[12] = 0x88;
         buf[13] = 0xB5;
         for (j = 14; j < len; j++) buf[j] = (uint8_t)(i + j);
-        put32(f, 1700000000u + (uint32_t)i);
-        put32(f, (uint32_t)(i * 1000));
-        put32(f, len);
-        put32(f, len);
-        fwrite(buf, 1, len, f);
+        tu_pcap_frame(&p, 1700000000u + (uint32_t)i, (uint32_t)(i * 1000), buf, len, len);
     }
-    return fclose(f) == 0 ? 0 : -1;
+    return tu_pcap_close(&p);
 }
 
 static int child_full(void *unused) {
@@ -1154,7 +1125,7 @@ static int child_full(void *unused) {
         CHECK_RC(esp_connect(npp, cfg, on_status, &log, err), NMERR_SUCCESS);
         name[0] = '\0';
         CHECK_RC(esp_start(npp, name, sizeof name), NMERR_SUCCESS);
-        CHECK(wait_not_running(npp));
+        CHECK(tu_wait_stopped(esp_get_control_state, npp));
         CHECK_EQ(wait_stops(&log, 1), 1);
         CHECK_RC(esp_stop(npp, NULL), NMERR_NOT_CAPTURING);
         ex = stats_ex(npp, &rc);

@@ -41,23 +41,17 @@ static void on_alarm(int sig) {
 
 /* A classic pcap file of n 64-byte Ethernet frames (EtherType 0x88B5). */
 static int write_replay(const char *path, unsigned n) {
-    FILE *f = fopen(path, "wb");
+    tu_pcap p;
     unsigned i;
-    int bad = 0;
     unsigned char frame[64];
-    if (!f) return -1;
-    bad |= ru_put_pcap_header(f, 1);
+    if (tu_pcap_open(&p, path, 1, 65535, 0) != 0) return -1;
     memset(frame, 0xAB, sizeof frame);
     memcpy(frame, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x88\xB5", 14);
     for (i = 0; i < n; i++) {
         memcpy(frame + 14, &i, sizeof i);
-        bad |= ru_put32(f, 1700000000u + i / 1000);
-        bad |= ru_put32(f, (i % 1000) * 1000u);
-        bad |= ru_put32(f, sizeof frame);
-        bad |= ru_put32(f, sizeof frame);
-        bad |= fwrite(frame, sizeof frame, 1, f) != 1;
+        tu_pcap_frame(&p, 1700000000u + i / 1000, (i % 1000) * 1000u, frame, sizeof frame, sizeof frame);
     }
-    return fclose(f) != 0 || bad ? -1 : 0;
+    return tu_pcap_close(&p);
 }
 
 static HBLOB rtc_cfg(unsigned table_len) {

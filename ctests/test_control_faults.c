@@ -79,25 +79,18 @@ static long capinfos_count(const char *path) {
 /* A classic pcap with `n` frames of RU_FRAME_LEN-like sizes, frame i at `t0 + gaps`: frame 0 at
  * second 0, frame i > 0 at `gap_us` * i, except that frame `far` (if >= 0) is 60 s later. */
 static int write_paced_pcap(const char *path, unsigned n, uint32_t gap_us, int far) {
-    FILE *f = fopen(path, "wb");
+    tu_pcap p;
     unsigned i;
-    int bad = 0;
-    if (!f) return -1;
-    bad |= ru_put_pcap_header(f, 1);
+    if (tu_pcap_open(&p, path, 1, 65535, 0) != 0) return -1;
     for (i = 0; i < n; i++) {
         unsigned char frame[128];
         unsigned len = RU_FRAME_LEN(i % 60);
         uint64_t us = (uint64_t)gap_us * i + ((far >= 0 && (int)i >= far) ? 60000000ull : 0);
         memset(frame, (int)(i + 1), sizeof frame);
         memcpy(frame, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x88\xb5", 14);
-        bad |= ru_put32(f, 1700000000u + (uint32_t)(us / 1000000));
-        bad |= ru_put32(f, (uint32_t)(us % 1000000));
-        bad |= ru_put32(f, len);
-        bad |= ru_put32(f, len);
-        if (fwrite(frame, len, 1, f) != 1) bad = -1;
+        tu_pcap_frame(&p, 1700000000u + (uint32_t)(us / 1000000), (uint32_t)(us % 1000000), frame, len, len);
     }
-    if (fclose(f) != 0) bad = -1;
-    return bad ? -1 : 0;
+    return tu_pcap_close(&p);
 }
 
 static STATISTICS_EX stats_ex(HNPP npp, DWORD *rc) {

@@ -2,6 +2,7 @@
  * replay NICs with crafted pcap files whose expected results are known frame by frame. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
+#include "test_util.h"
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,21 +16,17 @@ typedef struct { const uint8_t *dst, *src; unsigned len; } spec_t;
 
 /* A classic pcap of Ethernet frames (EtherType 0x88B5), timestamps 1 ms apart. */
 static int write_pcap(const char *path, const spec_t *f, unsigned n) {
-    FILE *fp = fopen(path, "wb");
-    uint32_t gh[6] = {0xA1B2C3D4u, 0x00040002u, 0, 0, 65535, 1};
-    if (!fp) return -1;
-    fwrite(gh, 4, 6, fp);
+    tu_pcap p;
+    if (tu_pcap_open(&p, path, 1, 65535, 0) != 0) return -1;
     for (unsigned i = 0; i < n; i++) {
         uint8_t buf[1600] = {0};
-        uint32_t rh[4] = {1700000000u, i * 1000u, f[i].len, f[i].len};
         memcpy(buf, f[i].dst, 6);
         memcpy(buf + 6, f[i].src, 6);
         buf[12] = 0x88; buf[13] = 0xB5;
         for (unsigned k = 14; k < f[i].len; k++) buf[k] = (uint8_t)(i + k);
-        fwrite(rh, 4, 4, fp);
-        fwrite(buf, 1, f[i].len, fp);
+        tu_pcap_frame(&p, 1700000000u, i * 1000u, buf, f[i].len, f[i].len);
     }
-    return fclose(fp);
+    return tu_pcap_close(&p);
 }
 
 static HBLOB nic_for(const char *pcap, const char *dir) {

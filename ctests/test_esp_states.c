@@ -1045,17 +1045,6 @@ static DWORD status_callback(UPDATE_EVENT ev) {
     return 0;
 }
 
-/* Waits (bounded) until GetControlState reports not running. 1 when it did. */
-static int wait_not_running(const Fam *f, HNPP h) {
-    long long deadline = ru_now_ms() + RU_DEADLINE_MS;
-    for (;;) {
-        BOOL r = TRUE, p = TRUE;
-        if (f->control(h, &r, &p) == NMERR_SUCCESS && !r && !p) return 1;
-        if (ru_now_ms() > deadline) return 0;
-        ru_sleep_ms(2);
-    }
-}
-
 /* Waits (deadline) until the callback has recorded `n` stop events: callbacks run on their own
  * thread, so what a callback sees of the NPP is only defined before the test moves on. */
 static void wait_stop_recorded(CbCtx *c, int n) {
@@ -1126,13 +1115,13 @@ static void frame_limit_and_callback(void) {
             if (f == &ESP) {
                 char name[4096];
                 expect_rc(esp_start(h, name, sizeof name), NMERR_SUCCESS, "esp_start", ctx);
-                expect_eq(wait_not_running(f, h), 1, "capture ended by itself", ctx);
+                expect_eq(tu_wait_stopped(f->control, h), 1, "capture ended by itself", ctx);
                 wait_stop_recorded(c, round + 1);
                 expect_rc(esp_stop(h, &st), NMERR_NOT_CAPTURING, "esp_stop after the end", ctx);
                 CHECK(ru_exists(name)); /* 2 frames: kept */
             } else {
                 expect_rc(stats_start(h), NMERR_SUCCESS, "stats_start", ctx);
-                expect_eq(wait_not_running(f, h), 1, "capture ended by itself", ctx);
+                expect_eq(tu_wait_stopped(f->control, h), 1, "capture ended by itself", ctx);
                 wait_stop_recorded(c, round + 1);
                 expect_rc(stats_stop(h), NMERR_NOT_CAPTURING, "stats_stop after the end", ctx);
                 memset(&st, 0xAB, sizeof st);

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
+#include "test_util.h"
 
 #define NF 40
 #define BASE_SEC 1700000000u
@@ -284,26 +285,12 @@ static void build_corpus(void) {
 
 /* ---- pcap files ------------------------------------------------------------------------------- */
 
-static void put32(FILE *f, uint32_t v) { fwrite(&v, 4, 1, f); }
-
 /* A µs pcap (host order, LINKTYPE_ETHERNET); frame i at BASE_SEC + i s, i ms. */
 static int write_pcap(const char *path, const frame_t *fr, int n) {
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    put32(f, 0xA1B2C3D4u);
-    put32(f, 0x00040002u);
-    put32(f, 0);
-    put32(f, 0);
-    put32(f, 65535);
-    put32(f, 1);
-    for (int i = 0; i < n; i++) {
-        put32(f, BASE_SEC + (uint32_t)i);
-        put32(f, (uint32_t)i * 1000u);
-        put32(f, fr[i].len);
-        put32(f, fr[i].len);
-        fwrite(fr[i].b, 1, fr[i].len, f);
-    }
-    return fclose(f) == 0 ? 0 : -1;
+    tu_pcap p;
+    if (tu_pcap_open(&p, path, 1, 65535, 0) != 0) return -1;
+    for (int i = 0; i < n; i++) tu_pcap_frame(&p, BASE_SEC + (uint32_t)i, (uint32_t)i * 1000u, fr[i].b, fr[i].len, fr[i].len);
+    return tu_pcap_close(&p);
 }
 
 typedef struct {
@@ -376,17 +363,6 @@ static unsigned long long wait_seen(DWORD (*get)(HNPP, LPSTATISTICS_EX), HNPP h,
         ex.StructSize = sizeof ex;
         if (get(h, &ex) == NMERR_SUCCESS && ex.FramesSeen >= want) return ex.FramesSeen;
         if (now_ms() > deadline) return ex.FramesSeen;
-        nap();
-    }
-}
-
-/* Polls until the capture is no longer running (10 s). */
-static int wait_not_running(HNPP h) {
-    long long deadline = now_ms() + 10000;
-    for (;;) {
-        BOOL r = TRUE, p = TRUE;
-        if (esp_get_control_state(h, &r, &p) == NMERR_SUCCESS && !r) return 1;
-        if (now_ms() > deadline) return 0;
         nap();
     }
 }
@@ -960,7 +936,7 @@ static void run_trigger(const char *what, HBLOB b, TRIGGER t, WORD event, const 
             CHECK_EQ(event_stats[0].TotalFramesFiltered, filtered_at_fire);
             CHECK_EQ(event_stats[0].TotalFramesSeen, seen_at_fire);
         }
-        CHECK(wait_not_running(h));
+        CHECK(tu_wait_stopped(esp_get_control_state, h));
         CHECK_RC(esp_stop(h, &st), NMERR_NOT_CAPTURING);
         CHECK_RC(esp_query_status(h, &ns), NMERR_SUCCESS);
         CHECK_EQ(ns.State, NETWORKSTATUS_STATE_VOID);

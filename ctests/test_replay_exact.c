@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
+#include "test_util.h"
 #include "shell_util.h"
 
 #define NFRAMES 8
@@ -107,38 +108,17 @@ static void make_frame(int file_id, int i, uint8_t *buf, uint32_t len) {
     for (j = 14; j < len; j++) buf[j] = (uint8_t)(file_id * 101 + i * 31 + j * 7 + 3);
 }
 
-static void put32(FILE *f, uint32_t v) {
-    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    fwrite(b, 1, 4, f);
-}
-
-static void put16(FILE *f, uint16_t v) {
-    uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
-    fwrite(b, 1, 2, f);
-}
-
-/* Writes a little-endian classic pcap (µs or ns magic), LINKTYPE_ETHERNET. 0 on success. */
+/* Writes a classic pcap (host byte order, µs or ns magic), LINKTYPE_ETHERNET. 0 on success. */
 static int write_pcap(const char *path, int file_id, const struct src_frame *fr, int nano) {
     uint8_t buf[MAXLEN];
     int i;
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    put32(f, nano ? 0xA1B23C4Du : 0xA1B2C3D4u);
-    put16(f, 2);
-    put16(f, 4);
-    put32(f, 0);
-    put32(f, 0);
-    put32(f, 65535);
-    put32(f, 1);
+    tu_pcap p;
+    if (tu_pcap_open(&p, path, 1, 65535, nano) != 0) return -1;
     for (i = 0; i < NFRAMES; i++) {
         make_frame(file_id, i, buf, fr[i].len);
-        put32(f, (uint32_t)fr[i].sec);
-        put32(f, fr[i].frac);
-        put32(f, fr[i].caplen);
-        put32(f, fr[i].len);
-        fwrite(buf, 1, fr[i].caplen, f);
+        tu_pcap_frame(&p, (uint32_t)fr[i].sec, fr[i].frac, buf, fr[i].caplen, fr[i].len);
     }
-    return fclose(f) == 0 ? 0 : -1;
+    return tu_pcap_close(&p);
 }
 
 /* tshark's frame.number/len/cap_len/time_epoch for every frame of `path`; the count, or -1. */

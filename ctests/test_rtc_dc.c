@@ -56,7 +56,7 @@ static void on_alarm(int sig) {
 /* ---- pcap writing ------------------------------------------------------------------------------ */
 
 typedef struct {
-    FILE *f;
+    tu_pcap w;
     unsigned n;
     unsigned gap_us; /* frame n is recorded at 1700000000 s + n * gap_us */
 } Pcap;
@@ -64,22 +64,17 @@ typedef struct {
 static int pcap_open(Pcap *p, const char *path, uint32_t linktype) {
     p->n = 0;
     p->gap_us = 1000;
-    p->f = fopen(path, "wb");
-    if (!p->f) return -1;
-    return ru_put32(p->f, 0xA1B2C3D4u) | ru_put16(p->f, 2) | ru_put16(p->f, 4) | ru_put32(p->f, 0) | ru_put32(p->f, 0) |
-           ru_put32(p->f, 262144) | ru_put32(p->f, linktype);
+    return tu_pcap_open(&p->w, path, linktype, 262144, 0);
 }
 
 static int pcap_add(Pcap *p, const uint8_t *data, unsigned len, unsigned wire) {
     uint64_t us = (uint64_t)p->n * p->gap_us;
-    int bad = ru_put32(p->f, 1700000000u + (uint32_t)(us / 1000000)) | ru_put32(p->f, (uint32_t)(us % 1000000)) | ru_put32(p->f, len) |
-              ru_put32(p->f, wire);
+    tu_pcap_frame(&p->w, 1700000000u + (uint32_t)(us / 1000000), (uint32_t)(us % 1000000), data, len, wire);
     p->n++;
-    if (fwrite(data, len, 1, p->f) != 1) bad = -1;
-    return bad;
+    return p->w.bad ? -1 : 0;
 }
 
-static int pcap_close(Pcap *p) { return fclose(p->f) == 0 ? 0 : -1; }
+static int pcap_close(Pcap *p) { return tu_pcap_close(&p->w); }
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 
@@ -111,17 +106,6 @@ static long long wait_seen(HNPP h, unsigned long long n) {
         x.StructSize = sizeof x;
         if (rtc_get_statistics_ex(h, &x) != NMERR_SUCCESS) return -1;
         if (x.FramesSeen >= n || ru_now_ms() > deadline) return (long long)x.FramesSeen;
-        ru_sleep_ms(5);
-    }
-}
-
-static int wait_not_running_rtc(HNPP h) {
-    long long deadline = ru_now_ms() + RU_DEADLINE_MS;
-    for (;;) {
-        BOOL r = TRUE, p = FALSE;
-        DWORD rc = rtc_get_control_state(h, &r, &p);
-        if (rc != NMERR_SUCCESS || !r) return 1;
-        if (ru_now_ms() > deadline) return 0;
         ru_sleep_ms(5);
     }
 }
@@ -210,7 +194,9 @@ static DWORD on_frames(UPDATE_EVENT e) {
 static int write_numbered(const char *path, unsigned n, unsigned gap_us) {
     Pcap p;
     unsigned i;
-    int bad = pcap_open(&p, path, 1);
+    int bad;
+    if (pcap_open(&p, path, 1) != 0) return -1;
+    bad = 0;
     p.gap_us = gap_us;
     for (i = 0; i < n && !bad; i++) {
         uint8_t f[124];
@@ -471,6 +457,9 @@ static void callbacks_call_back(const char *many) {
     static const char *const names[] = {"", "rtc_pause + rtc_resume", "rtc_stop", "rtc_stop + rtc_disconnect"};
     int act;
     printf("-- d) calls from inside the frames callback\n");
+    /* the waits below tell an error (here NMERR_INVALID_HNETWORK) from a stopped or disconnected capture */
+    CHECK(!tu_wait_stopped(rtc_get_control_state, NULL));
+    CHECK(!tu_wait_disconnected(rtc_get_control_state, NULL));
     for (act = ACT_PAUSE_RESUME; act <= ACT_STOP_DISCONNECT; act++) {
         Log log;
         HNPP h = replay_npp(many);
@@ -488,7 +477,9 @@ static void callbacks_call_back(const char *many) {
             CHECK_EQ(wait_seen(h, MANY), MANY); /* frames that arrive while paused are seen, not delivered */
             CHECK_RC(rtc_stop(h), NMERR_SUCCESS);
         } else {
-            CHECK(wait_not_running_rtc(h));
+            /* the callback stops (and disconnects) the capture: wait for exactly that */
+            if (act == ACT_STOP_DISCONNECT) CHECK(tu_wait_disconnected(rtc_get_control_state, h));
+            else CHECK(tu_wait_stopped(rtc_get_control_state, h));
         }
         rc = rtc_get_control_state(h, &r, &p);
         if (act == ACT_STOP_DISCONNECT) {

@@ -57,11 +57,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include "netmon_names.h"
 /* ---- hand-kept block (cbindgen.toml after_includes) ------------------------------------------
- * What cbindgen cannot generate: string constants, and the SDK structures that have a nameless
- * union (ADDRESS2, ADDRESS, UPDATE_EVENT) with the structures inside them. tests/header.rs checks
- * every string constant against src/blob/names.rs, and ctests/test_layout.c checks every size and
- * offset of these structures against the Rust twins' (src/types.rs). */
+ * What cbindgen cannot generate: the SDK structures that have a nameless union (ADDRESS2, ADDRESS,
+ * UPDATE_EVENT) with the structures inside them, and a few macros. ctests/test_layout.c checks
+ * every size and offset of these structures against the Rust twins' (src/types.rs). The string
+ * constants (BLOB owner, categories, tags, value keywords) are in netmon_names.h, included above
+ * and generated from src/blob/names.rs. */
 
 #if defined(__GNUC__) || defined(__clang__)
 #define NDISNPP_NAMELESS __extension__
@@ -96,163 +98,6 @@ typedef const struct GUID *REFIID;
 #ifndef MAX_PATH
 #define MAX_PATH 260
 #endif
-
-/* BLOB owner, categories and tags (Network Monitor names; "ndisnpp" marks this library's own). */
-#define OWNER_NPP "NPP"
-#define CATEGORY_NETWORKINFO "NetworkInfo"
-#define TAG_MACTYPE "MacType"
-#define TAG_CURRENTADDRESS "CurrentAddress"
-#define TAG_LINKSPEED "LinkSpeed"
-#define TAG_MAXFRAMESIZE "MaxFrameSize"
-#define TAG_FLAGS "Flags"
-#define TAG_TIMESTAMPSCALEFACTOR "TimeStampScaleFactor"
-#define TAG_COMMENT "Comment"
-#define TAG_NODENAME "NodeName"
-#define TAG_NAME "Name"
-#define TAG_FAKENPP "Fake"
-#define TAG_PROMISCUOUS_MODE "PMode"
-#define CATEGORY_LOCATION "Location"
-#define TAG_RAS "Dial-up Connection"
-#define TAG_MACADDRESS "MacAddress"
-#define TAG_CLASSID "ClassID"
-#define TAG_CONNECTIONNAME "Connection Name"
-#define TAG_FRIENDLYNAME "Friendly Name"
-#define TAG_REPLAY_FILE "ReplayFile" /* ndisnpp */
-#define CATEGORY_CONFIG "Config"
-#define TAG_FRAME_SIZE "FrameSize"
-#define TAG_UPDATE_FREQUENCY "UpdateFreq"
-#define TAG_BUFFER_SIZE "BufferSize"
-#define TAG_DRIVE_LETTER "DriveLetter"
-#define TAG_PATTERN_DESIGNATOR "PatternMatch"
-#define TAG_PATTERN "Pattern"
-#define TAG_ADDRESS_PAIR "AddressPair"
-#define TAG_CONNECTIONFLAGS "ConnectionFlags"
-#define TAG_ETYPES "Etypes"
-#define TAG_SAPS "Saps"
-#define TAG_NO_CONVERSATION_STATS "NoConversationStats"
-#define TAG_NO_STATS_FRAME "NoStatsFrame"
-#define TAG_DONT_DELETE_EMPTY_CAPTURE "DontDeleteEmptyCapture"
-#define TAG_WANT_PROTOCOL_INFO "WantProtocolInfo"
-#define TAG_INTERFACE_DELAYED_CAPTURE "IDdC"
-#define TAG_INTERFACE_REALTIME_CAPTURE "IRTC"
-#define TAG_INTERFACE_STATS "ISts"
-#define TAG_INTERFACE_EXPERT_STATS "IESP"
-#define TAG_INTERFACE_TRANSMIT "IXmt"
-#define TAG_LOCAL_ONLY "LocalOnly"
-#define TAG_IS_REMOTE "IsRemote"
-#define TAG_FILTER_FLAGS "FilterFlags" /* ndisnpp */
-#define TAG_CAPTURE_DIRECTORY "CaptureDirectory" /* ndisnpp */
-#define TAG_FILE_FORMAT "FileFormat" /* ndisnpp */
-#define TAG_FRAME_LIMIT "FrameLimit" /* ndisnpp */
-#define TAG_UPDATE_INTERVAL "UpdateInterval" /* ndisnpp: IRTC update interval, ms */
-#define TAG_FRAME_TABLE_LENGTH "FrameTableLength" /* ndisnpp: IRTC frames per delivery */
-#define TAG_QUERY_TIMEOUT "QueryTimeout" /* ndisnpp */
-#define TAG_ANSWER_STATION_QUERIES "AnswerStationQueries" /* ndisnpp */
-#define TAG_REPLAY_PACE "ReplayPace" /* ndisnpp */
-#define FILE_FORMAT_NETMON2_TXT "NETMON2" /* ndisnpp */
-#define FILE_FORMAT_PCAP_TXT "PCAP" /* ndisnpp */
-#define FILE_FORMAT_PCAPNG_TXT "PCAPNG" /* ndisnpp */
-#define CATEGORY_TRIGGER "Trigger"
-#define TAG_TRIGGER "Trigger"
-#define CATEGORY_FINDER "Finder"
-#define TAG_ROOT "Root"
-#define TAG_PROCNAME "ProcName"
-#define TAG_DISP_STRING "Display"
-#define TAG_DLL_FILENAME "DLLName"
-#define TAG_GET_SPECIAL_BLOBS "Specials"
-#define CATEGORY_REMOTE "Remote"
-#define TAG_REMOTECOMPUTER "RemoteComputer"
-#define TAG_REMOTECLASSID "ClassID"
-#define CATEGORY_ESP "ESP"
-#define TAG_ESP_GENERAL_ACTIVE "ESPGeneralActive"
-#define TAG_ESP_PROTOCOL_ACTIVE "ESPProtocolActive"
-#define TAG_ESP_MAC_ACTIVE "ESPMacActive"
-#define TAG_ESP_MAC2MAC_ACTIVE "ESPMac2MacActive"
-#define TAG_ESP_IP_ACTIVE "ESPIpActive"
-#define TAG_ESP_IP2IP_ACTIVE "ESPIp2IpActive"
-#define TAG_ESP_IP_APP_ACTIVE "ESPIpAppActive"
-#define TAG_ESP_IPX_ACTIVE "ESPIpxActive"
-#define TAG_ESP_IPX2IPX_ACTIVE "ESPIpx2IpxActive"
-#define TAG_ESP_IPX_APP_ACTIVE "ESPIpxAppActive"
-#define TAG_ESP_DEC_ACTIVE "ESPDecActive"
-#define TAG_ESP_DEC2DEC_ACTIVE "ESPDec2DecActive"
-#define TAG_ESP_DEC_APP_ACTIVE "ESPDecAppActive"
-#define TAG_ESP_APPLE_ACTIVE "ESPAppleActive"
-#define TAG_ESP_APPLE2APPLE_ACTIVE "ESPApple2AppleActive"
-#define TAG_ESP_APPLE_APP_ACTIVE "ESPAppleAppActive"
-#define TAG_ESP_UTIL_SIZE "ESPUtilSize"
-#define TAG_ESP_TIME_SIZE "ESPTimeSize"
-#define TAG_ESP_BPS_SIZE "ESPBpsSize"
-#define TAG_ESP_BPS_THRESH "ESPBpsThresh"
-#define TAG_ESP_FPS_THRESH "ESPFpsThresh"
-#define TAG_ESP_MAC "ESPMac"
-#define TAG_ESP_IPX "ESPIpx"
-#define TAG_ESP_IPXSPX "ESPIpxSpx"
-#define TAG_ESP_NCP "ESPNcp"
-#define TAG_ESP_IP "ESPIp"
-#define TAG_ESP_UDP "ESPUdp"
-#define TAG_ESP_TCP "ESPTcp"
-#define TAG_ESP_ICMP "ESPIcmp"
-#define TAG_ESP_ARP "ESPArp"
-#define TAG_ESP_RARP "ESPRarp"
-#define TAG_ESP_APPLE "ESPApple"
-#define TAG_ESP_AARP "ESPAarp"
-#define TAG_ESP_DEC "ESPDec"
-#define TAG_ESP_NETBIOS "ESPNetbios"
-#define TAG_ESP_SNA "ESPSna"
-#define TAG_ESP_BPDU "ESPBpdu"
-#define TAG_ESP_LLC "ESPLlc"
-#define TAG_ESP_RPL "ESPRpl"
-#define TAG_ESP_BANYAN "ESPBanyan"
-#define TAG_ESP_LANMAN "ESPLanMan"
-#define TAG_ESP_SNMP "ESPSnmp"
-#define TAG_ESP_X25 "ESPX25"
-#define TAG_ESP_XNS "ESPXns"
-#define TAG_ESP_ISO "ESPIso"
-#define TAG_ESP_UNKNOWN "ESPUnknown"
-#define TAG_ESP_ATP "ESPAtp"
-#define TAG_ESP_ADSP "ESPAdsp"
-#define PROTOCOL_STRING_ETHERNET_TXT "ETHERNET"
-#define PROTOCOL_STRING_TOKENRING_TXT "TOKENRING"
-#define PROTOCOL_STRING_FDDI_TXT "FDDI"
-#define PROTOCOL_STRING_ATM_TXT "ATM"
-#define PROTOCOL_STRING_1394_TXT "IP/1394"
-#define PROTOCOL_STRING_IP_TXT "IP"
-#define PROTOCOL_STRING_IP6_TXT "IP6"
-#define PROTOCOL_STRING_IPX_TXT "IPX"
-#define PROTOCOL_STRING_XNS_TXT "XNS"
-#define PROTOCOL_STRING_VINES_IP_TXT "VINES IP"
-#define PROTOCOL_STRING_ICMP_TXT "ICMP"
-#define PROTOCOL_STRING_TCP_TXT "TCP"
-#define PROTOCOL_STRING_UDP_TXT "UDP"
-#define PROTOCOL_STRING_SPX_TXT "SPX"
-#define PROTOCOL_STRING_NCP_TXT "NCP"
-#define PROTOCOL_STRING_ANY_TXT "ANY"
-#define PROTOCOL_STRING_ANY_GROUP_TXT "ANY GROUP"
-#define PROTOCOL_STRING_HIGHEST_TXT "HIGHEST"
-#define PROTOCOL_STRING_LOCAL_ONLY_TXT "LOCAL ONLY"
-#define PROTOCOL_STRING_UNKNOWN_TXT "UNKNOWN"
-#define PROTOCOL_STRING_DATA_TXT "DATA"
-#define PROTOCOL_STRING_FRAME_TXT "FRAME"
-#define PROTOCOL_STRING_NONE_TXT "NONE"
-#define PROTOCOL_STRING_EFFECTIVE_TXT "EFFECTIVE"
-#define ADDRESS_PAIR_INCLUDE_TXT "INCLUDE"
-#define ADDRESS_PAIR_EXCLUDE_TXT "EXCLUDE"
-#define INCLUDE_ALL_EXCEPT_TXT "INCLUDE ALL EXCEPT"
-#define EXCLUDE_ALL_EXCEPT_TXT "EXCLUDE ALL EXCEPT"
-#define PATTERN_MATCH_OR_TXT "OR("
-#define PATTERN_MATCH_AND_TXT "AND("
-#define PATTERN_MATCH_NOT_TXT "NOT"
-#define TRIGGER_PATTERN_TXT "PATTERN MATCH"
-#define TRIGGER_BUFFER_TXT "BUFFER CONTENT"
-#define TRIGGER_NOTIFY_TXT "NOTIFY"
-#define TRIGGER_STOP_TXT "STOP"
-#define TRIGGER_PAUSE_TXT "PAUSE"
-#define TRIGGER_25_PERCENT_TXT "25 PERCENT"
-#define TRIGGER_50_PERCENT_TXT "50 PERCENT"
-#define TRIGGER_75_PERCENT_TXT "75 PERCENT"
-#define TRIGGER_100_PERCENT_TXT "100 PERCENT"
-#define NDISNPP_CLASSID_TXT "{8C3B7A52-1D64-4E0F-A9B2-6F1C0D3E5A47}" /* ndisnpp */
 
 /* BLOB_TABLE allocation size for n handles, as in the SDK. */
 #define BLOB_TABLE_SIZE(n) (sizeof(BLOB_TABLE) + (n) * sizeof(HBLOB))

@@ -1,12 +1,14 @@
 //! include/netmon.h must be exactly what cbindgen 0.29.4 makes of the sources and cbindgen.toml,
-//! and the hand-kept string constants must agree with src/blob/names.rs.
+//! and include/netmon_names.h (the string constants, which cbindgen cannot emit) exactly what
+//! `names_header` below makes of src/blob/names.rs.
 //!
 //! To refresh the header after changing the C surface:
 //!   cargo install cbindgen --version 0.29.4 --locked
 //!   RUSTC_BOOTSTRAP=1 cbindgen --config cbindgen.toml --crate ndisnpp --output include/netmon.h
 //! (cbindgen reads the macro-expanded crate: the exports are written with `ffi_fn!`.)
+//! and after changing src/blob/names.rs:
+//!   NDISNPP_REGENERATE=1 cargo test --test header names_header
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 fn root() -> PathBuf {
@@ -36,29 +38,75 @@ fn header_is_what_cbindgen_generates() {
     }
 }
 
-/// `NAME "value"` pairs of the lines matching `prefix NAME "value"`.
-fn string_consts(text: &str, prefix: &str, sep: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for line in text.lines() {
-        let Some(rest) = line.trim().strip_prefix(prefix) else { continue };
-        let Some((name, value)) = rest.split_once(sep) else { continue };
-        let value = value.trim();
-        let Some(start) = value.find('"') else { continue };
-        let Some(end) = value[start + 1..].find('"') else { continue };
-        out.insert(name.trim().to_string(), value[start + 1..start + 1 + end].to_string());
+/// include/netmon_names.h as src/blob/names.rs makes it: one `#define NAME "value"` per string
+/// constant, in the order declared, each under its doc comment.
+fn names_header() -> String {
+    let mut out = String::from(
+        "/*\n \
+         * netmon_names.h: ndisnpp's BLOB owner, category and tag names and the keywords of filter and\n \
+         * trigger values, as string constants (Network Monitor's names; \"ndisnpp\" marks this library's\n \
+         * own). Included by netmon.h: include netmon.h, not this file.\n \
+         * Generated from src/blob/names.rs by tests/header.rs; do not edit by hand. Regenerate with\n \
+         *   NDISNPP_REGENERATE=1 cargo test --test header\n \
+         */\n\
+         #ifndef NDISNPP_NETMON_NAMES_H\n\
+         #define NDISNPP_NETMON_NAMES_H\n\n",
+    );
+    for n in ndisnpp::blob::names::ALL {
+        let printable = |s: &str| s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
+        assert!(printable(n.value), "{}: the value needs C escapes, which this generator does not write", n.name);
+        for line in n.doc {
+            assert!(!line.contains("*/") && !line.contains('\n'), "{}: doc line {line:?} cannot go into a C comment", n.name);
+        }
+        match n.doc {
+            [] => {}
+            [line] => out += &format!("/*{line} */\n"),
+            [first, rest @ ..] => {
+                out += &format!("/*{first}\n");
+                for line in rest {
+                    out += &format!(" *{line}\n");
+                }
+                out += " */\n";
+            }
+        }
+        out += &format!("#define {} \"{}\"\n", n.name, n.value);
     }
+    out += "\n#endif /* NDISNPP_NETMON_NAMES_H */\n";
     out
 }
 
+/// include/netmon_names.h is exactly what `names_header` makes of src/blob/names.rs, the one list
+/// of the string constants; `NDISNPP_REGENERATE=1` writes it instead of comparing.
 #[test]
-fn string_constants_match_the_rust_side() {
-    let rust = std::fs::read_to_string(root().join("src/blob/names.rs")).unwrap();
-    let rust = string_consts(&rust, "pub const ", ": &str =");
+fn names_header_is_generated_from_names_rs() {
+    let path = root().join("include/netmon_names.h");
+    let generated = names_header();
+    if std::env::var_os("NDISNPP_REGENERATE").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &generated).expect("write include/netmon_names.h");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("include/netmon_names.h: {e}"));
+    if generated != committed {
+        let first = generated.lines().zip(committed.lines()).position(|(a, b)| a != b);
+        let first = first.unwrap_or(generated.lines().count().min(committed.lines().count())) + 1;
+        panic!(
+            "include/netmon_names.h is stale (first differing line: {first}); regenerate it with \
+             `NDISNPP_REGENERATE=1 cargo test --test header names_header`"
+        );
+    }
+}
+
+/// The list is whole: the 155 names C programs had before the header was generated, each once,
+/// and netmon.h includes the generated file.
+#[test]
+fn names_list_is_whole_and_included() {
+    use ndisnpp::blob::names::{ALL, TAG_PROMISCUOUS_MODE};
+    assert_eq!(ALL.len(), 155);
+    let mut seen = std::collections::BTreeSet::new();
+    assert!(ALL.iter().all(|n| seen.insert(n.name)), "a name declared twice");
+    assert!(ALL.iter().any(|n| n.name == "TAG_PROMISCUOUS_MODE" && n.value == TAG_PROMISCUOUS_MODE));
     let header = std::fs::read_to_string(root().join("include/netmon.h")).unwrap();
-    let c: BTreeMap<String, String> = string_consts(&header, "#define ", " ").into_iter().filter(|(k, _)| !k.contains('(')).collect();
-    assert!(rust.len() > 140, "names.rs parsed: {}", rust.len());
-    assert_eq!(rust, c, "cbindgen.toml's string #defines and src/blob/names.rs differ");
-    assert_eq!(rust["TAG_PROMISCUOUS_MODE"], ndisnpp::blob::names::TAG_PROMISCUOUS_MODE);
+    assert!(header.contains("\n#include \"netmon_names.h\"\n"), "netmon.h includes netmon_names.h");
 }
 
 /// The header's `enum NmErr` (what cbindgen made of src/nmerr.rs) holds exactly the codes the

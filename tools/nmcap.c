@@ -226,77 +226,116 @@ static int repair_files(int n, char **files) {
     return status;
 }
 
-int main(int argc, char **argv) {
-    const char *iface = NULL, *replay = NULL, *out = NULL, *format = "NETMON2";
-    unsigned long count = 0, snaplen = 0, bufsize = 0;
-    double duration = -1;
-    int promisc = 1, quiet = 0, no_stats_frame = 0, realtime = 0, opt;
-    if (argc >= 2 && strcmp(argv[1], "--repair") == 0) {
-        if (argc == 2) { usage(); return EXIT_USAGE; }
-        return repair_files(argc - 2, argv + 2);
-    }
+/* The command line of a capture (everything but --repair). */
+struct options {
+    const char *iface;   /* -i (lo when neither -i nor -r is given) */
+    const char *replay;  /* -r */
+    const char *out;     /* -w */
+    const char *format;  /* -F, NPP:Config:FileFormat */
+    unsigned long count, snaplen, bufsize;  /* -c, -s, -B; 0 = not given */
+    double duration;     /* -d; 0 = until Ctrl-C */
+    int promisc, quiet, no_stats_frame, realtime;  /* !-p, -q, -S, -R */
+};
+
+/* Parses the capture options into `o`, with their defaults. EXIT_OK, or EXIT_USAGE after printing
+ * the usage. */
+static int parse_options(int argc, char **argv, struct options *o) {
+    int opt;
+    o->iface = NULL;
+    o->replay = NULL;
+    o->out = NULL;
+    o->format = "NETMON2";
+    o->count = o->snaplen = o->bufsize = 0;
+    o->duration = -1;
+    o->promisc = 1;
+    o->quiet = o->no_stats_frame = o->realtime = 0;
     while ((opt = getopt(argc, argv, "i:r:w:F:c:d:s:B:pqSRh")) != -1) {
         switch (opt) {
-        case 'i': iface = optarg; break;
-        case 'r': replay = optarg; break;
-        case 'w': out = optarg; break;
-        case 'F': format = optarg; break;
-        case 'c': count = strtoul(optarg, NULL, 10); break;
-        case 'd': duration = atof(optarg); break;
-        case 's': snaplen = strtoul(optarg, NULL, 10); break;
-        case 'B': bufsize = strtoul(optarg, NULL, 10); break;
-        case 'p': promisc = 0; break;
-        case 'q': quiet = 1; break;
-        case 'S': no_stats_frame = 1; break;
-        case 'R': realtime = 1; break;
+        case 'i': o->iface = optarg; break;
+        case 'r': o->replay = optarg; break;
+        case 'w': o->out = optarg; break;
+        case 'F': o->format = optarg; break;
+        case 'c': o->count = strtoul(optarg, NULL, 10); break;
+        case 'd': o->duration = atof(optarg); break;
+        case 's': o->snaplen = strtoul(optarg, NULL, 10); break;
+        case 'B': o->bufsize = strtoul(optarg, NULL, 10); break;
+        case 'p': o->promisc = 0; break;
+        case 'q': o->quiet = 1; break;
+        case 'S': o->no_stats_frame = 1; break;
+        case 'R': o->realtime = 1; break;
         default: usage(); return EXIT_USAGE;
         }
     }
-    if (optind != argc || (iface && replay) || (realtime && out)) { usage(); return EXIT_USAGE; }
-    if (!iface && !replay) iface = "lo";
-    if (duration < 0) duration = count ? 0 : 10;
+    if (optind != argc || (o->iface && o->replay) || (o->realtime && o->out)) { usage(); return EXIT_USAGE; }
+    if (!o->iface && !o->replay) o->iface = "lo";
+    if (o->duration < 0) o->duration = o->count ? 0 : 10;
+    return EXIT_OK;
+}
 
-    HBLOB nic = NULL, err = NULL;
-    HNPP npp = NULL;
-    DWORD rc;
-    int status = EXIT_FAILED;
-    char name[4096];
-    char outdir[4096], outpath[PATH_MAX + 256];
-    /* The NIC BLOB, with the configuration: the first call that fails ends nmcap. */
-    rc = CreateBlob(&nic);
-    if (rc == NMERR_SUCCESS) rc = CreateBlob(&err);
+/* One capture: what main creates (and capture_destroy releases), and the calls that differ between
+ * the file (IESP) and the real-time (IRTC) family. */
+struct capture {
+    HBLOB nic, err;  /* the NIC BLOB with the configuration; Connect's error BLOB */
+    HNPP npp;
+    char name[4096];  /* the file esp_start names (then OUT, once moved there) */
+    char outpath[PATH_MAX + 256];  /* -w: OUT's name in its resolved directory */
+    DWORD (*control)(HNPP, BOOL *, BOOL *);
+    DWORD (*stats_ex)(HNPP, LPSTATISTICS_EX);
+    DWORD (*disconnect)(HNPP);
+};
+
+/* How the capture ended, for the report. */
+struct ending {
+    int progress;         /* a progress line was shown (stderr is a terminal, no -q) */
+    int ended_by_itself;  /* it ended before -d, Ctrl-C or SIGTERM */
+    int end_known;        /* the status callback recorded a stop event (end_value) */
+    DWORD stop_rc;        /* what <family>_stop answered */
+    STATISTICS_EX ex;     /* the final statistics */
+};
+
+/* Creates the NIC BLOB, with the configuration, and the error BLOB: the first call that fails ends
+ * nmcap. EXIT_OK, or EXIT_FAILED after saying why. */
+static int build_nic_blob(const struct options *o, struct capture *c) {
+    DWORD rc = CreateBlob(&c->nic);
+    if (rc == NMERR_SUCCESS) rc = CreateBlob(&c->err);
     if (rc == NMERR_SUCCESS)
-        rc = replay ? SetStringInBlob(nic, OWNER_NPP, CATEGORY_LOCATION, TAG_REPLAY_FILE, replay)
-                    : SetStringInBlob(nic, OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, iface);
-    if (rc == NMERR_SUCCESS) rc = SetStringInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FILE_FORMAT, format);
-    if (rc == NMERR_SUCCESS && count) rc = SetDwordInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FRAME_LIMIT, (DWORD)count);
-    if (rc == NMERR_SUCCESS && snaplen) rc = SetDwordInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FRAME_SIZE, (DWORD)snaplen);
-    if (rc == NMERR_SUCCESS && bufsize) rc = SetDwordInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_BUFFER_SIZE, (DWORD)bufsize);
-    if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_LOCAL_ONLY, !promisc);
-    if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_DONT_DELETE_EMPTY_CAPTURE, TRUE);
-    if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_NO_STATS_FRAME, no_stats_frame);
-    if (rc == NMERR_SUCCESS && out) {
+        rc = o->replay ? SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_LOCATION, TAG_REPLAY_FILE, o->replay)
+                       : SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, o->iface);
+    if (rc == NMERR_SUCCESS) rc = SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FILE_FORMAT, o->format);
+    if (rc == NMERR_SUCCESS && o->count) rc = SetDwordInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FRAME_LIMIT, (DWORD)o->count);
+    if (rc == NMERR_SUCCESS && o->snaplen) rc = SetDwordInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FRAME_SIZE, (DWORD)o->snaplen);
+    if (rc == NMERR_SUCCESS && o->bufsize) rc = SetDwordInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_BUFFER_SIZE, (DWORD)o->bufsize);
+    if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_LOCAL_ONLY, !o->promisc);
+    if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_DONT_DELETE_EMPTY_CAPTURE, TRUE);
+    if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_NO_STATS_FRAME, o->no_stats_frame);
+    if (rc == NMERR_SUCCESS && o->out) {
         /* Write into the output's directory, so the final rename stays on one filesystem (the
          * library takes absolute capture directories only). */
-        char absdir[PATH_MAX], base[4096];
-        snprintf(outdir, sizeof outdir, "%s", out);
-        snprintf(base, sizeof base, "%s", out);
+        char outdir[4096], absdir[PATH_MAX], base[4096];
+        snprintf(outdir, sizeof outdir, "%s", o->out);
+        snprintf(base, sizeof base, "%s", o->out);
         if (!realpath(dirname(outdir), absdir)) {
-            fprintf(stderr, "nmcap: %s: %s\n", out, strerror(errno));
-            goto done;
+            fprintf(stderr, "nmcap: %s: %s\n", o->out, strerror(errno));
+            return EXIT_FAILED;
         }
         /* The file goes to OUT's name in that same (resolved, checked) directory at the end. */
-        snprintf(outpath, sizeof outpath, "%s/%s", strcmp(absdir, "/") ? absdir : "", basename(base));
-        rc = SetStringInBlob(nic, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, absdir);
+        snprintf(c->outpath, sizeof c->outpath, "%s/%s", strcmp(absdir, "/") ? absdir : "", basename(base));
+        rc = SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, absdir);
     }
     if (rc != NMERR_SUCCESS) {
         fprintf(stderr, "nmcap: cannot build the NIC BLOB: %s (%s)\n", nmerr_text(rc), nmerr_name(rc));
-        goto done;
+        return EXIT_FAILED;
     }
+    return EXIT_OK;
+}
 
-    if ((rc = npp_create(nic, &npp)) != NMERR_SUCCESS) {
+/* Creates the NPP, connects it and starts the capture. EXIT_OK once it runs, else EXIT_FAILED or
+ * EXIT_NO_PERMISSION after saying why. */
+static int start_capture(const struct options *o, struct capture *c) {
+    DWORD rc;
+    if ((rc = npp_create(c->nic, &c->npp)) != NMERR_SUCCESS) {
         fprintf(stderr, "nmcap: npp_create: %s (%s)\n", nmerr_text(rc), nmerr_name(rc));
-        goto done;
+        return EXIT_FAILED;
     }
     if (pipe(wake_pipe) != 0) {
         wake_pipe[0] = wake_pipe[1] = -1;
@@ -306,59 +345,63 @@ int main(int argc, char **argv) {
             fcntl(wake_pipe[i], F_SETFL, O_NONBLOCK);
         }
     }
-    /* The calls that differ between the file (IESP) and the real-time (IRTC) family. */
-    DWORD (*control)(HNPP, BOOL *, BOOL *) = realtime ? rtc_get_control_state : esp_get_control_state;
-    DWORD (*stats_ex)(HNPP, LPSTATISTICS_EX) = realtime ? rtc_get_statistics_ex : esp_get_statistics_ex;
-    DWORD (*disconnect)(HNPP) = realtime ? rtc_disconnect : esp_disconnect;
-    if (realtime) open_output();
-    rc = realtime ? rtc_connect(npp, nic, on_status, on_frames, NULL, err) : esp_connect(npp, nic, on_status, NULL, err);
+    c->control = o->realtime ? rtc_get_control_state : esp_get_control_state;
+    c->stats_ex = o->realtime ? rtc_get_statistics_ex : esp_get_statistics_ex;
+    c->disconnect = o->realtime ? rtc_disconnect : esp_disconnect;
+    if (o->realtime) open_output();
+    rc = o->realtime ? rtc_connect(c->npp, c->nic, on_status, on_frames, NULL, c->err) : esp_connect(c->npp, c->nic, on_status, NULL, c->err);
     const char *refused_dir = NULL;
     if (rc == NMERR_ACCESS_DENIED &&
-        GetStringFromBlob(err, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, &refused_dir) == NMERR_SUCCESS) {
+        GetStringFromBlob(c->err, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, &refused_dir) == NMERR_SUCCESS) {
         /* OUT's directory is one another user controls: the library says why (NPP:Error:Detail). */
         fprintf(stderr, "nmcap: cannot write into %s: %s (%s)\n", refused_dir, nmerr_text(rc), nmerr_name(rc));
-        print_error_blob(err);
-        goto done;
+        print_error_blob(c->err);
+        return EXIT_FAILED;
     }
     if (rc == NMERR_ACCESS_DENIED) {
         fprintf(stderr, "nmcap: cannot capture on %s: this process lacks CAP_NET_RAW "
-                        "(run it as root, or grant it: setcap cap_net_raw,cap_net_admin+ep nmcap)\n", iface);
-        print_error_blob(err);
-        status = EXIT_NO_PERMISSION;
-        goto done;
+                        "(run it as root, or grant it: setcap cap_net_raw,cap_net_admin+ep nmcap)\n", o->iface);
+        print_error_blob(c->err);
+        return EXIT_NO_PERMISSION;
     }
     if (rc != NMERR_SUCCESS) {
-        fprintf(stderr, "nmcap: cannot open %s: %s (%s)\n", replay ? replay : iface, nmerr_text(rc), nmerr_name(rc));
-        print_error_blob(err);
-        goto done;
+        fprintf(stderr, "nmcap: cannot open %s: %s (%s)\n", o->replay ? o->replay : o->iface, nmerr_text(rc), nmerr_name(rc));
+        print_error_blob(c->err);
+        return EXIT_FAILED;
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    name[0] = '\0';
-    if ((rc = realtime ? rtc_start(npp) : esp_start(npp, name, sizeof name)) != NMERR_SUCCESS) {
+    c->name[0] = '\0';
+    if ((rc = o->realtime ? rtc_start(c->npp) : esp_start(c->npp, c->name, sizeof c->name)) != NMERR_SUCCESS) {
         char detail[1024] = "";
-        if (npp_get_error_detail(npp, detail, sizeof detail) != NMERR_SUCCESS) detail[0] = '\0';
-        fprintf(stderr, "nmcap: %s: %s (%s)%s%s\n", realtime ? "rtc_start" : "esp_start", nmerr_text(rc), nmerr_name(rc),
+        if (npp_get_error_detail(c->npp, detail, sizeof detail) != NMERR_SUCCESS) detail[0] = '\0';
+        fprintf(stderr, "nmcap: %s: %s (%s)%s%s\n", o->realtime ? "rtc_start" : "esp_start", nmerr_text(rc), nmerr_name(rc),
                 detail[0] ? ": " : "", detail);
-        goto done; /* npp_destroy disconnects */
+        return EXIT_FAILED; /* npp_destroy disconnects */
     }
-    int progress = !quiet && isatty(2);
+    return EXIT_OK;
+}
+
+/* Waits until the capture ends by itself, -d's SECONDS pass, or Ctrl-C / SIGTERM, showing the
+ * progress line if asked. */
+static void wait_for_end(const struct options *o, const struct capture *c, struct ending *e) {
+    e->progress = !o->quiet && isatty(2);
     double t0 = now_s(), last = 0;
-    int ended_by_itself = 0;
+    e->ended_by_itself = 0;
     STATISTICS_EX ex;
     for (;;) {
         BOOL running = FALSE, paused = FALSE;
         struct pollfd wake = {wake_pipe[0], POLLIN, 0};
         if (__atomic_load_n(&end_seen, __ATOMIC_ACQUIRE) ||
-            control(npp, &running, &paused) != NMERR_SUCCESS || !running) {
-            ended_by_itself = 1;
+            c->control(c->npp, &running, &paused) != NMERR_SUCCESS || !running) {
+            e->ended_by_itself = 1;
             break;
         }
-        if (interrupted || (duration > 0 && now_s() - t0 >= duration)) break;
-        if (progress && now_s() - last >= 0.25) {
+        if (interrupted || (o->duration > 0 && now_s() - t0 >= o->duration)) break;
+        if (e->progress && now_s() - last >= 0.25) {
             memset(&ex, 0, sizeof ex);
             ex.StructSize = sizeof ex;
-            if (stats_ex(npp, &ex) == NMERR_SUCCESS)
+            if (c->stats_ex(c->npp, &ex) == NMERR_SUCCESS)
                 fprintf(stderr, "\r%llu frames  %llu bytes  %llu dropped  %.1f s   ",
                         (unsigned long long)ex.FramesCaptured, (unsigned long long)ex.BytesCaptured,
                         (unsigned long long)(ex.KernelFramesDropped + ex.FramesDropped), now_s() - t0);
@@ -366,17 +409,23 @@ int main(int argc, char **argv) {
         }
         poll(&wake, 1, 50); /* the callback, a signal (EINTR) or 50 ms */
     }
+}
+
+/* Stops and disconnects the capture, waits for the status callback's last event, and gathers the
+ * final statistics into `e`. */
+static void stop_capture(const struct options *o, const struct capture *c, struct ending *e) {
+    DWORD rc;
     /* After a capture that ended by itself Stop answers NMERR_NOT_CAPTURING (the callback got the
      * statistics); NMERR_FILE_WRITE_ERROR means the file could not be finished (statistics filled). */
     STATISTICS st;
-    DWORD stop_rc = realtime ? rtc_stop(npp) : esp_stop(npp, &st);
-    if (realtime && stop_rc == NMERR_SUCCESS && rtc_get_total_statistics(npp, &st, FALSE) != NMERR_SUCCESS) memset(&st, 0, sizeof st);
-    int have_stop_stats = stop_rc == NMERR_SUCCESS || stop_rc == NMERR_FILE_WRITE_ERROR;
-    if (stop_rc == NMERR_NOT_CAPTURING) ended_by_itself = 1;
-    memset(&ex, 0, sizeof ex);
-    ex.StructSize = sizeof ex;
-    int have_ex = stats_ex(npp, &ex) == NMERR_SUCCESS;
-    if ((rc = disconnect(npp)) != NMERR_SUCCESS)
+    e->stop_rc = o->realtime ? rtc_stop(c->npp) : esp_stop(c->npp, &st);
+    if (o->realtime && e->stop_rc == NMERR_SUCCESS && rtc_get_total_statistics(c->npp, &st, FALSE) != NMERR_SUCCESS) memset(&st, 0, sizeof st);
+    int have_stop_stats = e->stop_rc == NMERR_SUCCESS || e->stop_rc == NMERR_FILE_WRITE_ERROR;
+    if (e->stop_rc == NMERR_NOT_CAPTURING) e->ended_by_itself = 1;
+    memset(&e->ex, 0, sizeof e->ex);
+    e->ex.StructSize = sizeof e->ex;
+    int have_ex = c->stats_ex(c->npp, &e->ex) == NMERR_SUCCESS;
+    if ((rc = c->disconnect(c->npp)) != NMERR_SUCCESS)
         fprintf(stderr, "nmcap: disconnect: %s (%s)\n", nmerr_text(rc), nmerr_name(rc));
     /* Disconnect ends the callback thread with UPDATE_EVENT_TERMINATE_THREAD after the events
      * queued before it: once that arrived, the stop event (if any) has been recorded. */
@@ -388,77 +437,111 @@ int main(int argc, char **argv) {
             (void)n;
         }
     }
-    int end_known = __atomic_load_n(&end_seen, __ATOMIC_ACQUIRE);
+    e->end_known = __atomic_load_n(&end_seen, __ATOMIC_ACQUIRE);
     if (!have_ex) {
         /* The 32-bit statistics: from Stop, else from the stop event. */
-        const STATISTICS *s = have_stop_stats ? &st : end_known && end_has_stats ? &end_stats : NULL;
+        const STATISTICS *s = have_stop_stats ? &st : e->end_known && end_has_stats ? &end_stats : NULL;
         if (s) {
-            ex.TimeElapsed = s->TimeElapsed;
-            ex.FramesCaptured = s->TotalFramesCaptured;
-            ex.BytesCaptured = s->TotalBytesCaptured;
-            ex.FramesSeen = s->TotalFramesSeen;
-            ex.FramesDropped = s->TotalFramesDropped;
-            ex.KernelFramesDropped = s->MacFramesDropped_NoBuffers;
+            e->ex.TimeElapsed = s->TimeElapsed;
+            e->ex.FramesCaptured = s->TotalFramesCaptured;
+            e->ex.BytesCaptured = s->TotalBytesCaptured;
+            e->ex.FramesSeen = s->TotalFramesSeen;
+            e->ex.FramesDropped = s->TotalFramesDropped;
+            e->ex.KernelFramesDropped = s->MacFramesDropped_NoBuffers;
         }
     }
-    if (progress) fprintf(stderr, "\n");
+}
+
+/* Says how the capture ended, moves the file to OUT (-w), prints the file name and the
+ * statistics (-R: the statistics on stderr). The exit status. */
+static int report_end(const struct options *o, struct capture *c, const struct ending *e) {
+    DWORD rc;
+    int status;
+    const STATISTICS_EX *ex = &e->ex;
+    if (e->progress) fprintf(stderr, "\n");
     status = EXIT_OK;
     char detail[1024] = "";
-    if (npp_get_error_detail(npp, detail, sizeof detail) != NMERR_SUCCESS) detail[0] = '\0';
-    if (end_known && end_value != NMERR_SUCCESS) {
+    if (npp_get_error_detail(c->npp, detail, sizeof detail) != NMERR_SUCCESS) detail[0] = '\0';
+    if (e->end_known && end_value != NMERR_SUCCESS) {
         /* Full disk, interface gone, file size limit, a cut replay: say why (in the library's
          * words too), with the statistics below. */
         fprintf(stderr, "nmcap: capture ended: %s (%s)\n", nmerr_text(end_value), nmerr_name(end_value));
         if (detail[0]) fprintf(stderr, "nmcap: %s\n", detail);
         status = EXIT_ENDED;
-    } else if (stop_rc == NMERR_FILE_WRITE_ERROR) {
+    } else if (e->stop_rc == NMERR_FILE_WRITE_ERROR) {
         fprintf(stderr, "nmcap: capture ended: %s (%s) while finishing the file\n",
-                nmerr_text(stop_rc), nmerr_name(stop_rc));
+                nmerr_text(e->stop_rc), nmerr_name(e->stop_rc));
         status = EXIT_ENDED;
-    } else if (stop_rc != NMERR_SUCCESS && stop_rc != NMERR_NOT_CAPTURING) {
-        fprintf(stderr, "nmcap: stop: %s (%s)\n", nmerr_text(stop_rc), nmerr_name(stop_rc));
+    } else if (e->stop_rc != NMERR_SUCCESS && e->stop_rc != NMERR_NOT_CAPTURING) {
+        fprintf(stderr, "nmcap: stop: %s (%s)\n", nmerr_text(e->stop_rc), nmerr_name(e->stop_rc));
         status = EXIT_FAILED;
-    } else if (ended_by_itself && !end_known && !(count && ex.FramesCaptured >= count)) {
+    } else if (e->ended_by_itself && !e->end_known && !(o->count && ex->FramesCaptured >= o->count)) {
         fprintf(stderr, "nmcap: capture ended by itself; the library gave no reason\n");
         status = EXIT_ENDED;
     }
-    if (realtime) {
+    if (o->realtime) {
         if (lines_not_printed)
             fprintf(stderr, "nmcap: %llu frames not printed: standard output was not read when the capture was interrupted\n",
                     lines_not_printed);
         fprintf(stderr, "%llu frames printed; frames delivered %llu, seen %llu, dropped %llu (kernel %llu), %.3f s\n",
-                frames_printed, (unsigned long long)ex.FramesCaptured, (unsigned long long)ex.FramesSeen,
-                (unsigned long long)ex.FramesDropped, (unsigned long long)ex.KernelFramesDropped, (double)ex.TimeElapsed / 1e6);
-        goto done;
+                frames_printed, (unsigned long long)ex->FramesCaptured, (unsigned long long)ex->FramesSeen,
+                (unsigned long long)ex->FramesDropped, (unsigned long long)ex->KernelFramesDropped, (double)ex->TimeElapsed / 1e6);
+        return status;
     }
-    if (out) {
+    if (o->out) {
         /* Checked again and moved without following or blindly replacing what another user put
          * there; on failure the capture stays under its name. */
         HBLOB why = NULL;
         const char *detail = NULL;
         if (CreateBlob(&why) != NMERR_SUCCESS) why = NULL;
-        if ((rc = ndisnpp_move_capture(name, outpath, why)) != NMERR_SUCCESS) {
+        if ((rc = ndisnpp_move_capture(c->name, c->outpath, why)) != NMERR_SUCCESS) {
             if (!why || GetStringFromBlob(why, OWNER_NPP, "Error", "Detail", &detail) != NMERR_SUCCESS) detail = nmerr_text(rc);
-            fprintf(stderr, "nmcap: cannot move %s to %s: %s (%s); the capture is in %s\n", name, out, detail, nmerr_name(rc), name);
+            fprintf(stderr, "nmcap: cannot move %s to %s: %s (%s); the capture is in %s\n", c->name, o->out, detail, nmerr_name(rc), c->name);
             if (why) DestroyBlob(why);
-            status = EXIT_FAILED;
-            goto done;
+            return EXIT_FAILED;
         }
         if (why) DestroyBlob(why);
-        snprintf(name, sizeof name, "%s", out);
+        snprintf(c->name, sizeof c->name, "%s", o->out);
     }
-    printf("%s\n", name);
+    printf("%s\n", c->name);
     printf("frames captured %llu, bytes %llu, seen %llu, dropped %llu (kernel %llu), %.3f s\n",
-           (unsigned long long)ex.FramesCaptured, (unsigned long long)ex.BytesCaptured,
-           (unsigned long long)ex.FramesSeen, (unsigned long long)ex.FramesDropped,
-           (unsigned long long)ex.KernelFramesDropped, (double)ex.TimeElapsed / 1e6);
-done:
+           (unsigned long long)ex->FramesCaptured, (unsigned long long)ex->BytesCaptured,
+           (unsigned long long)ex->FramesSeen, (unsigned long long)ex->FramesDropped,
+           (unsigned long long)ex->KernelFramesDropped, (double)ex->TimeElapsed / 1e6);
+    return status;
+}
+
+/* Destroys the NPP (which stops and disconnects as needed) and the BLOBs. */
+static void capture_destroy(struct capture *c) {
+    DWORD rc;
     /* Nothing is left to lose here, but a failure still says something is wrong. */
-    if (npp && (rc = npp_destroy(npp)) != NMERR_SUCCESS)
+    if (c->npp && (rc = npp_destroy(c->npp)) != NMERR_SUCCESS)
         fprintf(stderr, "nmcap: npp_destroy: %s (%s)\n", nmerr_text(rc), nmerr_name(rc));
-    if (nic && (rc = DestroyBlob(nic)) != NMERR_SUCCESS)
+    if (c->nic && (rc = DestroyBlob(c->nic)) != NMERR_SUCCESS)
         fprintf(stderr, "nmcap: DestroyBlob: %s (%s)\n", nmerr_text(rc), nmerr_name(rc));
-    if (err && (rc = DestroyBlob(err)) != NMERR_SUCCESS)
+    if (c->err && (rc = DestroyBlob(c->err)) != NMERR_SUCCESS)
         fprintf(stderr, "nmcap: DestroyBlob: %s (%s)\n", nmerr_text(rc), nmerr_name(rc));
+}
+
+int main(int argc, char **argv) {
+    struct options o;
+    struct capture c;
+    struct ending e;
+    int status;
+    if (argc >= 2 && strcmp(argv[1], "--repair") == 0) {
+        if (argc == 2) { usage(); return EXIT_USAGE; }
+        return repair_files(argc - 2, argv + 2);
+    }
+    if ((status = parse_options(argc, argv, &o)) != EXIT_OK) return status;
+    memset(&c, 0, sizeof c);
+    status = build_nic_blob(&o, &c);
+    if (status == EXIT_OK) status = start_capture(&o, &c);
+    if (status == EXIT_OK) {
+        memset(&e, 0, sizeof e);
+        wait_for_end(&o, &c, &e);
+        stop_capture(&o, &c, &e);
+        status = report_end(&o, &c, &e);
+    }
+    capture_destroy(&c);
     return status;
 }
