@@ -1,4 +1,4 @@
-/* The COM-style objects in C (design.md section 8): CreateNPPInterface, every vtable slot of IESP,
+/* The COM-style objects in C (README, "Porting Network Monitor 2 code"): CreateNPPInterface, every vtable slot of IESP,
  * IRTC, IDelaydC and IStats (through the COBJMACROS macros, which call This->lpVtbl->Method),
  * QueryInterface, reference counts across 16 threads, the last Release, calls through a
  * released object, and the four Disconnect codes through pESP->lpVtbl->Disconnect(pESP). */

@@ -1,4 +1,4 @@
-/* The COM-style objects in C++ (design.md section 8): the seed's four Disconnect codes through
+/* The COM-style objects in C++ (README, "Porting Network Monitor 2 code"): the seed's four Disconnect codes through
  * pESP->Disconnect(), and the layout test: every slot of every interface called through the C++
  * class (virtual call) and through the C Vtbl struct that the object's vptr points to, on the same
  * object, with answers that show each call reached the slot it names. */

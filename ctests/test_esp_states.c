@@ -1,4 +1,4 @@
-/* The state machines of the four capture families (spec b.2, b.3, c; header comments of esp_*,
+/* The state machines of the four capture families (SDK b.2, b.3, c; header comments of esp_*,
  * stats_*, rtc_*, dc_*), on replay NICs: every cell of the table for every family (with the
  * statistics, conversation and special-frame calls where the family has them), every
  * cross-family answer, restart
@@ -140,7 +140,7 @@ static const Fam DC = {"dc", NMERR_NOT_DELAYED, dc_connect, dc_disconnect, dc_qu
 static const Fam *const FAMS[] = {&ESP, &STATS, &RTC, &DC};
 #define NFAMS 4
 
-/* States of spec b.3; ST_S is C with cfg-pending (after Stop). */
+/* States of SDK b.3; ST_S is C with cfg-pending (after Stop). */
 enum { ST_N, ST_C, ST_R, ST_P, ST_S, NSTATES };
 static const char *const STATE_NAMES[] = {"N", "C", "R", "P", "C+stopped"};
 
@@ -179,7 +179,7 @@ static DWORD call_op(const Fam *f, int op, HNPP h) {
     }
 }
 
-/* The table of spec b.3 and c for the family `f` that connected the NPP: the code, and the state
+/* The table of SDK b.3 and c for the family `f` that connected the NPP: the code, and the state
  * after. */
 static DWORD expected(const Fam *f, int op, int st, int *next) {
     int idle = st == ST_C || st == ST_S;
@@ -217,7 +217,7 @@ static DWORD expected(const Fam *f, int op, int st, int *next) {
     case OP_CONVERSATIONS: /* only while running */
         return st == ST_R ? NMERR_SUCCESS : st == ST_P ? NMERR_CAPTURE_PAUSED : NMERR_NOT_CAPTURING;
     default:
-        /* IDelaydC's statistics: only while running (spec c). The others: any time after the
+        /* IDelaydC's statistics: only while running (SDK c). The others: any time after the
          * first capture since Connect. */
         if (f == &DC) return st == ST_R ? NMERR_SUCCESS : st == ST_P ? NMERR_CAPTURE_PAUSED : NMERR_NOT_CAPTURING;
         return st == ST_C ? NMERR_NOT_CAPTURING : NMERR_SUCCESS;
@@ -347,7 +347,7 @@ static void cross_family(void) {
     }
 }
 
-/* Disconnect (spec b.2): SUCCESS when idle, CAPTURING running and paused, NOT_CONNECTED, NOT_ESP. */
+/* Disconnect (SDK b.2): SUCCESS when idle, CAPTURING running and paused, NOT_CONNECTED, NOT_ESP. */
 static void disconnect_codes(void) {
     HNPP h = new_npp(g_nic), s = new_npp(g_nic);
     char name[512];
@@ -583,7 +583,7 @@ static void null_pointers(void) {
     /* not connected: QueryStatus still checks its pointer */
     CHECK_RC(esp_query_status(e, NULL), NMERR_INVALID_PARAMETER);
     CHECK_RC(stats_query_status(s, NULL), NMERR_INVALID_PARAMETER);
-    /* a NULL pointer is reported before a bad handle (check order of src/ffi/esp.rs, spec b.2) */
+    /* a NULL pointer is reported before a bad handle (check order of src/ffi/esp.rs, SDK b.2) */
     CHECK_RC(esp_query_status(NULL, NULL), NMERR_INVALID_PARAMETER);
     CHECK_RC(esp_get_control_state(NULL, NULL, NULL), NMERR_INVALID_PARAMETER);
     CHECK_RC(esp_start(NULL, NULL, 0), NMERR_INVALID_PARAMETER);
@@ -615,7 +615,7 @@ static void null_pointers(void) {
 }
 
 /* NULL and destroyed BLOBs on Connect and Configure. A bad BLOB is reported before the state
- * (NOT_CONNECTED, CAPTURING): the check order src/ffi/esp.rs documents (spec b.2 leaves the
+ * (NOT_CONNECTED, CAPTURING): the check order src/ffi/esp.rs documents (SDK b.2 leaves the
  * order open, its recommendation would put the state first). */
 static void bad_blobs(void) {
     const Fam *fams[] = {&ESP, &STATS};

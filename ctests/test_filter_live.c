@@ -1,5 +1,5 @@
 /* Capture filters on a live interface: the kernel (BPF) path and the user-space path must keep the
- * same frames (design §5 "Kernel filtering"). Root only (exit 77 otherwise, or without `ip`).
+ * same frames (README, "Capture filter": kernel filtering). Root only (exit 77 otherwise, or without `ip`).
  *
  * Two network namespaces ndisnpp-fa-<pid> / ndisnpp-fb-<pid> joined by a veth pair (192.0.2.1 /
  * 192.0.2.2 of TEST-NET-1, IPv6 off, static neighbour entries: no ARP, no ND, nothing else on the

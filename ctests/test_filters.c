@@ -1,4 +1,4 @@
-/* Capture filters (spec h.3, design §5) and pattern triggers (spec h.4), on replay NICs: no
+/* Capture filters (SDK h.3, README "Capture filter") and pattern triggers (SDK h.4), on replay NICs: no
  * privilege needed.
  *
  * A crafted pcap of 40 Ethernet frames whose classification is known frame by frame (IPv4
@@ -639,7 +639,7 @@ static void address_filters(void) {
         run_filter("address (v1 ADDRESSTABLE): IPv4 source include", b, 0, LIST(4, 21, 30, 33, 38));
     }
 
-    /* A pair that selects no side matches every frame (spec h.3.2 [REC]): as an INCLUDE pair it
+    /* A pair that selects no side matches every frame (SDK h.3.2 [REC]): as an INCLUDE pair it
      * keeps all 40; as an EXCLUDE pair it drops all (an empty file, kept by
      * DontDeleteEmptyCapture). */
     memset(&t, 0, sizeof t);
@@ -686,7 +686,7 @@ static void pattern_filters(void) {
 
     /* NOT IP 9 = 17: IPv4 frames that are not UDP (TCP 0, 3, 28, 29; ICMP 6) and the cut 26 (its
      * IPv4 header is there but too short for offset 9: "different", so NOT passes). Frames without
-     * IPv4 fail although NOT is set (missing basis: always fail, spec h.3.3 / i.20). */
+     * IPv4 fail although NOT is set (missing basis: always fail, SDK h.3.3 / i.20). */
     e = expr1(pat(PATTERN_MATCH_FLAGS_NOT, OFFSET_BASIS_RELATIVE_TO_IP, 0, 9, "\x11", 1));
     b = replay_blob(corpus_path);
     CHECK_RC(SetNPPPatternFilterInBlob(b, &e, NULL), NMERR_SUCCESS);
@@ -931,7 +931,7 @@ static void run_trigger(const char *what, HBLOB b, TRIGGER t, WORD event, const 
             CHECK_EQ(events[0].Action, UPDATE_ACTION_STOP_CAPTURE);
             CHECK_EQ(events[0].Status, NETWORKSTATUS_STATE_VOID);
             CHECK_EQ(event_has_stats[0], 1);
-            /* design §5: the firing frame is stored, last, and counted */
+            /* README "Triggers": the firing frame is stored, last, and counted */
             CHECK_EQ(event_stats[0].TotalFramesCaptured, nkept);
             CHECK_EQ(event_stats[0].TotalFramesFiltered, filtered_at_fire);
             CHECK_EQ(event_stats[0].TotalFramesSeen, seen_at_fire);

@@ -1,4 +1,4 @@
-/* Layout and constants of include/netmon.h against the spec (npp-api.md f.15, natural x86-64
+/* Layout and constants of include/netmon.h against the spec (SDK f.15, natural x86-64
  * column; f.10, f.12 and f.14 for the structures without a table; section g for the NMERR codes).
  *
  * Every size and offset is checked twice: at compile time (a negative array size when wrong, since

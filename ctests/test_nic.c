@@ -1,4 +1,4 @@
-/* NIC discovery and the NPP table (spec e.1, e.2; header comments of GetNPPBlobTable,
+/* NIC discovery and the NPP table (SDK e.1, e.2; header comments of GetNPPBlobTable,
  * GetNPPBlobFromUI, SelectNPPBlobFromTable, FilterNPPBlob, AllocBlobTable, FreeBlobTable,
  * npp_create, npp_destroy).
  *
@@ -106,7 +106,7 @@ static int same_content(HBLOB a, HBLOB b) {
 
 /* ---- GetNPPBlobTable without a filter ------------------------------------------------------- */
 
-/* The NETWORKINFO facts of one Ethernet-like interface against sysfs (spec e.2). */
+/* The NETWORKINFO facts of one Ethernet-like interface against sysfs (SDK e.2). */
 static void check_sysfs_facts(HBLOB b, const char *ifname) {
     char type[32], addr[64], want_mac[13];
     long mtu = sysfs_long(ifname, "mtu");
@@ -209,7 +209,7 @@ static void test_table(void) {
         CHECK_EQ(clsid.Data4[0], 0xA9);
         CHECK_EQ(clsid.Data4[7], 0x47);
 
-        /* NETWORKINFO from the BLOB agrees with the tags (spec e.2 / e.3). */
+        /* NETWORKINFO from the BLOB agrees with the tags (SDK e.2 / e.3). */
         memset(&ni, 0xEE, sizeof ni);
         CHECK_RC(GetNetworkInfoFromBlob(lo, &ni), NMERR_SUCCESS);
         CHECK_EQ(ni.MacType, MAC_TYPE_ETHERNET);

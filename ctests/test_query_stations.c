@@ -1,4 +1,4 @@
-/* QueryStations (esp_query_stations / stats_query_stations; spec b.2, f.4, f.14; header comment
+/* QueryStations (esp_query_stations / stats_query_stations; SDK b.2, f.4, f.14; header comment
  * of esp_query_stations). Root only (exit 77 otherwise, or without `ip`).
  *
  * Two network namespaces ndisnpp-qa-<pid> / ndisnpp-qb-<pid> joined by a veth pair (fixed MACs,

@@ -1,7 +1,7 @@
 /* Replay exactness: a pcap file replayed through IESP (esp_* on a NIC BLOB that names the file in
  * NPP:Location:ReplayFile) comes out frame for frame in each of the three file formats, as
  * Wireshark's own tools read it (tshark, capinfos; TZ=UTC for writer and reader, as
- * spec/capture-file.md §8 asks).
+ * the Network Monitor 2 file format asks).
  *
  * Three sources, all written here: a classic microsecond pcap and two nanosecond pcaps (the second
  * with times from 2038 to 2106, out of order: Y2038_FRAMES), each with 8

@@ -1,7 +1,7 @@
 /* Concurrency stress of the NPP functions: 16 threads call the control and status functions of
  * all four families (esp_*, stats_*, rtc_*, dc_*, the *_get_statistics_ex extensions, npp_destroy
  * on dead handles) in random order on 64 NPPs over replay NICs, while thread 0 also destroys and
- * re-creates NPPs. Every answer must be one of the codes the header and spec b.3 allow for that
+ * re-creates NPPs. Every answer must be one of the codes the header and SDK b.3 allow for that
  * function in some state (the union over all states, plus NMERR_INVALID_HNETWORK for a handle
  * destroyed meanwhile). A deadlock watchdog thread fails the test when no call has returned for
  * STALL_S seconds (and an alarm bounds the whole run). At the end everything is stopped,

@@ -2180,7 +2180,7 @@ DWORD stats_insert_special_frame(HNPP hNpp,
 #endif  /* NDISNPP_NETMON_H */
 
 /* ---- hand-kept block (cbindgen.toml trailer) --------------------------------------------------
- * The SDK's COM-style objects over the flat functions (CreateNPPInterface, design.md section 8).
+ * The SDK's COM-style objects over the flat functions (CreateNPPInterface, README, "Porting Network Monitor 2 code").
  * In C, an interface pointer points to a struct whose first member, lpVtbl, points to the
  * interface's Vtbl struct, and COBJMACROS adds IESP_Disconnect(p)-style macros; in C++ the same
  * interfaces are abstract classes with the same slots in the same order, and the object's vptr

@@ -27,7 +27,7 @@
 #define TAG_CLASSID "ClassID"
 #define TAG_CONNECTIONNAME "Connection Name"
 #define TAG_FRIENDLYNAME "Friendly Name"
-/* ndisnpp (not in Netmon): see design.md §4 / README. */
+/* ndisnpp (not in Netmon): see README, "Linux configuration tags". */
 #define TAG_REPLAY_FILE "ReplayFile"
 #define CATEGORY_CONFIG "Config"
 #define TAG_FRAME_SIZE "FrameSize"
@@ -51,25 +51,25 @@
 #define TAG_INTERFACE_TRANSMIT "IXmt"
 #define TAG_LOCAL_ONLY "LocalOnly"
 #define TAG_IS_REMOTE "IsRemote"
-/* ndisnpp (not in Netmon): see design.md §4 / README. */
+/* ndisnpp (not in Netmon): see README, "Linux configuration tags". */
 #define TAG_FILTER_FLAGS "FilterFlags"
-/* ndisnpp (not in Netmon): see design.md §4 / README. */
+/* ndisnpp (not in Netmon): see README, "Linux configuration tags". */
 #define TAG_CAPTURE_DIRECTORY "CaptureDirectory"
-/* ndisnpp (not in Netmon): see design.md §4 / README. */
+/* ndisnpp (not in Netmon): see README, "Linux configuration tags". */
 #define TAG_FILE_FORMAT "FileFormat"
-/* ndisnpp (not in Netmon): see design.md §4 / README. */
+/* ndisnpp (not in Netmon): see README, "Linux configuration tags". */
 #define TAG_FRAME_LIMIT "FrameLimit"
 /* ndisnpp (not in Netmon): IRTC's update interval in milliseconds (wins over `UpdateFreq`). */
 #define TAG_UPDATE_INTERVAL "UpdateInterval"
 /* ndisnpp (not in Netmon): IRTC's FRAMETABLE length (frames per delivery). */
 #define TAG_FRAME_TABLE_LENGTH "FrameTableLength"
-/* ndisnpp (not in Netmon): see design.md §4 / README. */
+/* ndisnpp (not in Netmon): see README, "Linux configuration tags". */
 #define TAG_REPLAY_PACE "ReplayPace"
-/* ndisnpp (not in Netmon): see design.md §4 / README. */
+/* ndisnpp (not in Netmon): see README, "Linux configuration tags". */
 #define FILE_FORMAT_NETMON2_TXT "NETMON2"
-/* ndisnpp (not in Netmon): see design.md §4 / README. */
+/* ndisnpp (not in Netmon): see README, "Linux configuration tags". */
 #define FILE_FORMAT_PCAP_TXT "PCAP"
-/* ndisnpp (not in Netmon): see design.md §4 / README. */
+/* ndisnpp (not in Netmon): see README, "Linux configuration tags". */
 #define FILE_FORMAT_PCAPNG_TXT "PCAPNG"
 #define CATEGORY_TRIGGER "Trigger"
 #define TAG_TRIGGER "Trigger"

@@ -1,10 +1,10 @@
-//! Owner, category and tag names and the keywords of filter/trigger values (spec d.3).
+//! Owner, category and tag names and the keywords of filter/trigger values (SDK d.3).
 //!
 //! This list is the only one: C gets the same names as string `#define`s in
 //! `include/netmon_names.h` (included by `netmon.h`), which `tests/header.rs` writes from [`ALL`]
 //! (`NDISNPP_REGENERATE=1 cargo test --test header names_header`) and fails on when it is stale.
 //! cbindgen cannot emit string constants, hence the generated file.
-//! Tags marked "ndisnpp" are this library's own (design.md §4); the rest are Netmon's.
+//! Tags marked "ndisnpp" are this library's own (README, "Linux configuration tags"); the rest are Netmon's.
 
 /// One string constant of this module: its name, its value and its doc comment's lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +49,7 @@ string_names! {
     pub const TAG_CLASSID: &str = "ClassID";
     pub const TAG_CONNECTIONNAME: &str = "Connection Name";
     pub const TAG_FRIENDLYNAME: &str = "Friendly Name";
-    /// ndisnpp (not in Netmon): see design.md §4 / README.
+    /// ndisnpp (not in Netmon): see README, "Linux configuration tags".
     pub const TAG_REPLAY_FILE: &str = "ReplayFile";
     pub const CATEGORY_CONFIG: &str = "Config";
     pub const TAG_FRAME_SIZE: &str = "FrameSize";
@@ -73,25 +73,25 @@ string_names! {
     pub const TAG_INTERFACE_TRANSMIT: &str = "IXmt";
     pub const TAG_LOCAL_ONLY: &str = "LocalOnly";
     pub const TAG_IS_REMOTE: &str = "IsRemote";
-    /// ndisnpp (not in Netmon): see design.md §4 / README.
+    /// ndisnpp (not in Netmon): see README, "Linux configuration tags".
     pub const TAG_FILTER_FLAGS: &str = "FilterFlags";
-    /// ndisnpp (not in Netmon): see design.md §4 / README.
+    /// ndisnpp (not in Netmon): see README, "Linux configuration tags".
     pub const TAG_CAPTURE_DIRECTORY: &str = "CaptureDirectory";
-    /// ndisnpp (not in Netmon): see design.md §4 / README.
+    /// ndisnpp (not in Netmon): see README, "Linux configuration tags".
     pub const TAG_FILE_FORMAT: &str = "FileFormat";
-    /// ndisnpp (not in Netmon): see design.md §4 / README.
+    /// ndisnpp (not in Netmon): see README, "Linux configuration tags".
     pub const TAG_FRAME_LIMIT: &str = "FrameLimit";
     /// ndisnpp (not in Netmon): IRTC's update interval in milliseconds (wins over `UpdateFreq`).
     pub const TAG_UPDATE_INTERVAL: &str = "UpdateInterval";
     /// ndisnpp (not in Netmon): IRTC's FRAMETABLE length (frames per delivery).
     pub const TAG_FRAME_TABLE_LENGTH: &str = "FrameTableLength";
-    /// ndisnpp (not in Netmon): see design.md §4 / README.
+    /// ndisnpp (not in Netmon): see README, "Linux configuration tags".
     pub const TAG_REPLAY_PACE: &str = "ReplayPace";
-    /// ndisnpp (not in Netmon): see design.md §4 / README.
+    /// ndisnpp (not in Netmon): see README, "Linux configuration tags".
     pub const FILE_FORMAT_NETMON2_TXT: &str = "NETMON2";
-    /// ndisnpp (not in Netmon): see design.md §4 / README.
+    /// ndisnpp (not in Netmon): see README, "Linux configuration tags".
     pub const FILE_FORMAT_PCAP_TXT: &str = "PCAP";
-    /// ndisnpp (not in Netmon): see design.md §4 / README.
+    /// ndisnpp (not in Netmon): see README, "Linux configuration tags".
     pub const FILE_FORMAT_PCAPNG_TXT: &str = "PCAPNG";
     pub const CATEGORY_TRIGGER: &str = "Trigger";
     pub const TAG_TRIGGER: &str = "Trigger";
