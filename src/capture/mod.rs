@@ -1,10 +1,11 @@
-//! Capture: the interfaces libpcap finds, live and replay sources, the capture thread (engine),
+//! Capture: the interfaces libpcap finds, live sources (the kernel ring, libpcap) and replay sources, the capture thread (engine),
 //! its stages (conversations, triggers) and IRTC's double buffer (rtc).
 
 pub mod conversation;
 pub mod devices;
 pub mod engine;
 pub mod fds;
+pub mod ring;
 pub mod rtc;
 pub mod source;
 pub mod trigger;

@@ -14,7 +14,7 @@ use crate::blob::{store, Blob};
 use crate::capfile::{self, StreamInfo};
 use crate::capture::conversation::Conversations;
 use crate::capture::engine::{EndReason, Engine, EngineReader, Notice, Stages, Totals};
-use crate::capture::source::{Live, LiveSettings, OpenError, Replay, Source};
+use crate::capture::source::{LiveSettings, OpenError, Replay, Source};
 use crate::capture::trigger::TriggerState;
 use crate::handles::HandleTable;
 use crate::nmerr::*;
@@ -376,8 +376,8 @@ fn open_source(target: &Blob, config: &CaptureConfig, plan: &FramePlan) -> Resul
     // The filter and the trigger judge whole frames (spec h.3.4: clipping applies to frames that
     // passed): with either, the kernel hands over whole frames and the engine clips.
     let snaplen = if plan.filter.is_some() || plan.trigger.is_some() { 0 } else { config.frame_size };
-    let live = Live::open(&name, LiveSettings { snaplen, buffer_size: config.buffer_size, promiscuous: config.promiscuous }, plan.filter.as_ref())?;
-    Ok(Box::new(live))
+    // The kernel ring read in place, or libpcap for what the ring does not take (capture/ring.rs).
+    crate::capture::ring::open_live(&name, LiveSettings { snaplen, buffer_size: config.buffer_size, promiscuous: config.promiscuous }, plan.filter.as_ref())
 }
 
 fn io_to_nmerr(e: &std::io::Error) -> NmErr {
