@@ -458,3 +458,292 @@ impl Drop for Ring {
         unsafe { libc::close(self.fd) };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::UdpSocket;
+    use std::time::{Duration, Instant};
+
+    /// Runs `f` on a thread of its own in a new network namespace whose `lo` is up (traffic stays
+    /// there). None when the process may not make one (not root): the test is skipped.
+    fn in_netns<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+        std::thread::spawn(move || {
+            // SAFETY: unshare affects only the calling thread's network namespace.
+            if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+                eprintln!("skipped: no network namespace ({})", std::io::Error::last_os_error());
+                return None;
+            }
+            set_lo_up(true);
+            Some(f())
+        })
+        .join()
+        .unwrap()
+    }
+
+    fn set_lo_up(up: bool) {
+        // SAFETY: plain socket/ioctl/close calls on an ifreq we own.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+            assert!(fd >= 0);
+            let mut ifr: libc::ifreq = std::mem::zeroed();
+            ifr.ifr_name[..2].copy_from_slice(&[b'l' as libc::c_char, b'o' as libc::c_char]);
+            assert_eq!(libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut ifr), 0);
+            let mut flags = ifr.ifr_ifru.ifru_flags as libc::c_int;
+            flags = if up { flags | libc::IFF_UP } else { flags & !libc::IFF_UP };
+            ifr.ifr_ifru.ifru_flags = flags as libc::c_short;
+            assert_eq!(libc::ioctl(fd, libc::SIOCSIFFLAGS, &mut ifr), 0);
+            libc::close(fd);
+        }
+    }
+
+    fn settings(snaplen: u32, buffer_size: u32) -> LiveSettings {
+        LiveSettings { snaplen, buffer_size, promiscuous: true }
+    }
+
+    /// One frame as a source delivered it: (bytes, length on the wire).
+    type Got = (Vec<u8>, u32);
+
+    /// Reads frames (and other news, as text) until the source was idle with at least `want`
+    /// frames read, or 5 s passed.
+    fn read(src: &mut dyn Source, want: usize) -> (Vec<Got>, Vec<String>) {
+        let (mut frames, mut news) = (Vec::new(), Vec::new());
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(5) {
+            match src.next(&mut || false) {
+                Next::Frame(f) => frames.push((f.data.to_vec(), f.wire_len)),
+                Next::Idle if frames.len() >= want => break,
+                Next::Idle => {}
+                Next::Link(up) => news.push(format!("link {up}")),
+                Next::Failed(m) => {
+                    news.push(format!("failed {m}"));
+                    break;
+                }
+                Next::Corrupt(m) => panic!("corrupt {m}"),
+            }
+        }
+        (frames, news)
+    }
+
+    /// UDP datagrams to 127.0.0.1:`port`, payload `tag` + i, padded to `size` bytes.
+    fn send_udp(port: u16, tag: &str, n: usize, size: usize) {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let r = UdpSocket::bind(("127.0.0.1", port)).ok(); // a receiver, so that no ICMP follows
+        for i in 0..n {
+            let mut p = format!("{tag}{i:06}").into_bytes();
+            p.resize(size.max(p.len()), b'.');
+            s.send_to(&p, ("127.0.0.1", port)).unwrap();
+        }
+        drop(r);
+    }
+
+    /// The UDP payload of an IPv4 frame from lo (Ethernet header, IP header of 20 bytes, UDP).
+    fn payload(f: &[u8]) -> &[u8] {
+        &f[14 + 20 + 8..]
+    }
+
+    #[test]
+    fn each_frame_on_lo_once_with_its_bytes() {
+        let r = in_netns(|| {
+            let mut ring = Ring::open("lo", settings(0, 0), None).expect("ring on lo");
+            assert!(ring.skip_outgoing || ring.kernel_stats().is_some());
+            send_udp(40000, "once", 500, 100);
+            let (frames, news) = read(&mut ring, 500);
+            let k = ring.kernel_stats().unwrap();
+            (frames, news, k)
+        });
+        let Some((frames, news, k)) = r else { return };
+        assert!(news.is_empty(), "{news:?}");
+        assert_eq!(frames.len(), 500, "each datagram once (sent and received copies would be 1000)");
+        for (i, (f, wire)) in frames.iter().enumerate() {
+            assert_eq!(f.len(), 14 + 20 + 8 + 100);
+            assert_eq!(*wire as usize, f.len());
+            assert_eq!(&payload(f)[..10], format!("once{i:06}").as_bytes(), "in order");
+        }
+        assert_eq!((k.received, k.dropped), (500, 0));
+    }
+
+    #[test]
+    fn snap_length_cuts_in_the_kernel_wire_length_stays() {
+        let r = in_netns(|| {
+            let mut ring = Ring::open("lo", settings(60, 0), None).unwrap();
+            send_udp(40001, "snap", 20, 1000);
+            read(&mut ring, 20).0
+        });
+        let Some(frames) = r else { return };
+        assert_eq!(frames.len(), 20);
+        assert!(frames.iter().all(|(f, w)| f.len() == 60 && *w == 14 + 20 + 8 + 1000));
+    }
+
+    /// A filter is on before the socket is bound: no frame that fails it is delivered, even the
+    /// ones sent while the ring was being set up; `kernel_filtered` says so.
+    #[test]
+    fn filter_in_the_kernel_before_bind() {
+        let r = in_netns(|| {
+            // IPv4 only (Etype 0x0800).
+            let etypes = crate::blob::filters::ListFilter { include_all: false, values: vec![0x0800] };
+            let filter = crate::filter::CaptureFilter::from_parts(None, Some(&etypes), None, None).unwrap().unwrap();
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let chatter = {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        send_v6(40002);
+                    }
+                })
+            };
+            let mut ring = Ring::open("lo", settings(0, 0), Some(&filter)).unwrap();
+            assert!(ring.kernel_filtered());
+            send_udp(40002, "v4", 50, 10);
+            let got = read(&mut ring, 50).0;
+            stop.store(true, Ordering::Relaxed);
+            chatter.join().unwrap();
+            got
+        });
+        let Some(frames) = r else { return };
+        assert_eq!(frames.len(), 50);
+        assert!(frames.iter().all(|(f, _)| f[12..14] == [0x08, 0x00]));
+    }
+
+    fn send_v6(port: u16) {
+        if let Ok(s) = UdpSocket::bind("[::1]:0") {
+            let _ = s.send_to(b"v6", ("::1", port));
+        }
+    }
+
+    /// A raw frame sent on lo (the received copy is what the ring delivers).
+    fn send_raw(frame: &[u8]) {
+        // SAFETY: socket/sendto/close on buffers we own; the sockaddr_ll is of the length given.
+        unsafe {
+            let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0);
+            assert!(fd >= 0);
+            let mut sll: libc::sockaddr_ll = std::mem::zeroed();
+            sll.sll_family = libc::AF_PACKET as u16;
+            sll.sll_ifindex = interface_index(fd, "lo").unwrap();
+            sll.sll_halen = 6;
+            let n = libc::sendto(
+                fd,
+                frame.as_ptr().cast(),
+                frame.len(),
+                0,
+                (&sll as *const libc::sockaddr_ll).cast(),
+                std::mem::size_of::<libc::sockaddr_ll>() as u32,
+            );
+            assert_eq!(n, frame.len() as isize, "{}", std::io::Error::last_os_error());
+            libc::close(fd);
+        }
+    }
+
+    /// The kernel takes a received frame's VLAN tag out (into tp_vlan_tci); the ring puts it back
+    /// as libpcap does: the bytes are those sent, with 802.1Q and 802.1ad tags, and with a snap
+    /// length that cuts inside the frame.
+    #[test]
+    fn vlan_tags_are_put_back_like_libpcap() {
+        let mut sent = Vec::new();
+        for (tpid, tci) in [(0x8100u16, 0x2005u16), (0x88A8, 0x0064), (0x8100, 0x0000)] {
+            let mut f = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2];
+            f.extend_from_slice(&tpid.to_be_bytes());
+            f.extend_from_slice(&tci.to_be_bytes());
+            f.extend_from_slice(&[0x88, 0xB5]); // local experimental Ethertype
+            f.extend((0..80u8).map(|i| i ^ tci as u8));
+            sent.push(f);
+        }
+        let r = in_netns(move || {
+            let mut out = Vec::new();
+            for snaplen in [0u32, 30] {
+                let mut ring = Ring::open("lo", settings(snaplen, 0), None).unwrap();
+                let mut live = Live::open("lo", settings(snaplen, 0), None).unwrap();
+                for f in &sent {
+                    send_raw(f);
+                }
+                out.push((snaplen, sent.clone(), read(&mut ring, sent.len()).0, read(&mut live, sent.len()).0));
+            }
+            out
+        });
+        let Some(runs) = r else { return };
+        for (snaplen, sent, ring, live) in runs {
+            assert_eq!(ring.len(), sent.len(), "snaplen {snaplen}");
+            for (i, f) in sent.iter().enumerate() {
+                let keep = if snaplen == 0 { f.len() } else { snaplen as usize };
+                assert_eq!(ring[i].0, f[..keep], "snaplen {snaplen} frame {i}: the tag is back in place");
+                assert_eq!(ring[i].1 as usize, f.len(), "snaplen {snaplen} frame {i}: wire length with the tag");
+            }
+            assert_eq!(ring, live, "snaplen {snaplen}: as libpcap delivers them");
+        }
+    }
+
+    /// A ring that overflows: the frames the kernel could not store are counted as dropped, and
+    /// received counts them too (PACKET_STATISTICS, accumulated over reads).
+    #[test]
+    fn overflow_is_counted_as_kernel_drops() {
+        let r = in_netns(|| {
+            // The smallest ring: 2 blocks of 256 KiB; 4000 frames of 1042 bytes do not fit.
+            let mut ring = Ring::open("lo", settings(0, 1), None).unwrap();
+            assert_eq!(ring.block_nr, 2);
+            send_udp(40003, "burst", 2000, 1000);
+            let first = ring.kernel_stats().unwrap();
+            send_udp(40003, "burst", 2000, 1000);
+            let (frames, _) = read(&mut ring, 1);
+            let last = ring.kernel_stats().unwrap();
+            (first, frames.len() as u64, last)
+        });
+        let Some((first, got, k)) = r else { return };
+        assert!(first.dropped > 0, "{first:?}");
+        assert_eq!(k.received, 4000, "{k:?}");
+        assert!(k.dropped >= first.dropped, "accumulated: {first:?} then {k:?}");
+        assert_eq!(got + k.dropped, 4000, "every frame delivered or counted dropped: {got} and {k:?}");
+    }
+
+    /// The link goes down while the source holds a ring block: the frames of that block are
+    /// still delivered, then the outage is reported; frames after the link came back arrive.
+    #[test]
+    fn link_down_while_a_block_is_held() {
+        let r = in_netns(|| {
+            let mut ring = Ring::open("lo", settings(0, 0), None).unwrap();
+            send_udp(40004, "before", 10, 10);
+            let mut first = None;
+            while first.is_none() {
+                if let Next::Frame(f) = ring.next(&mut || false) {
+                    first = Some(f.data.to_vec());
+                }
+            }
+            assert!(ring.held);
+            set_lo_up(false);
+            let (rest, news_down) = read(&mut ring, 9);
+            set_lo_up(true);
+            let mut news_up = Vec::new();
+            let t0 = Instant::now();
+            while news_up.is_empty() && t0.elapsed() < Duration::from_secs(3) {
+                if let Next::Link(up) = ring.next(&mut || false) {
+                    news_up.push(up);
+                }
+            }
+            send_udp(40004, "after", 5, 10);
+            let (after, _) = read(&mut ring, 5);
+            (first.unwrap(), rest, news_down, news_up, after)
+        });
+        let Some((first, rest, news_down, news_up, after)) = r else { return };
+        assert_eq!(&payload(&first)[..6], b"before");
+        assert_eq!(rest.len(), 9);
+        assert_eq!(news_down.first().map(String::as_str), Some("link false"), "{news_down:?}");
+        assert_eq!(news_up, vec![true]);
+        assert_eq!(after.len(), 5);
+        assert!(after.iter().all(|(f, _)| &payload(f)[..5] == b"after"));
+    }
+
+    #[test]
+    fn socket_is_close_on_exec_and_other_devices_are_not_taken() {
+        let r = in_netns(|| {
+            let ring = Ring::open("lo", settings(0, 0), None).unwrap();
+            // SAFETY: fcntl on our descriptor.
+            let flags = unsafe { libc::fcntl(ring.fd, libc::F_GETFD) };
+            let missing = Ring::open("no-such-nic0", settings(0, 0), None).err();
+            let any = Ring::open("any", settings(0, 0), None).is_err();
+            (flags, missing, any)
+        });
+        let Some((flags, missing, any)) = r else { return };
+        assert_ne!(flags & libc::FD_CLOEXEC, 0);
+        assert!(matches!(missing, Some(OpenError::NoDevice(_))));
+        assert!(any, "`any` is libpcap's");
+    }
+}
