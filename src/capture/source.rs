@@ -1,4 +1,5 @@
-//! Frame sources: a live interface through libpcap (TPACKET_V3 ring, never immediate mode) and a
+//! Frame sources: a live interface through libpcap (TPACKET_V3 ring, never immediate mode; the
+//! fallback of the library's own ring reader, ring.rs) and a
 //! replay of a pcap/pcapng file (the "replay NIC" of design.md §4).
 
 use crate::capfile::Timestamp;
