@@ -3,7 +3,8 @@
 # Run as root from anywhere:  sudo bash bench/run-live.sh
 # Environment knobs (defaults in brackets):
 #   ROUNDS [5]  N64 [1000000]  N1500 [300000]  SIZES ["64 1500"]  BUFS ["2097152 67108864"]
-#   TOOLS ["nmcap tcpdump dumpcap nmcap-nm2"]  TX_CPU [0]  RX_CPU [1]  SETTLE [1.5]
+#   TOOLS ["nmcap tcpdump dumpcap nmcap-nm2"; also nmcap-pcap: nmcap with
+#   NDISNPP_LIVE_SOURCE=libpcap]  TX_CPU [0]  RX_CPU [1]  SETTLE [1.5]
 #   WRITE_README [1]  (replace the "Results" section of bench/README.md with this run's table)
 # Traffic: raw Ethernet frames, EtherType 0x88B5 (local experimental), sent by trafgen from
 # namespace nb-tx-$$ to the MAC of the veth end in nb-rx-$$; nothing leaves the pair.
@@ -83,6 +84,8 @@ run_one() {
     local cmd
     case $tool in
         nmcap)     cmd=("$NMCAP" -i "$V_RX" -B "$buf" -S -F pcap -d 600 -q -w "$out") ;;
+        # nmcap on libpcap's ring reader instead of the library's own (NDISNPP_LIVE_SOURCE).
+        nmcap-pcap) cmd=(env NDISNPP_LIVE_SOURCE=libpcap "$NMCAP" -i "$V_RX" -B "$buf" -S -F pcap -d 600 -q -w "$out") ;;
         nmcap-nm2) out=$TMP/cap.$tool.cap; rm -f "$out"
                    cmd=("$NMCAP" -i "$V_RX" -B "$buf" -S -F netmon2 -d 600 -q -w "$out") ;;
         tcpdump)   cmd=(tcpdump -i "$V_RX" -B $((buf / 1024)) -w "$out") ;;
@@ -154,7 +157,7 @@ for (size, buf) in sorted(data):
         b = {i: r[key] for i, r in enumerate(d.get(other, []))}
         v = [a[i] / b[i] for i in a if i in b and a[i] is not None and b[i]]
         return st.median(v) if v else None
-    for t in [x for x in ("nmcap", "nmcap-nm2", "tcpdump", "dumpcap") if x in m]:
+    for t in [x for x in ("nmcap", "nmcap-pcap", "nmcap-nm2", "tcpdump", "dumpcap") if x in m]:
         x = m[t]
         ours = t.startswith("nmcap")
         cols = [f"{size} B", f"{buf // 1048576} MiB", t, str(x["k"]), f(x["n"]), f(x["off"]), f(x["rate"]),

@@ -128,6 +128,13 @@ for pair in "pcap netmon2" "pcapng pcapng" "netmon2 pcap"; do
     [ $rc -eq 0 ] || { fail "replay $1 -> $2: exit $rc: $(cat "$tmp/stderr")"; continue; }
     a=$(fields "$src")
     b=$(fields "$out")
+    if [ "$2" = netmon2 ]; then
+        # A Network Monitor file keeps microseconds; a live capture on the kernel ring takes
+        # nanoseconds: the same lengths, and times within a microsecond.
+        if [ -n "$a" ] && paste <(echo "$a") <(echo "$b") | awk -F'\t' '$1 != $3 || ($2 - $4) > 1.5e-6 || ($4 - $2) > 1.5e-6 { bad = 1 } END { exit bad }'; then
+            b=$a
+        fi
+    fi
     [ -n "$a" ] && [ "$a" = "$b" ] || fail "replay $1 -> $2: frame lengths/times differ: $(diff <(echo "$a") <(echo "$b") | head -5)"
     if ! cmp -s <(TZ=UTC tshark -r "$src" -x 2>/dev/null) <(TZ=UTC tshark -r "$out" -x 2>/dev/null); then
         fail "replay $1 -> $2: frame bytes differ"

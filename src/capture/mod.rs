@@ -1,4 +1,4 @@
-//! Capture: the interfaces libpcap finds, live and replay sources, the capture thread (engine),
+//! Capture: the interfaces libpcap finds, live sources (the kernel ring, libpcap) and replay sources, the capture thread (engine),
 //! its stages (conversations, triggers) and IRTC's double buffer (rtc).
 
 pub mod conversation;
@@ -6,6 +6,7 @@ pub mod counters;
 pub mod devices;
 pub mod engine;
 pub mod fds;
+pub mod ring;
 pub mod rtc;
 pub mod source;
 pub mod trigger;

@@ -1,5 +1,6 @@
-//! Frame sources: a live interface through libpcap (TPACKET_V3 ring, never immediate mode) and a
-//! replay of a pcap/pcapng file (the "replay NIC" of the README).
+//! Frame sources: a live interface through libpcap (TPACKET_V3 ring, never immediate mode; the
+//! fallback of the library's own ring reader, ring.rs) and a replay of a pcap/pcapng file (the
+//! "replay NIC" of the README).
 
 use crate::capfile::Timestamp;
 use std::path::Path;
@@ -117,7 +118,7 @@ fn pcap_message(e: pcap::Error) -> String {
 }
 
 /// The index of interface `name`, asked through socket `fd` (in the socket's network namespace).
-fn interface_index(fd: libc::c_int, name: &str) -> Option<libc::c_int> {
+pub(crate) fn interface_index(fd: libc::c_int, name: &str) -> Option<libc::c_int> {
     if name.len() >= libc::IFNAMSIZ {
         return None;
     }
@@ -145,7 +146,14 @@ pub struct Live {
     linktype: u32,
     /// True when the capture filter runs in the kernel.
     pub kernel_filter: bool,
-    /// The interface's index (0: unknown, no link checks): the ring is bound to it, so another
+    link: LinkWatch,
+}
+
+/// The link of a live source's interface, watched through its capture socket: errors the socket
+/// reports, the interface's flags, and what was last reported (shared by `Live` and the ring).
+pub(crate) struct LinkWatch {
+    fd: libc::c_int,
+    /// The interface's index (0: unknown, no link checks): the socket is bound to it, so another
     /// interface that later takes the same name is not this one.
     ifindex: libc::c_int,
     /// The link was last reported down (`Next::Link(false)`).
@@ -213,9 +221,60 @@ impl Live {
         let cap = cap.setnonblock().map_err(|e| OpenError::Other(pcap_message(e)))?;
         let fd = cap.as_raw_fd();
         let ifindex = interface_index(fd, name).unwrap_or(0);
-        // An interface that is down already is reported (and counted) at the first quiet look, so
-        // that every "up" follows a "down".
-        Ok(Live { cap, fd, linktype, kernel_filter, ifindex, link_down: false, last_link_check: Instant::now() })
+        Ok(Live { cap, fd, linktype, kernel_filter, link: LinkWatch::new(fd, ifindex) })
+    }
+
+    fn read(&mut self) -> Result<Option<RawFrame>, String> {
+        match self.cap.next_packet() {
+            Ok(p) => Ok(Some(RawFrame {
+                ts: Timestamp { sec: p.header.ts.tv_sec, nsec: (p.header.ts.tv_usec as u32).saturating_mul(1000) },
+                wire_len: p.header.len,
+                data: p.data.as_ptr(),
+                len: p.data.len(),
+            })),
+            // Non-blocking: nothing ready.
+            Err(pcap::Error::TimeoutExpired) => Ok(None),
+            Err(e) => Err(pcap_message(e)),
+        }
+    }
+}
+
+/// Waits up to the poll timeout for `fd` to be readable; true when it reported an error/hang-up.
+pub(crate) fn wait_readable(fd: libc::c_int) -> bool {
+    let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd for the duration of the call.
+    let n = unsafe { libc::poll(&mut pfd, 1, POLL_TIMEOUT_MS) };
+    n > 0 && pfd.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0
+}
+
+impl LinkWatch {
+    /// Watches interface `ifindex` (0: unknown) through socket `fd`. An interface that is down
+    /// already is reported (and counted) at the first quiet look, so that every "up" follows a
+    /// "down".
+    pub(crate) fn new(fd: libc::c_int, ifindex: libc::c_int) -> LinkWatch {
+        LinkWatch { fd, ifindex, link_down: false, last_link_check: Instant::now() }
+    }
+
+    /// True when the link was reported down and is up again (report `Next::Link(true)`).
+    pub(crate) fn came_back(&mut self) -> bool {
+        if self.link_down && self.link_state() == LinkState::Up {
+            self.link_down = false;
+            return true;
+        }
+        false
+    }
+
+    /// Nothing arrived during a wait: every LINK_CHECK_EVERY, has the carrier gone (no error on
+    /// the socket says so)? Then what to report.
+    pub(crate) fn quiet_look(&mut self) -> Option<Next<'static>> {
+        if self.last_link_check.elapsed() < LINK_CHECK_EVERY {
+            return None;
+        }
+        self.last_link_check = Instant::now();
+        match self.link_state() {
+            LinkState::Up => None,
+            _ => Some(self.on_trouble(None)),
+        }
     }
 
     /// The interface's state, asked through the capture socket (so in its network namespace,
@@ -266,7 +325,7 @@ impl Live {
     /// The read failed (`msg`, from libpcap) or the socket reported an error (`msg` None): the
     /// interface is gone (the capture ends), or its link went down (reported once; the capture
     /// goes on). An error on an interface that is up and there is a failure.
-    fn on_trouble(&mut self, msg: Option<String>) -> Next<'_> {
+    pub(crate) fn on_trouble(&mut self, msg: Option<String>) -> Next<'static> {
         let err = self.take_socket_error();
         if self.ifindex == 0 {
             // No interface to look at (e.g. the `any` device): an error ends the capture.
@@ -290,34 +349,11 @@ impl Live {
             }
         }
     }
-
-    fn read(&mut self) -> Result<Option<RawFrame>, String> {
-        match self.cap.next_packet() {
-            Ok(p) => Ok(Some(RawFrame {
-                ts: Timestamp { sec: p.header.ts.tv_sec, nsec: (p.header.ts.tv_usec as u32).saturating_mul(1000) },
-                wire_len: p.header.len,
-                data: p.data.as_ptr(),
-                len: p.data.len(),
-            })),
-            // Non-blocking: nothing ready.
-            Err(pcap::Error::TimeoutExpired) => Ok(None),
-            Err(e) => Err(pcap_message(e)),
-        }
-    }
-
-    /// Waits up to the poll timeout for the descriptor; true when it reported an error/hang-up.
-    fn wait(&self) -> bool {
-        let mut pfd = libc::pollfd { fd: self.fd, events: libc::POLLIN, revents: 0 };
-        // SAFETY: one valid pollfd for the duration of the call.
-        let n = unsafe { libc::poll(&mut pfd, 1, POLL_TIMEOUT_MS) };
-        n > 0 && pfd.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0
-    }
 }
 
 impl Source for Live {
     fn next(&mut self, before_wait: &mut dyn FnMut() -> bool) -> Next<'_> {
-        if self.link_down && self.link_state() == LinkState::Up {
-            self.link_down = false;
+        if self.link.came_back() {
             return Next::Link(true);
         }
         let mut r = self.read();
@@ -325,17 +361,14 @@ impl Source for Live {
             // Waits also after Stop: frames of a ring block the kernel has not retired yet become
             // readable only when it does (within the poll timeout), and Stop drains them.
             before_wait();
-            let trouble = self.wait();
+            let trouble = wait_readable(self.fd);
             r = self.read();
             if trouble && matches!(r, Ok(None)) {
-                return self.on_trouble(None);
+                return self.link.on_trouble(None);
             }
-            if matches!(r, Ok(None)) && self.last_link_check.elapsed() >= LINK_CHECK_EVERY {
-                // Quiet: has the carrier gone (no error on the socket says so)?
-                self.last_link_check = Instant::now();
-                match self.link_state() {
-                    LinkState::Up => {}
-                    _ => return self.on_trouble(None),
+            if matches!(r, Ok(None)) {
+                if let Some(n) = self.link.quiet_look() {
+                    return n;
                 }
             }
         }
@@ -344,7 +377,7 @@ impl Source for Live {
             // handle, which needs `&mut self` again, so not before the returned Frame is gone.
             Ok(Some(f)) => Next::Frame(Frame { ts: f.ts, wire_len: f.wire_len, data: unsafe { std::slice::from_raw_parts(f.data, f.len) } }),
             Ok(None) => Next::Idle,
-            Err(m) => self.on_trouble(Some(m)),
+            Err(m) => self.link.on_trouble(Some(m)),
         }
     }
 

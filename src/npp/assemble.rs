@@ -16,8 +16,12 @@ pub(super) fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<Box<dyn
         SourceSpec::Replay { path, pace } => Ok(Box::new(Replay::open(path, *pace)?)),
         SourceSpec::Live { name } => {
             let snaplen = if plan.needs_whole_frames() { 0 } else { config.frame_size };
-            let live = Live::open(name, LiveSettings { snaplen, buffer_size: config.buffer_size, promiscuous: config.promiscuous }, plan.filter.as_ref())?;
-            Ok(Box::new(live))
+            // The kernel ring read in place, or libpcap for what the ring does not take (capture/ring.rs).
+            crate::capture::ring::open_live(
+                name,
+                LiveSettings { snaplen, buffer_size: config.buffer_size, promiscuous: config.promiscuous },
+                plan.filter.as_ref(),
+            )
         }
     }
 }

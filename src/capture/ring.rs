@@ -1,0 +1,749 @@
+//! The live source that reads the kernel's TPACKET_V3 packet ring directly (perf-irtc.md §4-5):
+//! one AF_PACKET socket, a ring of blocks shared with the kernel through `mmap`, frames handed
+//! out in place (no copy: a [`Frame`] borrows the ring block it lies in).
+//!
+//! libpcap still compiles the filter (into classic BPF, attached to the socket before it is bound,
+//! so no unfiltered frame ever enters the ring), and it stays the live source for what the ring
+//! does not take: the `any` device, link types other than Ethernet and loopback, a setup that
+//! fails (an old kernel, say), and every capture when the environment variable
+//! `NDISNPP_LIVE_SOURCE=libpcap` is set ([`open_live`]).
+//!
+//! What the ring source does as libpcap does, so that the two deliver the same frames:
+//! * the kernel strips a received frame's VLAN tag into the packet header (`tp_vlan_tci`,
+//!   `TP_STATUS_VLAN_VALID`, `TP_STATUS_VLAN_TPID_VALID`); it is put back in place after the
+//!   MAC addresses, and the frame's lengths grow by 4 (`PACKET_RESERVE` keeps room for it);
+//! * on a loopback device each frame passes twice (sent and received): the socket ignores the
+//!   sent copy (`PACKET_IGNORE_OUTGOING`, or by its packet type on kernels without it);
+//! * the snap length is applied by the filter program's return value (the kernel copies no
+//!   more into the ring), and again when a re-inserted tag made the frame longer;
+//! * kernel counters come from `PACKET_STATISTICS`, which resets on every read: they are
+//!   accumulated (received includes the dropped, as libpcap's `ps_recv`).
+//!
+//! Blocks: the source holds at most one block (the one whose frames it is handing out) and gives
+//! it back to the kernel when the capture thread asks for the frame after its last one. It waits
+//! with `poll` only when it holds no block: while a reader holds the newest retired block, the
+//! kernel reports the socket readable and `poll` never sleeps (perf-irtc.md §2).
+
+use super::source::{interface_index, wait_readable, Frame, KernelStats, LinkWatch, Live, LiveSettings, Next, OpenError, Source, POLL_TIMEOUT_MS};
+use crate::capfile::Timestamp;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+const ETH_P_ALL: u16 = 0x0003;
+const ETH_P_8021Q: u16 = 0x8100;
+const PACKET_ADD_MEMBERSHIP: libc::c_int = 1;
+const PACKET_RX_RING: libc::c_int = 5;
+const PACKET_STATISTICS: libc::c_int = 6;
+const PACKET_VERSION: libc::c_int = 10;
+const PACKET_RESERVE: libc::c_int = 12;
+const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
+const PACKET_MR_PROMISC: libc::c_ushort = 1;
+const PACKET_OUTGOING: u8 = 4;
+const TPACKET_V3: libc::c_int = 2;
+const TP_STATUS_KERNEL: u32 = 0;
+const TP_STATUS_USER: u32 = 1;
+const TP_STATUS_VLAN_VALID: u32 = 1 << 4;
+const TP_STATUS_VLAN_TPID_VALID: u32 = 1 << 6;
+const ARPHRD_ETHER: libc::c_ushort = 1;
+const ARPHRD_LOOPBACK: libc::c_ushort = 772;
+/// pcap LINKTYPE_ETHERNET.
+const LINKTYPE_ETHERNET: u32 = 1;
+/// libpcap's largest snap length (MAXIMUM_SNAPLEN); also what "whole frames" means here.
+const MAX_SNAPLEN: u32 = 262_144;
+/// Bytes of a VLAN tag (TPID + TCI).
+const VLAN_TAG_LEN: usize = 4;
+/// The MAC addresses before which a tag goes.
+const VLAN_OFFSET: usize = 12;
+/// Ring size when BufferSize is 0 (libpcap's default).
+const DEFAULT_RING: u32 = 2 << 20;
+/// Block size (libpcap's for TPACKET_V3: room for a frame of MAX_SNAPLEN... within a block).
+const BLOCK_SIZE: u32 = 1 << 18;
+/// Fewest blocks: one the kernel fills while the source reads another.
+const MIN_BLOCKS: u32 = 2;
+/// The environment variable that selects libpcap for every live capture (`libpcap`).
+pub const LIVE_SOURCE_ENV: &str = "NDISNPP_LIVE_SOURCE";
+
+/// struct tpacket_req3.
+#[repr(C)]
+#[derive(Default)]
+struct Req3 {
+    block_size: u32,
+    block_nr: u32,
+    frame_size: u32,
+    frame_nr: u32,
+    retire_blk_tov: u32,
+    sizeof_priv: u32,
+    feature_req_word: u32,
+}
+
+/// struct tpacket3_hdr (with its `tpacket_hdr_variant1`), 48 bytes.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Hdr3 {
+    next_offset: u32,
+    sec: u32,
+    nsec: u32,
+    snaplen: u32,
+    len: u32,
+    status: u32,
+    mac: u16,
+    net: u16,
+    rxhash: u32,
+    vlan_tci: u32,
+    vlan_tpid: u16,
+    padding1: u16,
+    padding: [u8; 8],
+}
+const _: () = assert!(std::mem::size_of::<Hdr3>() == 48);
+/// TPACKET_ALIGN(sizeof(struct tpacket3_hdr)): where the sockaddr_ll follows the header.
+const SLL_AT: usize = 48;
+/// The end of the sockaddr_ll (20 bytes) after the header: a re-inserted tag must not reach it.
+const SLL_END: usize = SLL_AT + 20;
+/// sll_pkttype within the sockaddr_ll.
+const SLL_PKTTYPE_AT: usize = SLL_AT + 10;
+
+/// The first fields of struct tpacket_block_desc (version, offset_to_priv, then
+/// tpacket_hdr_v1's block_status, num_pkts, offset_to_first_pkt).
+const BLOCK_STATUS_AT: usize = 8;
+const BLOCK_NUM_PKTS_AT: usize = 12;
+const BLOCK_FIRST_AT: usize = 16;
+
+/// struct tpacket_stats_v3.
+#[repr(C)]
+#[derive(Default)]
+struct StatsV3 {
+    packets: u32,
+    drops: u32,
+    freeze_q_cnt: u32,
+}
+
+/// Opens a live capture on `name`: the kernel ring read in place when the interface is one the
+/// ring takes, else (or when setting the ring up fails, or `NDISNPP_LIVE_SOURCE=libpcap`)
+/// libpcap (`Live`), which then also gives the error, in libpcap's words, when none opens.
+pub fn open_live(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>) -> Result<Box<dyn Source>, OpenError> {
+    let forced = std::env::var_os(LIVE_SOURCE_ENV).is_some_and(|v| v == "libpcap");
+    if !forced && name != "any" {
+        if let Ok(ring) = Ring::open(name, s, filter) {
+            return Ok(Box::new(ring));
+        }
+    }
+    Ok(Box::new(Live::open(name, s, filter)?))
+}
+
+/// A live capture on the kernel's TPACKET_V3 ring (see the module's documentation).
+pub struct Ring {
+    fd: libc::c_int,
+    map: *mut u8,
+    map_len: usize,
+    block_size: usize,
+    block_nr: usize,
+    /// The block read next (or being read, when `held`).
+    cur: usize,
+    /// Block `cur` is the source's (the kernel retired it) and its frames are being handed out.
+    held: bool,
+    /// Frames of the held block not handed out yet, and the offset of the next one in it.
+    left: u32,
+    next_at: usize,
+    /// Bytes kept per frame.
+    snaplen: u32,
+    /// Skip frames the host sent (a loopback device whose kernel lacks PACKET_IGNORE_OUTGOING).
+    skip_outgoing: bool,
+    /// The capture filter runs in the kernel.
+    kernel_filter: bool,
+    /// Kernel counters so far (PACKET_STATISTICS resets on each read).
+    stats: KernelStats,
+    link: LinkWatch,
+    /// A frame whose VLAN tag had no room in front of it in the ring is put together here.
+    scratch: Vec<u8>,
+}
+
+// SAFETY: the mapping and the socket belong to this value alone; they are used only through
+// `&mut self` (or dropped with it), from whichever single thread owns it.
+unsafe impl Send for Ring {}
+
+/// One frame found in the held block.
+struct Found {
+    ts: Timestamp,
+    wire_len: u32,
+    data: *const u8,
+    len: usize,
+}
+
+fn setsockopt<T>(fd: libc::c_int, level: libc::c_int, name: libc::c_int, value: &T) -> std::io::Result<()> {
+    // SAFETY: `value` points to a live T of the length given, read by the kernel during the call.
+    let r = unsafe { libc::setsockopt(fd, level, name, (value as *const T).cast(), std::mem::size_of::<T>() as libc::socklen_t) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// The filter program for the kernel: the capture filter compiled by libpcap (None when it has
+/// no kernel form or does not compile), with every "keep" return set to `snaplen`, as libpcap
+/// does for its ring; without a filter, one instruction that keeps `snaplen` bytes (None when
+/// that is every byte: no program needed).
+fn program(filter: Option<&crate::filter::CaptureFilter>, snaplen: u32) -> (Option<Vec<libc::sock_filter>>, bool) {
+    const BPF_RET_K: u16 = 0x06;
+    let compiled = filter.and_then(|f| f.to_bpf(LINKTYPE_ETHERNET)).and_then(|expr| {
+        let dead = pcap::Capture::dead(pcap::Linktype(LINKTYPE_ETHERNET as i32)).ok()?;
+        let prog = dead.compile(&expr, true).ok()?;
+        let insns = prog.get_instructions();
+        // SAFETY: pcap::BpfInstruction is repr(transparent) over struct bpf_insn, which has
+        // sock_filter's layout (u16 code, u8 jt, u8 jf, u32 k); the slice lives as long as `prog`.
+        let raw: &[libc::sock_filter] = unsafe { std::slice::from_raw_parts(insns.as_ptr().cast(), insns.len()) };
+        Some(raw.to_vec())
+    });
+    match compiled {
+        Some(mut insns) => {
+            for i in insns.iter_mut().filter(|i| i.code == BPF_RET_K && i.k != 0) {
+                i.k = snaplen;
+            }
+            (Some(insns), true)
+        }
+        None if snaplen < MAX_SNAPLEN => (Some(vec![libc::sock_filter { code: BPF_RET_K, jt: 0, jf: 0, k: snaplen }]), false),
+        None => (None, false),
+    }
+}
+
+impl Ring {
+    /// Opens the ring on interface `name` (of the calling thread's network namespace). Fails for
+    /// an interface that is not Ethernet or loopback, and whenever a step of the setup fails; the
+    /// caller then uses libpcap.
+    pub fn open(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>) -> Result<Ring, OpenError> {
+        let other = |what: &str| OpenError::Other(format!("{name}: {what}: {}", std::io::Error::last_os_error()));
+        // SAFETY: a plain socket() call; the descriptor is closed by Ring's Drop or below.
+        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(other("socket"));
+        }
+        // From here on a Ring owns the descriptor (and later the mapping): an early return closes it.
+        let snaplen = if s.snaplen == 0 { MAX_SNAPLEN } else { s.snaplen.clamp(1, MAX_SNAPLEN) };
+        let mut ring = Ring {
+            fd,
+            map: std::ptr::null_mut(),
+            map_len: 0,
+            block_size: 0,
+            block_nr: 0,
+            cur: 0,
+            held: false,
+            left: 0,
+            next_at: 0,
+            snaplen,
+            skip_outgoing: false,
+            kernel_filter: false,
+            stats: KernelStats::default(),
+            link: LinkWatch::new(fd, 0),
+            scratch: Vec::new(),
+        };
+        let ifindex = interface_index(fd, name).ok_or_else(|| OpenError::NoDevice(format!("{name}: no such interface")))?;
+        // SAFETY: ifreq is plain data; all-zero is a valid value.
+        let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+        for (d, b) in ifr.ifr_name.iter_mut().zip(name.bytes()) {
+            *d = b as libc::c_char;
+        }
+        // SAFETY: SIOCGIFHWADDR reads the NUL-terminated name and writes into the ifreq we own.
+        if unsafe { libc::ioctl(fd, libc::SIOCGIFHWADDR, &mut ifr) } != 0 {
+            return Err(other("SIOCGIFHWADDR"));
+        }
+        // SAFETY: SIOCGIFHWADDR filled the hwaddr member of the union.
+        let hatype = unsafe { ifr.ifr_ifru.ifru_hwaddr }.sa_family;
+        if hatype != ARPHRD_ETHER && hatype != ARPHRD_LOOPBACK {
+            return Err(OpenError::Other(format!("{name}: hardware type {hatype} is not read through the ring")));
+        }
+        setsockopt(fd, libc::SOL_PACKET, PACKET_VERSION, &TPACKET_V3).map_err(|_| other("TPACKET_V3"))?;
+        setsockopt(fd, libc::SOL_PACKET, PACKET_RESERVE, &(VLAN_TAG_LEN as libc::c_int)).map_err(|_| other("PACKET_RESERVE"))?;
+        let bytes = if s.buffer_size == 0 { DEFAULT_RING } else { s.buffer_size };
+        let block_nr = bytes.div_ceil(BLOCK_SIZE).clamp(MIN_BLOCKS, 1 << 14);
+        let req =
+            Req3 { block_size: BLOCK_SIZE, block_nr, frame_size: BLOCK_SIZE, frame_nr: block_nr, retire_blk_tov: POLL_TIMEOUT_MS as u32, ..Default::default() };
+        setsockopt(fd, libc::SOL_PACKET, PACKET_RX_RING, &req).map_err(|_| other("PACKET_RX_RING"))?;
+        let map_len = BLOCK_SIZE as usize * block_nr as usize;
+        // SAFETY: maps the ring the kernel just allocated for this socket; checked below.
+        let map = unsafe { libc::mmap(std::ptr::null_mut(), map_len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0) };
+        if map == libc::MAP_FAILED {
+            return Err(other("mmap"));
+        }
+        ring.map = map.cast();
+        ring.map_len = map_len;
+        ring.block_size = BLOCK_SIZE as usize;
+        ring.block_nr = block_nr as usize;
+        // The filter goes on before bind: until bind (protocol 0) the socket receives nothing, so
+        // no frame that fails the filter enters the ring.
+        let (prog, kernel_filter) = program(filter, snaplen);
+        if let Some(insns) = &prog {
+            let fprog = libc::sock_fprog { len: insns.len() as libc::c_ushort, filter: insns.as_ptr().cast_mut() };
+            setsockopt(fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog).map_err(|_| other("SO_ATTACH_FILTER"))?;
+        }
+        ring.kernel_filter = kernel_filter;
+        if hatype == ARPHRD_LOOPBACK || super::devices::is_loopback(name) {
+            // Each frame once: the received copy (Live does the same with direction In).
+            ring.skip_outgoing = setsockopt(fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, &1 as &libc::c_int).is_err();
+        }
+        // SAFETY: sockaddr_ll is plain data; all-zero is a valid value.
+        let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        sll.sll_family = libc::AF_PACKET as libc::c_ushort;
+        sll.sll_protocol = ETH_P_ALL.to_be();
+        sll.sll_ifindex = ifindex;
+        // SAFETY: binds to a sockaddr_ll of the length given.
+        if unsafe { libc::bind(fd, (&sll as *const libc::sockaddr_ll).cast(), std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t) } != 0 {
+            return Err(other("bind"));
+        }
+        if s.promiscuous {
+            let mr = libc::packet_mreq { mr_ifindex: ifindex, mr_type: PACKET_MR_PROMISC, mr_alen: 0, mr_address: [0; 8] };
+            setsockopt(fd, libc::SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr).map_err(|e| OpenError::Promiscuous(format!("{name}: promiscuous mode: {e}")))?;
+        }
+        ring.link = LinkWatch::new(fd, ifindex);
+        Ok(ring)
+    }
+
+    fn block(&self, i: usize) -> *mut u8 {
+        // SAFETY: i < block_nr, so the block lies inside the mapping.
+        unsafe { self.map.add(i * self.block_size) }
+    }
+
+    /// The status word of block `i`, shared with the kernel.
+    fn status(&self, i: usize) -> &AtomicU32 {
+        // SAFETY: the word is inside the mapping, 4-aligned (blocks are page-aligned), and lives
+        // as long as `self`; the kernel and this source access it only atomically.
+        unsafe { &*self.block(i).add(BLOCK_STATUS_AT).cast::<AtomicU32>() }
+    }
+
+    /// Gives the held block back to the kernel and moves on to the next.
+    fn release(&mut self) {
+        if self.held {
+            self.status(self.cur).store(TP_STATUS_KERNEL, Ordering::Release);
+            self.held = false;
+            self.left = 0;
+            self.cur = (self.cur + 1) % self.block_nr;
+        }
+    }
+
+    /// The next frame of the ring, if one is ready: from the held block, else from the next
+    /// block once the kernel retired it (the held one is given back first).
+    fn take(&mut self) -> Option<Found> {
+        loop {
+            while self.left > 0 {
+                self.left -= 1;
+                // SAFETY: the held block is ours until released; the kernel laid out `num_pkts`
+                // headers in it, each 16-aligned, chained by `next_offset`.
+                let at = unsafe { self.block(self.cur).add(self.next_at) };
+                // SAFETY: as above.
+                let h: Hdr3 = unsafe { std::ptr::read(at.cast::<Hdr3>()) };
+                self.next_at += h.next_offset as usize;
+                // SAFETY: the sockaddr_ll follows the header inside the block.
+                if self.skip_outgoing && unsafe { *at.add(SLL_PKTTYPE_AT) } == PACKET_OUTGOING {
+                    continue;
+                }
+                return Some(self.frame(at, &h));
+            }
+            self.release();
+            if self.status(self.cur).load(Ordering::Acquire) & TP_STATUS_USER == 0 {
+                return None;
+            }
+            let b = self.block(self.cur);
+            // SAFETY: the kernel retired the block (TP_STATUS_USER, read with Acquire): its
+            // header is complete and ours until released.
+            let (n, first) = unsafe { (std::ptr::read(b.add(BLOCK_NUM_PKTS_AT).cast::<u32>()), std::ptr::read(b.add(BLOCK_FIRST_AT).cast::<u32>())) };
+            self.held = true;
+            self.left = n;
+            self.next_at = first as usize;
+        }
+    }
+
+    /// The frame whose header `h` is at `at`, with its VLAN tag put back when the kernel took it
+    /// out (as libpcap does), cut to the snap length.
+    fn frame(&mut self, at: *mut u8, h: &Hdr3) -> Found {
+        let ts = Timestamp { sec: i64::from(h.sec), nsec: h.nsec };
+        // SAFETY: tp_mac is the frame's offset from its header, inside the block.
+        let mut data = unsafe { at.add(h.mac as usize) }.cast_const();
+        let mut len = h.snaplen as usize;
+        let mut wire = h.len;
+        let tagged = h.vlan_tci != 0 || h.status & TP_STATUS_VLAN_VALID != 0;
+        if tagged && len >= VLAN_OFFSET {
+            let tpid = if h.vlan_tpid != 0 || h.status & TP_STATUS_VLAN_TPID_VALID != 0 { h.vlan_tpid } else { ETH_P_8021Q };
+            let mut tag = [0u8; VLAN_TAG_LEN];
+            tag[..2].copy_from_slice(&tpid.to_be_bytes());
+            tag[2..].copy_from_slice(&(h.vlan_tci as u16).to_be_bytes());
+            if h.mac as usize >= SLL_END + VLAN_TAG_LEN {
+                // SAFETY: the 4 bytes before the frame are the reserve (PACKET_RESERVE) or
+                // padding after the sockaddr_ll, inside the held block; `copy` allows the overlap.
+                unsafe {
+                    let start = at.add(h.mac as usize - VLAN_TAG_LEN);
+                    std::ptr::copy(data, start, VLAN_OFFSET);
+                    std::ptr::copy_nonoverlapping(tag.as_ptr(), start.add(VLAN_OFFSET), VLAN_TAG_LEN);
+                    data = start;
+                }
+            } else {
+                // SAFETY: the frame's `len` bytes are inside the held block.
+                let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+                self.scratch.clear();
+                self.scratch.extend_from_slice(&bytes[..VLAN_OFFSET]);
+                self.scratch.extend_from_slice(&tag);
+                self.scratch.extend_from_slice(&bytes[VLAN_OFFSET..]);
+                data = self.scratch.as_ptr();
+            }
+            len += VLAN_TAG_LEN;
+            wire += VLAN_TAG_LEN as u32;
+        }
+        Found { ts, wire_len: wire, data, len: len.min(self.snaplen as usize) }
+    }
+}
+
+impl Source for Ring {
+    fn next(&mut self, before_wait: &mut dyn FnMut() -> bool) -> Next<'_> {
+        if self.link.came_back() {
+            return Next::Link(true);
+        }
+        let mut found = self.take();
+        if found.is_none() {
+            // `take` gave every block back: poll sleeps until the kernel retires one (a poll
+            // while a retired block is held would not sleep). Waits also after Stop: frames of a
+            // block the kernel has not retired yet become readable when it does (within the
+            // retire timeout, the poll timeout), and Stop drains them.
+            before_wait();
+            let trouble = wait_readable(self.fd);
+            found = self.take();
+            if found.is_none() {
+                if trouble {
+                    return self.link.on_trouble(None);
+                }
+                if let Some(n) = self.link.quiet_look() {
+                    return n;
+                }
+            }
+        }
+        match found {
+            // SAFETY: the bytes are in the held ring block (or the scratch buffer), which stays
+            // the source's until the next `take`, which needs `&mut self` again: not before the
+            // returned Frame is gone.
+            Some(f) => Next::Frame(Frame { ts: f.ts, wire_len: f.wire_len, data: unsafe { std::slice::from_raw_parts(f.data, f.len) } }),
+            None => Next::Idle,
+        }
+    }
+
+    fn linktype(&self) -> u32 {
+        LINKTYPE_ETHERNET
+    }
+
+    fn kernel_stats(&mut self) -> Option<KernelStats> {
+        let mut st = StatsV3::default();
+        let mut len = std::mem::size_of::<StatsV3>() as libc::socklen_t;
+        // SAFETY: PACKET_STATISTICS writes at most `len` bytes into `st`.
+        let r = unsafe { libc::getsockopt(self.fd, libc::SOL_PACKET, PACKET_STATISTICS, (&mut st as *mut StatsV3).cast(), &mut len) };
+        if r == 0 {
+            // tp_packets counts the dropped frames too (as libpcap's ps_recv).
+            self.stats.received += u64::from(st.packets);
+            self.stats.dropped += u64::from(st.drops);
+        }
+        Some(self.stats)
+    }
+
+    fn kernel_filtered(&self) -> bool {
+        self.kernel_filter
+    }
+
+    fn is_live(&self) -> bool {
+        true
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        if !self.map.is_null() {
+            // SAFETY: the mapping made in `open`, of that length; no Frame borrows it any more
+            // (they borrow `self`).
+            unsafe { libc::munmap(self.map.cast(), self.map_len) };
+        }
+        // SAFETY: our descriptor, closed once.
+        unsafe { libc::close(self.fd) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::UdpSocket;
+    use std::time::{Duration, Instant};
+
+    /// Runs `f` on a thread of its own in a new network namespace whose `lo` is up (traffic stays
+    /// there). None when the process may not make one (not root): the test is skipped.
+    fn in_netns<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+        std::thread::spawn(move || {
+            // SAFETY: unshare affects only the calling thread's network namespace.
+            if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+                eprintln!("skipped: no network namespace ({})", std::io::Error::last_os_error());
+                return None;
+            }
+            set_lo_up(true);
+            Some(f())
+        })
+        .join()
+        .unwrap()
+    }
+
+    fn set_lo_up(up: bool) {
+        // SAFETY: plain socket/ioctl/close calls on an ifreq we own.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+            assert!(fd >= 0);
+            let mut ifr: libc::ifreq = std::mem::zeroed();
+            ifr.ifr_name[..2].copy_from_slice(&[b'l' as libc::c_char, b'o' as libc::c_char]);
+            assert_eq!(libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut ifr), 0);
+            let mut flags = ifr.ifr_ifru.ifru_flags as libc::c_int;
+            flags = if up { flags | libc::IFF_UP } else { flags & !libc::IFF_UP };
+            ifr.ifr_ifru.ifru_flags = flags as libc::c_short;
+            assert_eq!(libc::ioctl(fd, libc::SIOCSIFFLAGS, &mut ifr), 0);
+            libc::close(fd);
+        }
+    }
+
+    fn settings(snaplen: u32, buffer_size: u32) -> LiveSettings {
+        LiveSettings { snaplen, buffer_size, promiscuous: true }
+    }
+
+    /// One frame as a source delivered it: (bytes, length on the wire).
+    type Got = (Vec<u8>, u32);
+
+    /// Reads frames (and other news, as text) until the source was idle with at least `want`
+    /// frames read, or 5 s passed.
+    fn read(src: &mut dyn Source, want: usize) -> (Vec<Got>, Vec<String>) {
+        let (mut frames, mut news) = (Vec::new(), Vec::new());
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(5) {
+            match src.next(&mut || false) {
+                Next::Frame(f) => frames.push((f.data.to_vec(), f.wire_len)),
+                Next::Idle if frames.len() >= want => break,
+                Next::Idle => {}
+                Next::Link(up) => news.push(format!("link {up}")),
+                Next::Failed(m) => {
+                    news.push(format!("failed {m}"));
+                    break;
+                }
+                Next::Corrupt(m) => panic!("corrupt {m}"),
+            }
+        }
+        (frames, news)
+    }
+
+    /// UDP datagrams to 127.0.0.1:`port`, payload `tag` + i, padded to `size` bytes.
+    fn send_udp(port: u16, tag: &str, n: usize, size: usize) {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let r = UdpSocket::bind(("127.0.0.1", port)).ok(); // a receiver, so that no ICMP follows
+        for i in 0..n {
+            let mut p = format!("{tag}{i:06}").into_bytes();
+            p.resize(size.max(p.len()), b'.');
+            s.send_to(&p, ("127.0.0.1", port)).unwrap();
+        }
+        drop(r);
+    }
+
+    /// The UDP payload of an IPv4 frame from lo (Ethernet header, IP header of 20 bytes, UDP).
+    fn payload(f: &[u8]) -> &[u8] {
+        &f[14 + 20 + 8..]
+    }
+
+    #[test]
+    fn each_frame_on_lo_once_with_its_bytes() {
+        let r = in_netns(|| {
+            let mut ring = Ring::open("lo", settings(0, 0), None).expect("ring on lo");
+            assert!(ring.skip_outgoing || ring.kernel_stats().is_some());
+            send_udp(40000, "once", 500, 100);
+            let (frames, news) = read(&mut ring, 500);
+            let k = ring.kernel_stats().unwrap();
+            (frames, news, k)
+        });
+        let Some((frames, news, k)) = r else { return };
+        assert!(news.is_empty(), "{news:?}");
+        assert_eq!(frames.len(), 500, "each datagram once (sent and received copies would be 1000)");
+        for (i, (f, wire)) in frames.iter().enumerate() {
+            assert_eq!(f.len(), 14 + 20 + 8 + 100);
+            assert_eq!(*wire as usize, f.len());
+            assert_eq!(&payload(f)[..10], format!("once{i:06}").as_bytes(), "in order");
+        }
+        assert_eq!((k.received, k.dropped), (500, 0));
+    }
+
+    #[test]
+    fn snap_length_cuts_in_the_kernel_wire_length_stays() {
+        let r = in_netns(|| {
+            let mut ring = Ring::open("lo", settings(60, 0), None).unwrap();
+            send_udp(40001, "snap", 20, 1000);
+            read(&mut ring, 20).0
+        });
+        let Some(frames) = r else { return };
+        assert_eq!(frames.len(), 20);
+        assert!(frames.iter().all(|(f, w)| f.len() == 60 && *w == 14 + 20 + 8 + 1000));
+    }
+
+    /// A filter is on before the socket is bound: no frame that fails it is delivered, even the
+    /// ones sent while the ring was being set up; `kernel_filtered` says so.
+    #[test]
+    fn filter_in_the_kernel_before_bind() {
+        let r = in_netns(|| {
+            // IPv4 only (Etype 0x0800).
+            let etypes = crate::blob::filters::ListFilter { include_all: false, values: vec![0x0800] };
+            let filter = crate::filter::CaptureFilter::from_parts(None, Some(&etypes), None, None).unwrap().unwrap();
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let chatter = {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        send_v6(40002);
+                    }
+                })
+            };
+            let mut ring = Ring::open("lo", settings(0, 0), Some(&filter)).unwrap();
+            assert!(ring.kernel_filtered());
+            send_udp(40002, "v4", 50, 10);
+            let got = read(&mut ring, 50).0;
+            stop.store(true, Ordering::Relaxed);
+            chatter.join().unwrap();
+            got
+        });
+        let Some(frames) = r else { return };
+        assert_eq!(frames.len(), 50);
+        assert!(frames.iter().all(|(f, _)| f[12..14] == [0x08, 0x00]));
+    }
+
+    fn send_v6(port: u16) {
+        if let Ok(s) = UdpSocket::bind("[::1]:0") {
+            let _ = s.send_to(b"v6", ("::1", port));
+        }
+    }
+
+    /// A raw frame sent on lo (the received copy is what the ring delivers).
+    fn send_raw(frame: &[u8]) {
+        // SAFETY: socket/sendto/close on buffers we own; the sockaddr_ll is of the length given.
+        unsafe {
+            let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0);
+            assert!(fd >= 0);
+            let mut sll: libc::sockaddr_ll = std::mem::zeroed();
+            sll.sll_family = libc::AF_PACKET as u16;
+            sll.sll_ifindex = interface_index(fd, "lo").unwrap();
+            sll.sll_halen = 6;
+            let n = libc::sendto(
+                fd,
+                frame.as_ptr().cast(),
+                frame.len(),
+                0,
+                (&sll as *const libc::sockaddr_ll).cast(),
+                std::mem::size_of::<libc::sockaddr_ll>() as u32,
+            );
+            assert_eq!(n, frame.len() as isize, "{}", std::io::Error::last_os_error());
+            libc::close(fd);
+        }
+    }
+
+    /// The kernel takes a received frame's VLAN tag out (into tp_vlan_tci); the ring puts it back
+    /// as libpcap does: the bytes are those sent, with 802.1Q and 802.1ad tags, and with a snap
+    /// length that cuts inside the frame.
+    #[test]
+    fn vlan_tags_are_put_back_like_libpcap() {
+        let mut sent = Vec::new();
+        for (tpid, tci) in [(0x8100u16, 0x2005u16), (0x88A8, 0x0064), (0x8100, 0x0000)] {
+            let mut f = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2];
+            f.extend_from_slice(&tpid.to_be_bytes());
+            f.extend_from_slice(&tci.to_be_bytes());
+            f.extend_from_slice(&[0x88, 0xB5]); // local experimental Ethertype
+            f.extend((0..80u8).map(|i| i ^ tci as u8));
+            sent.push(f);
+        }
+        let r = in_netns(move || {
+            let mut out = Vec::new();
+            for snaplen in [0u32, 30] {
+                let mut ring = Ring::open("lo", settings(snaplen, 0), None).unwrap();
+                let mut live = Live::open("lo", settings(snaplen, 0), None).unwrap();
+                for f in &sent {
+                    send_raw(f);
+                }
+                out.push((snaplen, sent.clone(), read(&mut ring, sent.len()).0, read(&mut live, sent.len()).0));
+            }
+            out
+        });
+        let Some(runs) = r else { return };
+        for (snaplen, sent, ring, live) in runs {
+            assert_eq!(ring.len(), sent.len(), "snaplen {snaplen}");
+            for (i, f) in sent.iter().enumerate() {
+                let keep = if snaplen == 0 { f.len() } else { snaplen as usize };
+                assert_eq!(ring[i].0, f[..keep], "snaplen {snaplen} frame {i}: the tag is back in place");
+                assert_eq!(ring[i].1 as usize, f.len(), "snaplen {snaplen} frame {i}: wire length with the tag");
+            }
+            assert_eq!(ring, live, "snaplen {snaplen}: as libpcap delivers them");
+        }
+    }
+
+    /// A ring that overflows: the frames the kernel could not store are counted as dropped, and
+    /// received counts them too (PACKET_STATISTICS, accumulated over reads).
+    #[test]
+    fn overflow_is_counted_as_kernel_drops() {
+        let r = in_netns(|| {
+            // The smallest ring: 2 blocks of 256 KiB; 4000 frames of 1042 bytes do not fit.
+            let mut ring = Ring::open("lo", settings(0, 1), None).unwrap();
+            assert_eq!(ring.block_nr, 2);
+            send_udp(40003, "burst", 2000, 1000);
+            let first = ring.kernel_stats().unwrap();
+            send_udp(40003, "burst", 2000, 1000);
+            let (frames, _) = read(&mut ring, 1);
+            let last = ring.kernel_stats().unwrap();
+            (first, frames.len() as u64, last)
+        });
+        let Some((first, got, k)) = r else { return };
+        assert!(first.dropped > 0, "{first:?}");
+        assert_eq!(k.received, 4000, "{k:?}");
+        assert!(k.dropped >= first.dropped, "accumulated: {first:?} then {k:?}");
+        assert_eq!(got + k.dropped, 4000, "every frame delivered or counted dropped: {got} and {k:?}");
+    }
+
+    /// The link goes down while the source holds a ring block: the frames of that block are
+    /// still delivered, then the outage is reported; frames after the link came back arrive.
+    #[test]
+    fn link_down_while_a_block_is_held() {
+        let r = in_netns(|| {
+            let mut ring = Ring::open("lo", settings(0, 0), None).unwrap();
+            send_udp(40004, "before", 10, 10);
+            let mut first = None;
+            while first.is_none() {
+                if let Next::Frame(f) = ring.next(&mut || false) {
+                    first = Some(f.data.to_vec());
+                }
+            }
+            assert!(ring.held);
+            set_lo_up(false);
+            let (rest, news_down) = read(&mut ring, 9);
+            set_lo_up(true);
+            let mut news_up = Vec::new();
+            let t0 = Instant::now();
+            while news_up.is_empty() && t0.elapsed() < Duration::from_secs(3) {
+                if let Next::Link(up) = ring.next(&mut || false) {
+                    news_up.push(up);
+                }
+            }
+            send_udp(40004, "after", 5, 10);
+            let (after, _) = read(&mut ring, 5);
+            (first.unwrap(), rest, news_down, news_up, after)
+        });
+        let Some((first, rest, news_down, news_up, after)) = r else { return };
+        assert_eq!(&payload(&first)[..6], b"before");
+        assert_eq!(rest.len(), 9);
+        assert_eq!(news_down.first().map(String::as_str), Some("link false"), "{news_down:?}");
+        assert_eq!(news_up, vec![true]);
+        assert_eq!(after.len(), 5);
+        assert!(after.iter().all(|(f, _)| &payload(f)[..5] == b"after"));
+    }
+
+    #[test]
+    fn socket_is_close_on_exec_and_other_devices_are_not_taken() {
+        let r = in_netns(|| {
+            let ring = Ring::open("lo", settings(0, 0), None).unwrap();
+            // SAFETY: fcntl on our descriptor.
+            let flags = unsafe { libc::fcntl(ring.fd, libc::F_GETFD) };
+            let missing = Ring::open("no-such-nic0", settings(0, 0), None).err();
+            let any = Ring::open("any", settings(0, 0), None).is_err();
+            (flags, missing, any)
+        });
+        let Some((flags, missing, any)) = r else { return };
+        assert_ne!(flags & libc::FD_CLOEXEC, 0);
+        assert!(matches!(missing, Some(OpenError::NoDevice(_))));
+        assert!(any, "`any` is libpcap's");
+    }
+}
