@@ -205,6 +205,39 @@ pub struct RtcFeed {
     wait_for_spare: bool,
 }
 
+/// The delivery thread's side of the double buffer: the batches the capture thread hands over,
+/// each given back once delivered.
+pub struct Deliveries {
+    full: Receiver<Batch>,
+    spare: SyncSender<Batch>,
+}
+
+impl Deliveries {
+    /// Runs `deliver` on each batch the capture thread hands over, in order, and gives each back
+    /// emptied; returns once the capture thread has closed its side (after its last batch).
+    pub fn each(self, mut deliver: impl FnMut(&mut Batch)) {
+        for mut batch in self.full {
+            deliver(&mut batch);
+            batch.recycle();
+            // Room for both batches: never blocks. The capture thread may be gone (then the
+            // batch is simply dropped).
+            let _ = self.spare.send(batch);
+        }
+    }
+}
+
+/// The double buffer of one IRTC capture: the capture thread's feed (one batch to fill) and the
+/// delivery thread's side (the other batch, given back through it). This is the whole protocol:
+/// two batches circulate over two channels with room for both, so neither side ever blocks on a
+/// send; the capture thread waits for a batch only when `wait_for_spare` (an unpaced replay) or
+/// at the end (`RtcFeed::finish`).
+pub fn double_buffer(settings: RtcSettings, linktype: u32, wait_for_spare: bool) -> (RtcFeed, Deliveries) {
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel(2);
+    let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel(2);
+    let _ = spare_tx.send(Batch::new(&settings));
+    (RtcFeed::new(settings, linktype, full_tx, spare_rx, wait_for_spare), Deliveries { full: full_rx, spare: spare_tx })
+}
+
 /// What `RtcFeed::push` did with a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pushed {
@@ -215,10 +248,9 @@ pub enum Pushed {
 
 impl RtcFeed {
     /// A feed that sends full batches on `full` and takes emptied ones from `spare`; the caller
-    /// puts the second batch into `spare`'s channel.
-    /// puts the second batch into `spare`'s channel. With `wait_for_spare` (an unpaced replay),
-    /// a full batch waits for the other one instead of dropping frames.
-    pub fn new(settings: RtcSettings, linktype: u32, full: SyncSender<Batch>, spare: Receiver<Batch>, wait_for_spare: bool) -> RtcFeed {
+    /// puts the second batch into `spare`'s channel (`double_buffer` does). With `wait_for_spare`
+    /// (an unpaced replay), a full batch waits for the other one instead of dropping frames.
+    fn new(settings: RtcSettings, linktype: u32, full: SyncSender<Batch>, spare: Receiver<Batch>, wait_for_spare: bool) -> RtcFeed {
         RtcFeed { settings, linktype, fill: Some(Batch::new(&settings)), full: Some(full), spare, last_handover: Instant::now(), dropped: 0, wait_for_spare }
     }
 

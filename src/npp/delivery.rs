@@ -5,10 +5,9 @@
 //! It then gives the emptied batch back. It runs no library lock while the callback runs, so the
 //! callback may call back into the library, even to pause, stop or disconnect its own NPP.
 
-use crate::capture::rtc::Batch;
+use crate::capture::rtc::Deliveries;
 use crate::types::*;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -28,15 +27,13 @@ fn now_us() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
 }
 
-/// The delivery loop: each batch on `full` to the callback, then back on `spare`, until `full`
-/// closes. Once `cancelled` (the NPP was destroyed from inside a callback), the batches go back
+/// The delivery loop: each batch to the callback (rtc::Deliveries), until the capture thread's
+/// last one. Once `cancelled` (the NPP was destroyed from inside a callback), the batches go back
 /// undelivered.
-fn deliver_all(cb: FramesCallback, full: Receiver<Batch>, spare: SyncSender<Batch>, cancelled: &AtomicBool) {
-    for mut batch in full {
+fn deliver_all(cb: FramesCallback, batches: Deliveries, cancelled: &AtomicBool) {
+    batches.each(|batch| {
         if cancelled.load(Ordering::Acquire) {
-            batch.recycle();
-            let _ = spare.send(batch);
-            continue;
+            return;
         }
         let table = batch.frame_table();
         let ev = UPDATE_EVENT {
@@ -55,24 +52,20 @@ fn deliver_all(cb: FramesCallback, full: Receiver<Batch>, spare: SyncSender<Batc
         // table and the frame bytes it points to live in `batch`, untouched until the
         // callback has returned.
         let _ = unsafe { (cb.proc_)(ev) };
-        batch.recycle();
-        // Room for both batches: never blocks. The capture thread may be gone (then the
-        // batch is simply dropped).
-        let _ = spare.send(batch);
-    }
+    });
 }
 
 impl Delivery {
-    /// Starts the thread for NPP `handle`: it delivers the batches that come on `full` and gives
-    /// each back on `spare`; it ends when `full` closes (after the capture thread's last batch).
-    pub fn start(handle: u64, cb: FramesCallback, full: Receiver<Batch>, spare: SyncSender<Batch>, cancelled: Arc<AtomicBool>) -> std::io::Result<Delivery> {
+    /// Starts the thread for NPP `handle`: it delivers the batches of `batches` (rtc.rs has the
+    /// double buffer's protocol); it ends after the capture thread's last batch.
+    pub fn start(handle: u64, cb: FramesCallback, batches: Deliveries, cancelled: Arc<AtomicBool>) -> std::io::Result<Delivery> {
         let thread = std::thread::Builder::new().name("ndisnpp-rtc".into()).spawn(move || {
             super::gate::serve(handle, true);
             // A panic in this thread's own code (not the application's callback, which is C)
             // must not abort the process: the NPP is marked faulted (its calls then answer
             // NMERR_INTERNAL_EXCEPTION) and delivery ends; the capture thread then drops what
             // it cannot hand over, and its Stop does not wait for this thread.
-            let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| deliver_all(cb, full, spare, &cancelled)));
+            let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| deliver_all(cb, batches, &cancelled)));
             if delivered.is_err() {
                 super::mark_faulted(handle);
             }

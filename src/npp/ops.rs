@@ -161,11 +161,9 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
     let mut delivery = None;
     if let (Family::Rtc, Some(cb)) = (family, frames) {
         let settings = rtc_settings(&config);
-        let (full_tx, full_rx) = std::sync::mpsc::sync_channel(2);
-        let (spare_tx, spare_rx) = std::sync::mpsc::sync_channel(2);
-        let _ = spare_tx.send(crate::capture::rtc::Batch::new(&settings));
-        stages.rtc = Some(crate::capture::rtc::RtcFeed::new(settings, source.linktype(), full_tx, spare_rx, source.can_wait()));
-        delivery = Some(delivery::Delivery::start(handle, cb, full_rx, spare_tx, e.cancelled.clone()).map_err(|_| NMERR_OUT_OF_MEMORY)?);
+        let (feed, batches) = crate::capture::rtc::double_buffer(settings, source.linktype(), source.can_wait());
+        stages.rtc = Some(feed);
+        delivery = Some(delivery::Delivery::start(handle, cb, batches, e.cancelled.clone()).map_err(|_| NMERR_OUT_OF_MEMORY)?);
     }
     let engine = match Engine::start(source, writer, config.frame_size, config.frame_limit as u64, stages, notifier(poster.clone(), e.detail.clone())) {
         Ok(e) => e,
