@@ -683,6 +683,10 @@ impl Engine {
     /// file, and returns how it ended with the final statistics.
     pub fn stop(mut self) -> (Outcome, Totals) {
         self.shared.stop.store(true, Release);
+        // A source waiting in park_timeout (a replay) sees Stop now, not at its next look.
+        if let Some(t) = &self.thread {
+            t.thread().unpark();
+        }
         self.go = None;
         let outcome = match self.thread.take().map(|t| t.join()) {
             Some(Ok(o)) => o,
@@ -698,6 +702,7 @@ impl Drop for Engine {
         self.shared.stop.store(true, Release);
         self.go = None;
         if let Some(t) = self.thread.take() {
+            t.thread().unpark();
             let _ = t.join();
         }
     }

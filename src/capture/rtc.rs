@@ -166,7 +166,7 @@ impl Batch {
 
 /// How much of each part of a batch is mapped at Start (the default 1 MiB buffer and 4096-entry
 /// table entirely).
-const PREFAULT_BYTES: usize = 2 << 20;
+const PREFAULT_BYTES: usize = 256 << 10;
 
 /// Writes one byte per page, so that the pages are mapped now (zeroed allocations are mapped
 /// lazily, at their first write).

@@ -164,12 +164,15 @@ pub(super) fn nanos_between(a: Timestamp, b: Timestamp) -> i128 {
 impl Source for Replay {
     fn next(&mut self, before_wait: &mut dyn FnMut() -> bool) -> Next<'_> {
         if self.exhausted && self.held.is_none() {
-            // Quiet for a poll timeout, looking for Stop every 5 ms (nothing more can come).
-            for _ in 0..POLL_TIMEOUT_MS / 5 {
-                if before_wait() {
+            // Quiet for a poll timeout (nothing more can come); Stop wakes the capture thread
+            // (Engine::stop unparks it), so it is seen at once.
+            let until = Instant::now() + Duration::from_millis(POLL_TIMEOUT_MS as u64);
+            while !before_wait() {
+                let now = Instant::now();
+                if now >= until {
                     break;
                 }
-                std::thread::sleep(Duration::from_millis(5));
+                std::thread::park_timeout(until - now);
             }
             return Next::Idle;
         }
@@ -204,12 +207,12 @@ impl Source for Replay {
                 // Stopped: a frame not due yet was not captured before Stop.
                 return Next::Idle;
             }
+            // Parked, not slept: Stop wakes the thread at once (Engine::stop unparks it).
             let slice = Duration::from_millis(POLL_TIMEOUT_MS as u64);
-            if due - now > slice {
-                std::thread::sleep(slice);
+            std::thread::park_timeout((due - now).min(slice));
+            if Instant::now() < due {
                 return Next::Idle;
             }
-            std::thread::sleep(due - now);
         }
         let h = self.held.take().expect("held");
         Next::Frame(Frame { ts: h.ts, wire_len: h.wire_len, data: &self.held_data })
