@@ -129,6 +129,7 @@ impl ClassicPcap {
 
     /// The next record, `Ok(None)` at the end of the file; an error for a record that is cut
     /// short or longer than any record can be (the messages follow libpcap's).
+    #[inline]
     pub(super) fn next(&mut self) -> Result<Option<Frame<'_>>, String> {
         if !self.fill(16)? {
             let left = self.end - self.start;

@@ -122,7 +122,12 @@ impl Replay {
 /// The time `sec` seconds plus `ns` nanoseconds of a replay record. A record's fraction of a
 /// second may say a second or more (a damaged or odd file: libpcap passes it on as it is): its
 /// whole seconds are carried into `sec`, not cut off or saturated.
+#[inline]
 pub(super) fn timestamp(sec: i64, ns: i64) -> Timestamp {
+    if (0..1_000_000_000).contains(&ns) {
+        // Every record of a well-formed file: no division.
+        return Timestamp { sec, nsec: ns as u32 };
+    }
     Timestamp { sec: sec.saturating_add(ns.div_euclid(1_000_000_000)), nsec: ns.rem_euclid(1_000_000_000) as u32 }
 }
 
