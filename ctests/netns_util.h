@@ -3,7 +3,10 @@
 #define NDISNPP_NETNS_UTIL_H
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <netpacket/packet.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,5 +28,16 @@ static int enter_netns(const char *ns) {
     }
     close(fd);
     return 0;
+}
+
+/* A raw packet socket (close-on-exec) and the address that sends through interface `ifname`
+ * (of the calling thread's namespace); -1 when the socket cannot be made. */
+static inline int raw_sender(const char *ifname, struct sockaddr_ll *to) {
+    int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    memset(to, 0, sizeof *to);
+    to->sll_family = AF_PACKET;
+    to->sll_ifindex = (int)if_nametoindex(ifname);
+    to->sll_halen = 6;
+    return s;
 }
 #endif

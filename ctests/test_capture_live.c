@@ -921,12 +921,8 @@ static void test_veth(void) {
  * carrying `prefix` and its number. */
 static void inject(const char *prefix, int from, int to_n) {
     struct sockaddr_ll to;
-    int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0), i;
+    int s = raw_sender(VETH_C1, &to), i;
     CHECK(s >= 0);
-    memset(&to, 0, sizeof to);
-    to.sll_family = AF_PACKET;
-    to.sll_ifindex = (int)if_nametoindex(VETH_C1);
-    to.sll_halen = 6;
     for (i = from; i < to_n && s >= 0; i++) {
         uint8_t frame[200];
         static const uint8_t hdr[14] = {0x02, 0x4E, 0x44, 0x0C, 0x00, 0x00, 0x02, 0x4E, 0x44, 0x0C, 0x00, 0x01, 0x88, 0xB5};

@@ -65,12 +65,8 @@ static void make_frames(void) {
 
 static void inject(void) {
     struct sockaddr_ll to;
-    int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0), i;
+    int s = raw_sender(V1, &to), i;
     CHECK(s >= 0);
-    memset(&to, 0, sizeof to);
-    to.sll_family = AF_PACKET;
-    to.sll_ifindex = (int)if_nametoindex(V1);
-    to.sll_halen = 6;
     for (i = 0; i < NFRAMES && s >= 0; i++) CHECK(sendto(s, sent[i], sent_len[i], 0, (struct sockaddr *)&to, sizeof to) == (ssize_t)sent_len[i]);
     if (s >= 0) close(s);
 }

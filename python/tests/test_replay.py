@@ -154,19 +154,25 @@ def test_stop_after_a_capture_that_ended_by_itself_returns_the_final_statistics(
             assert e.value.code == ndisnpp.NMERR_NOT_CAPTURING
 
 
+def _keeps_the_first_five(rt: "ndisnpp.RealTime", many: int) -> None:
+    """Starts a capture of `many` replayed frames into a queue with room for five, and checks
+    that exactly the first five are kept and the rest counted as drops."""
+    rt.start()
+    wait_for(lambda: rt.frames_captured() >= many, f"{many} frames captured")
+    # Captured frames reach the callback at the next delivery (UpdateInterval); Stop delivers
+    # every one of them before it returns, so only then are the drops all counted.
+    st = rt.stop()
+    assert rt.dropped == many - 5
+    assert (st.TotalFramesCaptured, st.TotalFramesDropped) == (5, many - 5)
+    assert st.TotalBytesCaptured == stored_bytes(5)
+    assert [f.data for f in rt.frames()] == [replay_frame(i) for i in range(5)]
+
+
 def test_realtime_queue_overflow_counts_drops(tmp_path: Path) -> None:
     many = 1000
     nic = ndisnpp.replay_nic(write_pcap(tmp_path / "many.pcap", many))
     with ndisnpp.RealTime(nic, queue_size=5) as rt:
-        rt.start()
-        wait_for(lambda: rt.frames_captured() >= many, "1000 frames captured")
-        # Captured frames reach the callback at the next delivery (UpdateInterval); Stop delivers
-        # every one of them before it returns, so only then are the drops all counted.
-        st = rt.stop()
-        assert rt.dropped == many - 5
-        assert (st.TotalFramesCaptured, st.TotalFramesDropped) == (5, many - 5)
-        assert st.TotalBytesCaptured == stored_bytes(5)
-        assert [f.data for f in rt.frames()] == [replay_frame(i) for i in range(5)]
+        _keeps_the_first_five(rt, many)
 
 
 def test_realtime_queue_is_bounded_in_bytes(tmp_path: Path) -> None:
@@ -174,13 +180,7 @@ def test_realtime_queue_is_bounded_in_bytes(tmp_path: Path) -> None:
     nic = ndisnpp.replay_nic(write_pcap(tmp_path / "many.pcap", many))
     # Room for frames 0-4 (60..64 bytes); frame 5 and every later one (65 bytes and more) misses.
     with ndisnpp.RealTime(nic, queue_bytes=stored_bytes(5)) as rt:
-        rt.start()
-        wait_for(lambda: rt.frames_captured() >= many, "1000 frames captured")
-        st = rt.stop()
-        assert rt.dropped == many - 5
-        assert (st.TotalFramesCaptured, st.TotalFramesDropped) == (5, many - 5)
-        assert st.TotalBytesCaptured == stored_bytes(5)
-        assert [f.data for f in rt.frames()] == [replay_frame(i) for i in range(5)]
+        _keeps_the_first_five(rt, many)
         # Read frames make room again: the next capture queues as many.
         rt.start()
         wait_for(lambda: rt.frames_captured() >= many, "1000 frames captured")
