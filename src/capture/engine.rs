@@ -324,7 +324,8 @@ impl Loop {
         self.look_at_clock |= self.waited;
         match next {
             Next::Frame(f) => self.on_frame(&f),
-            Next::Idle if self.stop_seen.is_some() => Flow::Stopped,
+            // Stop set while the source waited (a parked replay is woken by it): nothing is queued.
+            Next::Idle if self.stop_seen.is_some() || self.shared.stop.load(Acquire) => Flow::Stopped,
             Next::Idle => self.on_idle(source),
             Next::Failed(msg) => self.on_failure(EndReason::SourceFailed(msg)),
             Next::Corrupt(msg) => self.on_failure(EndReason::BadInput(msg)),

@@ -3,6 +3,13 @@
 
 use super::*;
 
+/// Why a capture's file could not be finished; `reported`: the capture thread already told the
+/// status callback (it ended by itself on that error).
+pub(super) struct FinishError {
+    pub(super) message: String,
+    pub(super) reported: bool,
+}
+
 /// A capture that ended by itself, taken out of its NPP: finished (its thread joined, an empty
 /// file deleted) by `done`, with no lock held.
 pub(super) struct Ended(pub(super) Option<(Capture, bool)>);
@@ -19,7 +26,7 @@ impl Ended {
 /// Stops the engine and waits for it (joining its thread and, for IRTC, the last delivery: call
 /// with no NPP lock held, never from one of the NPP's callbacks), then deletes an empty file unless
 /// it is to be kept; returns the statistics and how finishing the file went.
-pub(super) fn finish_file(cap: Capture, dont_delete_empty: bool) -> (Totals, Option<String>) {
+pub(super) fn finish_file(cap: Capture, dont_delete_empty: bool) -> (Totals, Option<FinishError>) {
     let (outcome, stats) = cap.engine.stop();
     if let Some(d) = cap.delivery {
         d.join();
@@ -29,7 +36,14 @@ pub(super) fn finish_file(cap: Capture, dont_delete_empty: bool) -> (Totals, Opt
             let _ = std::fs::remove_file(path);
         }
     }
-    (stats, outcome.finish_error)
+    // A capture that ended by itself on a write error just as Stop came: Stop says so too (the
+    // capture thread has already told the status callback).
+    let finish_error = match (outcome.finish_error, outcome.reason) {
+        (Some(m), _) => Some(FinishError { message: m, reported: false }),
+        (None, EndReason::WriteFailed(m)) => Some(FinishError { message: m, reported: true }),
+        _ => None,
+    };
+    (stats, finish_error)
 }
 
 /// Finishes a capture taken out of NPP `e` (call with no NPP lock held). Not detached: here, with
@@ -44,7 +58,7 @@ pub(super) fn finish(
     dont_delete_empty: bool,
     detached: bool,
     done: impl FnOnce(&NppEntry, Totals) + Send + 'static,
-) -> Option<(Totals, Option<String>)> {
+) -> Option<(Totals, Option<FinishError>)> {
     if !detached {
         let _stopping = e.gate.stopping();
         return Some(finish_file(cap, dont_delete_empty));

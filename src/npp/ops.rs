@@ -267,9 +267,9 @@ pub(super) fn stop_capture(e: &Arc<NppEntry>, family: Family, detached: bool) ->
     record(e, totals);
     let outcome = match finish_error {
         None => Ok(()),
-        Some(why) => {
-            *e.detail.lock() = why;
-            if let Some(p) = poster {
+        Some(FinishError { message, reported }) => {
+            *e.detail.lock() = message;
+            if let Some(p) = poster.filter(|_| !reported) {
                 p.post(ended_event(NMERR_FILE_WRITE_ERROR, &totals));
             }
             Err(NMERR_FILE_WRITE_ERROR)

@@ -212,11 +212,25 @@ impl Source for Replay {
                 // Stopped: a frame not due yet was not captured before Stop.
                 return Next::Idle;
             }
-            // Parked, not slept: Stop wakes the thread at once (Engine::stop unparks it).
+            // Parked, not slept: Stop wakes the thread at once (Engine::stop unparks it). A gap
+            // longer than the poll timeout is waited a slice at a time (Idle in between).
             let slice = Duration::from_millis(POLL_TIMEOUT_MS as u64);
-            std::thread::park_timeout((due - now).min(slice));
-            if Instant::now() < due {
+            if due - now > slice {
+                std::thread::park_timeout(slice);
                 return Next::Idle;
+            }
+            let mut now = now;
+            loop {
+                std::thread::park_timeout(due - now);
+                now = Instant::now();
+                if now >= due {
+                    break;
+                }
+                // Woken early: by Stop (then the frame, not due yet, is not captured), or
+                // spuriously (wait on).
+                if before_wait() {
+                    return Next::Idle;
+                }
             }
         }
         let h = self.held.take().expect("held");
