@@ -149,8 +149,8 @@ impl Npp {
             // Paused by a trigger: as if Pause had been called (no-op if already paused).
             self.machine.capture_paused();
         }
-        if conn.capture.as_ref().is_some_and(|c| c.engine.has_ended()) {
-            let cap = conn.capture.take().expect("checked");
+        let ended = conn.capture.as_ref().is_some_and(|c| c.engine.has_ended());
+        if let Some(cap) = if ended { conn.capture.take() } else { None } {
             conn.last = Some(cap.engine.totals());
             self.machine.capture_ended();
             return Ended(Some((cap, conn.config.dont_delete_empty)));
@@ -158,8 +158,18 @@ impl Npp {
         Ended(None)
     }
 
-    fn conn(&mut self) -> &mut Connection {
-        self.conn.as_mut().expect("connected per the state machine")
+    /// The connection, after `machine.check` said the NPP is connected. The machine and the
+    /// connection change together under the state lock; should they ever disagree, the call
+    /// answers NMERR_INTERNAL_EXCEPTION (no panic).
+    fn conn(&mut self) -> NmResult<&mut Connection> {
+        self.conn.as_mut().ok_or(NMERR_INTERNAL_EXCEPTION)
+    }
+
+    /// Checks `op` of `family` against the state machine, then gives the capture that the phase
+    /// it allowed (running or paused) says exists.
+    fn capture_for(&mut self, family: Family, op: Op) -> NmResult<&mut Capture> {
+        self.machine.check(family, op)?;
+        self.conn()?.capture.as_mut().ok_or(NMERR_INTERNAL_EXCEPTION)
     }
 }
 

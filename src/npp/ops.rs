@@ -88,7 +88,7 @@ pub fn configure(handle: u64, family: Family, blob: &Blob, error_blob: Option<u6
     let r = control(&e, NMERR_CAPTURING).and_then(|_control| {
         locked(&e, |npp| {
             npp.machine.check(family, Op::Configure)?;
-            let conn = npp.conn();
+            let conn = npp.conn()?;
             let mut target = conn.target.clone();
             target.merge(blob)?;
             let config = config::parse(&target, &conn.config).map_err(|r| {
@@ -121,7 +121,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
     join_finishing(&e, waiter.detached);
     let (config, plan, target, poster, frames) = locked(&e, |npp| {
         npp.machine.check(family, Op::Start)?;
-        let conn = npp.conn();
+        let conn = npp.conn()?;
         Ok((conn.config.clone(), conn.plan.clone(), conn.target.clone(), conn.callback.as_ref().map(|c| c.poster()), conn.frames))
     })?;
     // The directory of a file family, opened and checked once: the file is created relative to it.
@@ -183,16 +183,19 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
     // Control calls take turns and the others do not start or stop captures: the NPP is still
     // connected and idle, unless a panic marked it faulted meanwhile (then the capture stops).
     let rejected = {
-        let mut npp = e.state.lock();
-        if npp.faulted {
-            Some(capture)
-        } else {
-            let conn = npp.conn();
-            conn.capture = Some(capture);
-            // Running from now: the capture thread may read (and callbacks may see frames).
-            conn.capture.as_mut().expect("just set").engine.go();
-            npp.machine.apply(family, Op::Start);
-            None
+        let mut guard = e.state.lock();
+        let npp = &mut *guard;
+        match (npp.faulted, npp.conn.as_mut()) {
+            (false, Some(conn)) => {
+                let mut capture = capture;
+                // Running from now (under the state lock, so no status call sees it earlier): the
+                // capture thread may read, and callbacks may see frames.
+                capture.engine.go();
+                conn.capture = Some(capture);
+                npp.machine.apply(family, Op::Start);
+                None
+            }
+            _ => Some(capture),
         }
     };
     if let Some(cap) = rejected {
@@ -205,8 +208,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
 /// Pause: frames are no longer written (counted as seen); returns the statistics at that moment.
 pub fn pause(handle: u64, family: Family) -> NmResult<STATISTICS> {
     with_npp(handle, |npp| {
-        npp.machine.check(family, Op::Pause)?;
-        let cap = npp.conn().capture.as_ref().expect("running per the state machine");
+        let cap = npp.capture_for(family, Op::Pause)?;
         cap.engine.set_paused(true);
         let stats = cap.engine.totals().statistics();
         npp.machine.apply(family, Op::Pause);
@@ -217,8 +219,7 @@ pub fn pause(handle: u64, family: Family) -> NmResult<STATISTICS> {
 /// Resume into the same file.
 pub fn resume(handle: u64, family: Family) -> NmResult<()> {
     with_npp(handle, |npp| {
-        npp.machine.check(family, Op::Resume)?;
-        npp.conn().capture.as_ref().expect("paused per the state machine").engine.set_paused(false);
+        npp.capture_for(family, Op::Resume)?.engine.set_paused(false);
         npp.machine.apply(family, Op::Resume);
         Ok(())
     })
@@ -243,8 +244,8 @@ pub(super) fn stop_capture(e: &Arc<NppEntry>, family: Family, detached: bool) ->
     let _control = e.gate.hold(detached).ok_or(NMERR_NOT_CAPTURING)?;
     let (cap, dont_delete_empty) = locked(e, |npp| {
         npp.machine.check(family, Op::Stop)?;
-        let conn = npp.conn();
-        let cap = conn.capture.take().expect("capturing per the state machine");
+        let conn = npp.conn()?;
+        let cap = conn.capture.take().ok_or(NMERR_INTERNAL_EXCEPTION)?;
         conn.stopping = Some(cap.engine.reader());
         let dont_delete_empty = conn.config.dont_delete_empty;
         npp.machine.apply(family, Op::Stop);
@@ -288,7 +289,7 @@ pub fn insert_special(handle: u64, family: Family, frame_type: u32, flags: u32, 
         if data.len() > capfile::netmon2::MAX_SPECIAL_DATA {
             return Err(NMERR_INVALID_PARAMETER);
         }
-        let cap = npp.conn().capture.as_ref().expect("running per the state machine");
+        let cap = npp.capture_for(family, Op::InsertSpecialFrame)?;
         let frame = capfile::netmon2::special_frame(frame_type, flags, data);
         cap.engine.insert_special(frame, capfile::netmon2::special_frame_comment(frame_type));
         Ok(())
@@ -309,7 +310,7 @@ pub fn query_status(handle: u64) -> NmResult<NETWORKSTATUS> {
 pub fn conversations(handle: u64, family: Family, clear: bool) -> NmResult<(Vec<STATIONSTATS>, Vec<SESSIONSTATS>)> {
     with_npp(handle, |npp| {
         npp.machine.check(family, Op::ReadConversations)?;
-        let conn = npp.conn();
+        let conn = npp.conn()?;
         if conn.config.no_conversation_stats {
             return Err(NMERR_NO_CONVERSATION_STATS);
         }
@@ -340,7 +341,7 @@ pub fn control_state(handle: u64, family: Family) -> NmResult<(bool, bool)> {
 pub fn totals(handle: u64, family: Family, clear: bool) -> NmResult<Totals> {
     with_npp(handle, |npp| {
         npp.machine.check(family, Op::ReadStatistics)?;
-        let conn = npp.conn();
+        let conn = npp.conn()?;
         if let Some(cap) = &conn.capture {
             return Ok(if clear { cap.engine.take_statistics() } else { cap.engine.totals() });
         }
