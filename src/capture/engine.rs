@@ -26,6 +26,8 @@ pub(crate) const PUBLISH_EVERY: u32 = 64;
 /// How many frames it handles between two looks at the clock (kernel counters are read every
 /// `KERNEL_POLL_EVERY`, the writer is flushed every `FLUSH_EVERY`).
 const CLOCK_EVERY: u32 = 1024;
+/// The most frames one step takes from a source's batch (`Source::each_ready`).
+const BATCH: u32 = 256;
 /// How often the capture thread reads the kernel's counters (pcap_stats).
 const KERNEL_POLL_EVERY: Duration = Duration::from_millis(250);
 /// Frames reach the file at least this often while they arrive (and at once when the link goes
@@ -323,7 +325,10 @@ impl Loop {
         // A source that waits reads few frames: look at the clock (kernel counters) then too.
         self.look_at_clock |= self.waited;
         match next {
-            Next::Frame(f) => self.on_frame(&f),
+            Next::Frame(f) => {
+                let flow = self.on_frame(&f);
+                self.batch(source, flow)
+            }
             // Stop set while the source waited (a parked replay is woken by it): nothing is queued.
             Next::Idle if self.stop_seen.is_some() || self.shared.stop.load(Acquire) => Flow::Stopped,
             Next::Idle => self.on_idle(source),
@@ -331,6 +336,23 @@ impl Loop {
             Next::Corrupt(msg) => self.on_failure(EndReason::BadInput(msg)),
             Next::Link(up) => self.on_link(up),
         }
+    }
+
+    /// After a frame: the frames the source holds already (`Source::each_ready`, a batch), each
+    /// through `on_frame` (which still looks at Pause for every frame), up to BATCH; Stop,
+    /// special frames and the clock are looked at again by the next step.
+    fn batch(&mut self, source: &mut dyn Source, flow: Flow) -> Flow {
+        if !matches!(flow, Flow::Continue) || self.look_at_clock {
+            return flow;
+        }
+        let mut flow = flow;
+        let mut n = 1;
+        source.each_ready(&mut |f| {
+            flow = self.on_frame(f);
+            n += 1;
+            matches!(flow, Flow::Continue) && !self.look_at_clock && n < BATCH
+        });
+        flow
     }
 
     /// The link went down or came back: counted (outages), published and reported; the capture

@@ -129,6 +129,32 @@ impl ClassicPcap {
 
     /// The next record, `Ok(None)` at the end of the file; an error for a record that is cut
     /// short or longer than any record can be (the messages follow libpcap's).
+    /// The whole records already in the buffer, each to `each` until it answers false (one
+    /// header parse per record); a record not wholly read yet, or one `next` would refuse, is left
+    /// to `next`. Returns how many were handed.
+    pub(super) fn each_buffered(&mut self, each: &mut dyn FnMut(&Frame<'_>) -> bool) -> usize {
+        let mut n = 0;
+        loop {
+            let at = self.start;
+            if self.end - at < 16 {
+                return n;
+            }
+            let [sec, frac, caplen, wire_len] = self.record_header(at);
+            let need = 16 + caplen as usize;
+            if caplen > MAX_RECORD || self.end - at < need {
+                return n;
+            }
+            self.start += need;
+            n += 1;
+            let kept = caplen.min(self.snaplen) as usize;
+            let ns = i64::from(frac) * if self.nanos { 1 } else { 1000 };
+            let f = Frame { ts: timestamp(i64::from(sec), ns), wire_len, data: &self.buf[at + 16..at + 16 + kept] };
+            if !each(&f) {
+                return n;
+            }
+        }
+    }
+
     #[inline]
     pub(super) fn next(&mut self) -> Result<Option<Frame<'_>>, String> {
         if !self.fill(16)? {

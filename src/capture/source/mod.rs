@@ -79,6 +79,14 @@ pub trait Source: Send {
     fn can_wait(&self) -> bool {
         false
     }
+    /// Hands the frames this source already holds in memory to `each`, in order, without waiting
+    /// (a batch: the rest of a read buffer), until `each` answers false; returns how many it
+    /// handed. What it cannot hand this way (the end, damage, a record not yet read) is left for
+    /// `next`. The default holds nothing back: 0.
+    fn each_ready(&mut self, each: &mut dyn FnMut(&Frame<'_>) -> bool) -> usize {
+        let _ = each;
+        0
+    }
 }
 
 /// Why a live source could not be opened.

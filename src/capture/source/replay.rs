@@ -245,6 +245,17 @@ impl Source for Replay {
         None
     }
 
+    fn each_ready(&mut self, each: &mut dyn FnMut(&Frame<'_>) -> bool) -> usize {
+        if self.pace || self.exhausted {
+            return 0;
+        }
+        let Replay { reader, records, .. } = self;
+        let ReplayReader::Classic(c) = reader else { return 0 };
+        let n = c.each_buffered(each);
+        *records += n as u64;
+        n
+    }
+
     fn can_wait(&self) -> bool {
         !self.pace
     }
