@@ -320,21 +320,29 @@ impl Ring {
 
     /// The next frame of the ring, if one is ready: from the held block, else from the next
     /// block once the kernel retired it (the held one is given back first).
+    /// The next frame of the held block, if it has one left (the block stays held).
+    fn next_in_block(&mut self) -> Option<Found> {
+        while self.left > 0 {
+            self.left -= 1;
+            // SAFETY: the held block is ours until released; the kernel laid out `num_pkts`
+            // headers in it, each 16-aligned, chained by `next_offset`.
+            let at = unsafe { self.block(self.cur).add(self.next_at) };
+            // SAFETY: as above.
+            let h: Hdr3 = unsafe { std::ptr::read(at.cast::<Hdr3>()) };
+            self.next_at += h.next_offset as usize;
+            // SAFETY: the sockaddr_ll follows the header inside the block.
+            if self.skip_outgoing && unsafe { *at.add(SLL_PKTTYPE_AT) } == PACKET_OUTGOING {
+                continue;
+            }
+            return Some(self.frame(at, &h));
+        }
+        None
+    }
+
     fn take(&mut self) -> Option<Found> {
         loop {
-            while self.left > 0 {
-                self.left -= 1;
-                // SAFETY: the held block is ours until released; the kernel laid out `num_pkts`
-                // headers in it, each 16-aligned, chained by `next_offset`.
-                let at = unsafe { self.block(self.cur).add(self.next_at) };
-                // SAFETY: as above.
-                let h: Hdr3 = unsafe { std::ptr::read(at.cast::<Hdr3>()) };
-                self.next_at += h.next_offset as usize;
-                // SAFETY: the sockaddr_ll follows the header inside the block.
-                if self.skip_outgoing && unsafe { *at.add(SLL_PKTTYPE_AT) } == PACKET_OUTGOING {
-                    continue;
-                }
-                return Some(self.frame(at, &h));
+            if let Some(f) = self.next_in_block() {
+                return Some(f);
             }
             self.release();
             if self.status(self.cur).load(Ordering::Acquire) & TP_STATUS_USER == 0 {
@@ -423,6 +431,22 @@ impl Source for Ring {
 
     fn linktype(&self) -> u32 {
         LINKTYPE_ETHERNET
+    }
+
+    /// The rest of the held block, frame by frame, in place (a batch); the block goes back to the
+    /// kernel at the next `next`, as always.
+    fn each_ready(&mut self, each: &mut dyn FnMut(&Frame<'_>) -> bool) -> usize {
+        let mut n = 0;
+        while let Some(f) = self.next_in_block() {
+            n += 1;
+            // SAFETY: as in `next`: the bytes are in the held block (or the scratch buffer), which
+            // stays as it is until the next `next_in_block`, after `each` has returned.
+            let frame = Frame { ts: f.ts, wire_len: f.wire_len, data: unsafe { std::slice::from_raw_parts(f.data, f.len) } };
+            if !each(&frame) {
+                break;
+            }
+        }
+        n
     }
 
     fn kernel_stats(&mut self) -> Option<KernelStats> {
