@@ -91,7 +91,8 @@ impl Batch {
     }
 
     /// Bytes of frame data in the batch.
-    pub fn data_len(&self) -> usize {
+    #[cfg(test)]
+    fn data_len(&self) -> usize {
         self.data.len()
     }
 

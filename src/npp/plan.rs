@@ -29,10 +29,6 @@ impl SourceSpec {
         }
         super::finder::nic_name(target).map(|name| SourceSpec::Live { name })
     }
-
-    pub fn is_live(&self) -> bool {
-        matches!(self, SourceSpec::Live { .. })
-    }
 }
 
 /// A capture's plan.
