@@ -352,6 +352,9 @@ impl Loop {
             n += 1;
             matches!(flow, Flow::Continue) && !self.look_at_clock && n < BATCH
         });
+        if let Some(rtc) = self.stages.rtc.as_mut() {
+            rtc.hand_over_early();
+        }
         flow
     }
 

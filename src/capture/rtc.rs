@@ -2,8 +2,10 @@
 //!
 //! Two [`Batch`]es circulate: the capture thread fills one (frame bytes + descriptors) while the
 //! delivery thread (src/npp/delivery.rs) hands the other to the application's frames callback.
-//! The capture thread hands its batch over when the table or the buffer is full, or when the
-//! update interval has passed since the last handover; it then continues in the batch the
+//! The capture thread hands its batch over when the table or the buffer is full, when the
+//! update interval has passed since the last handover, or early, when the delivery thread is
+//! free and the source has nothing more for the moment or the batch holds enough frames
+//! (`hand_over_early`); it then continues in the batch the
 //! delivery thread gave back. When the delivery thread still holds that one (a slow callback),
 //! frames that do not fit are dropped and counted: memory stays two batches, and the capture
 //! thread never waits for the callback, except at the very end, when Stop delivers what is left.
@@ -204,7 +206,18 @@ pub struct RtcFeed {
     /// Wait for the other batch instead of dropping (a source that never overflows: see
     /// `Source::can_wait`).
     wait_for_spare: bool,
+    /// Frames after which the batch is handed over as soon as the other one is back
+    /// (`hand_over_early`): EARLY_FIRST at first, doubled at each early handover up to EARLY_MOST.
+    early_at: usize,
 }
+
+/// The first batch goes to the callback once it holds this many frames and the delivery thread
+/// is free: the first delivery comes within a fraction of a millisecond of the first frame, even
+/// with a large FrameTableLength.
+const EARLY_FIRST: usize = 512;
+/// Early handovers grow to batches of this many frames: fewer handovers (each costs the two
+/// threads a wake-up) while a fast source keeps both threads busy.
+const EARLY_MOST: usize = 8192;
 
 /// The delivery thread's side of the double buffer: the batches the capture thread hands over,
 /// each given back once delivered.
@@ -252,7 +265,27 @@ impl RtcFeed {
     /// puts the second batch into `spare`'s channel (`double_buffer` does). With `wait_for_spare`
     /// (an unpaced replay), a full batch waits for the other one instead of dropping frames.
     fn new(settings: RtcSettings, linktype: u32, full: SyncSender<Batch>, spare: Receiver<Batch>, wait_for_spare: bool) -> RtcFeed {
-        RtcFeed { settings, linktype, fill: Some(Batch::new(&settings)), full: Some(full), spare, last_handover: Instant::now(), dropped: 0, wait_for_spare }
+        RtcFeed {
+            settings,
+            linktype,
+            fill: Some(Batch::new(&settings)),
+            full: Some(full),
+            spare,
+            last_handover: Instant::now(),
+            dropped: 0,
+            wait_for_spare,
+            early_at: EARLY_FIRST,
+        }
+    }
+
+    /// Hands the batch over before it is full when it holds enough frames (512 at first, then
+    /// twice as many each time, up to 8,192) and the delivery thread has given the other one
+    /// back: a fast source then keeps the callback busy from its first frames on, instead of
+    /// making it wait for a full table. Called once per batch of frames the engine takes.
+    pub fn hand_over_early(&mut self) {
+        if self.fill.as_ref().is_some_and(|b| b.len() >= self.early_at) && self.hand_over(Handover::Interval) {
+            self.early_at = (self.early_at * 2).min(EARLY_MOST);
+        }
     }
 
     /// Hands the batch over now if it holds a frame and the other one is back (the source has
@@ -486,6 +519,48 @@ mod tests {
         assert_eq!(f.push(0, 1500, &[9; 1500]), Pushed::Stored);
         assert_eq!(f.fill.as_mut().unwrap().descriptor(0).nBytesAvail, 100);
         assert_eq!(f.fill.as_mut().unwrap().descriptor(0).FrameLength, 1500);
+    }
+
+    #[test]
+    fn early_handovers_start_small_and_grow() {
+        let (mut f, full, spare) = feed(settings(1 << 20, 65536));
+        let push = |f: &mut RtcFeed, n: usize| {
+            for i in 0..n {
+                assert_eq!(f.push(i as i64, 60, &[0; 60]), Pushed::Stored);
+            }
+        };
+        push(&mut f, EARLY_FIRST - 1);
+        f.hand_over_early();
+        assert!(full.try_recv().is_err(), "fewer than EARLY_FIRST frames wait");
+        push(&mut f, 1);
+        f.hand_over_early();
+        let b = full.try_recv().unwrap();
+        assert_eq!((b.reason, b.len()), (Handover::Interval, EARLY_FIRST));
+        // The callback still holds `b`: nothing goes early, however many frames wait.
+        push(&mut f, EARLY_FIRST * 3);
+        f.hand_over_early();
+        assert!(full.try_recv().is_err());
+        spare.send(b).unwrap();
+        f.hand_over_early();
+        let b = full.try_recv().unwrap();
+        assert_eq!(b.len(), EARLY_FIRST * 3);
+        spare.send(b).unwrap();
+        // Each early handover doubles the frames the next one waits for, up to EARLY_MOST.
+        assert_eq!(f.early_at, EARLY_FIRST * 4);
+        while f.early_at < EARLY_MOST {
+            let want = f.early_at;
+            push(&mut f, want - 1);
+            f.hand_over_early();
+            assert!(full.try_recv().is_err(), "{} frames wait for {want}", want - 1);
+            push(&mut f, 1);
+            f.hand_over_early();
+            assert_eq!(full.try_recv().unwrap().len(), want);
+            spare.send(Batch::new(&settings(1 << 20, 65536))).unwrap();
+        }
+        push(&mut f, EARLY_MOST);
+        f.hand_over_early();
+        assert_eq!(full.try_recv().unwrap().len(), EARLY_MOST);
+        assert_eq!(f.early_at, EARLY_MOST);
     }
 
     #[test]

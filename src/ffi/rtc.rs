@@ -19,7 +19,9 @@ family_common! {
 ffi_fn! {
     /// Connects for real-time capture. `FramesCallbackProc` receives the frames: on a library
     /// thread, an UPDATE_EVENT with `Event` = UPDATE_EVENT_RTC_INTERVAL_ELAPSED (the update
-    /// interval passed: `NPP:Config:UpdateInterval` ms, else `UpdateFreq` s, default 100 ms),
+    /// interval passed: `NPP:Config:UpdateInterval` ms, else `UpdateFreq` s, default 100 ms; also
+    /// earlier, when the callback is free and frames wait: the source has nothing more for the
+    /// moment, or the batch holds 512 frames, twice as many at each such delivery up to 8192),
     /// UPDATE_EVENT_RTC_FRAME_TABLE_FULL (`NPP:Config:FrameTableLength` frames, default 4096) or
     /// UPDATE_EVENT_RTC_BUFFER_FULL (`NPP:Config:BufferSize` bytes, default
     /// DEFAULT_RTC_BUFFER_SIZE), `Action` = UPDATE_ACTION_RTC_BUFFER_SWITCH, `Data.lpFrameTable`
