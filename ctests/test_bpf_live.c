@@ -8,7 +8,8 @@
  * UDP sockets listen on ports 53, 4000 and 4001 (so b answers nothing). For each case a child in
  * b captures on the veth end nppbb0 (PCAP) while a child in a sends N datagrams to each port,
  * interleaved (payloads "d-<nnn>|", "a-<nnn>|", "b-<nnn>|"):
- *  1) "udp dst port 53": exactly the N to port 53, each once; the others never reach user space
+ *  1) "udp dst port" (before the capture): Connect answers NMERR_BLOB_CONVERSION_ERROR, the entry
+ *     and libpcap's "syntax error" in the error BLOB; then "udp dst port 53": exactly the N to port 53, each once; the others never reach user space
  *     (KernelFramesReceived = FramesSeen = N), and TotalFramesFiltered = TotalFramesCaptured = N.
  *  2) "udp dst port 53 or udp dst port 4000" with a Netmon filter that keeps ports 4000 and 4001
  *     (one group of two IP-PORT patterns): the intersection, the N to port 4000; both in the
@@ -206,6 +207,24 @@ static int child_capture(void *arg) {
     CHECK_RC(SetStringInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_BPF_FILTER, c->expr), NMERR_SUCCESS);
     if (c->netmon) set_netmon_filter(cfg);
     CHECK_RC(CreateBlob(&err), NMERR_SUCCESS);
+    if (c->want_port == 0) {
+        /* First an expression that does not compile: refused at Connect with libpcap's words. */
+        HBLOB bad = NULL;
+        const char *v = NULL, *d = NULL;
+        CHECK_RC(CreateBlob(&bad), NMERR_SUCCESS);
+        CHECK_RC(SetStringInBlob(bad, OWNER_NPP, CATEGORY_CONFIG, TAG_BPF_FILTER, "udp dst port"), NMERR_SUCCESS);
+        CHECK_RC(npp_create(nic, &npp), NMERR_SUCCESS);
+        CHECK_RC(esp_connect(npp, bad, NULL, NULL, err), NMERR_BLOB_CONVERSION_ERROR);
+        CHECK_RC(GetStringFromBlob(err, OWNER_NPP, CATEGORY_CONFIG, TAG_BPF_FILTER, &v), NMERR_SUCCESS);
+        CHECK_STR(v, "udp dst port");
+        CHECK_RC(GetStringFromBlob(err, OWNER_NPP, "Error", "Detail", &d), NMERR_SUCCESS);
+        CHECK(d && strstr(d, "syntax error"));
+        printf("    a bad expression at Connect: NPP:Error:Detail=%s\n", d ? d : "(none)");
+        CHECK_RC(npp_destroy(npp), NMERR_SUCCESS);
+        DestroyBlob(bad);
+        DestroyBlob(err);
+        CHECK_RC(CreateBlob(&err), NMERR_SUCCESS);
+    }
     CHECK_RC(npp_create(nic, &npp), NMERR_SUCCESS);
     CHECK_RC(esp_connect(npp, cfg, NULL, NULL, err), NMERR_SUCCESS);
     name[0] = '\0';

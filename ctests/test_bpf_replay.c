@@ -3,7 +3,8 @@
  * as the Netmon filter counts them (a frame that fails is seen, not filtered); an expression that
  * does not compile (or not for the file's link type) answers NMERR_BLOB_CONVERSION_ERROR at
  * Connect and Configure with the entry and libpcap's message in the error BLOB, and Configure
- * keeps the previous expression. No privilege needed.
+ * keeps the previous expression; so does one that needs a live socket's packet metadata
+ * (`inbound`), which a file does not carry. No privilege needed.
  *
  * The replay file: N rounds of four frames, UDP 10.0.0.1 -> 10.0.0.2 to ports 53, 4000, 4001
  * (payload "d-<nnn>|...", "a-...", "b-...") and an ARP request; every fourth datagram to port 53
@@ -229,6 +230,16 @@ int main(void) {
         npp = connect_with(eth, "ether src 02:00:00:00:00:01", 0, NMERR_SUCCESS, err);
         CHECK(ru_get(err, CATEGORY_CONFIG, TAG_BPF_FILTER) == NULL);
         done(npp);
+        DestroyBlob(err);
+    }
+    printf("-- 7b) one that needs a live socket's packet metadata (direction): refused, not a silent nothing\n");
+    {
+        HBLOB err = NULL;
+        HNPP npp;
+        CHECK_RC(CreateBlob(&err), NMERR_SUCCESS);
+        npp = connect_with(eth, "inbound and udp", 0, NMERR_BLOB_CONVERSION_ERROR, err);
+        check_error_blob(err, "inbound and udp", "a replay file does not carry");
+        CHECK_RC(npp_destroy(npp), NMERR_SUCCESS);
         DestroyBlob(err);
     }
     printf("-- 8) Configure: a bad expression is refused and the previous one stays; a good one replaces it\n");

@@ -70,6 +70,16 @@ impl BpfFilter {
         Ok(BpfFilter { text: expr.to_string(), insns: raw.to_vec() })
     }
 
+    /// True when the program reads the packet metadata of a Linux socket (libpcap's code for
+    /// `inbound`, `outbound`, `ifindex`: loads at the kernel's SKF_AD_OFF), which a frame read
+    /// from a file does not carry: in user space such a load fails every frame.
+    pub fn uses_socket_metadata(&self) -> bool {
+        const BPF_LD: u16 = 0x00;
+        const BPF_ABS: u16 = 0x20;
+        const SKF_AD_OFF: u32 = (-0x1000i32) as u32;
+        self.insns.iter().any(|i| i.code & 0x07 == BPF_LD && i.code & 0xe0 == BPF_ABS && i.k >= SKF_AD_OFF)
+    }
+
     /// True when the frame (its stored bytes, and its length on the wire) passes the program.
     /// A load beyond the stored bytes fails the frame, as in the kernel.
     pub fn matches(&self, data: &[u8], wire_len: u32) -> bool {
@@ -122,6 +132,8 @@ mod tests {
         let e = BpfFilter::compile("ether host 1:2:3:4:5:6", 12).unwrap_err();
         assert!(!e.is_empty());
         assert_eq!(expression_of("  "), None);
+        assert!(BpfFilter::compile("inbound", 1).unwrap().uses_socket_metadata());
+        assert!(!BpfFilter::compile("vlan and udp", 1).unwrap().uses_socket_metadata());
         assert_eq!(expression_of(" udp "), Some("udp"));
     }
 }

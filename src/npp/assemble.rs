@@ -20,6 +20,10 @@ pub(super) fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<(Box<dy
         SourceSpec::Replay { path, pace } => {
             let source = Replay::open(path, *pace)?;
             let bpf = plan.bpf.as_deref().map(|e| BpfFilter::compile(e, source.linktype()).map_err(OpenError::Filter)).transpose()?;
+            if bpf.as_ref().is_some_and(BpfFilter::uses_socket_metadata) {
+                let why = "the expression needs what a live socket knows of a packet (its direction, its interface), which a replay file does not carry";
+                return Err(OpenError::Filter(why.to_string()));
+            }
             Ok((Box::new(source), bpf))
         }
         SourceSpec::Live { name } => {
