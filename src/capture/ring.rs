@@ -204,7 +204,7 @@ fn program(filter: Option<&crate::filter::CaptureFilter>, bpf: Option<&str>, sna
         (n, Some(b)) => {
             // Both in the kernel when the two compile together within the kernel's limits; else
             // the expression alone, and the Netmon filter in user space.
-            let both = n.and_then(|n| BpfFilter::compile(&format!("({n}) and ({b})"), LINKTYPE_ETHERNET).ok()).filter(|p| p.insns.len() <= BPF_MAXINSNS);
+            let both = n.and_then(|n| BpfFilter::compile(&format!("({n}) and ({b})"), LINKTYPE_ETHERNET).ok()).filter(BpfFilter::kernel_accepts);
             match both {
                 Some(p) => Some((p, true)),
                 None => Some((BpfFilter::compile(b, LINKTYPE_ETHERNET)?, false)),
@@ -223,9 +223,6 @@ fn program(filter: Option<&crate::filter::CaptureFilter>, bpf: Option<&str>, sna
         None => (None, false),
     })
 }
-
-/// The kernel's limit on a classic BPF program (BPF_MAXINSNS).
-const BPF_MAXINSNS: usize = 4096;
 
 /// An expression whose meaning on a live Linux socket libpcap compiles differently from a
 /// dead handle's: `vlan` (the kernel has taken the tag out of the frame; libpcap reads it from

@@ -70,6 +70,19 @@ impl BpfFilter {
         Ok(BpfFilter { text: expr.to_string(), insns: raw.to_vec() })
     }
 
+    /// True when the kernel would take the program: at most 4096 instructions (BPF_MAXINSNS),
+    /// and no path reads scratch memory before writing it (libpcap 1.10's optimizer can make
+    /// such programs out of combined expressions; the kernel refuses them).
+    pub fn kernel_accepts(&self) -> bool {
+        let code: Vec<_> = self.insns.iter().map(|i| (i.code, i.jt as usize, i.jf as usize, i.k as usize)).collect();
+        code.len() <= 4096 && super::bpf::scratch_valid(&code)
+    }
+
+    /// [`kernel_accepts`](Self::kernel_accepts) for a program libpcap compiled on an open handle.
+    pub fn kernel_accepts_program(p: &pcap::BpfProgram) -> bool {
+        p.get_instructions().len() <= 4096 && super::bpf::scratch_memory_valid(p)
+    }
+
     /// True when the program reads the packet metadata of a Linux socket (libpcap's code for
     /// `inbound`, `outbound`, `ifindex`: loads at the kernel's SKF_AD_OFF), which a frame read
     /// from a file does not carry: in user space such a load fails every frame.
@@ -113,6 +126,7 @@ mod tests {
     fn compiles_and_matches() {
         let f = BpfFilter::compile("udp port 53", 1).unwrap();
         assert!(f.matches(&udp(53, 0), 42));
+        assert!(f.kernel_accepts());
         assert!(!f.matches(&udp(54, 0), 42));
         // `len` is the wire length: a clipped frame is judged by what it was.
         let big = BpfFilter::compile("greater 100", 1).unwrap();

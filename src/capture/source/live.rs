@@ -109,7 +109,9 @@ impl Live {
             (None, None) => {}
             (Some(n), None) => kernel_filter = cap.filter(&n, true).is_ok(),
             (n, Some(b)) => {
-                kernel_filter = n.is_some_and(|n| cap.filter(&format!("({n}) and ({b})"), true).is_ok());
+                let both = n.map(|n| format!("({n}) and ({b})"));
+                let accepted = |t: &String| cap.compile(t, true).is_ok_and(|p| crate::filter::BpfFilter::kernel_accepts_program(&p));
+                kernel_filter = both.filter(accepted).is_some_and(|t| cap.filter(&t, true).is_ok());
                 if !kernel_filter {
                     cap.filter(b, true).map_err(|e| OpenError::Filter(pcap_message(e)))?;
                 }
