@@ -755,6 +755,35 @@ mod tests {
         }
     }
 
+    /// `vlan 5`: the kernel takes the tag out of a received frame, so a program compiled on a
+    /// dead handle (which reads the tag from the frame's bytes) would match nothing in the kernel;
+    /// such an expression goes to libpcap's source, whose handle compiles it with the kernel's
+    /// metadata: exactly the frames tagged with VLAN 5 pass, and arrive with their tag.
+    #[test]
+    fn vlan_expressions_go_to_libpcap_and_keep_the_tagged_frames() {
+        let frame = |tci: Option<u16>, n: u8| {
+            let mut f = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2];
+            if let Some(tci) = tci {
+                f.extend_from_slice(&0x8100u16.to_be_bytes());
+                f.extend_from_slice(&tci.to_be_bytes());
+            }
+            f.extend_from_slice(&[0x88, 0xB5]);
+            f.extend(std::iter::repeat(n).take(60));
+            f
+        };
+        let sent: Vec<Vec<u8>> = (0..30u8).map(|n| frame([Some(5), Some(6), None][n as usize % 3], n)).collect();
+        let want: Vec<Vec<u8>> = sent.iter().step_by(3).cloned().collect();
+        let r = in_netns(move || {
+            let mut src = open_live("lo", settings(0, 0), None, Some("vlan 5")).unwrap();
+            for f in &sent {
+                send_raw(f);
+            }
+            read(src.as_mut(), 10).0
+        });
+        let Some(got) = r else { return };
+        assert_eq!(got.into_iter().map(|(f, _)| f).collect::<Vec<_>>(), want);
+    }
+
     /// A ring that overflows: the frames the kernel could not store are counted as dropped, and
     /// received counts them too (PACKET_STATISTICS, accumulated over reads).
     #[test]
