@@ -65,6 +65,11 @@
 #define TAG_FRAME_TABLE_LENGTH "FrameTableLength"
 /* ndisnpp (not in Netmon): see README, "Linux configuration tags". */
 #define TAG_REPLAY_PACE "ReplayPace"
+/* ndisnpp (not in Netmon): a pcap-filter(7) expression (tcpdump's filter language), compiled
+ * by libpcap for the NIC's link type at Connect and Configure; a frame is kept when it passes
+ * it and the Netmon filter parts. See README, "Linux configuration tags".
+ */
+#define TAG_BPF_FILTER "BpfFilter"
 /* ndisnpp (not in Netmon): see README, "Linux configuration tags". */
 #define FILE_FORMAT_NETMON2_TXT "NETMON2"
 /* ndisnpp (not in Netmon): see README, "Linux configuration tags". */

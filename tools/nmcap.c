@@ -2,7 +2,11 @@
  * print one line per frame as it arrives (-R: IRTC, like tcpdump without -w).
  *
  *   nmcap [-i IFACE | -r REPLAY.pcap] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]
- *         [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S] [-R]
+ *         [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S] [-R] [EXPRESSION]
+ *
+ * EXPRESSION: a pcap-filter(7) expression, as tcpdump takes it (the arguments after the options,
+ * joined with spaces): only the frames that pass it are captured (NPP:Config:BpfFilter); one
+ * libpcap cannot compile exits with the usage status and libpcap's message.
  *
  * nmcap --repair FILE... repairs damaged capture files (cut off by a crash, a damaged record):
  * every readable record is kept; prints per file "sound: N frames" or "repaired: N frames kept,
@@ -183,7 +187,8 @@ static DWORD on_frames(UPDATE_EVENT ev) {
 
 static void usage(void) {
     fprintf(stderr, "usage: nmcap [-i IFACE | -r FILE] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]\n"
-                    "             [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S] [-R]\n"
+                    "             [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S] [-R] [EXPRESSION]\n"
+                    "EXPRESSION: a pcap-filter(7) expression (as tcpdump's); only the frames that pass it are captured\n"
                     "-R: print each frame as it arrives (time, length, protocol) instead of writing a file\n"
                     "       nmcap --repair FILE...   repair damaged capture files, keeping every readable frame (exit 2 if one fails)\n"
                     "exit status: 0 captured until -c, -d or Ctrl-C; 1 usage; 2 failure (the capture could\n"
@@ -235,7 +240,26 @@ struct options {
     unsigned long count, snaplen, bufsize;  /* -c, -s, -B; 0 = not given */
     double duration;     /* -d; 0 = until Ctrl-C */
     int promisc, quiet, no_stats_frame, realtime;  /* !-p, -q, -S, -R */
+    char **expr_args;    /* the pcap-filter expression: the arguments after the options */
+    int n_expr_args;
 };
+
+/* The arguments argv[from..argc-1] joined with spaces, as tcpdump joins its expression (NULL
+ * when there are none, or out of memory). */
+static char *join_args(int argc, char **argv, int from) {
+    size_t len = 1;
+    char *s;
+    int i;
+    if (from >= argc) return NULL;
+    for (i = from; i < argc; i++) len += strlen(argv[i]) + 1;
+    if (!(s = malloc(len))) return NULL;
+    s[0] = '\0';
+    for (i = from; i < argc; i++) {
+        if (i > from) strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
 
 /* Parses the capture options into `o`, with their defaults. EXIT_OK, or EXIT_USAGE after printing
  * the usage. */
@@ -266,7 +290,9 @@ static int parse_options(int argc, char **argv, struct options *o) {
         default: usage(); return EXIT_USAGE;
         }
     }
-    if (optind != argc || (o->iface && o->replay) || (o->realtime && o->out)) { usage(); return EXIT_USAGE; }
+    if ((o->iface && o->replay) || (o->realtime && o->out)) { usage(); return EXIT_USAGE; }
+    o->expr_args = argv + optind;
+    o->n_expr_args = argc - optind;
     if (!o->iface && !o->replay) o->iface = "lo";
     if (o->duration < 0) o->duration = o->count ? 0 : 10;
     return EXIT_OK;
@@ -308,6 +334,11 @@ static int build_nic_blob(const struct options *o, struct capture *c) {
     if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_LOCAL_ONLY, !o->promisc);
     if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_DONT_DELETE_EMPTY_CAPTURE, TRUE);
     if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_NO_STATS_FRAME, o->no_stats_frame);
+    if (rc == NMERR_SUCCESS && o->n_expr_args > 0) {
+        char *expr = join_args(o->n_expr_args, o->expr_args, 0);
+        rc = expr ? SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_BPF_FILTER, expr) : NMERR_OUT_OF_MEMORY;
+        free(expr);
+    }
     if (rc == NMERR_SUCCESS && o->out) {
         /* Write into the output's directory, so the final rename stays on one filesystem (the
          * library takes absolute capture directories only). */
@@ -357,6 +388,14 @@ static int start_capture(const struct options *o, struct capture *c) {
         fprintf(stderr, "nmcap: cannot write into %s: %s (%s)\n", refused_dir, nmerr_text(rc), nmerr_name(rc));
         print_error_blob(c->err);
         return EXIT_FAILED;
+    }
+    const char *bad_expr = NULL, *why = NULL;
+    if (rc == NMERR_BLOB_CONVERSION_ERROR &&
+        GetStringFromBlob(c->err, OWNER_NPP, CATEGORY_CONFIG, TAG_BPF_FILTER, &bad_expr) == NMERR_SUCCESS) {
+        /* The expression does not compile: libpcap's words (NPP:Error:Detail), as tcpdump says them. */
+        if (GetStringFromBlob(c->err, OWNER_NPP, "Error", "Detail", &why) != NMERR_SUCCESS) why = nmerr_text(rc);
+        fprintf(stderr, "nmcap: invalid filter expression \"%s\": %s\n", bad_expr, why);
+        return EXIT_USAGE;
     }
     if (rc == NMERR_ACCESS_DENIED) {
         fprintf(stderr, "nmcap: cannot capture on %s: this process lacks CAP_NET_RAW "

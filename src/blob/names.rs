@@ -87,6 +87,10 @@ string_names! {
     pub const TAG_FRAME_TABLE_LENGTH: &str = "FrameTableLength";
     /// ndisnpp (not in Netmon): see README, "Linux configuration tags".
     pub const TAG_REPLAY_PACE: &str = "ReplayPace";
+    /// ndisnpp (not in Netmon): a pcap-filter(7) expression (tcpdump's filter language), compiled
+    /// by libpcap for the NIC's link type at Connect and Configure; a frame is kept when it passes
+    /// it and the Netmon filter parts. See README, "Linux configuration tags".
+    pub const TAG_BPF_FILTER: &str = "BpfFilter";
     /// ndisnpp (not in Netmon): see README, "Linux configuration tags".
     pub const FILE_FORMAT_NETMON2_TXT: &str = "NETMON2";
     /// ndisnpp (not in Netmon): see README, "Linux configuration tags".

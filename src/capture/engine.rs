@@ -64,6 +64,10 @@ pub type PatternCheck = Box<dyn Fn(&View<'_>, &PATTERNMATCH, bool) -> bool + Sen
 #[derive(Default)]
 pub struct Stages {
     pub filter: Option<FrameFilter>,
+    /// A pcap-filter expression judged here (a replay's; a live source applies it in the
+    /// kernel): a frame that fails it counts as seen, not as filtered, like one the capture
+    /// filter refuses.
+    pub bpf: Option<crate::filter::BpfFilter>,
     pub trigger: Option<(TriggerState, PatternCheck)>,
     /// Conversation statistics, shared with the readers.
     pub conversations: Option<Arc<Mutex<Conversations>>>,
@@ -432,6 +436,11 @@ impl Loop {
         }
         if paused {
             return Flow::Continue;
+        }
+        if let Some(b) = &self.stages.bpf {
+            if !b.matches(f.data, f.wire_len) {
+                return Flow::Continue;
+            }
         }
         // One parse of the whole frame, for the filter, the trigger's pattern and the
         // FRAME_DESCRIPTOR (none when no stage needs it: a plain capture to a file).
@@ -1017,6 +1026,7 @@ mod tests {
             conversations: Some(conv.clone()),
             stats_frame: false,
             rtc: None,
+            bpf: None,
         };
         let (e, tx, frames, erx) = setup_with(usize::MAX, 0, 0, 0, false, stages);
         assert!(e.trigger_pending());

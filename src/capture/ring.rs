@@ -119,14 +119,16 @@ struct StatsV3 {
 /// Opens a live capture on `name`: the kernel ring read in place when the interface is one the
 /// ring takes, else (or when setting the ring up fails, or `NDISNPP_LIVE_SOURCE=libpcap`)
 /// libpcap (`Live`), which then also gives the error, in libpcap's words, when none opens.
-pub fn open_live(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>) -> Result<Box<dyn Source>, OpenError> {
+/// `bpf`: a pcap-filter expression that every delivered frame has passed (in the kernel); one
+/// that libpcap cannot compile for the interface is `OpenError::Filter` with libpcap's message.
+pub fn open_live(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>, bpf: Option<&str>) -> Result<Box<dyn Source>, OpenError> {
     let forced = std::env::var_os(LIVE_SOURCE_ENV).is_some_and(|v| v == "libpcap");
     if !forced && name != "any" {
-        if let Ok(ring) = Ring::open(name, s, filter) {
+        if let Ok(ring) = Ring::open(name, s, filter, bpf) {
             return Ok(Box::new(ring));
         }
     }
-    Ok(Box::new(Live::open(name, s, filter)?))
+    Ok(Box::new(Live::open(name, s, filter, bpf)?))
 }
 
 /// A live capture on the kernel's TPACKET_V3 ring (see the module's documentation).
@@ -147,7 +149,8 @@ pub struct Ring {
     snaplen: u32,
     /// Skip frames the host sent (a loopback device whose kernel lacks PACKET_IGNORE_OUTGOING).
     skip_outgoing: bool,
-    /// The capture filter runs in the kernel.
+    /// The Netmon capture filter runs in the kernel (the pcap-filter expression, when given,
+    /// always does).
     kernel_filter: bool,
     /// Kernel counters so far (PACKET_STATISTICS resets on each read).
     stats: KernelStats,
@@ -178,38 +181,65 @@ fn setsockopt<T>(fd: libc::c_int, level: libc::c_int, name: libc::c_int, value: 
     }
 }
 
-/// The filter program for the kernel: the capture filter compiled by libpcap (None when it has
-/// no kernel form or does not compile), with every "keep" return set to `snaplen`, as libpcap
-/// does for its ring; without a filter, one instruction that keeps `snaplen` bytes (None when
-/// that is every byte: no program needed).
-fn program(filter: Option<&crate::filter::CaptureFilter>, snaplen: u32) -> (Option<Vec<libc::sock_filter>>, bool) {
+/// The Netmon capture filter compiled by libpcap for Ethernet, if it has a kernel form that
+/// compiles.
+fn netmon_expression(filter: Option<&crate::filter::CaptureFilter>) -> Option<String> {
+    filter.and_then(|f| f.to_bpf(LINKTYPE_ETHERNET))
+}
+
+/// The filter program for the kernel: the Netmon capture filter (when it has a kernel form) and
+/// the pcap-filter expression `bpf`, both compiled by libpcap (together: `(netmon) and (bpf)`),
+/// with every "keep" return set to `snaplen`, as libpcap does for its ring; without either, one
+/// instruction that keeps `snaplen` bytes (None when that is every byte: no program needed). The
+/// flag: the Netmon filter is in the program. Err: `bpf` does not compile for Ethernet (the ring
+/// then leaves the capture to libpcap, which compiles it for the open handle and has the last
+/// word).
+fn program(filter: Option<&crate::filter::CaptureFilter>, bpf: Option<&str>, snaplen: u32) -> Result<(Option<Vec<libc::sock_filter>>, bool), String> {
+    use crate::filter::BpfFilter;
     const BPF_RET_K: u16 = 0x06;
-    let compiled = filter.and_then(|f| f.to_bpf(LINKTYPE_ETHERNET)).and_then(|expr| {
-        let dead = pcap::Capture::dead(pcap::Linktype(LINKTYPE_ETHERNET as i32)).ok()?;
-        let prog = dead.compile(&expr, true).ok()?;
-        let insns = prog.get_instructions();
-        // SAFETY: pcap::BpfInstruction is repr(transparent) over struct bpf_insn, which has
-        // sock_filter's layout (u16 code, u8 jt, u8 jf, u32 k); the slice lives as long as `prog`.
-        let raw: &[libc::sock_filter] = unsafe { std::slice::from_raw_parts(insns.as_ptr().cast(), insns.len()) };
-        Some(raw.to_vec())
-    });
-    match compiled {
-        Some(mut insns) => {
+    let netmon = netmon_expression(filter);
+    let compiled = match (netmon, bpf) {
+        (None, None) => None,
+        (Some(n), None) => BpfFilter::compile(&n, LINKTYPE_ETHERNET).ok().map(|p| (p, true)),
+        (n, Some(b)) => {
+            // Both in the kernel when the two compile together within the kernel's limits; else
+            // the expression alone, and the Netmon filter in user space.
+            let both = n.and_then(|n| BpfFilter::compile(&format!("({n}) and ({b})"), LINKTYPE_ETHERNET).ok()).filter(BpfFilter::kernel_accepts);
+            match both {
+                Some(p) => Some((p, true)),
+                None => Some((BpfFilter::compile(b, LINKTYPE_ETHERNET)?, false)),
+            }
+        }
+    };
+    Ok(match compiled {
+        Some((p, netmon_in)) => {
+            let mut insns = p.insns;
             for i in insns.iter_mut().filter(|i| i.code == BPF_RET_K && i.k != 0) {
                 i.k = snaplen;
             }
-            (Some(insns), true)
+            (Some(insns), netmon_in)
         }
         None if snaplen < MAX_SNAPLEN => (Some(vec![libc::sock_filter { code: BPF_RET_K, jt: 0, jf: 0, k: snaplen }]), false),
         None => (None, false),
-    }
+    })
+}
+
+/// An expression whose meaning on a live Linux socket libpcap compiles differently from a
+/// dead handle's: `vlan` (the kernel has taken the tag out of the frame; libpcap reads it from
+/// the packet's metadata on a handle it opened) and the packet-direction and interface
+/// primitives. The ring leaves such captures to libpcap.
+fn needs_libpcap_handle(bpf: &str) -> bool {
+    bpf.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').any(|w| matches!(w, "vlan" | "mpls" | "pppoes" | "geneve" | "inbound" | "outbound" | "ifindex"))
 }
 
 impl Ring {
     /// Opens the ring on interface `name` (of the calling thread's network namespace). Fails for
     /// an interface that is not Ethernet or loopback, and whenever a step of the setup fails; the
     /// caller then uses libpcap.
-    pub fn open(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>) -> Result<Ring, OpenError> {
+    pub fn open(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>, bpf: Option<&str>) -> Result<Ring, OpenError> {
+        if bpf.is_some_and(needs_libpcap_handle) {
+            return Err(OpenError::Other(format!("{name}: the filter expression is left to libpcap")));
+        }
         let other = |what: &str| OpenError::Other(format!("{name}: {what}: {}", std::io::Error::last_os_error()));
         // SAFETY: a plain socket() call; the descriptor is closed by Ring's Drop or below.
         let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
@@ -269,7 +299,7 @@ impl Ring {
         ring.block_nr = block_nr as usize;
         // The filter goes on before bind: until bind (protocol 0) the socket receives nothing, so
         // no frame that fails the filter enters the ring.
-        let (prog, kernel_filter) = program(filter, snaplen);
+        let (prog, kernel_filter) = program(filter, bpf, snaplen).map_err(OpenError::Filter)?;
         if let Some(insns) = &prog {
             let fprog = libc::sock_fprog { len: insns.len() as libc::c_ushort, filter: insns.as_ptr().cast_mut() };
             setsockopt(fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog).map_err(|_| other("SO_ATTACH_FILTER"))?;
@@ -569,7 +599,7 @@ mod tests {
     #[test]
     fn each_frame_on_lo_once_with_its_bytes() {
         let r = in_netns(|| {
-            let mut ring = Ring::open("lo", settings(0, 0), None).expect("ring on lo");
+            let mut ring = Ring::open("lo", settings(0, 0), None, None).expect("ring on lo");
             assert!(ring.skip_outgoing || ring.kernel_stats().is_some());
             send_udp(40000, "once", 500, 100);
             let (frames, news) = read(&mut ring, 500);
@@ -590,7 +620,7 @@ mod tests {
     #[test]
     fn snap_length_cuts_in_the_kernel_wire_length_stays() {
         let r = in_netns(|| {
-            let mut ring = Ring::open("lo", settings(60, 0), None).unwrap();
+            let mut ring = Ring::open("lo", settings(60, 0), None, None).unwrap();
             send_udp(40001, "snap", 20, 1000);
             read(&mut ring, 20).0
         });
@@ -616,7 +646,7 @@ mod tests {
                     }
                 })
             };
-            let mut ring = Ring::open("lo", settings(0, 0), Some(&filter)).unwrap();
+            let mut ring = Ring::open("lo", settings(0, 0), Some(&filter), None).unwrap();
             assert!(ring.kernel_filtered());
             send_udp(40002, "v4", 50, 10);
             let got = read(&mut ring, 50).0;
@@ -627,6 +657,35 @@ mod tests {
         let Some(frames) = r else { return };
         assert_eq!(frames.len(), 50);
         assert!(frames.iter().all(|(f, _)| f[12..14] == [0x08, 0x00]));
+    }
+
+    /// A pcap-filter expression is in the kernel program, with the Netmon filter (both, ANDed)
+    /// or alone; one the ring cannot judge as libpcap would is left to libpcap; one that does
+    /// not compile is libpcap's error (from the libpcap source, which has the last word).
+    #[test]
+    fn expression_in_the_kernel_with_the_netmon_filter() {
+        let r = in_netns(|| {
+            let etypes = crate::blob::filters::ListFilter { include_all: false, values: vec![0x0800] };
+            let filter = crate::filter::CaptureFilter::from_parts(None, Some(&etypes), None, None).unwrap().unwrap();
+            let mut both = Ring::open("lo", settings(0, 0), Some(&filter), Some("udp dst port 40010 or udp dst port 40012")).unwrap();
+            assert!(both.kernel_filtered());
+            let mut alone = Ring::open("lo", settings(0, 0), None, Some("udp dst port 40010")).unwrap();
+            assert!(!alone.kernel_filtered());
+            send_udp(40010, "keep", 50, 10);
+            send_udp(40011, "drop", 30, 10);
+            send_v6(40012);
+            send_v6(40010);
+            let (a, b) = (read(&mut both, 50).0, read(&mut alone, 51).0);
+            let vlan = Ring::open("lo", settings(0, 0), None, Some("vlan and udp")).is_err();
+            let bad = Live::open("lo", settings(0, 0), None, Some("udp port")).err();
+            (a, b, vlan, bad)
+        });
+        let Some((both, alone, vlan, bad)) = r else { return };
+        assert_eq!(both.len(), 50, "IPv4 (the Netmon filter) and the expression");
+        assert!(both.iter().all(|(f, _)| payload(f).starts_with(b"keep")));
+        assert_eq!(alone.len(), 51, "the 50 IPv4 datagrams and the IPv6 one to port 40010");
+        assert!(vlan, "vlan: left to libpcap");
+        assert!(matches!(&bad, Some(OpenError::Filter(m)) if m.contains("syntax error")), "{bad:?}");
     }
 
     fn send_v6(port: u16) {
@@ -675,8 +734,8 @@ mod tests {
         let r = in_netns(move || {
             let mut out = Vec::new();
             for snaplen in [0u32, 30] {
-                let mut ring = Ring::open("lo", settings(snaplen, 0), None).unwrap();
-                let mut live = Live::open("lo", settings(snaplen, 0), None).unwrap();
+                let mut ring = Ring::open("lo", settings(snaplen, 0), None, None).unwrap();
+                let mut live = Live::open("lo", settings(snaplen, 0), None, None).unwrap();
                 for f in &sent {
                     send_raw(f);
                 }
@@ -696,13 +755,42 @@ mod tests {
         }
     }
 
+    /// `vlan 5`: the kernel takes the tag out of a received frame, so a program compiled on a
+    /// dead handle (which reads the tag from the frame's bytes) would match nothing in the kernel;
+    /// such an expression goes to libpcap's source, whose handle compiles it with the kernel's
+    /// metadata: exactly the frames tagged with VLAN 5 pass, and arrive with their tag.
+    #[test]
+    fn vlan_expressions_go_to_libpcap_and_keep_the_tagged_frames() {
+        let frame = |tci: Option<u16>, n: u8| {
+            let mut f = vec![0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2];
+            if let Some(tci) = tci {
+                f.extend_from_slice(&0x8100u16.to_be_bytes());
+                f.extend_from_slice(&tci.to_be_bytes());
+            }
+            f.extend_from_slice(&[0x88, 0xB5]);
+            f.extend(std::iter::repeat(n).take(60));
+            f
+        };
+        let sent: Vec<Vec<u8>> = (0..30u8).map(|n| frame([Some(5), Some(6), None][n as usize % 3], n)).collect();
+        let want: Vec<Vec<u8>> = sent.iter().step_by(3).cloned().collect();
+        let r = in_netns(move || {
+            let mut src = open_live("lo", settings(0, 0), None, Some("vlan 5")).unwrap();
+            for f in &sent {
+                send_raw(f);
+            }
+            read(src.as_mut(), 10).0
+        });
+        let Some(got) = r else { return };
+        assert_eq!(got.into_iter().map(|(f, _)| f).collect::<Vec<_>>(), want);
+    }
+
     /// A ring that overflows: the frames the kernel could not store are counted as dropped, and
     /// received counts them too (PACKET_STATISTICS, accumulated over reads).
     #[test]
     fn overflow_is_counted_as_kernel_drops() {
         let r = in_netns(|| {
             // The smallest ring: 2 blocks of 256 KiB; 4000 frames of 1042 bytes do not fit.
-            let mut ring = Ring::open("lo", settings(0, 1), None).unwrap();
+            let mut ring = Ring::open("lo", settings(0, 1), None, None).unwrap();
             assert_eq!(ring.block_nr, 2);
             send_udp(40003, "burst", 2000, 1000);
             let first = ring.kernel_stats().unwrap();
@@ -723,7 +811,7 @@ mod tests {
     #[test]
     fn link_down_while_a_block_is_held() {
         let r = in_netns(|| {
-            let mut ring = Ring::open("lo", settings(0, 0), None).unwrap();
+            let mut ring = Ring::open("lo", settings(0, 0), None, None).unwrap();
             send_udp(40004, "before", 10, 10);
             let mut first = None;
             while first.is_none() {
@@ -758,11 +846,11 @@ mod tests {
     #[test]
     fn socket_is_close_on_exec_and_other_devices_are_not_taken() {
         let r = in_netns(|| {
-            let ring = Ring::open("lo", settings(0, 0), None).unwrap();
+            let ring = Ring::open("lo", settings(0, 0), None, None).unwrap();
             // SAFETY: fcntl on our descriptor.
             let flags = unsafe { libc::fcntl(ring.fd, libc::F_GETFD) };
-            let missing = Ring::open("no-such-nic0", settings(0, 0), None).err();
-            let any = Ring::open("any", settings(0, 0), None).is_err();
+            let missing = Ring::open("no-such-nic0", settings(0, 0), None, None).err();
+            let any = Ring::open("any", settings(0, 0), None, None).is_err();
             (flags, missing, any)
         });
         let Some((flags, missing, any)) = r else { return };

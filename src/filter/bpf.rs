@@ -412,6 +412,11 @@ pub(super) fn scratch_memory_valid(p: &pcap::BpfProgram) -> bool {
         let [c, jt, jf, k] = f[..] else { return false };
         code.push((c as u16, jt as usize, jf as usize, k as usize));
     }
+    scratch_valid(&code)
+}
+
+/// [`scratch_memory_valid`] on instructions as (code, jt, jf, k).
+pub(super) fn scratch_valid(code: &[(u16, usize, usize, usize)]) -> bool {
     const ST: u16 = 0x02;
     const STX: u16 = 0x03;
     const LD_MEM: u16 = 0x60;

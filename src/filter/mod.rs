@@ -91,7 +91,10 @@
 //! * The `Pattern` tag (one PATTERNMATCH) is not a filter part; only `PatternMatch` is read.
 
 mod bpf;
+mod expr;
 pub(crate) mod frame;
+
+pub use expr::{expression_of, BpfFilter};
 
 #[cfg(test)]
 mod equiv_tests;

@@ -1,6 +1,7 @@
 //! What Start assembles: the frame source, the engine's stages, IRTC's sizes.
 
 use super::*;
+use crate::filter::BpfFilter;
 
 /// The plan of a merged target BLOB, its error named in the error BLOB.
 pub(super) fn plan_of(target: &Blob, config: &CaptureConfig, reports: &mut Reports) -> NmResult<Plan> {
@@ -10,18 +11,31 @@ pub(super) fn plan_of(target: &Blob, config: &CaptureConfig, reports: &mut Repor
     })
 }
 
-/// Opens the frame source of a plan (a replay file or a live interface).
-pub(super) fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<Box<dyn Source>, OpenError> {
+/// Opens the frame source of a plan (a replay file or a live interface), with the plan's
+/// pcap-filter expression: a live source applies it in the kernel; for a replay it is compiled
+/// here for the file's link type and returned, for the capture thread to apply. An expression
+/// that does not compile is `OpenError::Filter` (libpcap's message).
+pub(super) fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<(Box<dyn Source>, Option<BpfFilter>), OpenError> {
     match &plan.source {
-        SourceSpec::Replay { path, pace } => Ok(Box::new(Replay::open(path, *pace)?)),
+        SourceSpec::Replay { path, pace } => {
+            let source = Replay::open(path, *pace)?;
+            let bpf = plan.bpf.as_deref().map(|e| BpfFilter::compile(e, source.linktype()).map_err(OpenError::Filter)).transpose()?;
+            if bpf.as_ref().is_some_and(BpfFilter::uses_socket_metadata) {
+                let why = "the expression needs what a live socket knows of a packet (its direction, its interface), which a replay file does not carry";
+                return Err(OpenError::Filter(why.to_string()));
+            }
+            Ok((Box::new(source), bpf))
+        }
         SourceSpec::Live { name } => {
             let snaplen = if plan.needs_whole_frames() { 0 } else { config.frame_size };
             // The kernel ring read in place, or libpcap for what the ring does not take (capture/ring.rs).
-            crate::capture::ring::open_live(
+            let source = crate::capture::ring::open_live(
                 name,
                 LiveSettings { snaplen, buffer_size: config.buffer_size, promiscuous: config.promiscuous },
                 plan.filter.as_ref(),
-            )
+                plan.bpf.as_deref(),
+            )?;
+            Ok((source, None))
         }
     }
 }
@@ -29,14 +43,16 @@ pub(super) fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<Box<dyn
 /// The filter, trigger and conversation stages of a capture, from the configuration.
 /// With `kernel_filtered`, the kernel already applied the filter (to the frame as the kernel
 /// sees it: with VLAN offload, without its outer tag), so it is not applied again.
-pub(super) fn stages_for(plan: Plan, config: &CaptureConfig, kernel_filtered: bool) -> (Stages, Option<Arc<Mutex<Conversations>>>) {
+/// `bpf`: the pcap-filter expression the capture thread applies (a replay's; a live source
+/// applies its own in the kernel).
+pub(super) fn stages_for(plan: Plan, config: &CaptureConfig, kernel_filtered: bool, bpf: Option<BpfFilter>) -> (Stages, Option<Arc<Mutex<Conversations>>>) {
     let conversations = (!config.no_conversation_stats).then(|| Arc::new(Mutex::new(Conversations::new())));
     let trigger = plan.trigger.and_then(|t| TriggerState::new(&t, config.buffer_size)).map(|t| (t, pattern_check()));
     let filter = plan.filter.filter(|_| !kernel_filtered).map(|f| {
         let f: crate::capture::engine::FrameFilter = Box::new(move |v| f.matches_view(v));
         f
     });
-    (Stages { filter, trigger, conversations: conversations.clone(), stats_frame: false, rtc: None }, conversations)
+    (Stages { filter, bpf, trigger, conversations: conversations.clone(), stats_frame: false, rtc: None }, conversations)
 }
 
 /// The trigger's pattern test (SDK h.4: the pattern rules of h.3.3).

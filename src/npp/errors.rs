@@ -51,6 +51,14 @@ pub(super) fn open_error(e: &OpenError, target: &Blob, reports: &mut Reports) ->
             reports.add("Error", "Detail", m);
             NMERR_INVALID_FILE_FORMAT
         }
+        // A malformed configuration entry, as the Netmon filter parts: the entry, and why in
+        // libpcap's words.
+        OpenError::Filter(m) => {
+            let expr = target.get_str(OWNER_NPP.as_bytes(), CATEGORY_CONFIG.as_bytes(), TAG_BPF_FILTER.as_bytes()).unwrap_or_default();
+            reports.add(CATEGORY_CONFIG, TAG_BPF_FILTER, &expr);
+            reports.add("Error", "Detail", m);
+            NMERR_BLOB_CONVERSION_ERROR
+        }
     }
 }
 

@@ -78,6 +78,9 @@ struct Connection {
     config: CaptureConfig,
     /// Where the frames come from, the filter and the trigger: decided with `config`.
     plan: Plan,
+    /// The link type of the source as Connect opened it (Configure compiles the pcap-filter
+    /// expression for it).
+    linktype: u32,
     /// The NIC BLOB merged with the Connect BLOB.
     target: Blob,
     callback: Option<Callback>,

@@ -38,7 +38,11 @@ pub(super) fn connect_locked(e: &Arc<NppEntry>, handle: u64, family: Family, a: 
         reports.add(&c, &t, &v);
     }
     let plan = plan_of(&target, &config, reports)?;
-    drop(open_source(&plan, &config).map_err(|e| open_error(&e, &target, reports))?);
+    // Opened to check it (and to compile the pcap-filter expression for its link type, which
+    // Configure compiles for again).
+    let (source, _) = open_source(&plan, &config).map_err(|e| open_error(&e, &target, reports))?;
+    let linktype = source.linktype();
+    drop(source);
     if family.writes_file() {
         if let Err(why) = config::open_capture_dir(&config) {
             if let Some(d) = &config.capture_dir {
@@ -56,7 +60,7 @@ pub(super) fn connect_locked(e: &Arc<NppEntry>, handle: u64, family: Family, a: 
     // others do not connect.
     locked(e, |npp| {
         let frames = a.frames_callback.map(|proc_| delivery::FramesCallback { proc_, context: a.context });
-        npp.conn = Some(Connection { config, plan, target, callback, frames, capture: None, stopping: None, last: None });
+        npp.conn = Some(Connection { config, plan, linktype, target, callback, frames, capture: None, stopping: None, last: None });
         npp.machine.apply(family, Op::Connect);
         Ok(())
     })
@@ -96,6 +100,9 @@ pub fn configure(handle: u64, family: Family, blob: &Blob, error_blob: Option<u6
                 r.code
             })?;
             let plan = plan_of(&target, &config, &mut reports)?;
+            if let Some(expr) = &plan.bpf {
+                crate::filter::BpfFilter::compile(expr, conn.linktype).map_err(|m| open_error(&OpenError::Filter(m), &target, &mut reports))?;
+            }
             for (c, t, v) in config::unknown_entries(blob) {
                 reports.add(&c, &t, &v);
             }
@@ -136,7 +143,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
         *e.detail.lock() = why;
         code
     };
-    let source = open_source(&plan, &config).map_err(|err| {
+    let (source, bpf) = open_source(&plan, &config).map_err(|err| {
         let mut reports = Reports::default();
         let code = open_error(&err, &target, &mut reports);
         fail(code, reports.0.iter().map(|(_, _, v)| v.as_str()).collect::<Vec<_>>().join(": "))
@@ -155,7 +162,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
     } else {
         (None, None)
     };
-    let (mut stages, conversations) = stages_for(plan, &config, source.kernel_filtered());
+    let (mut stages, conversations) = stages_for(plan, &config, source.kernel_filtered(), bpf);
     stages.stats_frame = family.writes_file() && config.format == capfile::FileFormat::Netmon2 && !config.no_stats_frame;
     // IRTC: the double buffer between the capture thread and the delivery thread.
     let mut delivery = None;

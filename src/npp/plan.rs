@@ -39,6 +39,9 @@ pub struct Plan {
     pub filter: Option<CaptureFilter>,
     /// The trigger (None: no `NPP:Trigger:Trigger` entry).
     pub trigger: Option<TRIGGER>,
+    /// The pcap-filter expression of `NPP:Config:BpfFilter` (None: none, or only blanks). It is
+    /// compiled when the source is opened, for the source's link type (`BpfFilter::compile`).
+    pub bpf: Option<String>,
 }
 
 /// A part of the plan that cannot be made: its code and the entry (category, tag, value) for the
@@ -78,7 +81,11 @@ impl Plan {
             })?),
             Err(_) => None,
         };
-        Ok(Plan { source, filter, trigger })
+        let bpf = target
+            .get_str(OWNER_NPP.as_bytes(), CATEGORY_CONFIG.as_bytes(), TAG_BPF_FILTER.as_bytes())
+            .ok()
+            .and_then(|v| crate::filter::expression_of(&v).map(str::to_string));
+        Ok(Plan { source, filter, trigger, bpf })
     }
 
     /// The filter and the trigger judge whole frames (SDK h.3.4: clipping applies to frames that
@@ -101,7 +108,11 @@ mod tests {
         b.set_str("NPP", "Location", "ReplayFile", "/x.pcap").unwrap();
         assert_eq!(SourceSpec::of(&b, true), Some(SourceSpec::Replay { path: "/x.pcap".into(), pace: true }));
         let p = Plan::of(&b, false).ok().unwrap();
-        assert!(p.filter.is_none() && p.trigger.is_none() && !p.needs_whole_frames());
+        assert!(p.filter.is_none() && p.trigger.is_none() && p.bpf.is_none() && !p.needs_whole_frames());
+        b.set_str("NPP", "Config", "BpfFilter", " \t").unwrap();
+        assert_eq!(Plan::of(&b, false).ok().unwrap().bpf, None);
+        b.set_str("NPP", "Config", "BpfFilter", " udp port 53 ").unwrap();
+        assert_eq!(Plan::of(&b, false).ok().unwrap().bpf.as_deref(), Some("udp port 53"));
         b.set_str("NPP", "Trigger", "Trigger", "SOON").unwrap();
         let e = Plan::of(&b, false).err().unwrap();
         assert_eq!((e.code, e.tag, e.value.as_str()), (NMERR_ILLEGAL_TRIGGER, "Trigger", "SOON"));

@@ -257,6 +257,12 @@ class _Capture:
     """What the four families share: an NPP made from the NIC BLOB merged with the
     configuration, Connect on ``with`` (or :meth:`connect`), and on exit Stop and Disconnect as
     needed, then npp_destroy.
+
+    ``config={"NPP:Config:BpfFilter": "udp port 53"}`` captures only the frames that pass a
+    pcap-filter(7) expression (tcpdump's filter language), and the Netmon filter entries when
+    both are given. libpcap compiles it for the NIC's link type when connecting; one it cannot
+    compile raises NmError ``NMERR_BLOB_CONVERSION_ERROR`` whose ``details`` hold the entry
+    (``"NPP:Config:BpfFilter"``) and libpcap's message (``"NPP:Error:Detail"``).
     """
 
     _family: ClassVar[str]

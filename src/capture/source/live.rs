@@ -29,7 +29,8 @@ pub struct Live {
     pub(super) cap: pcap::Capture<pcap::Active>,
     pub(super) fd: libc::c_int,
     pub(super) linktype: u32,
-    /// True when the capture filter runs in the kernel.
+    /// True when the Netmon capture filter runs in the kernel (the pcap-filter expression, when
+    /// given, always does).
     pub kernel_filter: bool,
     pub(super) link: LinkWatch,
 }
@@ -72,10 +73,13 @@ pub(super) struct RawFrame {
 
 impl Live {
     /// Opens the interface. A `filter` that libpcap can express is compiled into the kernel
-    /// (frames that fail it never reach user space); the capture thread applies it again in user
-    /// space, which agrees by construction (see src/filter), so a filter that cannot be installed
-    /// still holds.
-    pub fn open(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>) -> Result<Live, OpenError> {
+    /// (frames that fail it never reach user space); when it cannot be installed the capture
+    /// thread applies it in user space, which agrees by construction (see src/filter). `bpf`, a
+    /// pcap-filter expression, is compiled for this handle and set with `pcap_setfilter` (in the
+    /// kernel; libpcap filters in user space itself when the kernel refuses the program), together
+    /// with `filter` when the two compile as one; one that does not compile is
+    /// `OpenError::Filter` with libpcap's message.
+    pub fn open(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>, bpf: Option<&str>) -> Result<Live, OpenError> {
         use std::os::unix::io::AsRawFd;
         let snaplen = if s.snaplen == 0 { 262_144 } else { s.snaplen.clamp(1, 262_144) };
         let mut inactive = pcap::Capture::from_device(name)
@@ -100,8 +104,18 @@ impl Live {
         }
         let linktype = cap.get_datalink().0 as u32;
         let mut kernel_filter = false;
-        if let Some(expr) = filter.and_then(|f| f.to_bpf(linktype)) {
-            kernel_filter = cap.filter(&expr, true).is_ok();
+        let netmon = filter.and_then(|f| f.to_bpf(linktype));
+        match (netmon, bpf) {
+            (None, None) => {}
+            (Some(n), None) => kernel_filter = cap.filter(&n, true).is_ok(),
+            (n, Some(b)) => {
+                let both = n.map(|n| format!("({n}) and ({b})"));
+                let accepted = |t: &String| cap.compile(t, true).is_ok_and(|p| crate::filter::BpfFilter::kernel_accepts_program(&p));
+                kernel_filter = both.filter(accepted).is_some_and(|t| cap.filter(&t, true).is_ok());
+                if !kernel_filter {
+                    cap.filter(b, true).map_err(|e| OpenError::Filter(pcap_message(e)))?;
+                }
+            }
         }
         let cap = cap.setnonblock().map_err(|e| OpenError::Other(pcap_message(e)))?;
         let fd = cap.as_raw_fd();

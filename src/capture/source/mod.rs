@@ -104,6 +104,9 @@ pub enum OpenError {
     FileNotFound(String),
     /// Replay file is not a pcap/pcapng file.
     BadFile(String),
+    /// The pcap-filter expression (`NPP:Config:BpfFilter`) does not compile for the source's
+    /// link type: libpcap's message.
+    Filter(String),
 }
 
 /// Settings of a live capture.
@@ -143,7 +146,7 @@ mod tests {
 
     #[test]
     fn open_errors() {
-        match Live::open("no-such-nic0", LiveSettings { snaplen: 0, buffer_size: 0, promiscuous: false }, None) {
+        match Live::open("no-such-nic0", LiveSettings { snaplen: 0, buffer_size: 0, promiscuous: false }, None, None) {
             Err(OpenError::NoDevice(_)) | Err(OpenError::Permission(_)) => {}
             Err(e) => panic!("unexpected {e:?}"),
             Ok(_) => panic!("opened a missing interface"),
