@@ -1220,4 +1220,78 @@ mod tests {
         assert_eq!(frames.lock().len(), 3);
         wait_for(|| e.has_ended());
     }
+
+    /// Takes `cap` frames, then answers FileLimit (as the Network Monitor writer at 4 GiB).
+    struct LimitWriter {
+        cap: u64,
+        n: u64,
+    }
+
+    impl CaptureWriter for LimitWriter {
+        fn write_frame(&mut self, _ts: Timestamp, _wire: u32, _data: &[u8]) -> Result<(), WriteError> {
+            if self.n == self.cap {
+                return Err(WriteError::FileLimit);
+            }
+            self.n += 1;
+            Ok(())
+        }
+        fn frames(&self) -> u64 {
+            self.n
+        }
+        fn bytes(&self) -> u64 {
+            self.n * 10
+        }
+        fn flush(&mut self) -> Result<(), WriteError> {
+            Ok(())
+        }
+        fn finish(self: Box<Self>) -> crate::capfile::Finished {
+            crate::capfile::Finished { frames: self.n, bytes: self.n * 10, result: Ok(()) }
+        }
+    }
+
+    /// The format's size limit ends a capture, unless it rotates: then the next file takes the
+    /// frame that did not fit, and the capture goes on.
+    #[test]
+    fn file_limit_starts_the_next_file_when_rotating() {
+        use crate::capfile::{series::Series, FileFormat, StreamInfo};
+        let d = std::env::temp_dir().join(format!("ndisnpp-engine-limit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        for rotating in [false, true] {
+            let (tx, rx) = mpsc::channel();
+            let (etx, erx) = mpsc::channel();
+            let notify: Notifier = Box::new(move |n: Notice| {
+                let _ = etx.send(n);
+            });
+            let mut stages = Stages::default();
+            if rotating {
+                let dir = crate::capfile::dir::CaptureDir::open_explicit(&d).unwrap();
+                let (series, first) = Series::start(dir, Some("lim"), FileFormat::Pcap, StreamInfo { linktype: 1, snaplen: 0 }, 0).unwrap();
+                drop(first.writer); // file 1 stays empty: the test's LimitWriter stands for it
+                stages.rotation = Some(Rotation { series, bytes: 0, seconds: 0 });
+            }
+            let src = ChannelSource { rx, current: Vec::new(), fail_after_closed: false, block: false };
+            let w = LimitWriter { cap: 3, n: 0 };
+            let mut e = Engine::start(Box::new(src), Some(Box::new(w)), 0, 0, stages, notify).unwrap();
+            e.go();
+            for i in 0..5u8 {
+                let _ = tx.send(vec![i; 10]);
+            }
+            if rotating {
+                wait_for(|| e.totals().captured_frames == 5);
+                let (o, t) = e.stop();
+                assert_eq!((o.reason, t.captured_frames, t.dropped_frames), (EndReason::Stopped, 5, 0));
+                let started: Vec<Notice> = erx.try_iter().collect();
+                assert_eq!(started.len(), 1, "{started:?}");
+                let Notice::FileStarted { path } = &started[0] else { panic!("{started:?}") };
+                assert!(path.file_name().unwrap().to_str().unwrap().starts_with("lim_00002_"));
+                // The second file: the pcap header and the 2 frames after the first 3.
+                assert_eq!(std::fs::metadata(path).unwrap().len(), 24 + 2 * (16 + 10));
+            } else {
+                let Notice::Ended(reason, t) = erx.recv_timeout(Duration::from_secs(10)).unwrap() else { panic!() };
+                assert_eq!((reason, t.captured_frames, t.dropped_frames), (EndReason::FileLimit, 3, 1));
+                e.stop();
+            }
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }
