@@ -15,7 +15,7 @@
 #     add up to the statistics line's count;
 #   - strict values: -C abc, 1x, 0, 3k (below 4096 bytes), 1100000 (above 1 TiB), -G 0, -G
 #     31622401, -G -1, -W 0, -W 100001, -W alone, -R with -C: each refused with the usage exit
-#     status (that of an unknown option) and a message naming the option.
+#     status (that of an unknown option) and a message that starts "nmcap: <the option>".
 # No privilege is needed but for the -G part (replay NICs).
 set -u
 nmcap="$1"
@@ -106,7 +106,7 @@ mapfile -t made < <(ls "$d" | sort)
 [ "$d/${made[0]:-}" = "${printed[$((want_files - 2))]:-}" ] && [ "$d/${made[1]:-}" = "${printed[$((want_files - 1))]:-}" ] ||
     fail "-W 2: left ${made[*]}, not the last two printed"
 tail_n=$((split[want_files - 2] + split[want_files - 1]))
-{ frames "$d/${made[0]}"; frames "$d/${made[1]}"; } >"$tmp/got.txt" 2>/dev/null
+{ frames "$d/${made[0]:-}"; frames "$d/${made[1]:-}"; } >"$tmp/got.txt" 2>/dev/null
 tail -n $tail_n "$tmp/in.txt" | cmp -s - "$tmp/got.txt" || fail "-W 2: the 2 files do not hold the input's last $tail_n frames"
 [ $failures -eq $before ] && echo "ok: -W 2: the 2 newest files are left, with the last $tail_n frames"
 
@@ -157,7 +157,7 @@ while IFS='|' read -r opt args; do
     # shellcheck disable=SC2086
     "$nmcap" -r "$tmp/in.pcap" -c 1 $args >"$tmp/stdout" 2>"$tmp/stderr"
     rc=$?
-    if [ $rc -eq $usage_rc ] && grep -q -- "$opt" "$tmp/stderr" && [ ! -s "$tmp/stdout" ]; then
+    if [ $rc -eq $usage_rc ] && grep -q -- "^nmcap: $opt" "$tmp/stderr" && [ ! -s "$tmp/stdout" ]; then
         echo "ok: '$args' refused ($rc): $(head -1 "$tmp/stderr")"
     else
         fail "'$args': exit $rc (usage is $usage_rc), stderr: $(head -1 "$tmp/stderr")"
