@@ -342,6 +342,15 @@ typedef struct UPDATE_EVENT {
 #define NDISNPP_LINK_UP 2
 
 /*
+ ... a rotating capture (README, "Rotation") started its next file (the second, third ...; the
+ first is the one `esp_start` / `dc_start` named): `lpReserved` points to its path, a
+ NUL-terminated `char` string valid only during the callback (`Status` is
+ NETWORKSTATUS_STATE_CAPTURING). Posted once the file before it is complete and this one is
+ created, just before the frame that opens it is written.
+ */
+#define NDISNPP_FILE_STARTED 3
+
+/*
  ndisnpp extension: the largest `NPP:Config:BufferSize`, 1 GiB. The value sizes the kernel ring
  of a live capture (0 = libpcap's default, 2 MiB) and each of IRTC's two frame buffers (0 =
  DEFAULT_RTC_BUFFER_SIZE); memory is committed as frames use it, not at Start. Larger values
@@ -349,6 +358,33 @@ typedef struct UPDATE_EVENT {
  BLOB.
  */
 #define NDISNPP_MAX_BUFFER_SIZE 1073741824
+
+/*
+ ndisnpp extension: rotation (ring-buffer capture to a series of files, README "Rotation").
+ `NPP:Config:RotateBytes` is 0 (no rotation by size) or from this value ...
+ */
+#define NDISNPP_ROTATE_BYTES_MIN 4096
+
+/*
+ ... to this one (1 TiB). Connect and Configure refuse other values (and a value that is not a
+ decimal or 0x number) with NMERR_BLOB_CONVERSION_ERROR, the entry in the error BLOB.
+ */
+#define NDISNPP_ROTATE_BYTES_MAX 1099511627776
+
+/*
+ ndisnpp extension: the largest `NPP:Config:RotateSeconds` (366 days; 0 = no rotation by time).
+ */
+#define NDISNPP_ROTATE_SECONDS_MAX 31622400
+
+/*
+ ndisnpp extension: the largest `NPP:Config:RotateFiles` (0 = keep every file).
+ */
+#define NDISNPP_ROTATE_FILES_MAX 100000
+
+/*
+ ndisnpp extension: the longest `NPP:Config:RotateBaseName`, in bytes.
+ */
+#define NDISNPP_ROTATE_BASE_NAME_MAX 128
 
 #define MAX_PATTERN_LENGTH 16
 

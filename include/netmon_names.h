@@ -70,6 +70,22 @@
  * it and the Netmon filter parts. See README, "Linux configuration tags".
  */
 #define TAG_BPF_FILTER "BpfFilter"
+/* ndisnpp (not in Netmon): ring-buffer capture, a new file before the frame that would take
+ * the current one past this many bytes (README, "Rotation").
+ */
+#define TAG_ROTATE_BYTES "RotateBytes"
+/* ndisnpp (not in Netmon): ring-buffer capture, a new file once the current one has been
+ * open this many seconds (README, "Rotation").
+ */
+#define TAG_ROTATE_SECONDS "RotateSeconds"
+/* ndisnpp (not in Netmon): ring-buffer capture, keep at most this many files, the oldest
+ * deleted (0 = keep all; README, "Rotation").
+ */
+#define TAG_ROTATE_FILES "RotateFiles"
+/* ndisnpp (not in Netmon): ring-buffer capture, the files' name before
+ * `_<sequence>_<start time>.<ext>` (README, "Rotation").
+ */
+#define TAG_ROTATE_BASE_NAME "RotateBaseName"
 /* ndisnpp (not in Netmon): see README, "Linux configuration tags". */
 #define FILE_FORMAT_NETMON2_TXT "NETMON2"
 /* ndisnpp (not in Netmon): see README, "Linux configuration tags". */

@@ -296,6 +296,12 @@ pub const UPDATE_ACTION_RTC_BUFFER_SWITCH: u32 = 0x4;
 pub const NDISNPP_LINK_DOWN: u32 = 0x1;
 /// ... and came back up (frames are captured again).
 pub const NDISNPP_LINK_UP: u32 = 0x2;
+/// ... a rotating capture (README, "Rotation") started its next file (the second, third ...; the
+/// first is the one `esp_start` / `dc_start` named): `lpReserved` points to its path, a
+/// NUL-terminated `char` string valid only during the callback (`Status` is
+/// NETWORKSTATUS_STATE_CAPTURING). Posted once the file before it is complete and this one is
+/// created, just before the frame that opens it is written.
+pub const NDISNPP_FILE_STARTED: u32 = 0x3;
 
 /// ndisnpp extension: the largest `NPP:Config:BufferSize`, 1 GiB. The value sizes the kernel ring
 /// of a live capture (0 = libpcap's default, 2 MiB) and each of IRTC's two frame buffers (0 =
@@ -303,6 +309,19 @@ pub const NDISNPP_LINK_UP: u32 = 0x2;
 /// are refused by Connect and Configure with NMERR_BLOB_CONVERSION_ERROR, the entry in the error
 /// BLOB.
 pub const NDISNPP_MAX_BUFFER_SIZE: u32 = 0x4000_0000;
+
+/// ndisnpp extension: rotation (ring-buffer capture to a series of files, README "Rotation").
+/// `NPP:Config:RotateBytes` is 0 (no rotation by size) or from this value ...
+pub const NDISNPP_ROTATE_BYTES_MIN: u64 = 4096;
+/// ... to this one (1 TiB). Connect and Configure refuse other values (and a value that is not a
+/// decimal or 0x number) with NMERR_BLOB_CONVERSION_ERROR, the entry in the error BLOB.
+pub const NDISNPP_ROTATE_BYTES_MAX: u64 = 1_099_511_627_776;
+/// ndisnpp extension: the largest `NPP:Config:RotateSeconds` (366 days; 0 = no rotation by time).
+pub const NDISNPP_ROTATE_SECONDS_MAX: u32 = 31_622_400;
+/// ndisnpp extension: the largest `NPP:Config:RotateFiles` (0 = keep every file).
+pub const NDISNPP_ROTATE_FILES_MAX: u32 = 100_000;
+/// ndisnpp extension: the longest `NPP:Config:RotateBaseName`, in bytes.
+pub const NDISNPP_ROTATE_BASE_NAME_MAX: u32 = 128;
 
 // ---------------------------------------------------------------- patterns (f.8)
 pub const MAX_PATTERN_LENGTH: u32 = 16;

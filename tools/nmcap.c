@@ -2,7 +2,8 @@
  * print one line per frame as it arrives (-R: IRTC, like tcpdump without -w).
  *
  *   nmcap [-i IFACE | -r REPLAY.pcap] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]
- *         [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S] [-R] [EXPRESSION]
+ *         [-s SNAPLEN] [-B BUFFER_BYTES] [-C SIZE] [-W FILES] [-G SECONDS] [-p] [-q] [-S] [-R]
+ *         [EXPRESSION]
  *
  * EXPRESSION: a pcap-filter(7) expression, as tcpdump takes it (the arguments after the options,
  * joined with spaces): only the frames that pass it are captured (NPP:Config:BpfFilter); one
@@ -27,6 +28,16 @@
  * -p  do not put the interface in promiscuous mode
  * -q  no progress line (it is shown only when stderr is a terminal anyway)
  * -S  no Network Monitor statistics frame at the end of a netmon2 file
+ * -C, -W, -G  rotation, spelled as tcpdump spells them (the library's NPP:Config:Rotate* tags,
+ *     README "Rotation"): a new file before the frame that would take the current one past SIZE
+ *     (-C: millions of bytes, or with a k, m or g suffix KiB, MiB or GiB; 4096 bytes to 1 TiB),
+ *     and/or once it is SECONDS old (-G, 1 to 31622400); -W keeps only the newest FILES files
+ *     (1 to 100000), deleting the oldest (tcpdump's ring buffer; with -G alone tcpdump would stop
+ *     instead), and needs -C or -G. The files are <base>_<00001...>_<YYYYMMDDTHHMMSSZ>.<ext>
+ *     (ext: cap, pcap, pcapng by -F): base is OUT's name without a .cap/.pcap/.pcapng extension,
+ *     in OUT's directory (-w; OUT itself is not written), else the library's nm-<random> in its
+ *     capture directory. nmcap prints each file's name on stdout when the file is started (the
+ *     first at Start, then one line per new file), before the statistics line. Not with -R.
  *
  * Exit status:
  *   0  captured until the end asked for: COUNT frames (-c), SECONDS (-d), or Ctrl-C / SIGTERM
@@ -45,6 +56,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,8 +94,30 @@ static void wake_main(void) {
     }
 }
 
+/* Rotation: the name of each file on stdout, in order. The main thread prints the first (from
+ * esp_start) and then sets first_printed; the callback prints the others (NDISNPP_FILE_STARTED),
+ * waiting for the first if a new file came before main printed it. */
+static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t first_done = PTHREAD_COND_INITIALIZER;
+static int first_printed;
+
+static void print_first_name(const char *name) {
+    pthread_mutex_lock(&print_lock);
+    printf("%s\n", name);
+    fflush(stdout);
+    first_printed = 1;
+    pthread_cond_broadcast(&first_done);
+    pthread_mutex_unlock(&print_lock);
+}
+
 static DWORD on_status(UPDATE_EVENT ev) {
-    if (ev.Event == UPDATE_EVENT_TERMINATE_THREAD) {
+    if (ev.Event == UPDATE_EVENT_NETWORK_STATUS && ev.Action == UPDATE_ACTION_NOTIFY && ev.Value == NDISNPP_FILE_STARTED) {
+        pthread_mutex_lock(&print_lock);
+        while (!first_printed) pthread_cond_wait(&first_done, &print_lock);
+        if (ev.lpReserved) printf("%s\n", (const char *)ev.lpReserved);
+        fflush(stdout);
+        pthread_mutex_unlock(&print_lock);
+    } else if (ev.Event == UPDATE_EVENT_TERMINATE_THREAD) {
         __atomic_store_n(&callback_done, 1, __ATOMIC_RELEASE);
         wake_main();
     } else if (ev.Event == UPDATE_EVENT_NETWORK_STATUS && ev.Action == UPDATE_ACTION_STOP_CAPTURE &&
@@ -187,9 +221,13 @@ static DWORD on_frames(UPDATE_EVENT ev) {
 
 static void usage(void) {
     fprintf(stderr, "usage: nmcap [-i IFACE | -r FILE] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]\n"
-                    "             [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S] [-R] [EXPRESSION]\n"
+                    "             [-s SNAPLEN] [-B BUFFER_BYTES] [-C SIZE] [-W FILES] [-G SECONDS] [-p] [-q] [-S] [-R]\n"
+                    "             [EXPRESSION]\n"
                     "EXPRESSION: a pcap-filter(7) expression (as tcpdump's); only the frames that pass it are captured\n"
                     "-R: print each frame as it arrives (time, length, protocol) instead of writing a file\n"
+                    "-C SIZE (millions of bytes, or N k|m|g), -G SECONDS: start a new file when the current one would\n"
+                    "   pass SIZE or is SECONDS old; -W FILES: keep only the newest FILES files (needs -C or -G); the\n"
+                    "   files are OUT's name (-w) without its extension + _<00001...>_<start time UTC>.<ext>, each printed\n"
                     "       nmcap --repair FILE...   repair damaged capture files, keeping every readable frame (exit 2 if one fails)\n"
                     "exit status: 0 captured until -c, -d or Ctrl-C; 1 usage; 2 failure (the capture could\n"
                     "               not start, or the file could not be moved to OUT);\n"
@@ -242,6 +280,8 @@ struct options {
     int promisc, quiet, no_stats_frame, realtime;  /* !-p, -q, -S, -R */
     char **expr_args;    /* the pcap-filter expression: the arguments after the options */
     int n_expr_args;
+    unsigned long long rotate_bytes;  /* -C in bytes; 0 = not given */
+    unsigned long rotate_seconds, rotate_files;  /* -G, -W; 0 = not given */
 };
 
 /* The arguments argv[from..argc-1] joined with spaces, as tcpdump joins its expression (NULL
@@ -261,6 +301,40 @@ static char *join_args(int argc, char **argv, int from) {
     return s;
 }
 
+/* Parses `s` as a decimal number of digits only (no sign, no space) up to `max`. 0 on success. */
+static int parse_decimal(const char *s, unsigned long long max, unsigned long long *v) {
+    unsigned long long n = 0;
+    if (!*s) return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return -1;
+        if (n > (max - (unsigned long long)(*s - '0')) / 10) return -1;
+        n = n * 10 + (unsigned long long)(*s - '0');
+    }
+    *v = n;
+    return 0;
+}
+
+/* -C as tcpdump reads it: millions of bytes, or with a k/K, m/M or g/G suffix KiB, MiB or GiB;
+ * the result in bytes, within the library's bounds. 0 on success. */
+static int parse_rotate_size(const char *s, unsigned long long *bytes) {
+    char digits[32];
+    size_t len = strlen(s);
+    unsigned long long unit = 1000000ULL, n;
+    if (len == 0 || len >= sizeof digits) return -1;
+    memcpy(digits, s, len + 1);
+    switch (digits[len - 1]) {
+    case 'k': case 'K': unit = 1024ULL; digits[--len] = '\0'; break;
+    case 'm': case 'M': unit = 1048576ULL; digits[--len] = '\0'; break;
+    case 'g': case 'G': unit = 1073741824ULL; digits[--len] = '\0'; break;
+    default: break;
+    }
+    if (parse_decimal(digits, NDISNPP_ROTATE_BYTES_MAX / unit, &n) != 0) return -1;
+    n *= unit;
+    if (n < NDISNPP_ROTATE_BYTES_MIN || n > NDISNPP_ROTATE_BYTES_MAX) return -1;
+    *bytes = n;
+    return 0;
+}
+
 /* Parses the capture options into `o`, with their defaults. EXIT_OK, or EXIT_USAGE after printing
  * the usage. */
 static int parse_options(int argc, char **argv, struct options *o) {
@@ -273,7 +347,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
     o->duration = -1;
     o->promisc = 1;
     o->quiet = o->no_stats_frame = o->realtime = 0;
-    while ((opt = getopt(argc, argv, "i:r:w:F:c:d:s:B:pqSRh")) != -1) {
+    o->rotate_bytes = 0;
+    o->rotate_seconds = o->rotate_files = 0;
+    while ((opt = getopt(argc, argv, "i:r:w:F:c:d:s:B:C:W:G:pqSRh")) != -1) {
+        unsigned long long n;
         switch (opt) {
         case 'i': o->iface = optarg; break;
         case 'r': o->replay = optarg; break;
@@ -287,12 +364,41 @@ static int parse_options(int argc, char **argv, struct options *o) {
         case 'q': o->quiet = 1; break;
         case 'S': o->no_stats_frame = 1; break;
         case 'R': o->realtime = 1; break;
+        case 'C':
+            if (parse_rotate_size(optarg, &o->rotate_bytes) != 0) {
+                fprintf(stderr, "nmcap: -C %s: a file size of %llu bytes to 1 TiB is needed: millions of bytes, or a number with a k, m or g suffix (KiB, MiB, GiB)\n",
+                        optarg, (unsigned long long)NDISNPP_ROTATE_BYTES_MIN);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'G':
+            if (parse_decimal(optarg, NDISNPP_ROTATE_SECONDS_MAX, &n) != 0 || n == 0) {
+                fprintf(stderr, "nmcap: -G %s: a number of seconds from 1 to %u is needed\n", optarg, (unsigned)NDISNPP_ROTATE_SECONDS_MAX);
+                return EXIT_USAGE;
+            }
+            o->rotate_seconds = (unsigned long)n;
+            break;
+        case 'W':
+            if (parse_decimal(optarg, NDISNPP_ROTATE_FILES_MAX, &n) != 0 || n == 0) {
+                fprintf(stderr, "nmcap: -W %s: a number of files from 1 to %u is needed\n", optarg, (unsigned)NDISNPP_ROTATE_FILES_MAX);
+                return EXIT_USAGE;
+            }
+            o->rotate_files = (unsigned long)n;
+            break;
         default: usage(); return EXIT_USAGE;
         }
     }
     if ((o->iface && o->replay) || (o->realtime && o->out)) { usage(); return EXIT_USAGE; }
     o->expr_args = argv + optind;
     o->n_expr_args = argc - optind;
+    if (o->rotate_files && !o->rotate_bytes && !o->rotate_seconds) {
+        fprintf(stderr, "nmcap: -W needs -C or -G (the files to keep are made by size or by time)\n");
+        return EXIT_USAGE;
+    }
+    if (o->realtime && (o->rotate_bytes || o->rotate_seconds)) {
+        fprintf(stderr, "nmcap: -R writes no file: -C, -G and -W cannot go with it\n");
+        return EXIT_USAGE;
+    }
     if (!o->iface && !o->replay) o->iface = "lo";
     if (o->duration < 0) o->duration = o->count ? 0 : 10;
     return EXIT_OK;
@@ -319,6 +425,8 @@ struct ending {
     STATISTICS_EX ex;     /* the final statistics */
 };
 
+static int rotating(const struct options *o) { return o->rotate_bytes || o->rotate_seconds; }
+
 /* Creates the NIC BLOB, with the configuration, and the error BLOB: the first call that fails ends
  * nmcap. EXIT_OK, or EXIT_FAILED after saying why. */
 static int build_nic_blob(const struct options *o, struct capture *c) {
@@ -338,6 +446,21 @@ static int build_nic_blob(const struct options *o, struct capture *c) {
         char *expr = join_args(o->n_expr_args, o->expr_args, 0);
         rc = expr ? SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_BPF_FILTER, expr) : NMERR_OUT_OF_MEMORY;
         free(expr);
+    }
+    if (rc == NMERR_SUCCESS && o->rotate_bytes) {
+        char v[32];
+        snprintf(v, sizeof v, "%llu", o->rotate_bytes);
+        rc = SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_ROTATE_BYTES, v);
+    }
+    if (rc == NMERR_SUCCESS && o->rotate_seconds) rc = SetDwordInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_ROTATE_SECONDS, (DWORD)o->rotate_seconds);
+    if (rc == NMERR_SUCCESS && o->rotate_files) rc = SetDwordInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_ROTATE_FILES, (DWORD)o->rotate_files);
+    if (rc == NMERR_SUCCESS && o->out && rotating(o)) {
+        /* The files are named from OUT: its name without a capture file extension. */
+        char name[4096];
+        snprintf(name, sizeof name, "%s", o->out);
+        char *base = basename(name), *dot = strrchr(base, '.');
+        if (dot && (strcmp(dot, ".cap") == 0 || strcmp(dot, ".pcap") == 0 || strcmp(dot, ".pcapng") == 0)) *dot = '\0';
+        rc = SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_ROTATE_BASE_NAME, base);
     }
     if (rc == NMERR_SUCCESS && o->out) {
         /* Write into the output's directory, so the final rename stays on one filesystem (the
@@ -418,6 +541,7 @@ static int start_capture(const struct options *o, struct capture *c) {
                 detail[0] ? ": " : "", detail);
         return EXIT_FAILED; /* npp_destroy disconnects */
     }
+    if (rotating(o)) print_first_name(c->name);
     return EXIT_OK;
 }
 
@@ -527,7 +651,9 @@ static int report_end(const struct options *o, struct capture *c, const struct e
                 (unsigned long long)ex->FramesDropped, (unsigned long long)ex->KernelFramesDropped, (double)ex->TimeElapsed / 1e6);
         return status;
     }
-    if (o->out) {
+    if (rotating(o)) {
+        /* Every file's name was printed as it started; OUT only named them. */
+    } else if (o->out) {
         /* Checked again and moved without following or blindly replacing what another user put
          * there; on failure the capture stays under its name. */
         HBLOB why = NULL;
@@ -542,7 +668,7 @@ static int report_end(const struct options *o, struct capture *c, const struct e
         if (why) DestroyBlob(why);
         snprintf(c->name, sizeof c->name, "%s", o->out);
     }
-    printf("%s\n", c->name);
+    if (!rotating(o)) printf("%s\n", c->name);
     printf("frames captured %llu, bytes %llu, seen %llu, dropped %llu (kernel %llu), %.3f s\n",
            (unsigned long long)ex->FramesCaptured, (unsigned long long)ex->BytesCaptured,
            (unsigned long long)ex->FramesSeen, (unsigned long long)ex->FramesDropped,

@@ -47,6 +47,45 @@ def test_esp_file_and_statistics(replay_file: Path, capture_dir: str) -> None:
     assert read_pcap(Path(path)) == [replay_frame(i) for i in range(N)]
 
 
+def test_esp_rotation_by_size(tmp_path: Path, capture_dir: str) -> None:
+    """NPP:Config:RotateBytes (README "Rotation"): the files the rule gives (a new file before the
+    frame that would take the current pcap file past 4096 bytes), named <base>_<seq>_<time>.pcap,
+    start() naming the first; every frame once, in order; RotateFiles 2 keeps the 2 newest."""
+    n = 150
+    replay_file = write_pcap(tmp_path / "rotate.pcap", n)
+    expected, size = [0], 24
+    for i in range(n):
+        rec = 16 + len(replay_frame(i))
+        if expected[-1] and size + rec > 4096:
+            expected.append(0)
+            size = 24
+        size += rec
+        expected[-1] += 1
+    cfg = {"NPP:Config:CaptureDirectory": capture_dir, "NPP:Config:FileFormat": "PCAP", "NPP:Config:RotateBytes": "4096"}
+    with ndisnpp.Esp(ndisnpp.replay_nic(replay_file), cfg) as esp:
+        first = esp.start()
+        wait_for(lambda: esp.frames_captured() >= n, "150 frames")
+        assert esp.stop().TotalFramesCaptured == n
+    files = sorted(Path(capture_dir).iterdir())
+    assert str(files[0]) == first and len(expected) == 6
+    assert [len(read_pcap(f)) for f in files] == expected
+    base = files[0].name[:19]
+    for seq, f in enumerate(files, 1):
+        assert f.name.startswith(f"{base}_{seq:05d}_") and f.name.endswith("Z.pcap") and f.stat().st_size <= 4096
+    assert [fr for f in files for fr in read_pcap(f)] == [replay_frame(i) for i in range(n)]
+    for f in files:
+        f.unlink()
+    cfg["NPP:Config:RotateFiles"] = "2"
+    cfg["NPP:Config:RotateBaseName"] = "ring"
+    with ndisnpp.Esp(ndisnpp.replay_nic(replay_file), cfg) as esp:
+        assert os.path.basename(esp.start()).startswith("ring_00001_")
+        wait_for(lambda: esp.frames_captured() >= n, "150 frames")
+        esp.stop()
+    files = sorted(Path(capture_dir).iterdir())
+    assert [f.name[:11] for f in files] == ["ring_00005_", "ring_00006_"]
+    assert [fr for f in files for fr in read_pcap(f)] == [replay_frame(i) for i in range(sum(expected[:4]), n)]
+
+
 def test_esp_exit_stops_a_running_capture(replay_file: Path, capture_dir: str) -> None:
     with ndisnpp.Esp(ndisnpp.replay_nic(replay_file), {"NPP:Config:CaptureDirectory": capture_dir, "NPP:Config:FileFormat": "PCAP"}) as esp:
         path = esp.start()

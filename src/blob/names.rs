@@ -91,6 +91,18 @@ string_names! {
     /// by libpcap for the NIC's link type at Connect and Configure; a frame is kept when it passes
     /// it and the Netmon filter parts. See README, "Linux configuration tags".
     pub const TAG_BPF_FILTER: &str = "BpfFilter";
+    /// ndisnpp (not in Netmon): ring-buffer capture, a new file before the frame that would take
+    /// the current one past this many bytes (README, "Rotation").
+    pub const TAG_ROTATE_BYTES: &str = "RotateBytes";
+    /// ndisnpp (not in Netmon): ring-buffer capture, a new file once the current one has been
+    /// open this many seconds (README, "Rotation").
+    pub const TAG_ROTATE_SECONDS: &str = "RotateSeconds";
+    /// ndisnpp (not in Netmon): ring-buffer capture, keep at most this many files, the oldest
+    /// deleted (0 = keep all; README, "Rotation").
+    pub const TAG_ROTATE_FILES: &str = "RotateFiles";
+    /// ndisnpp (not in Netmon): ring-buffer capture, the files' name before
+    /// `_<sequence>_<start time>.<ext>` (README, "Rotation").
+    pub const TAG_ROTATE_BASE_NAME: &str = "RotateBaseName";
     /// ndisnpp (not in Netmon): see README, "Linux configuration tags".
     pub const FILE_FORMAT_NETMON2_TXT: &str = "NETMON2";
     /// ndisnpp (not in Netmon): see README, "Linux configuration tags".

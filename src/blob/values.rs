@@ -9,6 +9,11 @@ pub fn format_dword(v: u32) -> String {
 }
 
 pub fn parse_dword(s: &str) -> NmResult<u32> {
+    parse_qword(s).and_then(|v| u32::try_from(v).map_err(|_| NMERR_BLOB_CONVERSION_ERROR))
+}
+
+/// A 64-bit unsigned value, read as DWORDs are (decimal or `0x` hex, nothing else).
+pub fn parse_qword(s: &str) -> NmResult<u64> {
     let s = s.trim();
     // Only digits: Rust's integer parsers would also take a leading '+'.
     let (digits, radix) = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
@@ -18,7 +23,7 @@ pub fn parse_dword(s: &str) -> NmResult<u32> {
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return Err(NMERR_BLOB_CONVERSION_ERROR);
     }
-    u32::from_str_radix(digits, radix).map_err(|_| NMERR_BLOB_CONVERSION_ERROR)
+    u64::from_str_radix(digits, radix).map_err(|_| NMERR_BLOB_CONVERSION_ERROR)
 }
 
 /// BOOLs are written `TRUE`/`FALSE`; TRUE/FALSE/YES/NO/1/0 are read, in any case.

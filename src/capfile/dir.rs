@@ -165,6 +165,11 @@ impl CaptureDir {
         Ok(CaptureDir { fd, path: path.to_path_buf() })
     }
 
+    /// The same directory on a second descriptor (dup, close-on-exec).
+    pub fn try_clone(&self) -> io::Result<CaptureDir> {
+        Ok(CaptureDir { fd: self.fd.try_clone()?, path: self.path.clone() })
+    }
+
     /// The opened directory's descriptor.
     pub(crate) fn fd(&self) -> &OwnedFd {
         &self.fd

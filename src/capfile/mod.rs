@@ -67,6 +67,7 @@ pub mod output;
 pub mod pcap;
 pub mod pcapng;
 pub mod repair;
+pub mod series;
 
 /// The file formats the library writes (`NPP:Config:FileFormat`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +130,15 @@ pub trait CaptureWriter: Send {
     fn write_special(&mut self, ts: Timestamp, data: &[u8], comment: &str) -> Result<(), WriteError> {
         let _ = comment;
         self.write_frame(ts, data.len() as u32, data)
+    }
+    /// The size in bytes the completed file would have if one more frame of `data_len` bytes were
+    /// written now (with `comment`: by `write_special`), including what completing it adds (the
+    /// Network Monitor frame table and the statistics frame that `finish_with_statistics` may
+    /// append). Rotation (README, "Rotation") starts a new file before a frame that would take
+    /// this past its limit. The default (for writers with no overhead) is `bytes() + data_len`.
+    fn size_with(&self, data_len: usize, comment: Option<&str>) -> u64 {
+        let _ = comment;
+        self.bytes() + data_len as u64
     }
     /// `finish`, after storing the capture's final statistics where the format has a place for
     /// them: the Network Monitor 2 writer appends Network Monitor's statistics frame (only to a

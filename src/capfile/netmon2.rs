@@ -324,6 +324,12 @@ impl CaptureWriter for Netmon2Writer {
         self.sink.flush().map_err(|e| self.failed(e))
     }
 
+    /// With the frame table (4 bytes per frame) and room for the statistics frame's record.
+    fn size_with(&self, data_len: usize, _comment: Option<&str>) -> u64 {
+        let record = |stored: usize| (RECORD_HEADER_LEN + stored + self.trailer_len) as u64 + 4;
+        self.sink.pos() + 4 * self.offsets.len() as u64 + record(data_len.min(MAX_STORED as usize)) + record(STATS_FRAME_LEN)
+    }
+
     fn finish(mut self: Box<Self>) -> Finished {
         let result = self.complete();
         Finished { frames: self.frames(), bytes: self.bytes(), result }

@@ -115,6 +115,10 @@ impl CaptureWriter for PcapWriter {
         self.sink.frame(&[&header, &data[..stored]], stored).map_err(WriteError::Io)
     }
 
+    fn size_with(&self, data_len: usize, _comment: Option<&str>) -> u64 {
+        self.sink.pos() + (RECORD_HEADER_LEN + data_len.min(self.snaplen as usize)) as u64
+    }
+
     sink_writer_methods!();
 }
 

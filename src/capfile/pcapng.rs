@@ -145,6 +145,16 @@ impl CaptureWriter for PcapngWriter {
         self.sink.frame(&[&head, &data[..stored], &pad[..pad4(stored)], &options, total], stored).map_err(WriteError::Io)
     }
 
+    fn size_with(&self, data_len: usize, comment: Option<&str>) -> u64 {
+        let stored = data_len.min(self.snaplen as usize);
+        // The options of write_special: opt_comment (4 + text + padding) and opt_endofopt (4).
+        let options = comment.map_or(0, |c| {
+            let text = c.len().min(0xFFFF);
+            4 + text + pad4(text) + 4
+        });
+        self.sink.pos() + (EPB_HEAD_LEN + stored + pad4(stored) + options + 4) as u64
+    }
+
     sink_writer_methods!();
 }
 

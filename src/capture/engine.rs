@@ -78,6 +78,20 @@ pub struct Stages {
     /// IRTC: frames go to the application's callback through this double buffer (instead of, or
     /// besides, a writer).
     pub rtc: Option<super::rtc::RtcFeed>,
+    /// Rotation: the writer's file is the first of this series, and the thread starts the next
+    /// file when the current one is due (README, "Rotation").
+    pub rotation: Option<Rotation>,
+}
+
+/// When a rotating capture starts its next file, and the series that makes it.
+pub struct Rotation {
+    pub series: crate::capfile::series::Series,
+    /// A new file before the frame that would take the current one past this many bytes (its
+    /// `CaptureWriter::size_with`); 0 = no limit.
+    pub bytes: u64,
+    /// A new file once the current one has been open this many seconds (checked before each frame
+    /// and whenever the thread looks at the clock; a file is never left empty); 0 = no limit.
+    pub seconds: u32,
 }
 
 /// What the capture thread reports to the connection (its status callback).
@@ -90,6 +104,8 @@ pub enum Notice {
     /// The link went down (false) or came back (true); the capture goes on. `paused`: the
     /// capture's state at that moment.
     Link { up: bool, paused: bool },
+    /// A rotating capture created its next file, just before the frame that opens it is written.
+    FileStarted { path: std::path::PathBuf },
 }
 
 /// A special frame waiting for the capture thread (`Engine::insert_special`).
@@ -228,6 +244,47 @@ struct Loop {
     /// waits, when it is idle, at the end), so a reader waits at most that long and sees the
     /// tables up to the counts it read.
     conv_held: Option<parking_lot::ArcMutexGuard<parking_lot::RawMutex, Conversations>>,
+    /// Rotation: when the current file was opened (its age for `Rotation::seconds`).
+    file_opened: Instant,
+    /// Rotation: where the current file's statistics start (when the file before it ended, and
+    /// the counts then).
+    file_stats_base: (Instant, Tally),
+    /// Rotation: the frames and stored bytes the completed files hold (statistics frames not
+    /// counted).
+    closed: (u64, u64),
+    /// Rotation: the current file was completed because of its age while the link was quiet; the
+    /// next one is created at the next frame to store.
+    file_pending: bool,
+}
+
+/// The counts a frame added before it was stored (seen, and filtered unless it is a special
+/// frame): they belong to the file that stores it.
+#[derive(Clone, Copy, Default)]
+struct FrameCounts {
+    /// A frame from the source (not a special frame).
+    seen: bool,
+    wire: u64,
+    bcast: bool,
+    mcast: bool,
+    filtered: bool,
+}
+
+impl FrameCounts {
+    /// `t` without this frame's counts.
+    fn before(&self, t: &Tally) -> Tally {
+        let mut t = *t;
+        t.seen_frames -= u64::from(self.seen).min(t.seen_frames);
+        t.seen_bytes -= self.wire.min(t.seen_bytes);
+        t.seen_broadcasts -= u64::from(self.bcast).min(t.seen_broadcasts);
+        t.seen_multicasts -= u64::from(self.mcast).min(t.seen_multicasts);
+        if self.filtered {
+            t.filtered_frames -= 1.min(t.filtered_frames);
+            t.filtered_bytes -= self.wire.min(t.filtered_bytes);
+            t.filtered_broadcasts -= u64::from(self.bcast).min(t.filtered_broadcasts);
+            t.filtered_multicasts -= u64::from(self.mcast).min(t.filtered_multicasts);
+        }
+        t
+    }
 }
 
 impl Loop {
@@ -255,6 +312,8 @@ impl Loop {
     /// frames accepted but lost to a write error count as dropped. (Only when frames were lost:
     /// the statistics frame, written last, is in the file but not counted.)
     fn settle(&mut self, frames: u64, bytes: u64) {
+        // Rotation: the completed files hold their frames too.
+        let (frames, bytes) = (frames + self.closed.0, bytes + self.closed.1);
         let t = &mut self.tally;
         if frames < t.captured_frames {
             t.dropped_frames += t.captured_frames - frames;
@@ -387,6 +446,9 @@ impl Loop {
                 return Flow::Ended(reason);
             }
         }
+        if let Some(reason) = self.close_when_old() {
+            return Flow::Ended(reason);
+        }
         Flow::Continue
     }
 
@@ -472,15 +534,10 @@ impl Loop {
                 return Flow::Continue;
             }
         }
-        let result = match self.writer.as_mut() {
-            Some(w) => w.write_frame(f.ts, wire, stored),
-            None => Ok(()),
-        };
-        if let Err(e) = result {
+        let counts = FrameCounts { seen: true, wire: f.wire_len as u64, bcast, mcast, filtered: true };
+        if let Err(reason) = self.store(f.ts, wire, stored, None, &counts) {
             self.tally.dropped_frames += 1;
-            // A write error may lose frames the writer had buffered: count what the file really
-            // holds.
-            return Flow::Ended(self.write_failed(e));
+            return Flow::Ended(reason);
         }
         let t = &mut self.tally;
         t.captured_frames += 1;
@@ -493,6 +550,104 @@ impl Loop {
             return Flow::Ended(EndReason::FrameLimit);
         }
         Flow::Continue
+    }
+
+    /// Writes a frame (with `comment`: a special frame) to the file, if there is one; with
+    /// rotation, into the next file when the current one is due (`counts`: what the frame added
+    /// to the tally already). `Err`: why the capture ends (a write error may lose frames the
+    /// writer had buffered: the counts are then those the files really hold); the frame is not
+    /// stored.
+    fn store(&mut self, ts: crate::capfile::Timestamp, wire: u32, data: &[u8], comment: Option<&str>, counts: &FrameCounts) -> Result<(), EndReason> {
+        if self.stages.rotation.is_some() {
+            if self.file_pending {
+                self.open_next_file()?;
+            } else if self.rotation_due(data.len(), comment) {
+                self.close_file(counts)?;
+                self.open_next_file()?;
+            }
+        }
+        let mut retried = false;
+        loop {
+            let Some(w) = self.writer.as_mut() else { return Ok(()) };
+            let result = match comment {
+                Some(c) => w.write_special(ts, data, c),
+                None => w.write_frame(ts, wire, data),
+            };
+            match result {
+                Ok(()) => return Ok(()),
+                // Rotation: the format's size limit starts the next file instead of ending the
+                // capture (once: a frame that does not fit an empty file ends it).
+                Err(WriteError::FileLimit) if self.stages.rotation.is_some() && !retried && w.frames() > 0 => {
+                    retried = true;
+                    self.close_file(counts)?;
+                    self.open_next_file()?;
+                }
+                Err(e) => return Err(self.write_failed(e)),
+            }
+        }
+    }
+
+    /// Rotation: whether the current file is to be completed before a frame of `len` bytes
+    /// (`comment`: a special frame's) is stored: it holds a frame, and the frame would take it past
+    /// `Rotation::bytes`, or it is `Rotation::seconds` old.
+    fn rotation_due(&self, len: usize, comment: Option<&str>) -> bool {
+        let (Some(r), Some(w)) = (&self.stages.rotation, &self.writer) else { return false };
+        if w.frames() == 0 {
+            return false;
+        }
+        (r.bytes > 0 && w.size_with(len, comment) > r.bytes) || (r.seconds > 0 && self.file_opened.elapsed() >= Duration::from_secs(u64::from(r.seconds)))
+    }
+
+    /// Rotation: completes the current file (with its own statistics frame, for Network Monitor 2:
+    /// the counts since the file before it ended, without those of the frame `counts` that is
+    /// about to open the next file). The frames it holds move to `closed`; frames lost to a write
+    /// error are counted as dropped, and end the capture.
+    fn close_file(&mut self, counts: &FrameCounts) -> Result<(), EndReason> {
+        let Some(w) = self.writer.take() else { return Ok(()) };
+        let upto = counts.before(&self.tally);
+        let (t0, base) = self.file_stats_base;
+        let statistics = self.stages.stats_frame.then(|| totals_between(t0, &base, &upto).statistics());
+        let (frames, bytes) = (w.frames(), w.bytes());
+        let done = w.finish_with_statistics(statistics.as_ref());
+        // The statistics frame is the last record: when frames were lost, it was lost first.
+        let held = if done.frames >= frames { (frames, bytes) } else { (done.frames, done.bytes) };
+        self.closed.0 += held.0;
+        self.closed.1 += held.1;
+        self.settle(0, 0);
+        self.file_stats_base = (Instant::now(), upto);
+        match done.result {
+            Ok(()) => Ok(()),
+            Err(e) => Err(EndReason::WriteFailed(e.to_string())),
+        }
+    }
+
+    /// Rotation: creates the next file of the series and reports it; `Err` when it cannot be
+    /// created (the capture ends: the files before it are complete).
+    fn open_next_file(&mut self) -> Result<(), EndReason> {
+        let Some(r) = self.stages.rotation.as_mut() else { return Ok(()) };
+        match r.series.next_file() {
+            Ok(f) => {
+                self.writer = Some(f.writer);
+                self.file_opened = Instant::now();
+                self.file_pending = false;
+                (self.notify)(Notice::FileStarted { path: f.path });
+                Ok(())
+            }
+            Err(e) => Err(EndReason::WriteFailed(format!("{}: cannot create the next capture file: {e}", r.series.dir().path().display()))),
+        }
+    }
+
+    /// Rotation by time on a quiet link: a file that holds frames and has been open
+    /// `Rotation::seconds` is completed now (the next is created with the next frame to store).
+    fn close_when_old(&mut self) -> Option<EndReason> {
+        let r = self.stages.rotation.as_ref()?;
+        let w = self.writer.as_ref()?;
+        if r.seconds == 0 || w.frames() == 0 || self.file_opened.elapsed() < Duration::from_secs(u64::from(r.seconds)) {
+            return None;
+        }
+        let reason = self.close_file(&FrameCounts::default()).err();
+        self.file_pending = reason.is_none();
+        reason
     }
 
     /// The trigger after a frame was stored (`bytes`: the captured bytes with it). STOP ends the
@@ -529,11 +684,9 @@ impl Loop {
                     continue;
                 }
             }
-            if let Some(w) = self.writer.as_mut() {
-                if let Err(e) = w.write_special(ts, &s.frame, &s.comment) {
-                    self.tally.dropped_frames += 1;
-                    return Flow::Ended(self.write_failed(e));
-                }
+            if let Err(reason) = self.store(ts, s.frame.len() as u32, &s.frame, Some(&s.comment), &FrameCounts::default()) {
+                self.tally.dropped_frames += 1;
+                return Flow::Ended(reason);
             }
             self.tally.captured_frames += 1;
             self.tally.captured_bytes += s.frame.len() as u64;
@@ -545,7 +698,7 @@ impl Loop {
     /// The source had nothing for a poll timeout and Stop was not called: the link is quiet, so
     /// what is buffered goes to the file now, and the counts are published.
     fn on_idle(&mut self, source: &mut dyn Source) -> Flow {
-        if let Some(reason) = self.flush() {
+        if let Some(reason) = self.flush().or_else(|| self.close_when_old()) {
             return Flow::Ended(reason);
         }
         if let Some(rtc) = self.stages.rtc.as_mut() {
@@ -581,7 +734,11 @@ impl Loop {
         self.poll_kernel(source);
         self.publish();
         self.shared.trigger_pending.store(false, Relaxed);
-        let statistics = self.stages.stats_frame.then(|| snapshot(&self.shared).statistics());
+        // With rotation, the last file's own statistics (as every file's); else the capture's.
+        let statistics = self.stages.stats_frame.then(|| match &self.stages.rotation {
+            Some(_) => totals_between(self.file_stats_base.0, &self.file_stats_base.1, &self.tally).statistics(),
+            None => snapshot(&self.shared).statistics(),
+        });
         let finish_error = match self.writer.take() {
             Some(w) => {
                 let done = w.finish_with_statistics(statistics.as_ref());
@@ -637,6 +794,10 @@ impl Engine {
             waited: false,
             flush_error: None,
             conv_held: None,
+            file_opened: Instant::now(),
+            file_stats_base: (Instant::now(), Tally::default()),
+            closed: (0, 0),
+            file_pending: false,
         };
         let thread_shared = shared.clone();
         let (go, wait_for_go) = std::sync::mpsc::sync_channel::<()>(1);
@@ -852,7 +1013,7 @@ mod tests {
             let _ = match n {
                 Notice::Ended(r, t) => etx.send((r, t)),
                 Notice::Trigger(f, t) => etx.send((EndReason::Trigger(f), t)),
-                Notice::Link { .. } => Ok(()),
+                Notice::Link { .. } | Notice::FileStarted { .. } => Ok(()),
             };
         });
         let src = ChannelSource { rx, current: Vec::new(), fail_after_closed, block: false };
@@ -1027,6 +1188,7 @@ mod tests {
             stats_frame: false,
             rtc: None,
             bpf: None,
+            rotation: None,
         };
         let (e, tx, frames, erx) = setup_with(usize::MAX, 0, 0, 0, false, stages);
         assert!(e.trigger_pending());
@@ -1070,5 +1232,79 @@ mod tests {
         assert_eq!(totals.captured_frames, 3, "50 % of 100 bytes is reached by the third 20-byte frame, the last stored");
         assert_eq!(frames.lock().len(), 3);
         wait_for(|| e.has_ended());
+    }
+
+    /// Takes `cap` frames, then answers FileLimit (as the Network Monitor writer at 4 GiB).
+    struct LimitWriter {
+        cap: u64,
+        n: u64,
+    }
+
+    impl CaptureWriter for LimitWriter {
+        fn write_frame(&mut self, _ts: Timestamp, _wire: u32, _data: &[u8]) -> Result<(), WriteError> {
+            if self.n == self.cap {
+                return Err(WriteError::FileLimit);
+            }
+            self.n += 1;
+            Ok(())
+        }
+        fn frames(&self) -> u64 {
+            self.n
+        }
+        fn bytes(&self) -> u64 {
+            self.n * 10
+        }
+        fn flush(&mut self) -> Result<(), WriteError> {
+            Ok(())
+        }
+        fn finish(self: Box<Self>) -> crate::capfile::Finished {
+            crate::capfile::Finished { frames: self.n, bytes: self.n * 10, result: Ok(()) }
+        }
+    }
+
+    /// The format's size limit ends a capture, unless it rotates: then the next file takes the
+    /// frame that did not fit, and the capture goes on.
+    #[test]
+    fn file_limit_starts_the_next_file_when_rotating() {
+        use crate::capfile::{series::Series, FileFormat, StreamInfo};
+        let d = std::env::temp_dir().join(format!("ndisnpp-engine-limit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        for rotating in [false, true] {
+            let (tx, rx) = mpsc::channel();
+            let (etx, erx) = mpsc::channel();
+            let notify: Notifier = Box::new(move |n: Notice| {
+                let _ = etx.send(n);
+            });
+            let mut stages = Stages::default();
+            if rotating {
+                let dir = crate::capfile::dir::CaptureDir::open_explicit(&d).unwrap();
+                let (series, first) = Series::start(dir, Some("lim"), FileFormat::Pcap, StreamInfo { linktype: 1, snaplen: 0 }, 0).unwrap();
+                drop(first.writer); // file 1 stays empty: the test's LimitWriter stands for it
+                stages.rotation = Some(Rotation { series, bytes: 0, seconds: 0 });
+            }
+            let src = ChannelSource { rx, current: Vec::new(), fail_after_closed: false, block: false };
+            let w = LimitWriter { cap: 3, n: 0 };
+            let mut e = Engine::start(Box::new(src), Some(Box::new(w)), 0, 0, stages, notify).unwrap();
+            e.go();
+            for i in 0..5u8 {
+                let _ = tx.send(vec![i; 10]);
+            }
+            if rotating {
+                wait_for(|| e.totals().captured_frames == 5);
+                let (o, t) = e.stop();
+                assert_eq!((o.reason, t.captured_frames, t.dropped_frames), (EndReason::Stopped, 5, 0));
+                let started: Vec<Notice> = erx.try_iter().collect();
+                assert_eq!(started.len(), 1, "{started:?}");
+                let Notice::FileStarted { path } = &started[0] else { panic!("{started:?}") };
+                assert!(path.file_name().unwrap().to_str().unwrap().starts_with("lim_00002_"));
+                // The second file: the pcap header and the 2 frames after the first 3.
+                assert_eq!(std::fs::metadata(path).unwrap().len(), 24 + 2 * (16 + 10));
+            } else {
+                let Notice::Ended(reason, t) = erx.recv_timeout(Duration::from_secs(10)).unwrap() else { panic!() };
+                assert_eq!((reason, t.captured_frames, t.dropped_frames), (EndReason::FileLimit, 3, 1));
+                e.stop();
+            }
+        }
+        std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -52,7 +52,7 @@ pub(super) fn stages_for(plan: Plan, config: &CaptureConfig, kernel_filtered: bo
         let f: crate::capture::engine::FrameFilter = Box::new(move |v| f.matches_view(v));
         f
     });
-    (Stages { filter, bpf, trigger, conversations: conversations.clone(), stats_frame: false, rtc: None }, conversations)
+    (Stages { filter, bpf, trigger, conversations: conversations.clone(), stats_frame: false, rtc: None, rotation: None }, conversations)
 }
 
 /// The trigger's pattern test (SDK h.4: the pattern rules of h.3.3).
@@ -60,10 +60,15 @@ pub(super) fn pattern_check() -> crate::capture::engine::PatternCheck {
     Box::new(crate::filter::pattern_check_view)
 }
 
-/// Length of the capture file names this library makes (`<dir>/nm-<16 hex>.cap`).
-pub(super) fn file_name_len(dir: &std::path::Path) -> usize {
+/// Length of the capture file names this library makes (`<dir>/nm-<16 hex>.cap`; with rotation,
+/// the first file's: `<dir>/<base>_00001_<YYYYMMDDTHHMMSSZ>.<ext>`).
+pub(super) fn file_name_len(dir: &std::path::Path, config: &CaptureConfig) -> usize {
     // The same join as capfile::create_unique (a trailing '/' of dir is not doubled).
-    dir.join("nm-0123456789abcdef.cap").as_os_str().len()
+    let name = match &config.rotation {
+        None => "nm-0123456789abcdef.cap".to_string(),
+        Some(r) => capfile::series::file_name(r.base_name.as_deref().unwrap_or("nm-0123456789abcdef"), 1, 0, config.format),
+    };
+    dir.join(name).as_os_str().len()
 }
 
 /// IRTC's delivery sizes from the configuration (README, "IRTC delivery").

@@ -10,13 +10,15 @@ use std::sync::Arc;
 use std::thread::{JoinHandle, ThreadId};
 
 /// One event for the callback.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Event {
     pub event: u32,
     pub action: u32,
     pub status: u32,
     pub value: u32,
     pub final_stats: Option<STATISTICS>,
+    /// A path for `lpReserved` (NDISNPP_FILE_STARTED), valid during the callback.
+    pub path: Option<std::ffi::CString>,
 }
 
 enum Msg {
@@ -54,7 +56,7 @@ fn deliver(cb: unsafe extern "C" fn(UPDATE_EVENT) -> DWORD, ctx: usize, e: Event
         Value: e.value,
         TimeStamp: now_us(),
         lpUserContext: ctx,
-        lpReserved: 0,
+        lpReserved: e.path.as_ref().map_or(0, |p| p.as_ptr() as usize),
         FramesDropped: 0,
         Data: UPDATE_EVENT_DATA { lpPacketQueue: 0 },
         lpFinalStats: if e.final_stats.is_some() { &mut stats } else { core::ptr::null_mut() },
@@ -91,6 +93,7 @@ impl Callback {
                     status: NETWORKSTATUS_STATE_VOID,
                     value: 0,
                     final_stats: None,
+                    path: None,
                 },
             );
         })?;

@@ -6,6 +6,7 @@ use crate::blob::{filters, values, Blob};
 use crate::capfile::dir::{CaptureDir, DirError};
 use crate::capfile::FileFormat;
 use crate::nmerr::*;
+use crate::types::{NDISNPP_ROTATE_BASE_NAME_MAX, NDISNPP_ROTATE_BYTES_MAX, NDISNPP_ROTATE_BYTES_MIN, NDISNPP_ROTATE_FILES_MAX, NDISNPP_ROTATE_SECONDS_MAX};
 use std::path::PathBuf;
 
 /// Everything Start needs to know.
@@ -31,6 +32,22 @@ pub struct CaptureConfig {
     pub update_interval_ms: u32,
     /// IRTC: frames per delivery (`NPP:Config:FrameTableLength`, default 4096).
     pub frame_table_length: u32,
+    /// Rotation (README, "Rotation"): the settings, `None` when neither RotateBytes nor
+    /// RotateSeconds is set.
+    pub rotation: Option<Rotation>,
+}
+
+/// Ring-buffer capture to a series of files (`NPP:Config:Rotate*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rotation {
+    /// A new file before the frame that would take the current one past this size (0 = no limit).
+    pub bytes: u64,
+    /// A new file once the current one has been open this long (0 = no limit).
+    pub seconds: u32,
+    /// Keep at most this many files, the oldest deleted (0 = all).
+    pub files: u32,
+    /// The name before `_<sequence>_<time>.<ext>` (None: `nm-<16 random hex digits>`).
+    pub base_name: Option<String>,
 }
 
 /// IRTC defaults and limits (README, "IRTC delivery").
@@ -57,6 +74,7 @@ impl Default for CaptureConfig {
             frame_limit: 0,
             update_interval_ms: DEFAULT_UPDATE_INTERVAL_MS,
             frame_table_length: DEFAULT_FRAME_TABLE_LENGTH,
+            rotation: None,
         }
     }
 }
@@ -103,6 +121,10 @@ const KNOWN_CONFIG_TAGS: &[&str] = &[
     TAG_FRAME_TABLE_LENGTH,
     TAG_QUERY_TIMEOUT,
     TAG_ANSWER_STATION_QUERIES,
+    TAG_ROTATE_BYTES,
+    TAG_ROTATE_SECONDS,
+    TAG_ROTATE_FILES,
+    TAG_ROTATE_BASE_NAME,
 ];
 const KNOWN_CATEGORIES: &[&str] = &[CATEGORY_NETWORKINFO, CATEGORY_LOCATION, CATEGORY_CONFIG, CATEGORY_TRIGGER, CATEGORY_FINDER, CATEGORY_REMOTE, CATEGORY_ESP];
 
@@ -176,6 +198,7 @@ pub fn parse(b: &Blob, base: &CaptureConfig) -> Result<CaptureConfig, Rejected> 
         }
         c.capture_dir = Some(PathBuf::from(v));
     }
+    parse_rotation(b, &mut c)?;
     let pmode = boolean(CATEGORY_NETWORKINFO, TAG_PROMISCUOUS_MODE)?;
     let local_only = boolean(CATEGORY_CONFIG, TAG_LOCAL_ONLY)?;
     if pmode.is_some() || local_only.is_some() {
@@ -210,6 +233,57 @@ pub fn parse(b: &Blob, base: &CaptureConfig) -> Result<CaptureConfig, Rejected> 
         filters::parse_trigger(&v).map_err(|e| reject(e, CATEGORY_TRIGGER, TAG_TRIGGER, &v))?;
     }
     Ok(c)
+}
+
+/// Whether `name` may be a `RotateBaseName`: 1 to NDISNPP_ROTATE_BASE_NAME_MAX bytes, no '/', no
+/// control character, not starting with '.' (a plain, visible name inside the capture directory).
+pub fn valid_base_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= NDISNPP_ROTATE_BASE_NAME_MAX as usize && !name.starts_with('.') && !name.chars().any(|ch| ch == '/' || ch.is_control())
+}
+
+/// The `NPP:Config:Rotate*` entries (README, "Rotation"): each within its bounds, and RotateFiles
+/// or RotateBaseName only with RotateBytes or RotateSeconds; the rejected entry is named.
+fn parse_rotation(b: &Blob, c: &mut CaptureConfig) -> Result<(), Rejected> {
+    let text = |tag: &'static str| get(b, CATEGORY_CONFIG, tag);
+    let bad = |tag: &'static str, v: &str| reject(NMERR_BLOB_CONVERSION_ERROR, CATEGORY_CONFIG, tag, v);
+    let mut r = c.rotation.clone().unwrap_or(Rotation { bytes: 0, seconds: 0, files: 0, base_name: None });
+    if let Some(v) = text(TAG_ROTATE_BYTES) {
+        match values::parse_qword(&v) {
+            Ok(n) if n == 0 || (NDISNPP_ROTATE_BYTES_MIN..=NDISNPP_ROTATE_BYTES_MAX).contains(&n) => r.bytes = n,
+            _ => return Err(bad(TAG_ROTATE_BYTES, &v)),
+        }
+    }
+    if let Some(v) = text(TAG_ROTATE_SECONDS) {
+        match values::parse_dword(&v) {
+            Ok(n) if n <= NDISNPP_ROTATE_SECONDS_MAX => r.seconds = n,
+            _ => return Err(bad(TAG_ROTATE_SECONDS, &v)),
+        }
+    }
+    if let Some(v) = text(TAG_ROTATE_FILES) {
+        match values::parse_dword(&v) {
+            Ok(n) if n <= NDISNPP_ROTATE_FILES_MAX => r.files = n,
+            _ => return Err(bad(TAG_ROTATE_FILES, &v)),
+        }
+    }
+    if let Some(v) = text(TAG_ROTATE_BASE_NAME) {
+        if !valid_base_name(&v) {
+            return Err(bad(TAG_ROTATE_BASE_NAME, &v));
+        }
+        r.base_name = Some(v);
+    }
+    if r.bytes == 0 && r.seconds == 0 {
+        // Keeping M files or naming them means nothing without a reason to start a new one.
+        if r.files != 0 {
+            return Err(bad(TAG_ROTATE_FILES, &r.files.to_string()));
+        }
+        if let Some(n) = &r.base_name {
+            return Err(bad(TAG_ROTATE_BASE_NAME, n));
+        }
+        c.rotation = None;
+    } else {
+        c.rotation = Some(r);
+    }
+    Ok(())
 }
 
 /// Opens the capture directory (capfile::dir has the rules): the BLOB's, else
@@ -261,5 +335,56 @@ mod tests {
         b.set_str("NPP", "Config", "BufferSize", "4096").unwrap();
         b.set_str("NPP", "Trigger", "Trigger", "SOON").unwrap();
         assert_eq!(parse(&b, &CaptureConfig::default()).unwrap_err().code, NMERR_ILLEGAL_TRIGGER);
+    }
+
+    /// Rotation's tags: their bounds, RotateFiles and RotateBaseName only with a limit, a
+    /// rejected entry named (README, "Rotation").
+    #[test]
+    fn rotation_bounds() {
+        let with = |entries: &[(&str, &str)]| {
+            let mut b = Blob::new();
+            for (t, v) in entries {
+                b.set_str("NPP", "Config", t, v).unwrap();
+            }
+            parse(&b, &CaptureConfig::default())
+        };
+        assert_eq!(with(&[]).unwrap().rotation, None);
+        let r = with(&[("RotateBytes", "4096"), ("RotateFiles", "5"), ("RotateBaseName", "ring")]).unwrap().rotation.unwrap();
+        assert_eq!((r.bytes, r.seconds, r.files, r.base_name.as_deref()), (4096, 0, 5, Some("ring")));
+        let r = with(&[("RotateSeconds", "31622400"), ("RotateBytes", "1099511627776"), ("RotateFiles", "100000")]).unwrap().rotation.unwrap();
+        assert_eq!((r.bytes, r.seconds, r.files, r.base_name), (1 << 40, 31_622_400, 100_000, None));
+        assert_eq!(with(&[("RotateBytes", "0"), ("RotateSeconds", "0")]).unwrap().rotation, None);
+        for (tag, bad) in [
+            ("RotateBytes", "4095"),
+            ("RotateBytes", "1099511627777"),
+            ("RotateBytes", "-1"),
+            ("RotateBytes", "1e6"),
+            ("RotateBytes", "18446744073709551616"),
+            ("RotateSeconds", "31622401"),
+            ("RotateSeconds", "ten"),
+            ("RotateSeconds", "4294967296"),
+            ("RotateFiles", "100001"),
+            ("RotateFiles", "-3"),
+            ("RotateBaseName", ""),
+            ("RotateBaseName", "a/b"),
+            ("RotateBaseName", ".hidden"),
+            ("RotateBaseName", "tab\there"),
+        ] {
+            let r = with(&[("RotateSeconds", "60"), (tag, bad)]).err().unwrap_or_else(|| panic!("{tag}={bad} accepted"));
+            assert_eq!((r.code, r.tag.as_str(), r.value.as_str()), (NMERR_BLOB_CONVERSION_ERROR, tag, bad));
+        }
+        let long = "n".repeat(129);
+        assert_eq!(with(&[("RotateSeconds", "60"), ("RotateBaseName", &long)]).unwrap_err().tag, "RotateBaseName");
+        assert!(with(&[("RotateSeconds", "60"), ("RotateBaseName", &long[..128])]).is_ok());
+        // Keeping files or naming them without a limit: refused, the entry named.
+        let r = with(&[("RotateFiles", "3")]).unwrap_err();
+        assert_eq!((r.tag.as_str(), r.value.as_str()), ("RotateFiles", "3"));
+        assert_eq!(with(&[("RotateBaseName", "x")]).unwrap_err().tag, "RotateBaseName");
+        assert!(unknown_entries(&{
+            let mut b = Blob::new();
+            b.set_str("NPP", "Config", "RotateBytes", "4096").unwrap();
+            b
+        })
+        .is_empty());
     }
 }

@@ -20,6 +20,7 @@ pub(super) fn ended_event(value: NmErr, totals: &Totals) -> Event {
         status: NETWORKSTATUS_STATE_VOID,
         value: value.code(),
         final_stats: Some(totals.statistics()),
+        path: None,
     }
 }
 
@@ -54,6 +55,7 @@ pub(super) fn notifier(poster: Option<Poster>, detail: Arc<Mutex<String>>) -> cr
                 },
                 value: 0,
                 final_stats: Some(totals.statistics()),
+                path: None,
             },
             Notice::Link { up, paused } => Event {
                 event: UPDATE_EVENT_NETWORK_STATUS,
@@ -61,6 +63,15 @@ pub(super) fn notifier(poster: Option<Poster>, detail: Arc<Mutex<String>>) -> cr
                 status: if paused { NETWORKSTATUS_STATE_PAUSED } else { NETWORKSTATUS_STATE_CAPTURING },
                 value: if up { NDISNPP_LINK_UP } else { NDISNPP_LINK_DOWN },
                 final_stats: None,
+                path: None,
+            },
+            Notice::FileStarted { path } => Event {
+                event: UPDATE_EVENT_NETWORK_STATUS,
+                action: UPDATE_ACTION_NOTIFY,
+                status: NETWORKSTATUS_STATE_CAPTURING,
+                value: NDISNPP_FILE_STARTED,
+                final_stats: None,
+                path: std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str())).ok(),
             },
         });
     })

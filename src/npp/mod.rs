@@ -21,7 +21,7 @@ use crate::blob::names::*;
 use crate::blob::{store, Blob};
 use crate::capfile::{self, StreamInfo};
 use crate::capture::conversation::Conversations;
-use crate::capture::engine::{EndReason, Engine, EngineReader, Notice, Stages, Totals};
+use crate::capture::engine::{EndReason, Engine, EngineReader, Notice, Rotation, Stages, Totals};
 use crate::capture::source::{LiveSettings, OpenError, Replay, Source};
 use crate::capture::trigger::TriggerState;
 use crate::handles::HandleTable;

@@ -134,7 +134,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
     // The directory of a file family, opened and checked once: the file is created relative to it.
     let dir = if family.writes_file() { Some(config::open_capture_dir(&config).map_err(|e| e.code(NMERR_COULD_NOT_CREATE_DIRECTORY))?) } else { None };
     if let (Some(room), Some(dir)) = (name_room, &dir) {
-        if file_name_len(dir.path()) + 1 > room {
+        if file_name_len(dir.path(), &config) + 1 > room {
             return Err(NMERR_INVALID_PARAMETER);
         }
     }
@@ -148,9 +148,25 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
         let code = open_error(&err, &target, &mut reports);
         fail(code, reports.0.iter().map(|(_, _, v)| v.as_str()).collect::<Vec<_>>().join(": "))
     })?;
-    let (writer, file) = if let Some(dir) = &dir {
+    let info = StreamInfo { linktype: source.linktype(), snaplen: config.frame_size };
+    let mut rotation = None;
+    let (writer, file) = if let (Some(dir), Some(r)) = (dir.as_ref().filter(|_| config.rotation.is_some()), &config.rotation) {
+        // Rotation: the first file of a series (README, "Rotation"); the capture thread makes the
+        // rest, in the same checked directory.
+        let shown = dir.path().display().to_string();
+        let opened = dir.try_clone().map_err(|err| fail(io_to_nmerr(&err), format!("{shown}: {err}")))?;
+        match capfile::series::Series::start(opened, r.base_name.as_deref(), config.format, info, r.files) {
+            Ok((series, first)) => {
+                rotation = Some(Rotation { series, bytes: r.bytes, seconds: r.seconds });
+                (Some(first.writer), Some(first.path))
+            }
+            Err(err) => {
+                let code = if err.kind() == std::io::ErrorKind::Unsupported { NMERR_UNKNOWN_MACTYPE } else { io_to_nmerr(&err) };
+                return Err(fail(code, format!("{shown}: {err}")));
+            }
+        }
+    } else if let Some(dir) = &dir {
         let (path, f) = capfile::create_unique_in(dir).map_err(|err| fail(io_to_nmerr(&err), format!("{}: {err}", dir.path().display())))?;
-        let info = StreamInfo { linktype: source.linktype(), snaplen: config.frame_size };
         match capfile::writer(config.format, f, info) {
             Ok(w) => (Some(w), Some(path)),
             Err(err) => {
@@ -164,6 +180,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
     };
     let (mut stages, conversations) = stages_for(plan, &config, source.kernel_filtered(), bpf);
     stages.stats_frame = family.writes_file() && config.format == capfile::FileFormat::Netmon2 && !config.no_stats_frame;
+    stages.rotation = rotation;
     // IRTC: the double buffer between the capture thread and the delivery thread.
     let mut delivery = None;
     if let (Family::Rtc, Some(cb)) = (family, frames) {

@@ -422,6 +422,16 @@ class Esp(_FileCapture):
     connecting raises NmError ``NMERR_ACCESS_DENIED`` whose ``details`` hold
     ``"NPP:Config:CaptureDirectory"`` and the reason, ``"NPP:Error:Detail"`` (README "Security:
     the capture directory"). ``Delayed`` follows the same rule.
+
+    Rotation (README "Rotation"): with ``"NPP:Config:RotateBytes"`` and/or
+    ``"NPP:Config:RotateSeconds"`` the capture goes to a series of files
+    ``<base>_<00001...>_<YYYYMMDDTHHMMSSZ>.<cap|pcap|pcapng>`` in the capture directory, a new one
+    before the frame that would take the current file past that many bytes or once it is that
+    many seconds old; ``"NPP:Config:RotateFiles"`` keeps only the newest N (the oldest deleted),
+    ``"NPP:Config:RotateBaseName"`` names them (else ``nm-<random>``). ``start()`` returns the
+    first file; the others share its name up to the sequence number (sorted by name, a series is
+    in order). Each file is complete and readable on its own; ``stop()`` returns the statistics
+    of the whole capture.
     """
 
     _family = "esp"
