@@ -20,7 +20,7 @@ fn read(data: &[u8], piece: usize) -> (Vec<String>, Vec<(Timestamp, u32, Vec<u8>
     for c in chunks {
         r.feed(c);
         loop {
-            match r.next() {
+            match r.next_item() {
                 Ok(Some(item)) => {
                     if let Item::Frame { ts, wire_len, data, .. } = &item {
                         frames.push((*ts, *wire_len, data.to_vec()));

@@ -1,6 +1,6 @@
 //! A pcapng reader for a stream that arrives in pieces (a remote capture's output over ssh): the
 //! caller appends what it read ([`StreamReader::space`], [`StreamReader::commit`]) and takes
-//! whole blocks ([`StreamReader::next`]); nothing is ever sought.
+//! whole blocks ([`StreamReader::next_item`]); nothing is ever sought.
 //!
 //! Blocks read: Section Header (either byte order; a new section resets the interfaces),
 //! Interface Description (link type, snap length, `if_tsresol`, `if_tsoffset`), Enhanced
@@ -130,7 +130,7 @@ impl StreamReader {
     }
 
     /// The next item of a whole block, None when more bytes are needed (or after an error).
-    pub fn next(&mut self) -> Result<Option<Item<'_>>, String> {
+    pub fn next_item(&mut self) -> Result<Option<Item<'_>>, String> {
         loop {
             if self.failed {
                 return Ok(None);
@@ -353,7 +353,7 @@ mod tests {
             let mut ifaces = 0;
             for chunk in bytes.chunks(piece) {
                 r.feed(chunk);
-                while let Some(item) = r.next().unwrap() {
+                while let Some(item) = r.next_item().unwrap() {
                     match item {
                         Item::Frame { interface, ts, wire_len, data } => {
                             assert_eq!(interface, 0);
@@ -417,10 +417,10 @@ mod tests {
         s.extend(block(ISB, &isb));
         let mut r = StreamReader::new();
         r.feed(&s);
-        assert_eq!(r.next().unwrap(), Some(Item::Interface { index: 0, linktype: 1, snaplen: 0 }));
-        assert_eq!(r.next().unwrap(), Some(Item::Frame { interface: 0, ts: Timestamp { sec: 105, nsec: 500_000_000 }, wire_len: 9, data: &[1, 2, 3, 4] }));
-        assert_eq!(r.next().unwrap(), Some(Item::Stats { interface: 0, received: Some(7), dropped: Some(2) }));
-        assert_eq!(r.next().unwrap(), None);
+        assert_eq!(r.next_item().unwrap(), Some(Item::Interface { index: 0, linktype: 1, snaplen: 0 }));
+        assert_eq!(r.next_item().unwrap(), Some(Item::Frame { interface: 0, ts: Timestamp { sec: 105, nsec: 500_000_000 }, wire_len: 9, data: &[1, 2, 3, 4] }));
+        assert_eq!(r.next_item().unwrap(), Some(Item::Stats { interface: 0, received: Some(7), dropped: Some(2) }));
+        assert_eq!(r.next_item().unwrap(), None);
 
         // Malformed streams: an error, then nothing.
         let epb_of_1 = {
@@ -465,7 +465,7 @@ mod tests {
             r.feed(&bytes);
             let mut err = None;
             for _ in 0..4 {
-                match r.next() {
+                match r.next_item() {
                     Err(e) => {
                         err = Some(e);
                         break;
@@ -476,7 +476,7 @@ mod tests {
             }
             let err = err.unwrap_or_else(|| panic!("no error for a stream that should give {want:?}"));
             assert!(err.contains(want), "{err} (wanted {want})");
-            assert_eq!(r.next(), Ok(None), "nothing after an error");
+            assert_eq!(r.next_item(), Ok(None), "nothing after an error");
         }
     }
 }
