@@ -6,6 +6,9 @@
 //! itself when not root: the fixture handles that too) and openssh-server: without it the test
 //! fails, unless NDISNPP_ALLOW_SKIP=1.
 
+use ndisnpp::capfile::pcapng::PcapngWriter;
+use ndisnpp::capfile::{CaptureWriter, StreamInfo, Timestamp};
+use ndisnpp::capture::source::{Next, RemoteSource, Source};
 use ndisnpp::nmerr::NmErr;
 use ndisnpp::remote::command::{HostKeyCheck, RemoteCommand, SshOptions, SSH_CONFIG_ENV, SSH_ENV};
 use ndisnpp::remote::dest;
@@ -106,6 +109,29 @@ fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
     cond()
+}
+
+fn describe(n: &Next<'_>) -> String {
+    match n {
+        Next::Frame(_) => "a frame".into(),
+        Next::Idle => "idle".into(),
+        Next::Failed(m) => format!("failed: {m}"),
+        Next::Link(up) => format!("link {up}"),
+        Next::Corrupt(m) => format!("corrupt: {m}"),
+    }
+}
+
+/// The process under `listener` (sshd) whose descendant `pid` is.
+fn session_of(mut pid: i32, listener: i32) -> Option<i32> {
+    for _ in 0..64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let ppid: i32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+        if ppid == listener {
+            return Some(pid);
+        }
+        pid = ppid;
+    }
+    None
 }
 
 #[test]
@@ -226,6 +252,102 @@ fn ssh_transport_against_a_private_sshd() {
     p.finish(Duration::ZERO);
     assert!(!alive(pid));
     std::env::remove_var(SSH_ENV);
+
+    // 8. The remote source: a stand-in remote capture program reports ready, streams a pcapng
+    //    file (the library's own writer), and ends when its input closes (Stop).
+    let frames: Vec<(Timestamp, u32, Vec<u8>)> = (0..100u32)
+        .map(|i| (Timestamp { sec: 1_750_000_000 + i64::from(i), nsec: i * 7919 }, 64 + i, (0..64 + i).map(|b| (b * 7 + i) as u8).collect()))
+        .collect();
+    let stream = sshd.dir.join("stream.pcapng");
+    let mut w = PcapngWriter::new(std::fs::File::create(&stream).unwrap(), StreamInfo { linktype: 1, snaplen: 0 }).unwrap();
+    for (ts, wire, data) in &frames {
+        w.write_frame(*ts, *wire, data).unwrap();
+    }
+    Box::new(w).finish();
+    let fake_capture = |name: &str, after: &str| -> String {
+        let path = sshd.dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\necho '@nmcap 1 ready' >&2\ncat {}\n{after}\n", stream.display())).unwrap();
+        Command::new("chmod").arg("755").arg(&path).status().unwrap();
+        path.display().to_string()
+    };
+    let clean = fake_capture("fake-nmcap-clean", "cat >/dev/null\necho '@nmcap 1 end NMERR_SUCCESS' >&2");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut src = RemoteSource::start(&dest::parse("capturehost").unwrap(), &o, &RemoteCommand::new(&clean, false), "nmcap", deadline).unwrap();
+    assert_eq!(src.linktype(), 1);
+    let mut got = Vec::new();
+    let until = Instant::now() + Duration::from_secs(30);
+    while got.len() < frames.len() && Instant::now() < until {
+        match src.next(&mut || false) {
+            Next::Frame(f) => got.push((f.ts, f.wire_len, f.data.to_vec())),
+            Next::Idle => {}
+            other => panic!("{}", describe(&other)),
+        }
+    }
+    assert_eq!(got, frames);
+    assert!(matches!(src.next(&mut || false), Next::Idle), "nothing more while the program runs");
+    // Stop: the input closes, the program ends cleanly, the source is quiet.
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let idle = match src.next(&mut || true) {
+            Next::Idle => true,
+            other => panic!("{}", describe(&other)),
+        };
+        if idle && src.has_ended() {
+            break;
+        }
+        assert!(Instant::now() < until, "the remote program did not end");
+    }
+    drop(src);
+    assert!(wait_until(Duration::from_secs(30), || processes_with(&clean).is_empty()));
+
+    // 9. The connection lost mid-capture (the server's session process killed): the frames that
+    //    came are delivered, then the source fails, and the remote program ends.
+    let hang = fake_capture("fake-nmcap-hang", "cat >/dev/null");
+    let mut src =
+        RemoteSource::start(&dest::parse("capturehost").unwrap(), &o, &RemoteCommand::new(&hang, false), "nmcap", Instant::now() + Duration::from_secs(30))
+            .unwrap();
+    let mut n = 0;
+    while n < frames.len() {
+        if let Next::Frame(_) = src.next(&mut || false) {
+            n += 1;
+        }
+    }
+    let listener: i32 = std::fs::read_to_string(sshd.dir.join("sshd.pid")).unwrap().trim().parse().unwrap();
+    // The remote program's process (the ssh client's command line names it too).
+    let session = processes_with(&hang)
+        .iter()
+        .filter_map(|p| session_of(p.split(':').next().unwrap().parse().unwrap(), listener))
+        .next()
+        .expect("the sshd session process of the remote program");
+    // SAFETY: SIGKILL to the session process of our private sshd.
+    assert_eq!(unsafe { libc::kill(session, libc::SIGKILL) }, 0);
+    let until = Instant::now() + Duration::from_secs(30);
+    let msg = loop {
+        match src.next(&mut || false) {
+            Next::Failed(m) => break m,
+            Next::Idle => assert!(Instant::now() < until, "the loss was not seen"),
+            other => panic!("{}", describe(&other)),
+        }
+    };
+    assert!(msg.contains("lost the remote capture"), "{msg}");
+    drop(src);
+    assert!(wait_until(Duration::from_secs(30), || processes_with(&hang).is_empty()), "{:?}", processes_with(&hang));
+
+    // 10. A remote program that is not there, or that does not stream pcapng: refused at start.
+    let e = RemoteSource::start(
+        &dest::parse("capturehost").unwrap(),
+        &o,
+        &RemoteCommand::new("no-such-nmcap", false),
+        "no-such-nmcap",
+        Instant::now() + Duration::from_secs(30),
+    )
+    .err()
+    .unwrap();
+    assert_eq!(e.code, NmErr::NMERR_REMOTE_NOT_A_SERVER, "{}", e.detail);
+    let e = RemoteSource::start(&dest::parse("capturehost").unwrap(), &o, &RemoteCommand::new("id", false), "id", Instant::now() + Duration::from_secs(30))
+        .err()
+        .unwrap();
+    assert_eq!(e.code, NmErr::NMERR_INVALID_FILE_FORMAT, "{}", e.detail);
 
     // 7. No ssh of this test is left.
     let left = processes_with(&format!("{} ", sshd.config().display()));

@@ -131,29 +131,38 @@ impl StreamReader {
 
     /// The next item of a whole block, None when more bytes are needed (or after an error).
     pub fn next_item(&mut self) -> Result<Option<Item<'_>>, String> {
+        Ok(self.next_raw()?.map(|raw| raw.into_item(&self.buf)))
+    }
+
+    /// As [`next_item`](Self::next_item), with a frame's bytes as a range for
+    /// [`bytes`](Self::bytes) (valid until the reader is given more bytes or read on).
+    pub fn next_raw(&mut self) -> Result<Option<Raw>, String> {
         loop {
             if self.failed {
                 return Ok(None);
             }
-            match self.block() {
-                Ok(None) => return Ok(None),
-                Ok(Some((start, len, kind))) => {
+            let found = self.block().and_then(|b| match b {
+                Some((start, len, kind)) => {
                     self.at = start + len;
-                    match self.item(start, len, kind) {
-                        Ok(Some(raw)) => return Ok(Some(raw.into_item(&self.buf))),
-                        Ok(None) => {}
-                        Err(e) => {
-                            self.failed = true;
-                            return Err(e);
-                        }
-                    }
+                    self.item(start, len, kind).map(|item| Some(item.ok_or(())))
                 }
+                None => Ok(None),
+            });
+            match found {
+                Ok(None) => return Ok(None),
+                Ok(Some(Ok(raw))) => return Ok(Some(raw)),
+                Ok(Some(Err(()))) => {}
                 Err(e) => {
                     self.failed = true;
                     return Err(e);
                 }
             }
         }
+    }
+
+    /// The bytes of a frame `next_raw` returned.
+    pub fn bytes(&self, range: std::ops::Range<usize>) -> &[u8] {
+        &self.buf[range]
     }
 
     /// The next whole block: (start, length, type), after checking its framing.
@@ -301,8 +310,9 @@ impl StreamReader {
     }
 }
 
-/// An item whose frame bytes are a range of the buffer (built while the reader changes).
-enum Raw {
+/// An item whose frame bytes are a range of the reader's buffer ([`StreamReader::bytes`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Raw {
     Interface { index: u32, linktype: u16, snaplen: u32 },
     Frame { interface: u32, ts: Timestamp, wire_len: u32, data: std::ops::Range<usize> },
     Stats { interface: u32, received: Option<u64>, dropped: Option<u64> },

@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 // replay NIC (replay.rs), the classic pcap reader (classic.rs). The kernel ring is ../ring.rs.
 mod classic;
 mod live;
+mod remote;
 mod replay;
 
 pub use classic::classic_pcap_magic;
 use classic::*;
 pub use live::*;
+pub use remote::*;
 pub use replay::*;
 
 /// How long one `next` call may wait for traffic: it bounds how late a Stop or Pause is seen.
