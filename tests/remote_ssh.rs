@@ -118,6 +118,7 @@ fn describe(n: &Next<'_>) -> String {
         Next::Failed(m) => format!("failed: {m}"),
         Next::Link(up) => format!("link {up}"),
         Next::Corrupt(m) => format!("corrupt: {m}"),
+        Next::Lost(m) => format!("lost: {m}"),
     }
 }
 
@@ -324,7 +325,7 @@ fn ssh_transport_against_a_private_sshd() {
     let until = Instant::now() + Duration::from_secs(30);
     let msg = loop {
         match src.next(&mut || false) {
-            Next::Failed(m) => break m,
+            Next::Lost(m) => break m,
             Next::Idle => assert!(Instant::now() < until, "the loss was not seen"),
             other => panic!("{}", describe(&other)),
         }

@@ -1,6 +1,8 @@
 //! What Start assembles: the frame source, the engine's stages, IRTC's sizes.
 
 use super::*;
+use crate::capture::source::RemoteSource;
+use crate::remote::command::{capture_command, probe_command, CaptureRequest};
 
 /// The plan of a merged target BLOB, its error named in the error BLOB.
 pub(super) fn plan_of(target: &Blob, config: &CaptureConfig, reports: &mut Reports) -> NmResult<Plan> {
@@ -23,6 +25,39 @@ pub(super) fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<Box<dyn
                 plan.filter.as_ref(),
             )
         }
+        SourceSpec::Remote { name, remote } => {
+            let snaplen = if plan.needs_whole_frames() { 0 } else { config.frame_size };
+            let request = CaptureRequest {
+                interface: name,
+                snaplen,
+                buffer_size: config.buffer_size,
+                promiscuous: config.promiscuous,
+                exclude_ssh: remote.exclude_own_session,
+            };
+            let command = capture_command(&remote.program, remote.sudo, &request);
+            let source = RemoteSource::start(&remote.dest, &remote.ssh, &command, &remote.program, remote_deadline(remote))
+                .map_err(|d| OpenError::Remote(d.code, format!("{}: {}", remote.dest, d.detail)))?;
+            Ok(Box::new(source))
+        }
+    }
+}
+
+/// How long a remote program may take to answer: ssh's connection time, and as long again.
+fn remote_deadline(remote: &super::plan::RemoteSpec) -> std::time::Instant {
+    std::time::Instant::now() + std::time::Duration::from_secs(2 * u64::from(remote.ssh.connect_timeout) + 5)
+}
+
+/// Connect's check that a plan's source can be opened, without keeping it: a live interface or a
+/// replay file is opened and closed; a remote NIC is probed (its program asked whether it can
+/// capture there), nothing captured.
+pub(super) fn check_source(plan: &Plan, config: &CaptureConfig) -> Result<(), OpenError> {
+    match &plan.source {
+        SourceSpec::Remote { name, remote } => {
+            let command = probe_command(&remote.program, remote.sudo, name);
+            RemoteSource::probe(&remote.dest, &remote.ssh, &command, &remote.program, remote_deadline(remote))
+                .map_err(|d| OpenError::Remote(d.code, format!("{}: {}", remote.dest, d.detail)))
+        }
+        _ => open_source(plan, config).map(drop),
     }
 }
 

@@ -38,7 +38,7 @@ pub(super) fn connect_locked(e: &Arc<NppEntry>, handle: u64, family: Family, a: 
         reports.add(&c, &t, &v);
     }
     let plan = plan_of(&target, &config, reports)?;
-    drop(open_source(&plan, &config).map_err(|e| open_error(&e, &target, reports))?);
+    check_source(&plan, &config).map_err(|e| open_error(&e, &target, reports))?;
     if family.writes_file() {
         if let Err(why) = config::open_capture_dir(&config) {
             if let Some(d) = &config.capture_dir {

@@ -185,6 +185,45 @@ impl RemoteCommand {
     }
 }
 
+/// What a remote capture asks of the remote program (protocol 1 of `nmcap --stream`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaptureRequest<'a> {
+    pub interface: &'a str,
+    /// Bytes kept per frame (0: whole frames).
+    pub snaplen: u32,
+    /// The remote kernel buffer, bytes (0: its default).
+    pub buffer_size: u32,
+    pub promiscuous: bool,
+    /// Leave out the ssh session's own traffic (from the remote `$SSH_CONNECTION`).
+    pub exclude_ssh: bool,
+}
+
+/// `PROGRAM --stream -i IFACE [-s N] [-B N] [-p] [--exclude-ssh]`: pcapng on standard output,
+/// reports on standard error (`@nmcap 1 ready|link down|link up|end NMERR_NAME`), the end when
+/// standard input closes.
+pub fn capture_command(program: &str, sudo: bool, r: &CaptureRequest<'_>) -> RemoteCommand {
+    let mut c = RemoteCommand::new(program, sudo).fixed("--stream").value("-i", "--interface-hex", r.interface);
+    if r.snaplen > 0 {
+        c = c.value("-s", "-s", &r.snaplen.to_string());
+    }
+    if r.buffer_size > 0 {
+        c = c.value("-B", "-B", &r.buffer_size.to_string());
+    }
+    if !r.promiscuous {
+        c = c.fixed("-p");
+    }
+    if r.exclude_ssh {
+        c = c.fixed("--exclude-ssh");
+    }
+    c
+}
+
+/// `PROGRAM --probe -i IFACE`: checks that the interface can be captured there and exits;
+/// reports `@nmcap 1 ok VERSION` on standard error when it can.
+pub fn probe_command(program: &str, sudo: bool, interface: &str) -> RemoteCommand {
+    RemoteCommand::new(program, sudo).fixed("--probe").value("-i", "--interface-hex", interface)
+}
+
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -262,6 +301,18 @@ mod tests {
         assert_eq!(line, "'nmcap' '--bpf' 'udp' '-i' 'vlan.10@eth0'");
         // Every rendered line holds only quotes, spaces and plain characters.
         assert!(line.chars().all(|c| c == '\'' || c == ' ' || plain_char(c)));
+    }
+
+    #[test]
+    fn capture_and_probe_commands() {
+        let r = CaptureRequest { interface: "eth0", snaplen: 0, buffer_size: 0, promiscuous: true, exclude_ssh: true };
+        assert_eq!(capture_command("nmcap", false, &r).render(), "'nmcap' '--stream' '-i' 'eth0' '--exclude-ssh'");
+        let r = CaptureRequest { interface: "wl p0", snaplen: 128, buffer_size: 4 << 20, promiscuous: false, exclude_ssh: false };
+        assert_eq!(
+            capture_command("nmcap", true, &r).render(),
+            "'sudo' '-n' '--' 'nmcap' '--stream' '--interface-hex' '776c207030' '-s' '128' '-B' '4194304' '-p'"
+        );
+        assert_eq!(probe_command("/opt/nmcap", false, "lo").render(), "'/opt/nmcap' '--probe' '-i' 'lo'");
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub enum Next<'a> {
     /// A replay file holds a record that cannot be read (cut short, impossible length): the
     /// frames before it were delivered; nothing after it will be.
     Corrupt(String),
+    /// The connection to a remote capture was lost: the frames that came were delivered;
+    /// nothing more will come.
+    Lost(String),
 }
 
 /// Kernel-side counters (pcap_stats): frames the kernel saw and dropped.
@@ -106,6 +109,8 @@ pub enum OpenError {
     FileNotFound(String),
     /// Replay file is not a pcap/pcapng file.
     BadFile(String),
+    /// A remote capture could not start: the NMERR its failure means, and the message.
+    Remote(crate::nmerr::NmErr, String),
 }
 
 /// Settings of a live capture.
@@ -198,6 +203,7 @@ mod tests {
                 Next::Failed(m) => panic!("a replay does not fail as a live source: {m}"),
                 Next::Link(_) => panic!("a replay has no link"),
                 Next::Corrupt(m) => return (out, Some(m)),
+                Next::Lost(m) => panic!("a replay has no connection to lose: {m}"),
             }
         }
     }

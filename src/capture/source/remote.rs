@@ -106,6 +106,41 @@ impl RemoteSource {
         Ok(s)
     }
 
+    /// Runs the remote program's probe (`command`: crate::remote::command::probe_command) and
+    /// waits, at most until `deadline`, for it to end: Ok when it exited 0 and reported
+    /// `@nmcap 1 ok`. Nothing is captured.
+    pub fn probe(dest: &Destination, options: &SshOptions, command: &RemoteCommand, program: &str, deadline: Instant) -> Result<(), Diagnosis> {
+        let mut ssh = SshProcess::spawn(dest, options, command).map_err(|e| Diagnosis { code: NmErr::NMERR_RPC_REMOTE_FAILURE, detail: e.to_string() })?;
+        ssh.close_input();
+        let mut buf = [0u8; 4096];
+        // The output is not used; read it so that the program never blocks on it.
+        loop {
+            match ssh.read(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if Instant::now() >= deadline {
+                        let d = diagnose(ssh.finish(Duration::ZERO), &ssh.stderr_tail(), program);
+                        return Err(Diagnosis { code: NmErr::NMERR_TIMEOUT, detail: format!("no answer from the remote {program} in time ({})", d.detail) });
+                    }
+                    wait_for(ssh.output_fd(), POLL_TIMEOUT_MS);
+                }
+                Err(_) => break,
+            }
+        }
+        let exit = ssh.finish(END_GRACE);
+        let tail = ssh.stderr_tail();
+        let ok = tail.lines().any(|l| l.starts_with("@nmcap 1 ok"));
+        match exit {
+            crate::remote::diagnose::Exit::Code(0) if ok => Ok(()),
+            crate::remote::diagnose::Exit::Code(0) => Err(Diagnosis {
+                code: NmErr::NMERR_REMOTE_VERSION_OUTOFSYNC,
+                detail: format!("the remote {program} did not answer as ndisnpp's nmcap (protocol 1) does"),
+            }),
+            _ => Err(diagnose(exit, &tail, program)),
+        }
+    }
+
     /// Reads what ssh has (waiting at most `wait_ms` when nothing is there); notes the end.
     fn read_some(&mut self, wait_ms: i32) -> bool {
         let buf = self.reader.space(READ_SIZE);
@@ -194,11 +229,14 @@ impl Source for RemoteSource {
                     return Next::Idle;
                 }
                 let d = self.failure();
-                return Next::Failed(format!(
-                    "{}: {}",
-                    if self.stopping { "the remote capture did not end cleanly" } else { "lost the remote capture" },
-                    d.detail
-                ));
+                if self.stopping {
+                    return Next::Failed(format!("the remote capture did not end cleanly: {}", d.detail));
+                }
+                // The remote program reported why it ended (its interface went away, ...): its NMERR.
+                if let Some(e) = self.ended.filter(|&e| e != NmErr::NMERR_SUCCESS && e != NmErr::NMERR_LOST_CONNECTION) {
+                    return Next::Failed(format!("the remote capture ended: {} ({})", e.name(), d.detail));
+                }
+                return Next::Lost(format!("lost the remote capture: {}", d.detail));
             }
             if self.read_some(0) {
                 continue;
