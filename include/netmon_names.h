@@ -103,6 +103,20 @@
 #define CATEGORY_REMOTE "Remote"
 #define TAG_REMOTECOMPUTER "RemoteComputer"
 #define TAG_REMOTECLASSID "ClassID"
+/* ndisnpp (not in Netmon): the remote capture program, a name on the remote PATH or an
+ * absolute path of `[A-Za-z0-9_./+-]` (default `nmcap`). See README, "Remote capture".
+ */
+#define TAG_REMOTE_PROGRAM "Program"
+/* ndisnpp (not in Netmon): BOOL, run the remote program through `sudo -n --`. */
+#define TAG_REMOTE_SUDO "Sudo"
+/* ndisnpp (not in Netmon): seconds ssh may take to connect (1..300, default 10). */
+#define TAG_REMOTE_CONNECT_TIMEOUT "ConnectTimeout"
+/* ndisnpp (not in Netmon): seconds between ssh keep-alives (1..300, default 5). */
+#define TAG_REMOTE_ALIVE_INTERVAL "AliveInterval"
+/* ndisnpp (not in Netmon): `config` (default), `yes` or `accept-new`; there is no `no`. */
+#define TAG_REMOTE_HOST_KEY_CHECK "HostKeyCheck"
+/* ndisnpp (not in Netmon): BOOL (default TRUE), leave the ssh session's own traffic out. */
+#define TAG_REMOTE_EXCLUDE_OWN_SESSION "ExcludeOwnSession"
 #define CATEGORY_ESP "ESP"
 #define TAG_ESP_GENERAL_ACTIVE "ESPGeneralActive"
 #define TAG_ESP_PROTOCOL_ACTIVE "ESPProtocolActive"

@@ -14,6 +14,7 @@ pub mod filter;
 pub mod handles;
 pub mod nmerr;
 pub mod npp;
+pub mod remote;
 pub mod stations;
 pub mod types;
 

@@ -102,7 +102,7 @@ fn names_header_is_generated_from_names_rs() {
 #[test]
 fn names_list_is_whole_and_included() {
     use ndisnpp::blob::names::{ALL, TAG_PROMISCUOUS_MODE};
-    assert_eq!(ALL.len(), 160);
+    assert_eq!(ALL.len(), 166);
     let mut seen = std::collections::BTreeSet::new();
     assert!(ALL.iter().all(|n| seen.insert(n.name)), "a name declared twice");
     assert!(ALL.iter().any(|n| n.name == "TAG_PROMISCUOUS_MODE" && n.value == TAG_PROMISCUOUS_MODE));

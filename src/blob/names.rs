@@ -120,6 +120,19 @@ string_names! {
     pub const CATEGORY_REMOTE: &str = "Remote";
     pub const TAG_REMOTECOMPUTER: &str = "RemoteComputer";
     pub const TAG_REMOTECLASSID: &str = "ClassID";
+    /// ndisnpp (not in Netmon): the remote capture program, a name on the remote PATH or an
+    /// absolute path of `[A-Za-z0-9_./+-]` (default `nmcap`). See README, "Remote capture".
+    pub const TAG_REMOTE_PROGRAM: &str = "Program";
+    /// ndisnpp (not in Netmon): BOOL, run the remote program through `sudo -n --`.
+    pub const TAG_REMOTE_SUDO: &str = "Sudo";
+    /// ndisnpp (not in Netmon): seconds ssh may take to connect (1..300, default 10).
+    pub const TAG_REMOTE_CONNECT_TIMEOUT: &str = "ConnectTimeout";
+    /// ndisnpp (not in Netmon): seconds between ssh keep-alives (1..300, default 5).
+    pub const TAG_REMOTE_ALIVE_INTERVAL: &str = "AliveInterval";
+    /// ndisnpp (not in Netmon): `config` (default), `yes` or `accept-new`; there is no `no`.
+    pub const TAG_REMOTE_HOST_KEY_CHECK: &str = "HostKeyCheck";
+    /// ndisnpp (not in Netmon): BOOL (default TRUE), leave the ssh session's own traffic out.
+    pub const TAG_REMOTE_EXCLUDE_OWN_SESSION: &str = "ExcludeOwnSession";
     pub const CATEGORY_ESP: &str = "ESP";
     pub const TAG_ESP_GENERAL_ACTIVE: &str = "ESPGeneralActive";
     pub const TAG_ESP_PROTOCOL_ACTIVE: &str = "ESPProtocolActive";

@@ -66,6 +66,7 @@ pub mod netmon2;
 pub mod output;
 pub mod pcap;
 pub mod pcapng;
+pub mod pcapng_stream;
 pub mod repair;
 pub mod series;
 

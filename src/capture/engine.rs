@@ -42,6 +42,8 @@ pub enum EndReason {
     Stopped,
     /// The interface went away or a read failed (the libpcap message).
     SourceFailed(String),
+    /// The connection to a remote capture was lost (what ssh said).
+    Lost(String),
     /// A replay file holds a damaged record (the reader's message); the frames before it were
     /// captured.
     BadInput(String),
@@ -397,6 +399,7 @@ impl Loop {
             Next::Idle => self.on_idle(source),
             Next::Failed(msg) => self.on_failure(EndReason::SourceFailed(msg)),
             Next::Corrupt(msg) => self.on_failure(EndReason::BadInput(msg)),
+            Next::Lost(msg) => self.on_failure(EndReason::Lost(msg)),
             Next::Link(up) => self.on_link(up),
         }
     }

@@ -574,6 +574,7 @@ mod tests {
                     break;
                 }
                 Next::Corrupt(m) => panic!("corrupt {m}"),
+                Next::Lost(m) => panic!("lost {m}"),
             }
         }
         (frames, news)

@@ -1,7 +1,9 @@
 //! What Start assembles: the frame source, the engine's stages, IRTC's sizes.
 
 use super::*;
+use crate::capture::source::RemoteSource;
 use crate::filter::BpfFilter;
+use crate::remote::command::{capture_command, probe_command, CaptureRequest};
 
 /// The plan of a merged target BLOB, its error named in the error BLOB.
 pub(super) fn plan_of(target: &Blob, config: &CaptureConfig, reports: &mut Reports) -> NmResult<Plan> {
@@ -19,11 +21,7 @@ pub(super) fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<(Box<dy
     match &plan.source {
         SourceSpec::Replay { path, pace } => {
             let source = Replay::open(path, *pace)?;
-            let bpf = plan.bpf.as_deref().map(|e| BpfFilter::compile(e, source.linktype()).map_err(OpenError::Filter)).transpose()?;
-            if bpf.as_ref().is_some_and(BpfFilter::uses_socket_metadata) {
-                let why = "the expression needs what a live socket knows of a packet (its direction, its interface), which a replay file does not carry";
-                return Err(OpenError::Filter(why.to_string()));
-            }
+            let bpf = compile_local(plan, source.linktype())?;
             Ok((Box::new(source), bpf))
         }
         SourceSpec::Live { name } => {
@@ -37,6 +35,56 @@ pub(super) fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<(Box<dy
             )?;
             Ok((source, None))
         }
+        SourceSpec::Remote { name, remote } => {
+            let snaplen = if plan.needs_whole_frames() { 0 } else { config.frame_size };
+            let request = CaptureRequest {
+                interface: name,
+                snaplen,
+                buffer_size: config.buffer_size,
+                promiscuous: config.promiscuous,
+                exclude_ssh: remote.exclude_own_session,
+            };
+            let command = capture_command(&remote.program, remote.sudo, &request);
+            let source = RemoteSource::start(&remote.dest, &remote.ssh, &command, &remote.program, remote_deadline(remote))
+                .map_err(|d| OpenError::Remote(d.code, format!("{}: {}", remote.dest, d.detail)))?;
+            // The expression runs here, on the frames that arrive (as for a replay).
+            let bpf = compile_local(plan, source.linktype())?;
+            Ok((Box::new(source), bpf))
+        }
+    }
+}
+
+/// The plan's pcap-filter expression compiled for `linktype`, to run on the capture thread (a
+/// replay, a remote stream): one that needs a live socket's packet metadata cannot.
+fn compile_local(plan: &Plan, linktype: u32) -> Result<Option<BpfFilter>, OpenError> {
+    let bpf = plan.bpf.as_deref().map(|e| BpfFilter::compile(e, linktype).map_err(OpenError::Filter)).transpose()?;
+    if bpf.as_ref().is_some_and(BpfFilter::uses_socket_metadata) {
+        let why = "the expression needs what a live socket knows of a packet (its direction, its interface), which frames read from a file or a remote stream do not carry";
+        return Err(OpenError::Filter(why.to_string()));
+    }
+    Ok(bpf)
+}
+
+/// How long a remote program may take to answer: ssh's connection time, and as long again.
+fn remote_deadline(remote: &super::plan::RemoteSpec) -> std::time::Instant {
+    std::time::Instant::now() + std::time::Duration::from_secs(2 * u64::from(remote.ssh.connect_timeout) + 5)
+}
+
+/// Connect's check that a plan's source can be opened, without keeping it: a live interface or a
+/// replay file is opened and closed; a remote NIC is probed (its program asked whether it can
+/// capture there), nothing captured. Returns the source's link type (a remote NIC's is known at
+/// Start: Ethernet until then), for which the pcap-filter expression compiled.
+pub(super) fn check_source(plan: &Plan, config: &CaptureConfig) -> Result<u32, OpenError> {
+    match &plan.source {
+        SourceSpec::Remote { name, remote } => {
+            const LINKTYPE_ETHERNET: u32 = 1;
+            compile_local(plan, LINKTYPE_ETHERNET)?;
+            let command = probe_command(&remote.program, remote.sudo, name);
+            RemoteSource::probe(&remote.dest, &remote.ssh, &command, &remote.program, remote_deadline(remote))
+                .map_err(|d| OpenError::Remote(d.code, format!("{}: {}", remote.dest, d.detail)))?;
+            Ok(LINKTYPE_ETHERNET)
+        }
+        _ => open_source(plan, config).map(|(source, _)| source.linktype()),
     }
 }
 

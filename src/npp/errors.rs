@@ -59,6 +59,16 @@ pub(super) fn open_error(e: &OpenError, target: &Blob, reports: &mut Reports) ->
             reports.add("Error", "Detail", m);
             NMERR_BLOB_CONVERSION_ERROR
         }
+        OpenError::Remote(code, m) => {
+            if let Ok(c) = target.get_str(OWNER_NPP.as_bytes(), CATEGORY_REMOTE.as_bytes(), TAG_REMOTECOMPUTER.as_bytes()) {
+                reports.add(CATEGORY_REMOTE, TAG_REMOTECOMPUTER, &c);
+            }
+            if *code == NMERR_ACCESS_DENIED {
+                reports.add("Error", "Permission", m);
+            }
+            reports.add("Error", "Detail", m);
+            *code
+        }
     }
 }
 

@@ -6,6 +6,7 @@ pub(super) fn end_value(reason: &EndReason) -> NmErr {
     match reason {
         EndReason::Stopped | EndReason::FrameLimit | EndReason::Trigger(_) => NMERR_SUCCESS,
         EndReason::SourceFailed(_) => NMERR_NETWORK_NOT_PRESENT,
+        EndReason::Lost(_) => NMERR_LOST_CONNECTION,
         EndReason::BadInput(_) => NMERR_INVALID_FILE_FORMAT,
         EndReason::WriteFailed(_) => NMERR_FILE_WRITE_ERROR,
         EndReason::FileLimit => NMERR_OUT_OF_RANGE,
@@ -27,7 +28,7 @@ pub(super) fn ended_event(value: NmErr, totals: &Totals) -> Event {
 /// The words of an end reason that its NMERR alone does not give.
 pub(super) fn end_detail(reason: &EndReason) -> Option<String> {
     match reason {
-        EndReason::SourceFailed(m) | EndReason::BadInput(m) | EndReason::WriteFailed(m) => Some(m.clone()),
+        EndReason::SourceFailed(m) | EndReason::Lost(m) | EndReason::BadInput(m) | EndReason::WriteFailed(m) => Some(m.clone()),
         EndReason::FileLimit => Some("the capture file reached its format's size limit".into()),
         EndReason::Stopped | EndReason::FrameLimit | EndReason::Trigger(_) => None,
     }
@@ -43,6 +44,18 @@ pub(super) fn notifier(poster: Option<Poster>, detail: Arc<Mutex<String>>) -> cr
             }
         }
         let Some(p) = &poster else { return };
+        if let Notice::Ended(EndReason::Lost(_), _) = &n {
+            // The remote capture's loss first, as Network Monitor's remote agent reports it; then
+            // its end.
+            p.post(Event {
+                event: UPDATE_EVENT_REMOTE_FAILURE,
+                action: UPDATE_ACTION_NOTIFY,
+                status: NETWORKSTATUS_STATE_CAPTURING,
+                value: NMERR_LOST_CONNECTION.code(),
+                final_stats: None,
+                path: None,
+            });
+        }
         p.post(match n {
             Notice::Ended(reason, totals) => ended_event(end_value(&reason), &totals),
             Notice::Trigger(fired, totals) => Event {

@@ -38,11 +38,9 @@ pub(super) fn connect_locked(e: &Arc<NppEntry>, handle: u64, family: Family, a: 
         reports.add(&c, &t, &v);
     }
     let plan = plan_of(&target, &config, reports)?;
-    // Opened to check it (and to compile the pcap-filter expression for its link type, which
-    // Configure compiles for again).
-    let (source, _) = open_source(&plan, &config).map_err(|e| open_error(&e, &target, reports))?;
-    let linktype = source.linktype();
-    drop(source);
+    // Checked (a live interface or replay file opened and closed, a remote NIC probed), and the
+    // link type the pcap-filter expression is compiled for again by Configure.
+    let linktype = check_source(&plan, &config).map_err(|e| open_error(&e, &target, reports))?;
     if family.writes_file() {
         if let Err(why) = config::open_capture_dir(&config) {
             if let Some(d) = &config.capture_dir {

@@ -7,6 +7,8 @@ use crate::blob::names::*;
 use crate::blob::Blob;
 use crate::filter::CaptureFilter;
 use crate::nmerr::*;
+use crate::remote::command::{HostKeyCheck, SshOptions};
+use crate::remote::dest::Destination;
 use crate::types::TRIGGER;
 use std::path::PathBuf;
 
@@ -17,17 +19,77 @@ pub enum SourceSpec {
     Live { name: String },
     /// A replay NIC (`NPP:Location:ReplayFile`), at recorded pace or as fast as possible.
     Replay { path: PathBuf, pace: bool },
+    /// A remote NIC (`NPP:Remote:RemoteComputer`): interface `name` on another host, captured
+    /// there by `remote.program` and streamed over ssh.
+    Remote { name: String, remote: RemoteSpec },
+}
+
+/// How a remote NIC is reached (the `NPP:Remote:*` entries).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteSpec {
+    pub dest: Destination,
+    pub ssh: SshOptions,
+    pub program: String,
+    pub sudo: bool,
+    pub exclude_own_session: bool,
+}
+
+/// The longest `NPP:Remote:ConnectTimeout` and `AliveInterval`, seconds.
+pub(crate) const MAX_REMOTE_SECONDS: u32 = 300;
+
+impl RemoteSpec {
+    /// The `NPP:Remote:*` entries of `target`: None when it names no remote computer.
+    fn of(target: &Blob) -> Result<Option<RemoteSpec>, PlanError> {
+        let get = |tag: &str| target.get_str(OWNER_NPP.as_bytes(), CATEGORY_REMOTE.as_bytes(), tag.as_bytes()).ok();
+        let Some(computer) = get(TAG_REMOTECOMPUTER).filter(|c| !c.is_empty()) else { return Ok(None) };
+        let bad = |code: NmErr, tag: &'static str, value: &str| PlanError { code, category: CATEGORY_REMOTE, tag, value: value.to_owned() };
+        let dest = crate::remote::dest::parse(&computer).map_err(|_| bad(NMERR_INVALID_REMOTE_COMPUTERNAME, TAG_REMOTECOMPUTER, &computer))?;
+        let seconds = |tag: &'static str, default: u32| -> Result<u32, PlanError> {
+            match get(tag) {
+                None => Ok(default),
+                Some(v) => match crate::blob::values::parse_dword(&v) {
+                    Ok(n) if (1..=MAX_REMOTE_SECONDS).contains(&n) => Ok(n),
+                    _ => Err(bad(NMERR_BLOB_CONVERSION_ERROR, tag, &v)),
+                },
+            }
+        };
+        let boolean = |tag: &'static str, default: bool| -> Result<bool, PlanError> {
+            match get(tag) {
+                None => Ok(default),
+                Some(v) => crate::blob::values::parse_bool(&v).map_err(|code| bad(code, tag, &v)),
+            }
+        };
+        let host_key_check = match get(TAG_REMOTE_HOST_KEY_CHECK) {
+            None => HostKeyCheck::Config,
+            Some(v) => HostKeyCheck::parse(&v).ok_or_else(|| bad(NMERR_BLOB_CONVERSION_ERROR, TAG_REMOTE_HOST_KEY_CHECK, &v))?,
+        };
+        let program = get(TAG_REMOTE_PROGRAM).unwrap_or_else(|| "nmcap".into());
+        if !crate::remote::command::valid_program(&program) {
+            return Err(bad(NMERR_BLOB_CONVERSION_ERROR, TAG_REMOTE_PROGRAM, &program));
+        }
+        let ssh = SshOptions {
+            connect_timeout: seconds(TAG_REMOTE_CONNECT_TIMEOUT, 10)?,
+            alive_interval: seconds(TAG_REMOTE_ALIVE_INTERVAL, 5)?,
+            host_key_check,
+            control_path: None,
+        };
+        Ok(Some(RemoteSpec { dest, ssh, program, sudo: boolean(TAG_REMOTE_SUDO, false)?, exclude_own_session: boolean(TAG_REMOTE_EXCLUDE_OWN_SESSION, true)? }))
+    }
 }
 
 impl SourceSpec {
     /// The source a NIC BLOB (merged with its configuration) names: a replay file wins over an
     /// interface name. None when it names neither.
-    pub fn of(target: &Blob, pace: bool) -> Option<SourceSpec> {
+    /// A remote computer makes the NIC remote (its interface is `NPP:Location:Name` there).
+    pub fn of(target: &Blob, pace: bool) -> Result<Option<SourceSpec>, PlanError> {
         let get = |tag: &str| target.get_str(OWNER_NPP.as_bytes(), CATEGORY_LOCATION.as_bytes(), tag.as_bytes()).ok();
-        if let Some(path) = get(TAG_REPLAY_FILE) {
-            return Some(SourceSpec::Replay { path: PathBuf::from(path), pace });
+        if let Some(remote) = RemoteSpec::of(target)? {
+            return Ok(super::finder::nic_name(target).map(|name| SourceSpec::Remote { name, remote }));
         }
-        super::finder::nic_name(target).map(|name| SourceSpec::Live { name })
+        if let Some(path) = get(TAG_REPLAY_FILE) {
+            return Ok(Some(SourceSpec::Replay { path: PathBuf::from(path), pace }));
+        }
+        Ok(super::finder::nic_name(target).map(|name| SourceSpec::Live { name }))
     }
 }
 
@@ -56,7 +118,7 @@ pub struct PlanError {
 impl Plan {
     /// The plan of a merged target BLOB (whose configuration `config::parse` accepted).
     pub fn of(target: &Blob, pace: bool) -> Result<Plan, PlanError> {
-        let source = SourceSpec::of(target, pace).ok_or(PlanError {
+        let source = SourceSpec::of(target, pace)?.ok_or(PlanError {
             code: NMERR_BLOB_ENTRY_DOES_NOT_EXIST,
             category: CATEGORY_LOCATION,
             tag: TAG_NAME,
@@ -102,11 +164,11 @@ mod tests {
     #[test]
     fn sources_and_errors() {
         let mut b = Blob::new();
-        assert!(SourceSpec::of(&b, false).is_none());
+        assert!(SourceSpec::of(&b, false).ok().unwrap().is_none());
         b.set_str("NPP", "Location", "Name", "lo").unwrap();
-        assert_eq!(SourceSpec::of(&b, false), Some(SourceSpec::Live { name: "lo".into() }));
+        assert_eq!(SourceSpec::of(&b, false).ok().unwrap(), Some(SourceSpec::Live { name: "lo".into() }));
         b.set_str("NPP", "Location", "ReplayFile", "/x.pcap").unwrap();
-        assert_eq!(SourceSpec::of(&b, true), Some(SourceSpec::Replay { path: "/x.pcap".into(), pace: true }));
+        assert_eq!(SourceSpec::of(&b, true).ok().unwrap(), Some(SourceSpec::Replay { path: "/x.pcap".into(), pace: true }));
         let p = Plan::of(&b, false).ok().unwrap();
         assert!(p.filter.is_none() && p.trigger.is_none() && p.bpf.is_none() && !p.needs_whole_frames());
         b.set_str("NPP", "Config", "BpfFilter", " \t").unwrap();
@@ -116,5 +178,37 @@ mod tests {
         b.set_str("NPP", "Trigger", "Trigger", "SOON").unwrap();
         let e = Plan::of(&b, false).err().unwrap();
         assert_eq!((e.code, e.tag, e.value.as_str()), (NMERR_ILLEGAL_TRIGGER, "Trigger", "SOON"));
+    }
+
+    #[test]
+    fn remote_nics() {
+        let mut b = Blob::new();
+        b.set_str("NPP", "Location", "Name", "eth0").unwrap();
+        b.set_str("NPP", "Location", "ReplayFile", "/x.pcap").unwrap();
+        b.set_str("NPP", "Remote", "RemoteComputer", "ssh://ops@probe:2222").unwrap();
+        let Some(SourceSpec::Remote { name, remote }) = SourceSpec::of(&b, false).ok().unwrap() else { panic!("not remote") };
+        assert_eq!(name, "eth0");
+        assert_eq!((remote.dest.user.as_deref(), remote.dest.host.as_str(), remote.dest.port), (Some("ops"), "probe", Some(2222)));
+        assert_eq!((remote.program.as_str(), remote.sudo, remote.exclude_own_session), ("nmcap", false, true));
+        assert_eq!((remote.ssh.connect_timeout, remote.ssh.alive_interval, remote.ssh.host_key_check), (10, 5, HostKeyCheck::Config));
+        for (tag, value, code) in [
+            ("RemoteComputer", "-oProxyCommand=x", NMERR_INVALID_REMOTE_COMPUTERNAME),
+            ("RemoteComputer", "a b", NMERR_INVALID_REMOTE_COMPUTERNAME),
+            ("HostKeyCheck", "no", NMERR_BLOB_CONVERSION_ERROR),
+            ("ConnectTimeout", "0", NMERR_BLOB_CONVERSION_ERROR),
+            ("AliveInterval", "301", NMERR_BLOB_CONVERSION_ERROR),
+            ("Program", "nmcap; reboot", NMERR_BLOB_CONVERSION_ERROR),
+            ("Sudo", "maybe", NMERR_BLOB_CONVERSION_ERROR),
+        ] {
+            let mut bad = b.clone();
+            bad.set_str("NPP", "Remote", tag, value).unwrap();
+            let e = SourceSpec::of(&bad, false).err().unwrap_or_else(|| panic!("{tag}={value} accepted"));
+            assert_eq!((e.code, e.category, e.tag, e.value.as_str()), (code, "Remote", tag, value));
+        }
+        b.set_str("NPP", "Remote", "HostKeyCheck", "accept-new").unwrap();
+        b.set_str("NPP", "Remote", "Sudo", "TRUE").unwrap();
+        b.set_str("NPP", "Remote", "Program", "/opt/nm/nmcap").unwrap();
+        let Some(SourceSpec::Remote { remote, .. }) = SourceSpec::of(&b, false).ok().unwrap() else { panic!("not remote") };
+        assert_eq!((remote.ssh.host_key_check, remote.sudo, remote.program.as_str()), (HostKeyCheck::AcceptNew, true, "/opt/nm/nmcap"));
     }
 }

@@ -21,10 +21,13 @@ pub(super) fn control(e: &NppEntry, busy: NmErr) -> NmResult<(Waiter, Held<'_>)>
 }
 
 /// npp_create: the NIC BLOB must name an interface (`NPP:Location:Name`) or a replay file
-/// (`NPP:Location:ReplayFile`), else `NMERR_BLOB_ENTRY_DOES_NOT_EXIST`.
+/// (`NPP:Location:ReplayFile`), else `NMERR_BLOB_ENTRY_DOES_NOT_EXIST`; a remote NIC's entries
+/// must be valid (`NMERR_INVALID_REMOTE_COMPUTERNAME` for its destination). No I/O.
 pub fn create(nic: Blob) -> NmResult<u64> {
-    if SourceSpec::of(&nic, false).is_none() {
-        return Err(NMERR_BLOB_ENTRY_DOES_NOT_EXIST);
+    match SourceSpec::of(&nic, false) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(NMERR_BLOB_ENTRY_DOES_NOT_EXIST),
+        Err(e) => return Err(e.code),
     }
     let npp = Npp { nic, machine: Machine::new(), faulted: false, conn: None };
     let entry = NppEntry {

@@ -66,6 +66,12 @@ pub(crate) const NDISNPP_QUERY_TIMEOUT_MAX: u32 = 10000;
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
+/// True when the BLOB names a remote NIC (`NPP:Remote:RemoteComputer`): its link is on another
+/// host, so QueryStations neither queries nor answers for it here.
+pub fn is_remote(b: &Blob) -> bool {
+    b.get_str(OWNER_NPP.as_bytes(), CATEGORY_REMOTE.as_bytes(), TAG_REMOTECOMPUTER.as_bytes()).is_ok_and(|c| !c.is_empty())
+}
+
 /// The station-query settings of a (merged) target BLOB: `NPP:Config:QueryTimeout` (DWORD ms;
 /// absent, 0 or malformed = 1000; cut to 10000) and `NPP:Config:AnswerStationQueries` (BOOL;
 /// absent or malformed = TRUE).

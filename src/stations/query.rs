@@ -92,8 +92,12 @@ pub fn query(ifname: &str, wait: Duration, capacity: usize) -> NmResult<Vec<STAT
 }
 
 /// QueryStations for the NPP whose target BLOB is `target` (the connected target, or the NIC
-/// BLOB when not connected): a replay file has no stations; the wait is `NPP:Config:QueryTimeout`.
+/// BLOB when not connected): a replay file has no stations; a remote NIC's are not queried
+/// (`NMERR_NOT_SUPPORTED`: its link is on another host); the wait is `NPP:Config:QueryTimeout`.
 pub fn query_for(target: &Blob, capacity: usize) -> NmResult<Vec<STATIONQUERY>> {
+    if super::is_remote(target) {
+        return Err(NMERR_NOT_SUPPORTED);
+    }
     if target.contains(OWNER_NPP.as_bytes(), CATEGORY_LOCATION.as_bytes(), TAG_REPLAY_FILE.as_bytes()) {
         return Ok(Vec::new());
     }

@@ -133,9 +133,10 @@ pub fn register(npp_handle: u64, ifname: &str, adapter_mac: [u8; 6]) -> Registra
 }
 
 /// `register` for a capture about to start on `target` (the NPP's merged BLOB): None for a replay
-/// file or when `NPP:Config:AnswerStationQueries` is FALSE.
+/// file, a remote NIC (its link is on another host), or when `NPP:Config:AnswerStationQueries`
+/// is FALSE.
 pub fn register_for(npp_handle: u64, target: &Blob) -> Option<Registration> {
-    if target.contains(OWNER_NPP.as_bytes(), CATEGORY_LOCATION.as_bytes(), TAG_REPLAY_FILE.as_bytes()) || !settings(target).1 {
+    if target.contains(OWNER_NPP.as_bytes(), CATEGORY_LOCATION.as_bytes(), TAG_REPLAY_FILE.as_bytes()) || super::is_remote(target) || !settings(target).1 {
         return None;
     }
     let name = nic_name(target)?;

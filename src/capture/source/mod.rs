@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 // replay NIC (replay.rs), the classic pcap reader (classic.rs). The kernel ring is ../ring.rs.
 mod classic;
 mod live;
+mod remote;
 mod replay;
 
 pub use classic::classic_pcap_magic;
 use classic::*;
 pub use live::*;
+pub use remote::*;
 pub use replay::*;
 
 /// How long one `next` call may wait for traffic: it bounds how late a Stop or Pause is seen.
@@ -42,6 +44,9 @@ pub enum Next<'a> {
     /// A replay file holds a record that cannot be read (cut short, impossible length): the
     /// frames before it were delivered; nothing after it will be.
     Corrupt(String),
+    /// The connection to a remote capture was lost: the frames that came were delivered;
+    /// nothing more will come.
+    Lost(String),
 }
 
 /// Kernel-side counters (pcap_stats): frames the kernel saw and dropped.
@@ -107,6 +112,8 @@ pub enum OpenError {
     /// The pcap-filter expression (`NPP:Config:BpfFilter`) does not compile for the source's
     /// link type: libpcap's message.
     Filter(String),
+    /// A remote capture could not start: the NMERR its failure means, and the message.
+    Remote(crate::nmerr::NmErr, String),
 }
 
 /// Settings of a live capture.
@@ -199,6 +206,7 @@ mod tests {
                 Next::Failed(m) => panic!("a replay does not fail as a live source: {m}"),
                 Next::Link(_) => panic!("a replay has no link"),
                 Next::Corrupt(m) => return (out, Some(m)),
+                Next::Lost(m) => panic!("a replay has no connection to lose: {m}"),
             }
         }
     }

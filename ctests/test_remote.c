@@ -1,0 +1,331 @@
+/* The remote NIC (NPP:Remote:RemoteComputer) through the flat API, against a private OpenSSH
+ * server on 127.0.0.1 (scripts/test-sshd.sh; the system's sshd untouched) and a stand-in remote
+ * capture program (NPP:Remote:Program): a shell script that answers `--probe` and, for
+ * `--stream`, reports ready and streams a pcapng file, as protocol 1 of nmcap does.
+ *   a. IESP: npp_create (no I/O), IsRemoteNPP, esp_connect (the probe), esp_start, every frame
+ *      of the stream in the capture file (tshark), esp_stop; the remote program's arguments
+ *   b. IRTC: the frames callback gets every frame, byte for byte
+ *   c. errors: a bad destination (npp_create), a program that is not there, a port where nothing
+ *      listens, an unknown host key, `HostKeyCheck=no`: each its NMERR and the error BLOB
+ *   d. the connection lost mid-capture (the server's session killed): UPDATE_EVENT_REMOTE_FAILURE
+ *      then the end with NMERR_LOST_CONNECTION, the frames that came in the file
+ *   e. QueryStations on a remote NIC: NMERR_NOT_SUPPORTED
+ *   f. no remote program left after Stop, Disconnect and destroy
+ * Needs root, openssh-server and editcap/tshark (exit 77 without them, unless they should be
+ * there: run by CTest in CI, where the install step adds them). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "check.h"
+#include "netmon.h"
+#include "replay_util.h"
+#include "shell_util.h"
+
+#define N 40
+
+static char g_dir[256];
+static char g_fake[320];
+static char g_hang[320];
+
+static const char *ROOT_DIR = NDISNPP_SOURCE_DIR;
+
+/* A remote NIC BLOB: NPP:Remote:RemoteComputer = dest, NPP:Location:Name = eth7, Program. */
+static HBLOB remote_nic(const char *dest, const char *program) {
+    HBLOB b = ru_blob1(CATEGORY_LOCATION, TAG_NAME, "eth7");
+    if (!b) return NULL;
+    if (SetStringInBlob(b, OWNER_NPP, CATEGORY_REMOTE, TAG_REMOTECOMPUTER, dest) != NMERR_SUCCESS) return NULL;
+    if (program && SetStringInBlob(b, OWNER_NPP, CATEGORY_REMOTE, TAG_REMOTE_PROGRAM, program) != NMERR_SUCCESS) return NULL;
+    return b;
+}
+
+/* Processes whose command line holds `needle`, other than this one. */
+static int processes_with(const char *needle) {
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+    if (!d) return -1;
+    while ((e = readdir(d))) {
+        char path[300], buf[4096];
+        FILE *f;
+        size_t got, i;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9' || atoi(e->d_name) == getpid()) continue;
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        if (!(f = fopen(path, "rb"))) continue;
+        got = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        for (i = 0; i < got; i++)
+            if (!buf[i]) buf[i] = ' ';
+        buf[got] = 0;
+        if (strstr(buf, needle)) n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static int wait_no_process(const char *needle) {
+    long long deadline = tu_now_ms() + 30000;
+    while (processes_with(needle) != 0) {
+        if (tu_now_ms() > deadline) return 0;
+        tu_sleep_ms(20);
+    }
+    return 1;
+}
+
+static int count_lines(const char *path) {
+    FILE *f = fopen(path, "r");
+    int n = 0, c;
+    if (!f) return -1;
+    while ((c = fgetc(f)) != EOF)
+        if (c == '\n') n++;
+    fclose(f);
+    return n;
+}
+
+/* ---- d. status events ---------------------------------------------------------------------- */
+static volatile int g_remote_failure, g_lost_end, g_order_ok;
+static DWORD on_status(UPDATE_EVENT e) {
+    if (e.Event == UPDATE_EVENT_REMOTE_FAILURE && e.Value == NMERR_LOST_CONNECTION) g_remote_failure = 1;
+    if (e.Event == UPDATE_EVENT_NETWORK_STATUS && e.Action == UPDATE_ACTION_STOP_CAPTURE && e.Value == NMERR_LOST_CONNECTION) {
+        g_order_ok = g_remote_failure;
+        g_lost_end = 1;
+    }
+    return 0;
+}
+
+/* ---- b. frames ------------------------------------------------------------------------------ */
+static unsigned g_frames, g_bad;
+static DWORD on_frames(UPDATE_EVENT e) {
+    LPFRAMETABLE t = e.lpFrameTable;
+    DWORD k, i;
+    if (!t) return 0;
+    for (k = 0, i = t->StartIndex; k < t->FrameCount; k++, i = (i + 1) % t->FrameTableLength) {
+        const FRAME_DESCRIPTOR *d = &t->Frames[i];
+        unsigned n = g_frames++;
+        if (d->nBytesAvail != RU_FRAME_LEN(n) || d->FramePointer[20] != (unsigned char)(n + 1)) g_bad++;
+    }
+    return 0;
+}
+
+int main(void) {
+    char cmd[1024], pcap[300], stream[300], capdir[300], name[512], args[300];
+    HBLOB nic, cfg, err;
+    HNPP h;
+    STATISTICS st;
+    int status = 0;
+    char *out;
+
+    if (geteuid() != 0) {
+        printf("SKIPPED: needs root (the private sshd logs root in)\n");
+        return 77;
+    }
+    snprintf(g_dir, sizeof g_dir, "/tmp/ndisnpp-test-remote-%d", (int)getpid());
+    snprintf(cmd, sizeof cmd, "bash %s/scripts/test-sshd.sh start %s", ROOT_DIR, g_dir);
+    out = run_capture(cmd, &status);
+    free(out);
+    if (status == 77) {
+        printf("SKIPPED: openssh-server is not installed\n");
+        return 77;
+    }
+    CHECK_EQ(status, 0);
+    if (status != 0) return check_done("test_remote");
+    snprintf(cmd, sizeof cmd, "%s/ssh_config", g_dir);
+    setenv("NDISNPP_SSH_CONFIG", cmd, 1);
+
+    /* The stream: N frames as pcapng (editcap from the classic file). */
+    snprintf(pcap, sizeof pcap, "%s/in.pcap", g_dir);
+    snprintf(stream, sizeof stream, "%s/stream.pcapng", g_dir);
+    CHECK_EQ(ru_write_pcap(pcap, N), 0);
+    CHECK_EQ(sh("editcap -F pcapng %s %s", pcap, stream), 0);
+    snprintf(args, sizeof args, "%s/args.log", g_dir);
+    snprintf(g_fake, sizeof g_fake, "%s/fake-nmcap", g_dir);
+    snprintf(g_hang, sizeof g_hang, "%s/hang-nmcap", g_dir);
+    {
+        char script[2048];
+        snprintf(script, sizeof script,
+                 "#!/bin/sh\n"
+                 "printf '%%s\\n' \"$*\" >> %s\n"
+                 "case \"$1\" in\n"
+                 "--probe) echo '@nmcap 1 ok test' >&2; exit 0 ;;\n"
+                 "--stream) echo '@nmcap 1 ready' >&2; cat %s; cat >/dev/null; echo '@nmcap 1 end NMERR_SUCCESS' >&2; exit 0 ;;\n"
+                 "esac\n"
+                 "exit 2\n",
+                 args, stream);
+        CHECK_EQ(ru_write_text(g_fake, script), 0);
+        /* The same, but it never reports an end (for the loss); it ends with its input. */
+        snprintf(script, sizeof script,
+                 "#!/bin/sh\n"
+                 "case \"$1\" in\n"
+                 "--probe) echo '@nmcap 1 ok test' >&2; exit 0 ;;\n"
+                 "--stream) echo '@nmcap 1 ready' >&2; cat %s; cat >/dev/null ;;\n"
+                 "esac\n"
+                 "exit 2\n",
+                 stream);
+        CHECK_EQ(ru_write_text(g_hang, script), 0);
+        CHECK_EQ(sh("chmod 755 %s %s", g_fake, g_hang), 0);
+    }
+    snprintf(capdir, sizeof capdir, "%s/captures", g_dir);
+    CHECK_EQ(sh("mkdir -m 700 %s", capdir), 0);
+
+    /* a. IESP. */
+    nic = remote_nic("capturehost", g_fake);
+    CHECK(nic != NULL);
+    CHECK(IsRemoteNPP(nic));
+    CHECK_RC(npp_create(nic, &h), NMERR_SUCCESS);
+    CHECK_EQ(count_lines(args), -1); /* npp_create ran nothing */
+    cfg = ru_config(capdir);
+    /* pcapng, so that the file holds exactly the frames captured (no statistics frame). */
+    CHECK_RC(SetStringInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_FILE_FORMAT, "PCAPNG"), NMERR_SUCCESS);
+    CHECK_RC(CreateBlob(&err), NMERR_SUCCESS);
+    CHECK_RC(esp_connect(h, cfg, NULL, NULL, err), NMERR_SUCCESS);
+    CHECK_EQ(count_lines(args), 1); /* the probe */
+    CHECK_RC(esp_start(h, name, sizeof name), NMERR_SUCCESS);
+    CHECK_EQ(ru_wait_captured(esp_get_statistics_ex, h, N), N);
+    CHECK_RC(esp_stop(h, &st), NMERR_SUCCESS);
+    CHECK_EQ(st.TotalFramesCaptured, N);
+    CHECK_RC(esp_disconnect(h), NMERR_SUCCESS);
+    CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
+    CHECK(wait_no_process(g_fake));
+    {
+        char *lines;
+        snprintf(cmd, sizeof cmd, "TZ=UTC capinfos -c -M %s | sed -n 's/^Number of packets: *//p'", name);
+        lines = run_capture(cmd, &status);
+        CHECK(lines && atoi(lines) == N);
+        free(lines);
+        snprintf(cmd, sizeof cmd, "TZ=UTC tshark -r %s -T fields -e frame.len | tr '\\n' ' '", name);
+        lines = run_capture(cmd, &status);
+        CHECK(lines && strncmp(lines, "60 61 62 63 ", 12) == 0);
+        free(lines);
+        snprintf(cmd, sizeof cmd, "cat %s", args);
+        lines = run_capture(cmd, &status);
+        printf("  remote program's arguments:\n%s", lines ? lines : "");
+        CHECK(lines && strstr(lines, "--probe -i eth7"));
+        CHECK(lines && strstr(lines, "--stream -i eth7 --exclude-ssh"));
+        free(lines);
+    }
+    DestroyBlob(nic);
+
+    /* b. IRTC. */
+    nic = remote_nic("capturehost", g_fake);
+    CHECK_RC(npp_create(nic, &h), NMERR_SUCCESS);
+    CHECK_RC(rtc_connect(h, cfg, NULL, on_frames, NULL, err), NMERR_SUCCESS);
+    CHECK_RC(rtc_start(h), NMERR_SUCCESS);
+    {
+        long long deadline = tu_now_ms() + 30000;
+        STATISTICS_EX sx;
+        for (;;) {
+            memset(&sx, 0, sizeof sx);
+            sx.StructSize = sizeof sx;
+            if (rtc_get_statistics_ex(h, &sx) == NMERR_SUCCESS && sx.FramesSeen >= N) break;
+            if (tu_now_ms() > deadline) break;
+            tu_sleep_ms(5);
+        }
+    }
+    CHECK_RC(rtc_stop(h), NMERR_SUCCESS);
+    CHECK_EQ(g_frames, N);
+    CHECK_EQ(g_bad, 0);
+    CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
+    DestroyBlob(nic);
+
+    /* c. errors. */
+    {
+        HBLOB bad = remote_nic("-oProxyCommand=touch /tmp/pwned-ndisnpp", g_fake);
+        CHECK_RC(npp_create(bad, &h), NMERR_INVALID_REMOTE_COMPUTERNAME);
+        DestroyBlob(bad);
+        bad = remote_nic("capturehost", g_fake);
+        SetStringInBlob(bad, OWNER_NPP, CATEGORY_REMOTE, TAG_REMOTE_HOST_KEY_CHECK, "no");
+        CHECK_RC(npp_create(bad, &h), NMERR_BLOB_CONVERSION_ERROR);
+        DestroyBlob(bad);
+
+        bad = remote_nic("capturehost", "/no/such/nmcap");
+        CHECK_RC(npp_create(bad, &h), NMERR_SUCCESS);
+        CHECK_RC(DestroyBlob(err), NMERR_SUCCESS);
+        CHECK_RC(CreateBlob(&err), NMERR_SUCCESS);
+        CHECK_RC(esp_connect(h, cfg, NULL, NULL, err), NMERR_REMOTE_NOT_A_SERVER);
+        CHECK(ru_get(err, "Error", "Detail") && strstr(ru_get(err, "Error", "Detail"), "/no/such/nmcap"));
+        CHECK_STR(ru_get(err, CATEGORY_REMOTE, TAG_REMOTECOMPUTER), "capturehost");
+        CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
+        DestroyBlob(bad);
+
+        bad = remote_nic("ssh://root@127.0.0.1:1", g_fake);
+        CHECK_RC(npp_create(bad, &h), NMERR_SUCCESS);
+        CHECK_RC(esp_connect(h, cfg, NULL, NULL, NULL), NMERR_NETWORK_ERROR);
+        CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
+        DestroyBlob(bad);
+
+        /* An unknown host key: the pinned known_hosts left out of a copy of the configuration. */
+        snprintf(cmd, sizeof cmd, "sed 's|UserKnownHostsFile .*|UserKnownHostsFile /dev/null|' %s/ssh_config > %s/ssh_config_unknown", g_dir, g_dir);
+        CHECK_EQ(sh("%s", cmd), 0);
+        snprintf(cmd, sizeof cmd, "%s/ssh_config_unknown", g_dir);
+        setenv("NDISNPP_SSH_CONFIG", cmd, 1);
+        bad = remote_nic("capturehost", g_fake);
+        SetStringInBlob(bad, OWNER_NPP, CATEGORY_REMOTE, TAG_REMOTE_HOST_KEY_CHECK, "yes");
+        CHECK_RC(npp_create(bad, &h), NMERR_SUCCESS);
+        CHECK_RC(DestroyBlob(err), NMERR_SUCCESS);
+        CHECK_RC(CreateBlob(&err), NMERR_SUCCESS);
+        CHECK_RC(esp_connect(h, cfg, NULL, NULL, err), NMERR_ACCESS_DENIED);
+        CHECK(ru_get(err, "Error", "Permission") && strstr(ru_get(err, "Error", "Permission"), "Host key verification failed"));
+        CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
+        DestroyBlob(bad);
+        snprintf(cmd, sizeof cmd, "%s/ssh_config", g_dir);
+        setenv("NDISNPP_SSH_CONFIG", cmd, 1);
+        CHECK(!ru_exists("/tmp/pwned-ndisnpp"));
+    }
+
+    /* d. the connection lost mid-capture. */
+    nic = remote_nic("capturehost", g_hang);
+    CHECK_RC(npp_create(nic, &h), NMERR_SUCCESS);
+    CHECK_RC(esp_connect(h, cfg, on_status, NULL, NULL), NMERR_SUCCESS);
+    CHECK_RC(esp_start(h, name, sizeof name), NMERR_SUCCESS);
+    CHECK_EQ(ru_wait_captured(esp_get_statistics_ex, h, N), N);
+    /* The server's session process of the capture: kill it (as a network loss would end it). */
+    snprintf(cmd, sizeof cmd,
+             "for p in $(pgrep -f '^/bin/sh %s'); do s=$p; while [ \"$(ps -o ppid= -p $s | tr -d ' ')\" != \"$(cat %s/sshd.pid)\" ]; do "
+             "s=$(ps -o ppid= -p $s | tr -d ' '); [ \"$s\" -gt 1 ] || break; done; kill -9 $s; done",
+             g_hang, g_dir);
+    CHECK_EQ(sh("%s", cmd), 0);
+    CHECK(tu_wait_stopped(esp_get_control_state, h));
+    {
+        long long deadline = tu_now_ms() + 30000;
+        while (!g_lost_end && tu_now_ms() < deadline) tu_sleep_ms(5);
+    }
+    CHECK(g_remote_failure);
+    CHECK(g_lost_end);
+    CHECK(g_order_ok);
+    CHECK_RC(esp_stop(h, &st), NMERR_NOT_CAPTURING);
+    {
+        char detail[512];
+        CHECK_RC(npp_get_error_detail(h, detail, sizeof detail), NMERR_SUCCESS);
+        printf("  after the loss: %s\n", detail);
+        CHECK(strstr(detail, "lost the remote capture") != NULL);
+    }
+    {
+        char *lines;
+        snprintf(cmd, sizeof cmd, "TZ=UTC capinfos -c -M %s | sed -n 's/^Number of packets: *//p'", name);
+        lines = run_capture(cmd, &status);
+        CHECK(lines && atoi(lines) == N);
+        free(lines);
+    }
+    /* e. QueryStations. */
+    {
+        QUERYTABLE *q = calloc(1, sizeof(QUERYTABLE) + 3 * sizeof(STATIONQUERY));
+        q->nStationQueries = 4;
+        CHECK_RC(esp_query_stations(h, q), NMERR_NOT_SUPPORTED);
+        free(q);
+    }
+    CHECK_RC(esp_disconnect(h), NMERR_SUCCESS);
+    CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
+    DestroyBlob(nic);
+    /* f. nothing left. */
+    CHECK(wait_no_process(g_hang));
+    CHECK(wait_no_process(g_fake));
+
+    DestroyBlob(cfg);
+    DestroyBlob(err);
+    snprintf(cmd, sizeof cmd, "bash %s/scripts/test-sshd.sh stop %s", ROOT_DIR, g_dir);
+    CHECK_EQ(sh("%s", cmd), 0);
+    return check_done("test_remote");
+}
