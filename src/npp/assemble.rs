@@ -59,7 +59,7 @@ pub(super) fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<(Box<dy
 fn compile_local(plan: &Plan, linktype: u32) -> Result<Option<BpfFilter>, OpenError> {
     let bpf = plan.bpf.as_deref().map(|e| BpfFilter::compile(e, linktype).map_err(OpenError::Filter)).transpose()?;
     if bpf.as_ref().is_some_and(BpfFilter::uses_socket_metadata) {
-        let why = "the expression needs what a live socket knows of a packet (its direction, its interface), which frames read from a file or a remote stream do not carry";
+        let why = "the expression needs what a live socket knows of a packet (its direction, its interface), which a replay file does not carry (nor a remote stream)";
         return Err(OpenError::Filter(why.to_string()));
     }
     Ok(bpf)
