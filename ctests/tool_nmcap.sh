@@ -224,7 +224,7 @@ make_pcap() {
 wait_for_start() {
     local i
     for i in $(seq 200); do
-        ls "$1"/nm-*.cap >/dev/null 2>&1 && return 0
+        ls "$1"/nm-* >/dev/null 2>&1 && return 0
         kill -0 "$2" 2>/dev/null || return 1
         sleep 0.1
     done
@@ -407,7 +407,7 @@ else
 fi
 
 # ---- -w into a directory another user controls ---------------------------------------------
-# nobody runs a loop that points every capture name (nm-*.cap) and output name in the directory
+# nobody runs a loop that points every capture name (nm-*) and output name in the directory
 # at its own file, replacing what it may; nmcap must never leave OUT pointing there.
 # as_other CMD...: runs CMD as user nobody (not root: another user).
 nobody_uid=$(id -u nobody 2>/dev/null)
@@ -420,7 +420,7 @@ plant() {
     setpriv --reuid=nobody --regid="$nobody_gid" --clear-groups bash -c '
         d="$1"; shift
         while :; do
-            for f in "$d"/nm-*.cap "$@"; do
+            for f in "$d"/nm-* "$@"; do
                 ln -sfn "$d/theirs" "$d/${f##*/}" 2>/dev/null
                 [ $((RANDOM % 2)) -eq 0 ] && [ -L "$d/${f##*/}" ] && rm -f "$d/${f##*/}" 2>/dev/null
             done

@@ -44,10 +44,10 @@ pub(super) fn pattern_check() -> crate::capture::engine::PatternCheck {
     Box::new(crate::filter::pattern_check_view)
 }
 
-/// Length of the capture file names this library makes (`<dir>/nm-<16 hex>.cap`).
-pub(super) fn file_name_len(dir: &std::path::Path) -> usize {
+/// Length of the capture file names this library makes (`<dir>/nm-<16 hex>.<extension>`).
+pub(super) fn file_name_len(dir: &std::path::Path, extension: &str) -> usize {
     // The same join as capfile::create_unique (a trailing '/' of dir is not doubled).
-    dir.join("nm-0123456789abcdef.cap").as_os_str().len()
+    dir.join(format!("nm-0123456789abcdef.{extension}")).as_os_str().len()
 }
 
 /// IRTC's delivery sizes from the configuration (README, "IRTC delivery").

@@ -127,7 +127,7 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
     // The directory of a file family, opened and checked once: the file is created relative to it.
     let dir = if family.writes_file() { Some(config::open_capture_dir(&config).map_err(|e| e.code(NMERR_COULD_NOT_CREATE_DIRECTORY))?) } else { None };
     if let (Some(room), Some(dir)) = (name_room, &dir) {
-        if file_name_len(dir.path()) + 1 > room {
+        if file_name_len(dir.path(), config.format.extension()) + 1 > room {
             return Err(NMERR_INVALID_PARAMETER);
         }
     }
@@ -142,7 +142,8 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
         fail(code, reports.0.iter().map(|(_, _, v)| v.as_str()).collect::<Vec<_>>().join(": "))
     })?;
     let (writer, file) = if let Some(dir) = &dir {
-        let (path, f) = capfile::create_unique_in(dir).map_err(|err| fail(io_to_nmerr(&err), format!("{}: {err}", dir.path().display())))?;
+        let (path, f) =
+            capfile::create_unique_in(dir, config.format.extension()).map_err(|err| fail(io_to_nmerr(&err), format!("{}: {err}", dir.path().display())))?;
         let info = StreamInfo { linktype: source.linktype(), snaplen: config.frame_size };
         match capfile::writer(config.format, f, info) {
             Ok(w) => (Some(w), Some(path)),
