@@ -8,6 +8,8 @@ command -v g++ >/dev/null || missing+=(g++)
 command -v ip >/dev/null || missing+=(iproute2)
 [ -e /usr/include/pcap/pcap.h ] || [ -e /usr/include/pcap.h ] || missing+=(libpcap-dev)
 command -v tshark >/dev/null && command -v capinfos >/dev/null || missing+=(tshark)
+# The man pages' lint test (ctests/tool_man.sh) runs groff -ww -z -man.
+command -v groff >/dev/null || missing+=(groff)
 # The Python package's tests make a virtual environment (venv with ensurepip for its pip).
 command -v python3 >/dev/null || missing+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
