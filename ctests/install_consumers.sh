@@ -13,8 +13,18 @@ dyn_field() { readelf -d "$2" | sed -n "s/.*($1).*\[\(.*\)\]\$/\1/p"; }  # dyn_f
 resolved() { ldd "$1" | awk '/libndisnpp/ { print ($2 == "=>") ? $3 : $1; exit }'; }
 prefix="$tmp/prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
-for f in include/netmon.h include/netmon_names.h lib/libndisnpp.a lib/libndisnpp.so lib/pkgconfig/ndisnpp.pc lib/cmake/ndisnpp/ndisnppConfig.cmake; do
+for f in include/netmon.h include/netmon_names.h lib/libndisnpp.a lib/libndisnpp.so lib/pkgconfig/ndisnpp.pc lib/cmake/ndisnpp/ndisnppConfig.cmake \
+         share/man/man3/ndisnpp.3; do
     [ -e "$prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
+done
+# The tools' man pages come with the tools; `man -l` formats each installed page.
+[ -e "$prefix/bin/nmcap" ] && for f in share/man/man1/nmcap.1 share/man/man1/nmlist.1; do
+    [ -e "$prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
+done
+for f in "$prefix"/share/man/man*/*; do
+    if command -v man >/dev/null 2>&1; then
+        [ -n "$(MANWIDTH=80 man -l "$f" 2>/dev/null | head -1)" ] || { echo "FAIL: man -l $f shows nothing"; exit 1; }
+    fi
 done
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 [ "$(pkg-config --modversion ndisnpp)" = "0.1.0" ] || { echo "FAIL: pkg-config modversion"; exit 1; }

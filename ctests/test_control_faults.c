@@ -526,7 +526,7 @@ static void test_stop_write_error(const char *mnt) {
         CHECK_RC(esp_disconnect(npp), NMERR_SUCCESS);
         CHECK_RC(npp_destroy(npp), NMERR_SUCCESS);
         pthread_mutex_destroy(&log.mu);
-        sh("rm -f '%s'/filler '%s'/nm-*.cap", mnt, mnt);
+        sh("rm -f '%s'/filler '%s'/nm-*", mnt, mnt);
     }
 }
 

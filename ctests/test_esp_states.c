@@ -1307,11 +1307,12 @@ static uint32_t file_magic(const char *path) {
 
 /* NPP:Config:FileFormat, the capture directory's fallbacks and its creation. */
 static void capture_dir_and_format(void) {
-    static const struct { const char *format; uint32_t magic[4]; } formats[] = {
-        {NULL, {0x474D4255u, 0, 0, 0}},                                   /* "GMBU" */
-        {"NETMON2", {0x474D4255u, 0, 0, 0}},
-        {"pcap", {0xA1B2C3D4u, 0xD4C3B2A1u, 0xA1B23C4Du, 0x4D3CB2A1u}},
-        {"PcapNG", {0x0A0D0D0Au, 0, 0, 0}},
+    /* The library's file name ends in the format's extension (issue 20): .cap, .pcap, .pcapng. */
+    static const struct { const char *format; uint32_t magic[4]; const char *ext; } formats[] = {
+        {NULL, {0x474D4255u, 0, 0, 0}, ".cap"},                                   /* "GMBU" */
+        {"NETMON2", {0x474D4255u, 0, 0, 0}, ".cap"},
+        {"pcap", {0xA1B2C3D4u, 0xD4C3B2A1u, 0xA1B23C4Du, 0x4D3CB2A1u}, ".pcap"},
+        {"PcapNG", {0x0A0D0D0Au, 0, 0, 0}, ".pcapng"},
     };
     char dir[700], deep[800];
     size_t i;
@@ -1327,7 +1328,8 @@ static void capture_dir_and_format(void) {
         CHECK_RC(esp_start(h, name, sizeof name), NMERR_SUCCESS);
         CHECK_EQ(ru_wait_captured(esp_get_statistics_ex, h, REPLAY_FRAMES), REPLAY_FRAMES);
         CHECK_RC(esp_stop(h, NULL), NMERR_SUCCESS);
-        CHECK(ru_ends_with(name, ".cap"));
+        if (!ru_ends_with(name, formats[i].ext)) fprintf(stderr, "FileFormat %s: file name %s does not end in %s\n", formats[i].format ? formats[i].format : "(default)", name, formats[i].ext);
+        CHECK(ru_ends_with(name, formats[i].ext));
         m = file_magic(name);
         check_count++;
         if (m == 0 || (m != formats[i].magic[0] && m != formats[i].magic[1] && m != formats[i].magic[2] && m != formats[i].magic[3])) {

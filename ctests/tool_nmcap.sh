@@ -9,7 +9,8 @@
 #   - replay: `nmcap -r <capture> -c 10 -w OUT` reproduces the frames (tshark frame.len,
 #     frame.time_epoch and the hex dump are equal);
 #   - unprivileged: as user nobody (setpriv, no capabilities) nmcap exits 4 and names CAP_NET_RAW;
-#   - bad usage exits 1; a missing interface or replay file exits 2 with a message;
+#   - bad usage exits 2; a missing interface or replay file exits 1 with a message (the exit
+#     status table of tools/exit_codes.h);
 #   - captures that end by themselves: a full disk (a 1 MiB tmpfs this script mounts) exits 3 with
 #     "capture ended: ... (NMERR_FILE_WRITE_ERROR)" and a summary that matches the file (and so does
 #     a final flush that fails at Stop, when the library's esp_stop reports it); an
@@ -19,9 +20,9 @@
 #   - -R into a pipe nobody reads ends within 1 s of SIGINT or SIGTERM.
 #   - -w into a directory another user controls, while user nobody keeps planting symlinks to its
 #     own file under the capture and output names: a world-writable directory without the sticky
-#     bit, or one owned by nobody, is refused (exit 2, the reason on stderr) in each of 100 runs;
+#     bit, or one owned by nobody, is refused (exit 1, the reason on stderr) in each of 100 runs;
 #     in a sticky world-writable directory each of 100 runs either moves its capture to OUT (a
-#     regular file of root that capinfos reads) or refuses a name nobody planted (exit 2, the
+#     regular file of root that capinfos reads) or refuses a name nobody planted (exit 1, the
 #     capture kept under its printed name): never an OUT that is nobody's link; an OUT of root
 #     (a file, a symlink) is replaced without writing through the link.
 # A part that cannot run here (no tmpfs mount, no network namespaces) prints SKIP, and the test
@@ -119,10 +120,10 @@ for pair in "pcap netmon2" "pcapng pcapng" "netmon2 pcap"; do
     TZ=UTC timeout 120 "$nmcap" -S -r "$src" -c 10 -F "$2" -w "$out" >"$tmp/stdout" 2>"$tmp/stderr"
     rc=$?
     if [ "$1" = netmon2 ]; then
-        # libpcap cannot read Network Monitor files: a replay of one is refused (exit 2).
-        [ $rc -eq 2 ] || fail "replay of a Network Monitor file: exit $rc, expected 2"
+        # libpcap cannot read Network Monitor files: a replay of one is refused (exit 1).
+        [ $rc -eq 1 ] || fail "replay of a Network Monitor file: exit $rc, expected 1"
         grep -q "$src" "$tmp/stderr" || fail "replay of a Network Monitor file: message does not name it: $(cat "$tmp/stderr")"
-        [ $rc -eq 2 ] && echo "ok: replay of a Network Monitor file is refused (exit 2)"
+        [ $rc -eq 1 ] && echo "ok: replay of a Network Monitor file is refused (exit 1)"
         continue
     fi
     [ $rc -eq 0 ] || { fail "replay $1 -> $2: exit $rc: $(cat "$tmp/stderr")"; continue; }
@@ -155,7 +156,7 @@ if [ -z "$nobody_gid" ] || ! command -v setpriv >/dev/null 2>&1; then
     as_nobody() { setpriv --inh-caps=-all --bounding-set=-net_raw "$@"; }
 else
     as_nobody "$nmcap" -Z >/dev/null 2>&1
-    if [ $? -ne 1 ]; then
+    if [ $? -ne 2 ]; then
         # nobody cannot run the binary where it is: copy it and the ndisnpp library it needs
         # into a directory that nobody can reach.
         pub=$(mktemp -d "${TMPDIR:-/tmp}/ndisnpp-nmcap-pub-XXXXXX") && chmod 755 "$pub"
@@ -169,7 +170,7 @@ else
         unpriv_nmcap="$pub/nmcap"
         unpriv_env=(env "LD_LIBRARY_PATH=$pub")
         as_nobody "${unpriv_env[@]}" "$unpriv_nmcap" -Z >/dev/null 2>&1
-        if [ $? -ne 1 ]; then
+        if [ $? -ne 2 ]; then
             echo "note: nobody cannot run nmcap even from $pub (library path linked in?): unprivileged check runs as root without CAP_NET_RAW"
             unpriv_nmcap="$nmcap"
             unpriv_env=()
@@ -190,21 +191,21 @@ for args in "-Z" "-i lo -r $tmp/lo-pcap.cap"; do
     # shellcheck disable=SC2086
     "$nmcap" $args >"$tmp/stdout" 2>"$tmp/stderr"
     rc=$?
-    [ $rc -eq 1 ] || fail "nmcap $args: exit $rc, expected 1"
+    [ $rc -eq 2 ] || fail "nmcap $args: exit $rc, expected 2"
     grep -q '^usage: nmcap' "$tmp/stderr" || fail "nmcap $args: no usage text"
 done
-echo "ok: bad usage exits 1"
+echo "ok: bad usage exits 2"
 timeout 120 "$nmcap" -i ndisnpp-nosuch0 -c 1 -w "$tmp/missing.cap" >"$tmp/stdout" 2>"$tmp/stderr"
 rc=$?
-[ $rc -eq 2 ] || fail "missing interface: exit $rc, expected 2"
+[ $rc -eq 1 ] || fail "missing interface: exit $rc, expected 1"
 grep -q 'ndisnpp-nosuch0' "$tmp/stderr" || fail "missing interface: message does not name it: $(cat "$tmp/stderr")"
 [ -e "$tmp/missing.cap" ] && fail "missing interface: an output file was written"
-[ $rc -eq 2 ] && echo "ok: missing interface exits 2: $(head -1 "$tmp/stderr")"
+[ $rc -eq 1 ] && echo "ok: missing interface exits 1: $(head -1 "$tmp/stderr")"
 timeout 120 "$nmcap" -r "$tmp/no-such-file.pcap" -c 1 -w "$tmp/missing2.cap" >"$tmp/stdout" 2>"$tmp/stderr"
 rc=$?
-[ $rc -eq 2 ] || fail "missing replay file: exit $rc, expected 2"
+[ $rc -eq 1 ] || fail "missing replay file: exit $rc, expected 1"
 grep -q 'no-such-file.pcap' "$tmp/stderr" || fail "missing replay file: message does not name it: $(cat "$tmp/stderr")"
-[ $rc -eq 2 ] && echo "ok: missing replay file exits 2: $(head -1 "$tmp/stderr")"
+[ $rc -eq 1 ] && echo "ok: missing replay file exits 1: $(head -1 "$tmp/stderr")"
 
 # ---- captures that end by themselves -------------------------------------------------------
 # make_pcap FILE COUNT: a classic pcap (Ethernet) of COUNT (a power of 2) frames of 1000 bytes.
@@ -224,7 +225,7 @@ make_pcap() {
 wait_for_start() {
     local i
     for i in $(seq 200); do
-        ls "$1"/nm-*.cap >/dev/null 2>&1 && return 0
+        ls "$1"/nm-* >/dev/null 2>&1 && return 0
         kill -0 "$2" 2>/dev/null || return 1
         sleep 0.1
     done
@@ -364,7 +365,7 @@ else
     echo "ok: -R prints 10 frame lines ($(printf '%s\n' "$out_rt" | head -1))"
 fi
 "$nmcap" -R -r "$big" -w "$tmp/x.cap" >/dev/null 2>&1
-[ $? -eq 1 ] || fail "-R with -w is a usage error (exit 1)"
+[ $? -eq 2 ] || fail "-R with -w is a usage error (exit 2)"
 
 # -R into a pipe nobody reads: the frames callback blocks on nothing, so SIGINT (and SIGTERM) still
 # end nmcap within a second (like tcpdump), and it says how many lines it could not print.
@@ -407,7 +408,7 @@ else
 fi
 
 # ---- -w into a directory another user controls ---------------------------------------------
-# nobody runs a loop that points every capture name (nm-*.cap) and output name in the directory
+# nobody runs a loop that points every capture name (nm-*) and output name in the directory
 # at its own file, replacing what it may; nmcap must never leave OUT pointing there.
 # as_other CMD...: runs CMD as user nobody (not root: another user).
 nobody_uid=$(id -u nobody 2>/dev/null)
@@ -420,7 +421,7 @@ plant() {
     setpriv --reuid=nobody --regid="$nobody_gid" --clear-groups bash -c '
         d="$1"; shift
         while :; do
-            for f in "$d"/nm-*.cap "$@"; do
+            for f in "$d"/nm-* "$@"; do
                 ln -sfn "$d/theirs" "$d/${f##*/}" 2>/dev/null
                 [ $((RANDOM % 2)) -eq 0 ] && [ -L "$d/${f##*/}" ] && rm -f "$d/${f##*/}" 2>/dev/null
             done
@@ -441,18 +442,18 @@ else
     for i in $(seq 100); do
         TZ=UTC timeout 60 "$nmcap" -S -r "$big" -c 5 -w "$d/out.cap" >"$tmp/stdout" 2>"$tmp/stderr"
         rc=$?
-        if [ $rc -eq 2 ] && grep -q 'without the sticky bit.*refused' "$tmp/stderr"; then
+        if [ $rc -eq 1 ] && grep -q 'without the sticky bit.*refused' "$tmp/stderr"; then
             refused=$((refused + 1))
         else
             bad=$((bad + 1))
             [ $rc -eq 0 ] && [ -L "$d/out.cap" ] && redirected=$((redirected + 1))
-            [ $bad -eq 1 ] && fail "-w into a 0777 directory: run $i: exit $rc, expected 2 with the reason: $(cat "$tmp/stderr")"
+            [ $bad -eq 1 ] && fail "-w into a 0777 directory: run $i: exit $rc, expected 1 with the reason: $(cat "$tmp/stderr")"
         fi
     done
     stop_plant
     [ "$(cat "$d/theirs")" = theirs ] || fail "-w into a 0777 directory: nobody's file changed"
     if [ $refused -eq 100 ]; then
-        echo "ok: -w into a 0777 directory: 100 of 100 runs refused (exit 2): $(head -1 "$tmp/stderr")"
+        echo "ok: -w into a 0777 directory: 100 of 100 runs refused (exit 1): $(head -1 "$tmp/stderr")"
     else
         fail "-w into a 0777 directory: $refused of 100 runs refused, $bad not ($redirected exited 0 with OUT a symlink of nobody's)"
     fi
@@ -461,10 +462,10 @@ else
     mkdir -m 755 "$d" && chown nobody "$d"
     TZ=UTC timeout 60 "$nmcap" -S -r "$big" -c 5 -w "$d/out.cap" >"$tmp/stdout" 2>"$tmp/stderr"
     rc=$?
-    if [ $rc -eq 2 ] && grep -q "owned by uid $nobody_uid.*refused" "$tmp/stderr" && [ ! -e "$d/out.cap" ]; then
-        echo "ok: -w into a directory of nobody: exit 2: $(head -1 "$tmp/stderr")"
+    if [ $rc -eq 1 ] && grep -q "owned by uid $nobody_uid.*refused" "$tmp/stderr" && [ ! -e "$d/out.cap" ]; then
+        echo "ok: -w into a directory of nobody: exit 1: $(head -1 "$tmp/stderr")"
     else
-        fail "-w into a directory of nobody: exit $rc, expected 2 with the reason: $(cat "$tmp/stderr")"
+        fail "-w into a directory of nobody: exit $rc, expected 1 with the reason: $(cat "$tmp/stderr")"
     fi
     # Sticky and world-writable (like /tmp), owned by root: nobody plants and removes links under
     # the output names as fast as it can.
@@ -482,7 +483,7 @@ else
         if [ $rc -eq 0 ] && [ ! -L "$out" ] && [ -f "$out" ] && [ "$(stat -c %u "$out")" = 0 ] &&
            [ "$(head -1 "$tmp/stdout")" = "$out" ]; then
             moved=$((moved + 1))
-        elif [ $rc -eq 2 ] && grep -q "belongs to uid $nobody_uid" "$tmp/stderr"; then
+        elif [ $rc -eq 1 ] && grep -q "belongs to uid $nobody_uid" "$tmp/stderr"; then
             left=$(sed -n 's/.*; the capture is in \(.*\)$/\1/p' "$tmp/stderr")
             if [ -n "$left" ] && [ -f "$left" ] && [ ! -L "$left" ]; then
                 kept=$((kept + 1))
@@ -543,12 +544,12 @@ rep_out=$("$nmcap" --repair "$cut" 2>&1)
 [ "$rep_out" = "$cut: sound: 4095 frames" ] || fail "--repair of a sound file: '$rep_out'"
 echo "not a capture" > "$tmp/text.txt"
 "$nmcap" --repair "$tmp/text.txt" >/dev/null 2>&1
-[ $? -eq 2 ] || fail "--repair of a text file exits 2"
+[ $? -eq 1 ] || fail "--repair of a text file exits 1"
 # A directory says so (issue 18: NMERR_FILE_WRITE_ERROR before).
 rep_out=$("$nmcap" --repair "$tmp" 2>&1)
 rep_status=$?
 case "$rep_out" in
-"nmcap: $tmp: a directory, not a capture file ("*) [ $rep_status -eq 2 ] || fail "--repair of a directory: exit $rep_status" ;;
+"nmcap: $tmp: a directory, not a capture file ("*) [ $rep_status -eq 1 ] || fail "--repair of a directory: exit $rep_status" ;;
 *) fail "--repair of a directory: exit $rep_status, '$rep_out'" ;;
 esac
 # A damaged record length at frame 100 of 4096 loses that frame only, in pcap and in a Network

@@ -1812,7 +1812,8 @@ DWORD esp_configure(HNPP hNpp, HBLOB hConfigurationBlob, HBLOB hErrorBlob);
 
 /*
  Starts a capture into a new file (mode 0600, in the capture directory: `NPP:Config:CaptureDirectory`,
- else `$NETMON_CAPTURE_DIR`, else `$TMPDIR/netmon`) and writes its NUL-terminated path into
+ else `$NETMON_CAPTURE_DIR`, else `$TMPDIR/netmon`; named `nm-<16 hex digits>.cap` for
+ Network Monitor 2, `.pcap` for pcap, `.pcapng` for pcapng) and writes its NUL-terminated path into
  `pFileName` (`FileNameLength` bytes). `NMERR_INVALID_PARAMETER` when the name would not fit
  (nothing is started). `NMERR_CAPTURING`, `NMERR_CAPTURE_PAUSED`; file errors
  `NMERR_ACCESS_DENIED` (also: the capture directory is now one another user controls, as

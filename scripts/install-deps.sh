@@ -11,6 +11,8 @@ command -v tshark >/dev/null && command -v capinfos >/dev/null || missing+=(tsha
 # The remote-capture tests run a private OpenSSH server on 127.0.0.1 (scripts/test-sshd.sh).
 command -v ssh >/dev/null && command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+# The man pages' lint test (ctests/tool_man.sh) runs groff -ww -z -man.
+command -v groff >/dev/null || missing+=(groff)
 # The Python package's tests make a virtual environment (venv with ensurepip for its pip).
 command -v python3 >/dev/null || missing+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)

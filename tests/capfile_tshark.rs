@@ -250,7 +250,7 @@ fn check(file: &Path, format: FileFormat, frames: &[Frame], encap: &str, protoco
 
 /// Writes `frames` into a new file in `dir` and finishes it.
 fn write(dir: &Path, format: FileFormat, info: StreamInfo, frames: &[Frame]) -> PathBuf {
-    let (path, file) = capfile::create_unique(dir).unwrap();
+    let (path, file) = capfile::create_unique(dir, format.extension()).unwrap();
     let mut w = capfile::writer(format, file, info).unwrap();
     for f in frames {
         w.write_frame(f.ts, f.wire, &f.data).unwrap();
@@ -375,7 +375,7 @@ fn statistics_frame_is_ethernet_and_follows_the_frames() {
     for (linktype, data, protocols) in
         [(1u32, eth_frame(0, 60), "eth:ethertype:data"), (101, ipv4_packet(0, 30), "raw:ip:data"), (113, sll_frame(0, 30), "sll:ethertype:data")]
     {
-        let (path, file) = capfile::create_unique(&dir.0).unwrap();
+        let (path, file) = capfile::create_unique(&dir.0, "cap").unwrap();
         let mut w = capfile::writer(FileFormat::Netmon2, file, StreamInfo { linktype, snaplen: 0 }).unwrap();
         for i in 0..3 {
             w.write_frame(ts(t0 + i, 0), data.len() as u32, &data).unwrap();
@@ -420,7 +420,7 @@ fn dlt_values_are_written_as_their_linktype() {
         };
         assert_eq!(written, 106, "{format:?}: the LINKTYPE in the file");
     }
-    let (path, file) = capfile::create_unique(&dir.0).unwrap();
+    let (path, file) = capfile::create_unique(&dir.0, "cap").unwrap();
     let err = capfile::writer(FileFormat::Netmon2, file, StreamInfo { linktype: 123, snaplen: 0 }).err().expect("SunATM refused");
     assert_eq!(err.kind(), std::io::ErrorKind::Unsupported);
     assert!(err.to_string().contains("LINKTYPE 123"), "{err}");
@@ -450,7 +450,7 @@ fn netmon2_file_limit() {
     }
     utc();
     let dir = TempDir::new("limit");
-    let (path, file) = capfile::create_unique(&dir.0).unwrap();
+    let (path, file) = capfile::create_unique(&dir.0, "cap").unwrap();
     let limit = 8192;
     let mut w = Netmon2Writer::with_limit(file, ETHERNET, limit).unwrap();
     let mut written = Vec::new();
@@ -510,7 +510,7 @@ fn full_disk_while_writing() {
     utc();
     let frames = frames_for_disk(2000, 1000); // ~2 MB: the buffer is written when 1 MiB is full
     for format in ALL {
-        let (path, file) = capfile::create_unique(disk.path()).unwrap();
+        let (path, file) = capfile::create_unique(disk.path(), format.extension()).unwrap();
         let mut w = capfile::writer(format, file, ETHERNET).unwrap();
         let mut accepted = 0;
         let err = frames.iter().find_map(|f| match w.write_frame(f.ts, f.wire, &f.data) {
@@ -541,7 +541,7 @@ fn full_disk_at_finish() {
     utc();
     let frames = frames_for_disk(100, 1000); // ~100 KB: stays in the buffer until finish
     for format in ALL {
-        let (path, file) = capfile::create_unique(disk.path()).unwrap();
+        let (path, file) = capfile::create_unique(disk.path(), format.extension()).unwrap();
         let mut w = capfile::writer(format, file, ETHERNET).unwrap();
         for f in &frames {
             w.write_frame(f.ts, f.wire, &f.data).unwrap();
@@ -566,7 +566,7 @@ fn netmon2_table_that_does_not_fit() {
     utc();
     // 128-byte header + 64 records of 16 + 1006 bytes = 65536 bytes: the whole tmpfs.
     let frames = frames_for_disk(64, 1006);
-    let (path, file) = capfile::create_unique(disk.path()).unwrap();
+    let (path, file) = capfile::create_unique(disk.path(), "cap").unwrap();
     let mut w = capfile::writer(FileFormat::Netmon2, file, ETHERNET).unwrap();
     for f in &frames {
         w.write_frame(f.ts, f.wire, &f.data).unwrap();

@@ -1,64 +1,37 @@
 /* nmcap: capture frames into a Network Monitor 2, pcap or pcapng file through ndisnpp (IESP), or
  * print one line per frame as it arrives (-R: IRTC, like tcpdump without -w).
  *
- *   nmcap [-i IFACE | -r REPLAY.pcap] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]
- *         [-s SNAPLEN] [-B BUFFER_BYTES] [-C SIZE] [-W FILES] [-G SECONDS] [-p] [-q] [-S] [-R]
+ *   nmcap [-i IFACE | -r FILE] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]
+ *         [-s SNAPLEN] [-B SIZE] [-C SIZE] [-W FILES] [-G SECONDS] [-p] [-q] [-S] [-R]
  *         [EXPRESSION]
+ *   nmcap --repair FILE...
+ *   nmcap -h | --help | --version
  *
- * EXPRESSION: a pcap-filter(7) expression, as tcpdump takes it (the arguments after the options,
- * joined with spaces): only the frames that pass it are captured (NPP:Config:BpfFilter); one
- * libpcap cannot compile exits with the usage status and libpcap's message.
+ * Every option, its default and the exit status: `nmcap --help` (help_text below) and
+ * man/nmcap.1, which ctests/tool_man.sh keeps in step. The exit status table is
+ * tools/exit_codes.h, shared with nmlist.
  *
- * nmcap --repair FILE... repairs damaged capture files (cut off by a crash, a damaged record):
- * every readable record is kept; prints per file "sound: N frames" or "repaired: N frames kept,
- * ..., B bytes dropped" (ndisnpp_repair_capture_ex); exit 2 when one cannot be repaired (it is
- * then left as it is).
- * -R  real time: no file; each frame on stdout as "HH:MM:SS.uuuuuu len N <protocol summary>" (UTC)
- *     from the library's frames callback, the statistics on stderr at the end
- * -i  interface to capture on (default: lo); -r replays a pcap/pcapng file instead (no privilege)
- * -w  output file (default: the library's name in its capture directory, printed at the end).
- *     The capture is written into OUT's directory, which must be one no other user controls
- *     (owned by this user or root, not writable by group or others unless sticky: else exit 2
- *     with the reason), then moved to OUT with ndisnpp_move_capture: an OUT of this user is
- *     replaced (never written through a symlink), one of another user is not (exit 2, the capture
- *     stays under the library's name, printed)
- * -F  file format (default netmon2)          -c  stop after COUNT frames
- * -d  stop after SECONDS (default 10 unless -c is given; 0 = until Ctrl-C)
- * -s  bytes stored per frame (0 = whole frame) -B  kernel buffer size in bytes
- * -p  do not put the interface in promiscuous mode
- * -q  no progress line (it is shown only when stderr is a terminal anyway)
- * -S  no Network Monitor statistics frame at the end of a netmon2 file
- * -C, -W, -G  rotation, spelled as tcpdump spells them (the library's NPP:Config:Rotate* tags,
- *     README "Rotation"): a new file before the frame that would take the current one past SIZE
- *     (-C: millions of bytes, or with a k, m or g suffix KiB, MiB or GiB; 4096 bytes to 1 TiB),
- *     and/or once it is SECONDS old (-G, 1 to 31622400); -W keeps only the newest FILES files
- *     (1 to 100000), deleting the oldest (tcpdump's ring buffer; with -G alone tcpdump would stop
- *     instead), and needs -C or -G. The files are <base>_<00001...>_<YYYYMMDDTHHMMSSZ>.<ext>
- *     (ext: cap, pcap, pcapng by -F): base is OUT's name without a .cap/.pcap/.pcapng extension,
- *     in OUT's directory (-w; OUT itself is not written), else the library's nm-<random> in its
- *     capture directory. nmcap prints each file's name on stdout when the file is started (the
- *     first at Start, then one line per new file), before the statistics line. Not with -R.
- *
- * Exit status:
- *   0  captured until the end asked for: COUNT frames (-c), SECONDS (-d), or Ctrl-C / SIGTERM
- *   1  usage
- *   2  failure: the capture could not start (no such interface or replay file, unusable
- *      directory...), or its file could not be moved to OUT
- *   3  the capture ended by itself for another reason, or its file could not be finished: a write
- *      error or full disk (NMERR_FILE_WRITE_ERROR), the interface went away
- *      (NMERR_NETWORK_NOT_PRESENT), the file size limit (NMERR_OUT_OF_RANGE); nmcap prints
- *      "nmcap: capture ended: <reason> (<NMERR name>)" on stderr, and the file name and
- *      statistics of what was written on stdout as usual
- *   4  no permission to capture (CAP_NET_RAW)
- * Written against include/netmon.h only. */
-#define _POSIX_C_SOURCE 200809L
-#define _XOPEN_SOURCE 700 /* realpath */
+ * main is split into parse_options (the command line, checked before anything starts: a bad
+ * value, an unknown option or two options that cannot go together exit 2 with a message naming
+ * the option), build_nic_blob (the NIC BLOB and its configuration), start_capture, wait_for_end
+ * and stop_capture (running), and report_end (the file name, the statistics, the status).
+ * -w OUT: the capture is written into OUT's directory, which must be one no other user controls
+ * (owned by this user or root, not writable by group or others unless sticky: else exit 1 with
+ * the reason), then moved to OUT with ndisnpp_move_capture: an OUT of this user is replaced
+ * (never written through a symlink), one of another user is not (exit 1, the capture stays under
+ * the library's name, printed).
+ * Written against include/netmon.h only (and libc: getifaddrs for the default interface). */
+#define _GNU_SOURCE /* getopt_long, getifaddrs */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -67,11 +40,18 @@
 #include <libgen.h>
 #include <limits.h>
 #include "netmon.h"
+#include "exit_codes.h"
 
 static volatile sig_atomic_t interrupted = 0;
 static void on_signal(int sig) { (void)sig; interrupted = 1; }
 
-enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_FAILED = 2, EXIT_ENDED = 3, EXIT_NO_PERMISSION = 4 };
+enum {
+    EXIT_OK = NM_EXIT_OK,
+    EXIT_FAILED = NM_EXIT_FAILED,
+    EXIT_USAGE = NM_EXIT_USAGE,
+    EXIT_ENDED = NM_EXIT_ENDED,
+    EXIT_NO_PERMISSION = NM_EXIT_NO_PERMISSION
+};
 
 /* The status callback runs on the library's callback thread. When the capture stops by itself
  * (frame limit, lost interface, full disk, file limit) it records why (the event's Value, an
@@ -219,21 +199,139 @@ static DWORD on_frames(UPDATE_EVENT ev) {
     return 0;
 }
 
-static void usage(void) {
-    fprintf(stderr, "usage: nmcap [-i IFACE | -r FILE] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]\n"
-                    "             [-s SNAPLEN] [-B BUFFER_BYTES] [-C SIZE] [-W FILES] [-G SECONDS] [-p] [-q] [-S] [-R]\n"
-                    "             [EXPRESSION]\n"
-                    "EXPRESSION: a pcap-filter(7) expression (as tcpdump's); only the frames that pass it are captured\n"
-                    "-R: print each frame as it arrives (time, length, protocol) instead of writing a file\n"
-                    "-C SIZE (millions of bytes, or N k|m|g), -G SECONDS: start a new file when the current one would\n"
-                    "   pass SIZE or is SECONDS old; -W FILES: keep only the newest FILES files (needs -C or -G); the\n"
-                    "   files are OUT's name (-w) without its extension + _<00001...>_<start time UTC>.<ext>, each printed\n"
-                    "       nmcap --repair FILE...   repair damaged capture files, keeping every readable frame (exit 2 if one fails)\n"
-                    "exit status: 0 captured until -c, -d or Ctrl-C; 1 usage; 2 failure (the capture could\n"
-                    "               not start, or the file could not be moved to OUT);\n"
-                    "             3 the capture ended by itself otherwise (write error or full disk, interface\n"
-                    "               gone, file size limit) or its file could not be finished: the reason is printed;\n"
-                    "             4 no permission to capture (CAP_NET_RAW)\n");
+#define USAGE_LINES                                                                                  \
+    "usage: nmcap [-i IFACE | -r FILE] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]\n"   \
+    "             [-s SNAPLEN] [-B SIZE] [-C SIZE] [-W FILES] [-G SECONDS] [-p] [-q] [-S] [-R]\n"     \
+    "             [EXPRESSION]\n"                                                                    \
+    "       nmcap --repair FILE...\n"                                                                \
+    "       nmcap -h | --help | --version\n"
+
+/* --help: every option (one line each starting with "  -", as ctests/tool_man.sh reads them),
+ * its default, and the exit status. */
+static void help(void) {
+    printf(USAGE_LINES
+           "\n"
+           "Captures frames into a Network Monitor 2, pcap or pcapng file through the ndisnpp library\n"
+           "(IESP), or prints one line per frame as it arrives (-R, IRTC). See nmcap(1).\n"
+           "\n"
+           "Options:\n"
+           "  -i IFACE     capture on IFACE (nmlist lists them). Default: the first interface in the\n"
+           "               library's list (nmlist's order) that is up and not a loopback, as tcpdump\n"
+           "               picks it; lo when there is none. nmcap names the interface it picked.\n"
+           "  -r FILE      replay the frames of a pcap or pcapng FILE instead (no privilege needed);\n"
+           "               not with -i\n"
+           "  -w OUT       write the capture to OUT, a file name (not a directory). Default: the\n"
+           "               library's name nm-<16 hex digits>.cap/.pcap/.pcapng in its capture\n"
+           "               directory ($NETMON_CAPTURE_DIR, else $TMPDIR/netmon), printed at the end;\n"
+           "               not with -R\n"
+           "  -F FORMAT    file format: netmon2 (default), pcap or pcapng (any case); not with -R\n"
+           "  -c COUNT     stop after COUNT frames, a whole number from 1 to 4294967295. Default: no\n"
+           "               frame limit\n"
+           "  -d SECONDS   stop after SECONDS, a number from 0 to 2147483647 (fractions allowed:\n"
+           "               0.5); 0 = until Ctrl-C or SIGTERM. Default: 10, or 0 when -c is given\n"
+           "  -s SNAPLEN   bytes stored per frame, 0 to 262144; 0 = the whole frame. Default: 0\n"
+           "  -B SIZE      kernel buffer size in bytes, 0 to 1073741824 (1 GiB), with an optional\n"
+           "               K, M or G suffix (times 1024, 1024^2, 1024^3); 0 = libpcap's 2 MiB.\n"
+           "               Default: 0\n"
+           "  -p           do not put the interface into promiscuous mode. Default: promiscuous\n"
+           "  -q           no progress line. Default: a progress line when stderr is a terminal\n"
+           "  -S           no Network Monitor statistics frame at the end of a netmon2 file.\n"
+           "               Default: the frame is written (netmon2 only); not with -R\n"
+           "  -R           real time: no file; print each frame on stdout as it arrives,\n"
+           "               \"HH:MM:SS.uuuuuu len N <protocol>\" (UTC), the statistics on stderr at\n"
+           "               the end; not with -w, -F or -S\n"
+           "  -C SIZE      rotation: a new file before the frame that would take the current one past\n"
+           "               SIZE: millions of bytes, or a number with a k, m or g suffix (KiB, MiB,\n"
+           "               GiB); 4096 bytes to 1 TiB. Files: OUT's name (-w) without its extension +\n"
+           "               _<00001...>_<start time UTC>.<ext>, each printed as it starts. Default: one file\n"
+           "  -G SECONDS   rotation: a new file once the current one is SECONDS old, 1 to 31622400.\n"
+           "               Default: one file\n"
+           "  -W FILES     keep only the newest FILES files (1 to 100000), deleting the oldest; needs\n"
+           "               -C or -G (unlike tcpdump's -G -W, it never stops the capture). Default: all\n"
+           "  -h, --help   print this help and exit (status 0)\n"
+           "  --version    print the version of the ndisnpp library and exit (status 0)\n"
+           "  --repair FILE...\n"
+           "               repair damaged capture files (cut off by a crash, a damaged record),\n"
+           "               keeping every readable frame; prints per file what was kept\n"
+           "\n"
+           "EXPRESSION (after the options): a pcap-filter(7) expression, as tcpdump takes it (the\n"
+           "arguments joined with spaces): only the frames that pass it are captured\n"
+           "(NPP:Config:BpfFilter); one libpcap cannot compile is a usage error. Default: none\n"
+           "\n"
+           "Exit status (the same table for nmcap and nmlist):\n" NM_EXIT_TABLE);
+}
+
+/* A usage error: the reason (printf-style, may be NULL), the usage lines, a pointer to --help. */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...) {
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(stderr, "nmcap: ");
+        vfprintf(stderr, fmt, ap);
+        fprintf(stderr, "\n");
+        va_end(ap);
+    }
+    fprintf(stderr, USAGE_LINES "Try 'nmcap --help' for every option.\n");
+    return EXIT_USAGE;
+}
+
+/* Strict numbers: decimal digits only (no sign, space, base prefix), within [min, max]; with
+ * `suffixes`, one optional K, M or G (1024-based). 0, or -1 after saying which option is wrong,
+ * why, and what it takes (`what`). */
+static int parse_count(char opt, const char *arg, unsigned long long min, unsigned long long max, int suffixes,
+                       const char *what, unsigned long long *out) {
+    const char *p = arg;
+    unsigned long long v = 0, mult = 1;
+    if (*p < '0' || *p > '9') goto not_number;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (~0ULL - (unsigned)(*p - '0')) / 10) goto out_of_range;
+        v = v * 10 + (unsigned)(*p - '0');
+    }
+    if (*p && suffixes && !p[1]) {
+        switch (*p) {
+        case 'k': case 'K': mult = 1ULL << 10; break;
+        case 'm': case 'M': mult = 1ULL << 20; break;
+        case 'g': case 'G': mult = 1ULL << 30; break;
+        default: goto not_number;
+        }
+        p++;
+        if (v > ~0ULL / mult) goto out_of_range;
+        v *= mult;
+    }
+    if (*p) goto not_number;
+    if (v < min || v > max) goto out_of_range;
+    *out = v;
+    return 0;
+not_number:
+    usage_error("-%c %s: not a whole number; expected %s", opt, arg, what);
+    return -1;
+out_of_range:
+    usage_error("-%c %s: out of range; expected %s", opt, arg, what);
+    return -1;
+}
+
+/* -d: digits with at most one '.', from 0 to 2147483647 seconds. */
+static int parse_seconds(char opt, const char *arg, double *out) {
+    const char *what = "a number of seconds from 0 to 2147483647 (0 = until Ctrl-C)";
+    int digits = 0, dots = 0;
+    const char *p;
+    for (p = arg; *p; p++) {
+        if (*p >= '0' && *p <= '9') digits++;
+        else if (*p == '.' && !dots) dots++;
+        else break;
+    }
+    if (*p || !digits) {
+        usage_error("-%c %s: not a number; expected %s", opt, arg, what);
+        return -1;
+    }
+    double v = strtod(arg, NULL);
+    if (!(v >= 0 && v <= 2147483647.0)) {
+        usage_error("-%c %s: out of range; expected %s", opt, arg, what);
+        return -1;
+    }
+    *out = v;
+    return 0;
 }
 
 static double now_s(void) {
@@ -271,7 +369,8 @@ static int repair_files(int n, char **files) {
 
 /* The command line of a capture (everything but --repair). */
 struct options {
-    const char *iface;   /* -i (lo when neither -i nor -r is given) */
+    const char *iface;   /* -i, else the default interface (default_interface) */
+    int iface_picked;    /* no -i or -r: 1 = nmcap picked an interface up, 2 = none: lo */
     const char *replay;  /* -r */
     const char *out;     /* -w */
     const char *format;  /* -F, NPP:Config:FileFormat */
@@ -335,11 +434,46 @@ static int parse_rotate_size(const char *s, unsigned long long *bytes) {
     return 0;
 }
 
-/* Parses the capture options into `o`, with their defaults. EXIT_OK, or EXIT_USAGE after printing
- * the usage. */
+/* The default interface, as tcpdump picks it: the first interface in the library's list
+ * (GetNPPBlobTable, which keeps libpcap's pcap_findalldevs order) that the kernel reports up
+ * (IFF_UP) and not a loopback (IFF_LOOPBACK); pseudo-devices (any, nflog, ...) are not kernel
+ * interfaces and are skipped. "lo" when there is none. The name is copied into `buf`. */
+static const char *default_interface(char *buf, size_t size, int *found_one) {
+    PBLOB_TABLE table = NULL;
+    struct ifaddrs *ifs = NULL;
+    snprintf(buf, size, "lo");
+    if (getifaddrs(&ifs) != 0) ifs = NULL;
+    if (GetNPPBlobTable(NULL, &table) != NMERR_SUCCESS) table = NULL;
+    int found = 0;
+    for (DWORD i = 0; table && i < table->dwNumBlobs; i++) {
+        const char *name = NULL;
+        if (!found && GetStringFromBlob(table->hBlobs[i], OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, &name) == NMERR_SUCCESS) {
+            for (struct ifaddrs *a = ifs; a; a = a->ifa_next) {
+                if (strcmp(a->ifa_name, name) == 0 && (a->ifa_flags & IFF_UP) && !(a->ifa_flags & IFF_LOOPBACK)) {
+                    snprintf(buf, size, "%s", name);
+                    found = 1;
+                    break;
+                }
+            }
+        }
+        DestroyBlob(table->hBlobs[i]);
+    }
+    if (table) FreeBlobTable(table);
+    if (ifs) freeifaddrs(ifs);
+    *found_one = found;
+    return buf;
+}
+
+/* Parses the capture options into `o`, with their defaults, and checks them before anything
+ * starts. EXIT_OK; EXIT_USAGE after saying what is wrong (the option named); or -1 when --help or
+ * --version was answered (exit 0). */
 static int parse_options(int argc, char **argv, struct options *o) {
-    int opt;
+    static const struct option longs[] = {{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+    static char picked[IF_NAMESIZE + 64];
+    unsigned long long v;
+    int opt, format_given = 0;
     o->iface = NULL;
+    o->iface_picked = 0;
     o->replay = NULL;
     o->out = NULL;
     o->format = "NETMON2";
@@ -349,57 +483,86 @@ static int parse_options(int argc, char **argv, struct options *o) {
     o->quiet = o->no_stats_frame = o->realtime = 0;
     o->rotate_bytes = 0;
     o->rotate_seconds = o->rotate_files = 0;
-    while ((opt = getopt(argc, argv, "i:r:w:F:c:d:s:B:C:W:G:pqSRh")) != -1) {
+    opterr = 0; /* the messages below name the option */
+    while ((opt = getopt_long(argc, argv, "+:i:r:w:F:c:d:s:B:C:W:G:pqSRh", longs, NULL)) != -1) {
         unsigned long long n;
         switch (opt) {
         case 'i': o->iface = optarg; break;
         case 'r': o->replay = optarg; break;
         case 'w': o->out = optarg; break;
-        case 'F': o->format = optarg; break;
-        case 'c': o->count = strtoul(optarg, NULL, 10); break;
-        case 'd': o->duration = atof(optarg); break;
-        case 's': o->snaplen = strtoul(optarg, NULL, 10); break;
-        case 'B': o->bufsize = strtoul(optarg, NULL, 10); break;
+        case 'F':
+            if (strcasecmp(optarg, "netmon2") && strcasecmp(optarg, "pcap") && strcasecmp(optarg, "pcapng"))
+                return usage_error("-F %s: unknown file format; expected netmon2, pcap or pcapng", optarg);
+            o->format = optarg;
+            format_given = 1;
+            break;
+        case 'c':
+            if (parse_count('c', optarg, 1, 4294967295ULL, 0, "a number of frames from 1 to 4294967295", &v)) return EXIT_USAGE;
+            o->count = (unsigned long)v;
+            break;
+        case 'd':
+            if (parse_seconds('d', optarg, &o->duration)) return EXIT_USAGE;
+            break;
+        case 's':
+            if (parse_count('s', optarg, 0, 262144, 0, "a number of bytes from 0 to 262144 (0 = the whole frame)", &v)) return EXIT_USAGE;
+            o->snaplen = (unsigned long)v;
+            break;
+        case 'B':
+            if (parse_count('B', optarg, 0, NDISNPP_MAX_BUFFER_SIZE, 1,
+                            "a number of bytes from 0 to 1073741824, with an optional K, M or G suffix", &v))
+                return EXIT_USAGE;
+            o->bufsize = (unsigned long)v;
+            break;
         case 'p': o->promisc = 0; break;
         case 'q': o->quiet = 1; break;
         case 'S': o->no_stats_frame = 1; break;
         case 'R': o->realtime = 1; break;
         case 'C':
-            if (parse_rotate_size(optarg, &o->rotate_bytes) != 0) {
-                fprintf(stderr, "nmcap: -C %s: a file size of %llu bytes to 1 TiB is needed: millions of bytes, or a number with a k, m or g suffix (KiB, MiB, GiB)\n",
-                        optarg, (unsigned long long)NDISNPP_ROTATE_BYTES_MIN);
-                return EXIT_USAGE;
-            }
+            if (parse_rotate_size(optarg, &o->rotate_bytes) != 0)
+                return usage_error("-C %s: a file size of %llu bytes to 1 TiB is needed: millions of bytes, or a number with a k, m or g suffix (KiB, MiB, GiB)",
+                                   optarg, (unsigned long long)NDISNPP_ROTATE_BYTES_MIN);
             break;
         case 'G':
-            if (parse_decimal(optarg, NDISNPP_ROTATE_SECONDS_MAX, &n) != 0 || n == 0) {
-                fprintf(stderr, "nmcap: -G %s: a number of seconds from 1 to %u is needed\n", optarg, (unsigned)NDISNPP_ROTATE_SECONDS_MAX);
-                return EXIT_USAGE;
-            }
+            if (parse_decimal(optarg, NDISNPP_ROTATE_SECONDS_MAX, &n) != 0 || n == 0)
+                return usage_error("-G %s: a number of seconds from 1 to %u is needed", optarg, (unsigned)NDISNPP_ROTATE_SECONDS_MAX);
             o->rotate_seconds = (unsigned long)n;
             break;
         case 'W':
-            if (parse_decimal(optarg, NDISNPP_ROTATE_FILES_MAX, &n) != 0 || n == 0) {
-                fprintf(stderr, "nmcap: -W %s: a number of files from 1 to %u is needed\n", optarg, (unsigned)NDISNPP_ROTATE_FILES_MAX);
-                return EXIT_USAGE;
-            }
+            if (parse_decimal(optarg, NDISNPP_ROTATE_FILES_MAX, &n) != 0 || n == 0)
+                return usage_error("-W %s: a number of files from 1 to %u is needed", optarg, (unsigned)NDISNPP_ROTATE_FILES_MAX);
             o->rotate_files = (unsigned long)n;
             break;
-        default: usage(); return EXIT_USAGE;
+        case 'h': help(); return -1;
+        case 'V': printf("nmcap (ndisnpp) %s\n", ndisnpp_version()); return -1;
+        case ':': return usage_error("%s takes a value", argv[optind - 1]);
+        default:
+            if (optopt) return usage_error("-%c: unknown option", optopt);
+            return usage_error("%s: unknown option", argv[optind - 1]);
         }
     }
-    if ((o->iface && o->replay) || (o->realtime && o->out)) { usage(); return EXIT_USAGE; }
+    /* The rest is the pcap-filter expression (compiled, and judged, by the library at Connect). */
     o->expr_args = argv + optind;
     o->n_expr_args = argc - optind;
-    if (o->rotate_files && !o->rotate_bytes && !o->rotate_seconds) {
-        fprintf(stderr, "nmcap: -W needs -C or -G (the files to keep are made by size or by time)\n");
-        return EXIT_USAGE;
+    if (o->iface && o->replay) return usage_error("-i and -r cannot go together: capture on an interface or replay a file");
+    if (o->realtime && o->out) return usage_error("-R and -w cannot go together: -R prints the frames instead of writing a file");
+    if (o->realtime && format_given) return usage_error("-R and -F cannot go together: -R writes no file");
+    if (o->realtime && o->no_stats_frame) return usage_error("-R and -S cannot go together: -R writes no file");
+    if (o->rotate_files && !o->rotate_bytes && !o->rotate_seconds)
+        return usage_error("-W needs -C or -G (the files to keep are made by size or by time)");
+    if (o->realtime && (o->rotate_bytes || o->rotate_seconds)) return usage_error("-R writes no file: -C, -G and -W cannot go with it");
+    if (o->out) {
+        struct stat st;
+        size_t n = strlen(o->out);
+        if (n == 0) return usage_error("-w: the file name is empty");
+        if ((stat(o->out, &st) == 0 && S_ISDIR(st.st_mode)) || o->out[n - 1] == '/')
+            return usage_error("-w %s: a directory; -w takes a file name (such as %s%scapture.cap)", o->out, o->out,
+                               o->out[n - 1] == '/' ? "" : "/");
     }
-    if (o->realtime && (o->rotate_bytes || o->rotate_seconds)) {
-        fprintf(stderr, "nmcap: -R writes no file: -C, -G and -W cannot go with it\n");
-        return EXIT_USAGE;
+    if (!o->iface && !o->replay) {
+        int found = 0;
+        o->iface = default_interface(picked, sizeof picked, &found);
+        o->iface_picked = found ? 1 : 2;
     }
-    if (!o->iface && !o->replay) o->iface = "lo";
     if (o->duration < 0) o->duration = o->count ? 0 : 10;
     return EXIT_OK;
 }
@@ -469,7 +632,7 @@ static int build_nic_blob(const struct options *o, struct capture *c) {
         snprintf(outdir, sizeof outdir, "%s", o->out);
         snprintf(base, sizeof base, "%s", o->out);
         if (!realpath(dirname(outdir), absdir)) {
-            fprintf(stderr, "nmcap: %s: %s\n", o->out, strerror(errno));
+            fprintf(stderr, "nmcap: -w %s: its directory %s: %s\n", o->out, outdir, strerror(errno));
             return EXIT_FAILED;
         }
         /* The file goes to OUT's name in that same (resolved, checked) directory at the end. */
@@ -525,6 +688,14 @@ static int start_capture(const struct options *o, struct capture *c) {
                         "(run it as root, or grant it: setcap cap_net_raw,cap_net_admin+ep nmcap)\n", o->iface);
         print_error_blob(c->err);
         return EXIT_NO_PERMISSION;
+    }
+    const char *refused_format = NULL;
+    if (rc != NMERR_SUCCESS &&
+        GetStringFromBlob(c->err, OWNER_NPP, CATEGORY_CONFIG, TAG_FILE_FORMAT, &refused_format) == NMERR_SUCCESS) {
+        /* The configuration was refused, not the interface or the replay file. */
+        fprintf(stderr, "nmcap: the library refused the file format '%s': %s (%s)\n", refused_format, nmerr_text(rc), nmerr_name(rc));
+        print_error_blob(c->err);
+        return EXIT_FAILED;
     }
     if (rc != NMERR_SUCCESS) {
         fprintf(stderr, "nmcap: cannot open %s: %s (%s)\n", o->replay ? o->replay : o->iface, nmerr_text(rc), nmerr_name(rc));
@@ -694,10 +865,13 @@ int main(int argc, char **argv) {
     struct ending e;
     int status;
     if (argc >= 2 && strcmp(argv[1], "--repair") == 0) {
-        if (argc == 2) { usage(); return EXIT_USAGE; }
+        if (argc == 2) return usage_error("--repair: no FILE given");
         return repair_files(argc - 2, argv + 2);
     }
-    if ((status = parse_options(argc, argv, &o)) != EXIT_OK) return status;
+    if ((status = parse_options(argc, argv, &o)) != EXIT_OK) return status < 0 ? EXIT_OK : status;
+    if (o.iface_picked)
+        fprintf(stderr, "nmcap: capturing on %s (no -i: %s)\n", o.iface,
+                o.iface_picked == 1 ? "the first interface up that is not a loopback" : "no interface up but the loopback");
     memset(&c, 0, sizeof c);
     status = build_nic_blob(&o, &c);
     if (status == EXIT_OK) status = start_capture(&o, &c);

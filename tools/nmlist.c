@@ -1,14 +1,48 @@
 /* nmlist: lists the capture interfaces as Network Monitor NIC BLOBs.
  *
  *   nmlist [-f Owner:Category:Tag=Value]... [-q]
+ *   nmlist -h | --help | --version
  *
  * Each -f adds an entry to the filter BLOB (only interfaces whose BLOB has an equivalent entry are
- * listed). -q prints only the interface names. Exit status: 0 listed, 1 none matched, 2 error.
+ * listed). -q prints only the interface names. Every option: `nmlist --help` and man/nmlist.1
+ * (ctests/tool_man.sh keeps them in step). Exit status: tools/exit_codes.h, the table shared with
+ * nmcap: 0 listed, 1 none matched or the list could not be read, 2 usage.
  * Written against include/netmon.h only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "netmon.h"
+#include "exit_codes.h"
+
+#define USAGE_LINES                                    \
+    "usage: nmlist [-f Owner:Category:Tag=Value]... [-q]\n" \
+    "       nmlist -h | --help | --version\n"
+
+/* --help: every option (one line each starting with "  -", as ctests/tool_man.sh reads them),
+ * its default, and the exit status. */
+static void help(void) {
+    printf(USAGE_LINES
+           "\n"
+           "Lists the capture interfaces the ndisnpp library finds, in its order (libpcap's), each\n"
+           "as its Network Monitor NIC BLOB (Owner:Category:Tag=Value lines). See nmlist(1).\n"
+           "\n"
+           "Options:\n"
+           "  -f Owner:Category:Tag=Value\n"
+           "               list only the interfaces whose BLOB holds an equivalent entry (the\n"
+           "               filter BLOB of GetNPPBlobTable); repeat for more entries (all must\n"
+           "               match). Default: every interface\n"
+           "  -q           print only the interface names, one a line. Default: each name and its\n"
+           "               BLOB\n"
+           "  -h, --help   print this help and exit (status 0)\n"
+           "  --version    print the version of the ndisnpp library and exit (status 0)\n"
+           "\n"
+           "Exit status (the same table for nmcap and nmlist; nmlist uses 0, 1 and 2):\n" NM_EXIT_TABLE);
+}
+
+static int usage_error(const char *what, const char *arg) {
+    fprintf(stderr, "nmlist: %s%s\n" USAGE_LINES "Try 'nmlist --help' for every option.\n", arg, what);
+    return NM_EXIT_USAGE;
+}
 
 static int add_filter(HBLOB filter, const char *spec) {
     char buf[1024];
@@ -35,15 +69,31 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-q") == 0) {
             quiet = 1;
-        } else if (strcmp(argv[i], "-f") == 0 && i + 1 < argc) {
-            if (!filter && CreateBlob(&filter) != NMERR_SUCCESS) return 2;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            help();
+            if (filter) DestroyBlob(filter);
+            return NM_EXIT_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("nmlist (ndisnpp) %s\n", ndisnpp_version());
+            if (filter) DestroyBlob(filter);
+            return NM_EXIT_OK;
+        } else if (strcmp(argv[i], "-f") == 0) {
+            if (i + 1 >= argc) {
+                if (filter) DestroyBlob(filter);
+                return usage_error(" takes a value (Owner:Category:Tag=Value)", "-f");
+            }
+            if (!filter && CreateBlob(&filter) != NMERR_SUCCESS) {
+                fprintf(stderr, "nmlist: cannot create the filter BLOB\n");
+                return NM_EXIT_FAILED;
+            }
             if (add_filter(filter, argv[++i]) != 0) {
-                fprintf(stderr, "nmlist: bad filter entry '%s' (want Owner:Category:Tag=Value)\n", argv[i]);
-                return 2;
+                fprintf(stderr, "nmlist: -f %s: bad filter entry; expected Owner:Category:Tag=Value\n", argv[i]);
+                DestroyBlob(filter);
+                return NM_EXIT_USAGE;
             }
         } else {
-            fprintf(stderr, "usage: nmlist [-f Owner:Category:Tag=Value]... [-q]\n");
-            return 2;
+            if (filter) DestroyBlob(filter);
+            return usage_error(argv[i][0] == '-' ? ": unknown option" : ": unexpected argument", argv[i]);
         }
     }
     PBLOB_TABLE table = NULL;
@@ -51,7 +101,7 @@ int main(int argc, char **argv) {
     if (filter) DestroyBlob(filter);
     if (rc != NMERR_SUCCESS) {
         fprintf(stderr, "nmlist: GetNPPBlobTable: %s (%s)\n", nmerr_text(rc), nmerr_name(rc));
-        return rc == NMERR_NO_MATCHING_NPPS || rc == NMERR_NO_NPPS ? 1 : 2;
+        return NM_EXIT_FAILED;
     }
     for (DWORD i = 0; i < table->dwNumBlobs; i++) {
         const char *name = "?";
@@ -65,5 +115,5 @@ int main(int argc, char **argv) {
         DestroyBlob(table->hBlobs[i]);
     }
     FreeBlobTable(table);
-    return 0;
+    return NM_EXIT_OK;
 }

@@ -32,7 +32,7 @@ def test_esp_file_and_statistics(replay_file: Path, capture_dir: str) -> None:
     with ndisnpp.Esp(ndisnpp.replay_nic(replay_file), cfg) as esp:
         assert esp.status() == ndisnpp.Status("VOID", 0, False, False)
         path = esp.start()
-        assert os.path.dirname(path) == capture_dir and path.endswith(".cap")
+        assert os.path.dirname(path) == capture_dir and path.endswith(".pcap")
         assert esp.status().state == "CAPTURING" and esp.status().running
         wait_for(lambda: esp.frames_captured() >= N, "50 frames")
         esp.pause()

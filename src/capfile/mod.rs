@@ -88,6 +88,16 @@ impl FileFormat {
             _ => None,
         }
     }
+
+    /// The file name extension of a file in this format, without the dot: `cap` (Network Monitor
+    /// 2), `pcap`, `pcapng`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            FileFormat::Netmon2 => "cap",
+            FileFormat::Pcap => "pcap",
+            FileFormat::Pcapng => "pcapng",
+        }
+    }
 }
 
 /// A frame's capture time: seconds and nanoseconds since the Unix epoch (UTC).
@@ -171,20 +181,21 @@ pub struct StreamInfo {
     pub snaplen: u32,
 }
 
-/// Creates a new capture file named `nm-<unpredictable>.cap` in `dir` (which must exist) with mode
-/// 0600 (O_EXCL: an existing file is never overwritten), and returns its path and the file.
-pub fn create_unique(dir: &Path) -> io::Result<(PathBuf, File)> {
+/// Creates a new capture file named `nm-<unpredictable>.<extension>` in `dir` (which must exist)
+/// with mode 0600 (O_EXCL: an existing file is never overwritten), and returns its path and the
+/// file. `extension` (without the dot) is the format's, `FileFormat::extension`.
+pub fn create_unique(dir: &Path, extension: &str) -> io::Result<(PathBuf, File)> {
     let opened = dir::CaptureDir::open_existing(dir)?;
-    create_unique_in(&opened)
+    create_unique_in(&opened, extension)
 }
 
 /// `create_unique` in an opened, checked capture directory: the file is created relative to its
 /// descriptor (`openat`, no symlink followed).
-pub fn create_unique_in(dir: &dir::CaptureDir) -> io::Result<(PathBuf, File)> {
+pub fn create_unique_in(dir: &dir::CaptureDir, extension: &str) -> io::Result<(PathBuf, File)> {
     const ATTEMPTS: usize = 8;
     let mut last = None;
     for _ in 0..ATTEMPTS {
-        let name = format!("nm-{:016x}.cap", random_u64()?);
+        let name = format!("nm-{:016x}.{extension}", random_u64()?);
         match dir.create_file(&name) {
             Ok(file) => return Ok((dir.path().join(name), file)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
@@ -408,6 +419,8 @@ mod tests {
         assert_eq!(FileFormat::from_name("PcapNG"), Some(FileFormat::Pcapng));
         assert_eq!(FileFormat::from_name("pcap"), Some(FileFormat::Pcap));
         assert_eq!(FileFormat::from_name("cap"), None);
+        let exts: Vec<_> = [FileFormat::Netmon2, FileFormat::Pcap, FileFormat::Pcapng].iter().map(|f| f.extension()).collect();
+        assert_eq!(exts, ["cap", "pcap", "pcapng"]);
     }
 
     #[test]
@@ -415,18 +428,19 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ndisnpp-capfile-{}-{:x}", std::process::id(), random_u64().unwrap()));
         std::fs::create_dir(&dir).unwrap();
         let mut names = std::collections::HashSet::new();
-        for _ in 0..20 {
-            let (path, _file) = create_unique(&dir).unwrap();
+        for i in 0..21 {
+            let ext = ["cap", "pcap", "pcapng"][i % 3];
+            let (path, _file) = create_unique(&dir, ext).unwrap();
             assert_eq!(path.parent(), Some(dir.as_path()));
             let name = path.file_name().unwrap().to_str().unwrap().to_owned();
-            assert_eq!(name.len(), "nm-".len() + 16 + ".cap".len(), "{name}");
-            assert!(name.starts_with("nm-") && name.ends_with(".cap"), "{name}");
+            assert_eq!(name.len(), "nm-".len() + 16 + 1 + ext.len(), "{name}");
+            assert!(name.starts_with("nm-") && name.ends_with(&format!(".{ext}")), "{name}");
             assert!(name[3..19].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{name}");
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
             assert!(names.insert(name));
         }
-        let missing = create_unique(&dir.join("missing"));
+        let missing = create_unique(&dir.join("missing"), "cap");
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(missing.unwrap_err().kind(), io::ErrorKind::NotFound);
     }
@@ -439,7 +453,7 @@ mod tests {
             let files: Vec<Vec<u8>> = [None, Some(&st)]
                 .into_iter()
                 .map(|statistics| {
-                    let (path, file) = create_unique(&std::env::temp_dir()).unwrap();
+                    let (path, file) = create_unique(&std::env::temp_dir(), format.extension()).unwrap();
                     let mut w = writer(format, file, StreamInfo { linktype: 1, snaplen: 0 }).unwrap();
                     w.write_frame(Timestamp { sec: 1, nsec: 0 }, 60, &[1u8; 60]).unwrap();
                     let done = w.finish_with_statistics(statistics);

@@ -191,7 +191,10 @@ fn copy_in(src_dir: &CaptureDir, src: &CString, dst_dir: &CaptureDir, from: &Pat
     }
     // SAFETY: `fd` was just opened and is owned by nobody else.
     let mut input = unsafe { File::from_raw_fd(fd) };
-    let (path, mut output) = super::create_unique_in(dst_dir).map_err(|e| MoveError::Io(format!("{}: cannot create a file there: {e}", to.display())))?;
+    // The copy keeps the extension of what it copies (it is renamed to `to` next).
+    let extension = from.extension().and_then(|e| e.to_str()).filter(|e| ["cap", "pcap", "pcapng"].contains(e)).unwrap_or("cap");
+    let (path, mut output) =
+        super::create_unique_in(dst_dir, extension).map_err(|e| MoveError::Io(format!("{}: cannot create a file there: {e}", to.display())))?;
     let name = CString::new(path.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default()).map_err(|_| MoveError::Io(String::new()))?;
     let copied = io::copy(&mut input, &mut output).and_then(|_| output.sync_all());
     if let Err(e) = copied {

@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn writes_header_and_records_clipped_to_the_snaplen() {
         let dir = std::env::temp_dir();
-        let (path, file) = crate::capfile::create_unique(&dir).unwrap();
+        let (path, file) = crate::capfile::create_unique(&dir, "pcap").unwrap();
         let mut w = writer(FileFormat::Pcap, file, StreamInfo { linktype: 12, snaplen: 64 }).unwrap();
         let ts = Timestamp { sec: 1_700_000_000, nsec: 123_456_789 };
         w.write_frame(ts, 1514, &[0xAA; 100]).unwrap();

@@ -205,7 +205,7 @@ mod tests {
     #[test]
     fn blocks_are_padded_and_closed_by_their_length() {
         let dir = std::env::temp_dir();
-        let (path, file) = crate::capfile::create_unique(&dir).unwrap();
+        let (path, file) = crate::capfile::create_unique(&dir, "pcapng").unwrap();
         let mut w = writer(FileFormat::Pcapng, file, StreamInfo { linktype: 1, snaplen: 0 }).unwrap();
         let ts = Timestamp { sec: 1_700_000_000, nsec: 123_456_789 };
         for len in [60usize, 61, 62, 63] {
@@ -232,7 +232,7 @@ mod tests {
     #[test]
     fn large_link_types_are_refused() {
         let dir = std::env::temp_dir();
-        let (path, file) = crate::capfile::create_unique(&dir).unwrap();
+        let (path, file) = crate::capfile::create_unique(&dir, "pcapng").unwrap();
         let err = writer(FileFormat::Pcapng, file, StreamInfo { linktype: 0x1_0000, snaplen: 0 }).err().unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(err.kind(), io::ErrorKind::Unsupported);

@@ -739,7 +739,7 @@ mod tests {
     /// Network Monitor 2 the records without table and header fields (what the writer had
     /// flushed), for pcap/pcapng the file cut inside its last record.
     fn files(dir: &Path, format: FileFormat, n: u32) -> (std::path::PathBuf, Vec<u8>) {
-        let (path, file) = capfile::create_unique(dir).unwrap();
+        let (path, file) = capfile::create_unique(dir, format.extension()).unwrap();
         let mut w = capfile::writer(format, file, StreamInfo { linktype: 1, snaplen: 0 }).unwrap();
         for i in 0..n {
             let mut f = vec![0x02u8; 60 + (i as usize % 40)];
@@ -910,7 +910,7 @@ mod tests {
     #[test]
     fn a_finished_file_keeps_a_frame_of_any_wire_length() {
         let dir = scratch("wire");
-        let (path, file) = capfile::create_unique(&dir).unwrap();
+        let (path, file) = capfile::create_unique(&dir, "cap").unwrap();
         let mut w = capfile::writer(FileFormat::Netmon2, file, StreamInfo { linktype: 1, snaplen: 0 }).unwrap();
         for wire in [60, 0x2800_0000, u32::MAX] {
             w.write_frame(Timestamp { sec: 1_700_000_000, nsec: 0 }, wire, &[0x02; 60]).unwrap();

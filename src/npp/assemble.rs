@@ -108,12 +108,12 @@ pub(super) fn pattern_check() -> crate::capture::engine::PatternCheck {
     Box::new(crate::filter::pattern_check_view)
 }
 
-/// Length of the capture file names this library makes (`<dir>/nm-<16 hex>.cap`; with rotation,
-/// the first file's: `<dir>/<base>_00001_<YYYYMMDDTHHMMSSZ>.<ext>`).
+/// Length of the capture file names this library makes (`<dir>/nm-<16 hex>.<cap|pcap|pcapng>`;
+/// with rotation, the first file's: `<dir>/<base>_00001_<YYYYMMDDTHHMMSSZ>.<ext>`).
 pub(super) fn file_name_len(dir: &std::path::Path, config: &CaptureConfig) -> usize {
     // The same join as capfile::create_unique (a trailing '/' of dir is not doubled).
     let name = match &config.rotation {
-        None => "nm-0123456789abcdef.cap".to_string(),
+        None => format!("nm-0123456789abcdef.{}", config.format.extension()),
         Some(r) => capfile::series::file_name(r.base_name.as_deref().unwrap_or("nm-0123456789abcdef"), 1, 0, config.format),
     };
     dir.join(name).as_os_str().len()

@@ -164,7 +164,8 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
             }
         }
     } else if let Some(dir) = &dir {
-        let (path, f) = capfile::create_unique_in(dir).map_err(|err| fail(io_to_nmerr(&err), format!("{}: {err}", dir.path().display())))?;
+        let (path, f) =
+            capfile::create_unique_in(dir, config.format.extension()).map_err(|err| fail(io_to_nmerr(&err), format!("{}: {err}", dir.path().display())))?;
         match capfile::writer(config.format, f, info) {
             Ok(w) => (Some(w), Some(path)),
             Err(err) => {
