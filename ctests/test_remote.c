@@ -151,6 +151,8 @@ int main(void) {
                  "case \"$1\" in\n"
                  "--probe) echo '@nmcap 1 ok test' >&2; exit 0 ;;\n"
                  "--stream) echo '@nmcap 1 ready' >&2; cat %s; cat >/dev/null; echo '@nmcap 1 end NMERR_SUCCESS' >&2; exit 0 ;;\n"
+                 "--list) printf '#NMBLOB 1\\nNPP:Location:Name=eth7\\nNPP:Location:ReplayFile=/etc/shadow\\n"
+                 "NPP:Remote:RemoteComputer=elsewhere\\nNPP:NetworkInfo:Flags=1\\n#NMBLOB 1\\nNPP:Location:Name=eth8\\n'; exit 0 ;;\n"
                  "esac\n"
                  "exit 2\n",
                  args, stream);
@@ -207,6 +209,53 @@ int main(void) {
         free(lines);
     }
     DestroyBlob(nic);
+
+    /* a2. discovery: GetNPPBlobTable with NPP:Remote:RemoteComputer lists the remote program's
+     *     NICs (only the entries that describe an interface kept); without it, no remote call. */
+    {
+        PBLOB_TABLE table = NULL;
+        HBLOB filter = remote_nic("capturehost", g_fake);
+        int before = count_lines(args);
+        const char *v;
+        DWORD flags = 0;
+        /* remote_nic puts NPP:Location:Name=eth7 into it: it then also filters on that name. */
+        CHECK_RC(RemoveFromBlob(filter, OWNER_NPP, CATEGORY_LOCATION, TAG_NAME), NMERR_SUCCESS);
+        CHECK_RC(GetNPPBlobTable(filter, &table), NMERR_SUCCESS);
+        CHECK_EQ(count_lines(args), before + 1);
+        CHECK(table && table->dwNumBlobs == 2);
+        if (table && table->dwNumBlobs == 2) {
+            HBLOB b = table->hBlobs[0];
+            CHECK_STR(ru_get(b, CATEGORY_LOCATION, TAG_NAME), "eth7");
+            CHECK(ru_get(b, CATEGORY_LOCATION, TAG_REPLAY_FILE) == NULL);
+            CHECK_STR(ru_get(b, CATEGORY_REMOTE, TAG_REMOTECOMPUTER), "capturehost");
+            CHECK_STR(ru_get(b, CATEGORY_REMOTE, TAG_REMOTE_PROGRAM), g_fake);
+            CHECK(IsRemoteNPP(b));
+            v = ru_get(b, CATEGORY_NETWORKINFO, TAG_FLAGS);
+            if (v) flags = (DWORD)strtoul(v, NULL, 0);
+            CHECK_EQ(flags, 1 | NETWORKINFO_FLAGS_REMOTE_CARD);
+            /* The discovered BLOB is a working remote NIC. */
+            CHECK_RC(npp_create(b, &h), NMERR_SUCCESS);
+            CHECK_RC(esp_connect(h, cfg, NULL, NULL, NULL), NMERR_SUCCESS);
+            CHECK_RC(esp_disconnect(h), NMERR_SUCCESS);
+            CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
+            CHECK_STR(ru_get(table->hBlobs[1], CATEGORY_LOCATION, TAG_NAME), "eth8");
+        }
+        if (table) {
+            DWORD i;
+            for (i = 0; i < table->dwNumBlobs; i++) DestroyBlob(table->hBlobs[i]);
+            FreeBlobTable(table);
+        }
+        before = count_lines(args);
+        table = NULL;
+        CHECK(GetNPPBlobTable(NULL, &table) == NMERR_SUCCESS || table == NULL);
+        if (table) {
+            DWORD i;
+            for (i = 0; i < table->dwNumBlobs; i++) DestroyBlob(table->hBlobs[i]);
+            FreeBlobTable(table);
+        }
+        CHECK_EQ(count_lines(args), before);
+        DestroyBlob(filter);
+    }
 
     /* b. IRTC. */
     nic = remote_nic("capturehost", g_fake);

@@ -212,7 +212,7 @@ static void one_call(int op, HNPP h, unsigned *seed) {
         } else {
             rc = esp_start(h, name, sizeof name);
             legal = L_ESP_START;
-            if (rc == NMERR_SUCCESS && (strncmp(name, g_capdir, strlen(g_capdir)) != 0 || !ru_ends_with(name, ".cap")))
+            if (rc == NMERR_SUCCESS && (strncmp(name, g_capdir, strlen(g_capdir)) != 0 || !(ru_ends_with(name, ".cap") || ru_ends_with(name, ".pcap") || ru_ends_with(name, ".pcapng"))))
                 violation("esp_start", rc, "file name outside the capture directory");
         }
         break;
@@ -269,7 +269,7 @@ static void one_call(int op, HNPP h, unsigned *seed) {
     case OP_DC_START:
         rc = dc_start(h, name, sizeof name);
         legal = L_DC_START;
-        if (rc == NMERR_SUCCESS && (strncmp(name, g_capdir, strlen(g_capdir)) != 0 || !ru_ends_with(name, ".cap")))
+        if (rc == NMERR_SUCCESS && (strncmp(name, g_capdir, strlen(g_capdir)) != 0 || !(ru_ends_with(name, ".cap") || ru_ends_with(name, ".pcap") || ru_ends_with(name, ".pcapng"))))
             violation("dc_start", rc, "file name outside the capture directory");
         break;
     case OP_RT_PAUSE: rc = rtc_pause(h); legal = L_RT_PAUSE; break;

@@ -1894,6 +1894,12 @@ NDISNPP_WARN_UNUSED_RESULT DWORD esp_query_stations(HNPP hNpp, LPQUERYTABLE lpQu
  match). The caller destroys each BLOB (DestroyBlob) and frees the table (FreeBlobTable).
  `NMERR_NO_NPPS` (no interface), `NMERR_NO_MATCHING_NPPS` (none passed the filter),
  `NMERR_WINDOWS_ERROR` (libpcap failed). Needs no privilege.
+
+ A filter with `NPP:Remote:RemoteComputer` lists that host's interfaces instead (remote
+ NIC BLOBs: the remote capture program's `--list` over ssh, only the entries that describe
+ an interface kept, the filter's `NPP:Remote:*` entries added, `NPP:Config:IsRemote` TRUE);
+ the remote failures answer as a remote NIC's Connect (`NMERR_TIMEOUT`,
+ `NMERR_ACCESS_DENIED`, ...). Without that entry it never touches the network.
  */
 NDISNPP_WARN_UNUSED_RESULT DWORD GetNPPBlobTable(HBLOB hFilterBlob, PBLOB_TABLE *ppBlobTable);
 

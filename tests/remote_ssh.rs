@@ -301,6 +301,29 @@ fn ssh_transport_against_a_private_sshd() {
     drop(src);
     assert!(wait_until(Duration::from_secs(30), || processes_with(&clean).is_empty()));
 
+    // 8b. Frames that arrive before the readiness report are not lost (start takes blocks up to
+    //     the interface's only).
+    let late = sshd.dir.join("fake-nmcap-late-ready");
+    std::fs::write(
+        &late,
+        format!("#!/bin/sh\ncat {}\nsleep 0.5\necho '@nmcap 1 ready' >&2\ncat >/dev/null\necho '@nmcap 1 end NMERR_SUCCESS' >&2\n", stream.display()),
+    )
+    .unwrap();
+    Command::new("chmod").arg("755").arg(&late).status().unwrap();
+    let late = late.display().to_string();
+    let mut src =
+        RemoteSource::start(&dest::parse("capturehost").unwrap(), &o, &RemoteCommand::new(&late, false), "nmcap", Instant::now() + Duration::from_secs(30))
+            .unwrap();
+    let mut n = 0;
+    let until = Instant::now() + Duration::from_secs(30);
+    while n < frames.len() && Instant::now() < until {
+        if let Next::Frame(_) = src.next(&mut || false) {
+            n += 1;
+        }
+    }
+    assert_eq!(n, frames.len(), "frames streamed before the readiness report");
+    drop(src);
+
     // 9. The connection lost mid-capture (the server's session process killed): the frames that
     //    came are delivered, then the source fails, and the remote program ends.
     let hang = fake_capture("fake-nmcap-hang", "cat >/dev/null");

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::blob::{store, Blob};
-use crate::npp::finder;
+use crate::npp::{discover, finder};
 use crate::types::*;
 use parking_lot::Mutex;
 use std::collections::HashSet;
@@ -83,11 +83,21 @@ ffi_fn! {
     /// match). The caller destroys each BLOB (DestroyBlob) and frees the table (FreeBlobTable).
     /// `NMERR_NO_NPPS` (no interface), `NMERR_NO_MATCHING_NPPS` (none passed the filter),
     /// `NMERR_WINDOWS_ERROR` (libpcap failed). Needs no privilege.
+    ///
+    /// A filter with `NPP:Remote:RemoteComputer` lists that host's interfaces instead (remote
+    /// NIC BLOBs: the remote capture program's `--list` over ssh, only the entries that describe
+    /// an interface kept, the filter's `NPP:Remote:*` entries added, `NPP:Config:IsRemote` TRUE);
+    /// the remote failures answer as a remote NIC's Connect (`NMERR_TIMEOUT`,
+    /// `NMERR_ACCESS_DENIED`, ...). Without that entry it never touches the network.
     #[must_use]
     fn GetNPPBlobTable(hFilterBlob: HBLOB, ppBlobTable: *mut PBLOB_TABLE) -> DWORD {
         let out = out!(ppBlobTable);
         let filter = filter_of(hFilterBlob)?;
-        let kept = finder::select(finder::nic_blobs()?, filter.as_ref())?;
+        let found = match filter.as_ref().filter(|f| discover::is_remote_filter(f)) {
+            Some(f) => discover::remote_nic_blobs(f)?,
+            None => finder::nic_blobs()?,
+        };
+        let kept = finder::select(found, filter.as_ref())?;
         *out = table_of(kept)?;
         Ok(())
     }

@@ -12,6 +12,7 @@
 pub mod callback;
 pub mod config;
 pub mod delivery;
+pub mod discover;
 pub mod finder;
 pub mod gate;
 pub mod plan;

@@ -39,7 +39,7 @@ pub(crate) const MAX_REMOTE_SECONDS: u32 = 300;
 
 impl RemoteSpec {
     /// The `NPP:Remote:*` entries of `target`: None when it names no remote computer.
-    fn of(target: &Blob) -> Result<Option<RemoteSpec>, PlanError> {
+    pub(crate) fn of(target: &Blob) -> Result<Option<RemoteSpec>, PlanError> {
         let get = |tag: &str| target.get_str(OWNER_NPP.as_bytes(), CATEGORY_REMOTE.as_bytes(), tag.as_bytes()).ok();
         let Some(computer) = get(TAG_REMOTECOMPUTER).filter(|c| !c.is_empty()) else { return Ok(None) };
         let bad = |code: NmErr, tag: &'static str, value: &str| PlanError { code, category: CATEGORY_REMOTE, tag, value: value.to_owned() };

@@ -67,7 +67,7 @@ impl RemoteSource {
         };
         let mut ready = false;
         let mut interface = None;
-        while !(ready && interface.is_some()) {
+        loop {
             while let Some(r) = s.ssh.next_report(Instant::now()) {
                 if r.trim_end() == "@nmcap 1 ready" {
                     ready = true;
@@ -75,8 +75,14 @@ impl RemoteSource {
                     return Err(s.failure());
                 }
             }
-            match s.reader.next_raw() {
-                Ok(Some(Raw::Interface { linktype, .. })) => interface = interface.or(Some(u32::from(linktype))),
+            if ready && interface.is_some() {
+                break;
+            }
+            // Blocks are taken up to the interface's only: the frames after it stay in the reader
+            // for `next` (they may arrive before the readiness report does).
+            let block = if interface.is_none() { s.reader.next_raw() } else { Ok(None) };
+            match block {
+                Ok(Some(Raw::Interface { linktype, .. })) => interface = Some(u32::from(linktype)),
                 Ok(Some(_)) => {}
                 Ok(None) => {
                     if s.at_end {
@@ -225,10 +231,18 @@ impl Source for RemoteSource {
                 }
             }
             if self.at_end {
+                // The output ended: wait for ssh to end and its standard error to be read to its
+                // end, so that the report of the end (which may come after the output's end) is
+                // seen before deciding how the capture ended.
+                let d = self.failure();
+                while let Some(r) = self.ssh.next_report(Instant::now()) {
+                    if let Some(e) = end_report(&r) {
+                        self.ended = Some(e);
+                    }
+                }
                 if self.stopping && self.ended.is_some_and(|e| e == NmErr::NMERR_SUCCESS) {
                     return Next::Idle;
                 }
-                let d = self.failure();
                 if self.stopping {
                     return Next::Failed(format!("the remote capture did not end cleanly: {}", d.detail));
                 }
