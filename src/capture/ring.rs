@@ -695,8 +695,12 @@ mod tests {
         }
     }
 
-    /// A raw frame sent on lo (the received copy is what the ring delivers).
-    fn send_raw(frame: &[u8]) {
+    /// Raw frames sent on lo, in order, through one packet socket (the received copies are what
+    /// a source delivers). One socket for all: closing a packet socket waits for an RCU grace
+    /// period (synchronize_net), tens of milliseconds on a busy machine, and a socket per frame
+    /// would spread a few frames over more ring blocks (each retired after POLL_TIMEOUT_MS) than
+    /// a ring that nobody reads holds.
+    fn send_raw(frames: &[Vec<u8>]) {
         // SAFETY: socket/sendto/close on buffers we own; the sockaddr_ll is of the length given.
         unsafe {
             let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0);
@@ -705,15 +709,17 @@ mod tests {
             sll.sll_family = libc::AF_PACKET as u16;
             sll.sll_ifindex = interface_index(fd, "lo").unwrap();
             sll.sll_halen = 6;
-            let n = libc::sendto(
-                fd,
-                frame.as_ptr().cast(),
-                frame.len(),
-                0,
-                (&sll as *const libc::sockaddr_ll).cast(),
-                std::mem::size_of::<libc::sockaddr_ll>() as u32,
-            );
-            assert_eq!(n, frame.len() as isize, "{}", std::io::Error::last_os_error());
+            for frame in frames {
+                let n = libc::sendto(
+                    fd,
+                    frame.as_ptr().cast(),
+                    frame.len(),
+                    0,
+                    (&sll as *const libc::sockaddr_ll).cast(),
+                    std::mem::size_of::<libc::sockaddr_ll>() as u32,
+                );
+                assert_eq!(n, frame.len() as isize, "{}", std::io::Error::last_os_error());
+            }
             libc::close(fd);
         }
     }
@@ -737,9 +743,7 @@ mod tests {
             for snaplen in [0u32, 30] {
                 let mut ring = Ring::open("lo", settings(snaplen, 0), None, None).unwrap();
                 let mut live = Live::open("lo", settings(snaplen, 0), None, None).unwrap();
-                for f in &sent {
-                    send_raw(f);
-                }
+                send_raw(&sent);
                 out.push((snaplen, sent.clone(), read(&mut ring, sent.len()).0, read(&mut live, sent.len()).0));
             }
             out
@@ -776,12 +780,14 @@ mod tests {
         let want: Vec<Vec<u8>> = sent.iter().step_by(3).cloned().collect();
         let r = in_netns(move || {
             let mut src = open_live("lo", settings(0, 0), None, Some("vlan 5")).unwrap();
-            for f in &sent {
-                send_raw(f);
-            }
-            read(src.as_mut(), 10).0
+            // Sent while the source reads, as in a capture (the thread is in this namespace too).
+            let sender = std::thread::spawn(move || send_raw(&sent));
+            let got = read(src.as_mut(), 10).0;
+            sender.join().unwrap();
+            (got, src.kernel_stats())
         });
-        let Some(got) = r else { return };
+        let Some((got, k)) = r else { return };
+        assert_eq!(k.map(|k| k.dropped), Some(0), "no frame lost for want of ring space: {k:?}");
         assert_eq!(got.into_iter().map(|(f, _)| f).collect::<Vec<_>>(), want);
     }
 
