@@ -372,6 +372,86 @@ int main(void) {
     CHECK(wait_no_process(g_hang));
     CHECK(wait_no_process(g_fake));
 
+    /* g. the real nmcap on the "remote" host (this one, through sshd): a remote capture of a veth
+     *    end equals a local capture of the same frames, frame for frame (tshark). */
+#ifdef NDISNPP_NMCAP
+    {
+        char ns[64], veth[32], peer[32], local_name[512], remote_name[512];
+        HNPP hl = NULL, hr = NULL;
+        HBLOB lnic, rnic;
+        int ok;
+        snprintf(ns, sizeof ns, "ndisnpp-rm-%d", (int)getpid());
+        snprintf(veth, sizeof veth, "npprm%d", (int)getpid() % 100000);
+        snprintf(peer, sizeof peer, "npprp%d", (int)getpid() % 100000);
+        ok = sh("ip netns add %s", ns) == 0 &&
+             sh("ip link add %s type veth peer name %s netns %s", veth, peer, ns) == 0 &&
+             sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1", veth) == 0 &&
+             sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1", ns) == 0 &&
+             sh("ip link set %s up && ip -n %s link set %s up", veth, ns, peer) == 0;
+        CHECK(ok);
+        lnic = ru_blob1(CATEGORY_LOCATION, TAG_NAME, veth);
+        rnic = ru_blob1(CATEGORY_LOCATION, TAG_NAME, veth);
+        SetStringInBlob(rnic, OWNER_NPP, CATEGORY_REMOTE, TAG_REMOTECOMPUTER, "capturehost");
+        SetStringInBlob(rnic, OWNER_NPP, CATEGORY_REMOTE, TAG_REMOTE_PROGRAM, NDISNPP_NMCAP);
+        CHECK_RC(npp_create(lnic, &hl), NMERR_SUCCESS);
+        CHECK_RC(npp_create(rnic, &hr), NMERR_SUCCESS);
+        CHECK_RC(esp_connect(hl, cfg, NULL, NULL, NULL), NMERR_SUCCESS);
+        CHECK_RC(esp_connect(hr, cfg, NULL, NULL, NULL), NMERR_SUCCESS);
+        CHECK_RC(esp_start(hl, local_name, sizeof local_name), NMERR_SUCCESS);
+        CHECK_RC(esp_start(hr, remote_name, sizeof remote_name), NMERR_SUCCESS);
+        /* N frames of EtherType 0x88B5 into the veth, from its peer in the namespace. */
+        CHECK_EQ(sh("ip netns exec %s python3 -c \"import socket\ns=socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n"
+                    "s.bind(('%s', 0))\nfor i in range(%d): s.send(b'\\xff'*6 + b'\\x02\\0\\0\\0\\0\\2' + b'\\x88\\xb5' + bytes([i])*(46+i))\"",
+                    ns, peer, N), 0);
+        CHECK_EQ(ru_wait_captured(esp_get_statistics_ex, hl, N), N);
+        CHECK_EQ(ru_wait_captured(esp_get_statistics_ex, hr, N), N);
+        CHECK_RC(esp_stop(hl, &st), NMERR_SUCCESS);
+        CHECK_EQ(st.TotalFramesCaptured, N);
+        CHECK_RC(esp_stop(hr, &st), NMERR_SUCCESS);
+        CHECK_EQ(st.TotalFramesCaptured, N);
+        {
+            char *a, *b;
+            /* Every field equal; the times too, within a millisecond: each capture socket reads
+             * the clock for itself when the kernel copies the frame to it. */
+            const char *fields = "-T fields -e frame.len -e frame.cap_len -e eth.src -e eth.type -e data.data";
+            snprintf(cmd, sizeof cmd, "TZ=UTC tshark -r %s %s", local_name, fields);
+            a = run_capture(cmd, &status);
+            snprintf(cmd, sizeof cmd, "TZ=UTC tshark -r %s %s", remote_name, fields);
+            b = run_capture(cmd, &status);
+            CHECK(a && b && strlen(a) > 0 && strcmp(a, b) == 0);
+            if (a && b && strcmp(a, b) != 0) printf("  local:\n%s  remote:\n%s", a, b);
+            free(a);
+            free(b);
+            {
+                char script[400];
+                FILE *f;
+                snprintf(script, sizeof script, "%s/times.sh", g_dir);
+                if ((f = fopen(script, "w"))) {
+                    fprintf(f,
+                            "paste <(TZ=UTC tshark -r %s -T fields -e frame.time_epoch) <(TZ=UTC tshark -r %s -T fields -e frame.time_epoch) | "
+                            "awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > m) m = d; n++ } END { print n, (m < 0.001) }'\n",
+                            local_name, remote_name);
+                    fclose(f);
+                }
+                snprintf(cmd, sizeof cmd, "bash %s", script);
+            }
+            a = run_capture(cmd, &status);
+            printf("  frames, times within 1 ms: %s", a ? a : "(none)\n");
+            CHECK(a && atoi(a) == N && strstr(a, " 1"));
+            free(a);
+        }
+        CHECK_RC(npp_destroy(hl), NMERR_SUCCESS);
+        CHECK_RC(npp_destroy(hr), NMERR_SUCCESS);
+        DestroyBlob(lnic);
+        DestroyBlob(rnic);
+        CHECK(wait_no_process(veth));
+        sh("ip link del %s", veth);
+        sh("ip netns del %s", ns);
+    }
+#else
+    SKIP_PART("g: nmcap is not built (NDISNPP_BUILD_TOOLS off)");
+#endif
+
     DestroyBlob(cfg);
     DestroyBlob(err);
     snprintf(cmd, sizeof cmd, "bash %s/scripts/test-sshd.sh stop %s", ROOT_DIR, g_dir);

@@ -40,6 +40,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include "netmon.h"
+#include "nmcap_remote.h"
 #include "exit_codes.h"
 
 static volatile sig_atomic_t interrupted = 0;
@@ -864,6 +865,9 @@ int main(int argc, char **argv) {
     struct capture c;
     struct ending e;
     int status;
+    /* The remote side of a remote NIC (protocol 1, tools/nmcap_remote.c). */
+    if (argc >= 2 && (!strcmp(argv[1], "--stream") || !strcmp(argv[1], "--probe") || !strcmp(argv[1], "--list")))
+        return nmcap_remote_main(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "--repair") == 0) {
         if (argc == 2) return usage_error("--repair: no FILE given");
         return repair_files(argc - 2, argv + 2);
