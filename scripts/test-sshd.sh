@@ -6,6 +6,7 @@
 #                       known_hosts), for NDISNPP_SSH_CONFIG or ssh -F
 #       known_hosts     the server's key, pinned for [127.0.0.1]:PORT
 #       id_ed25519      the client key the server accepts; other_ed25519 one it does not
+#       bin/            first on the PATH of the server's sessions (a test puts its nmcap there)
 #       sshd.pid sshd.log sshd_config host_ed25519 authorized_keys
 #   scripts/test-sshd.sh stop DIR    # stops that server (by its pid file) and removes DIR
 #
@@ -38,7 +39,7 @@ esac
 SSHD=$(command -v sshd || echo /usr/sbin/sshd)
 [ -x "$SSHD" ] || { echo "test-sshd.sh: sshd missing (apt-get install openssh-server)" >&2; exit 77; }
 command -v ssh-keygen >/dev/null || { echo "test-sshd.sh: ssh-keygen missing" >&2; exit 77; }
-mkdir -p -m 0700 "$D" || exit 1
+mkdir -p -m 0700 "$D" "$D/bin" || exit 1
 ME=$(id -un)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || exit 1
 if [ "$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then mkdir -m 0755 /run/sshd || exit 1; fi
@@ -66,6 +67,8 @@ AllowUsers $ME
 MaxStartups 100:30:200
 MaxSessions 30
 LogLevel VERBOSE
+# Programs a test puts in DIR/bin (a remote nmcap) come first on the sessions' PATH.
+SetEnv PATH=$D/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 EOF
 cat >"$D/ssh_config" <<EOF
 Host capturehost

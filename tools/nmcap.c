@@ -216,7 +216,9 @@ static void help(void) {
            "(IESP), or prints one line per frame as it arrives (-R, IRTC). See nmcap(1).\n"
            "\n"
            "Options:\n"
-           "  -i IFACE     capture on IFACE (nmlist lists them). Default: the first interface in the\n"
+           "  -i IFACE     capture on IFACE (nmlist lists them); ssh://[user@]host[:port]/IFACE\n"
+           "               captures IFACE of another host over ssh (ndisnpp's nmcap installed there;\n"
+           "               nmlist --remote lists its interfaces). Default: the first interface in the\n"
            "               library's list (nmlist's order) that is up and not a loopback, as tcpdump\n"
            "               picks it; lo when there is none. nmcap names the interface it picked.\n"
            "  -r FILE      replay the frames of a pcap or pcapng FILE instead (no privilege needed);\n"
@@ -596,9 +598,19 @@ static int rotating(const struct options *o) { return o->rotate_bytes || o->rota
 static int build_nic_blob(const struct options *o, struct capture *c) {
     DWORD rc = CreateBlob(&c->nic);
     if (rc == NMERR_SUCCESS) rc = CreateBlob(&c->err);
-    if (rc == NMERR_SUCCESS)
-        rc = o->replay ? SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_LOCATION, TAG_REPLAY_FILE, o->replay)
-                       : SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, o->iface);
+    if (rc == NMERR_SUCCESS && o->replay) rc = SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_LOCATION, TAG_REPLAY_FILE, o->replay);
+    if (rc == NMERR_SUCCESS && !o->replay) {
+        /* -i ssh://[user@]host[:port]/IFACE: interface IFACE of that host, a remote NIC. */
+        const char *slash = strncmp(o->iface, "ssh://", 6) == 0 ? strchr(o->iface + 6, '/') : NULL;
+        if (slash) {
+            char dest[512];
+            snprintf(dest, sizeof dest, "%.*s", (int)(slash - o->iface), o->iface);
+            rc = SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_REMOTE, TAG_REMOTECOMPUTER, dest);
+            if (rc == NMERR_SUCCESS) rc = SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, slash + 1);
+        } else {
+            rc = SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, o->iface);
+        }
+    }
     if (rc == NMERR_SUCCESS) rc = SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FILE_FORMAT, o->format);
     if (rc == NMERR_SUCCESS && o->count) rc = SetDwordInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FRAME_LIMIT, (DWORD)o->count);
     if (rc == NMERR_SUCCESS && o->snaplen) rc = SetDwordInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_FRAME_SIZE, (DWORD)o->snaplen);

@@ -1,10 +1,13 @@
 /* nmlist: lists the capture interfaces as Network Monitor NIC BLOBs.
  *
- *   nmlist [-f Owner:Category:Tag=Value]... [-q]
+ *   nmlist [--remote DEST] [-f Owner:Category:Tag=Value]... [-q | -M]
  *   nmlist -h | --help | --version
  *
  * Each -f adds an entry to the filter BLOB (only interfaces whose BLOB has an equivalent entry are
- * listed). -q prints only the interface names. Every option: `nmlist --help` and man/nmlist.1
+ * listed). -q prints only the interface names, -M every BLOB as MarshalBlob text (what a remote
+ * NIC's discovery reads: each record starts "#NMBLOB 1"). --remote DEST lists the interfaces of
+ * another host over ssh (GetNPPBlobTable with NPP:Remote:RemoteComputer = DEST; ndisnpp's nmcap
+ * must be installed there). Every option: `nmlist --help` and man/nmlist.1
  * (ctests/tool_man.sh keeps them in step). Exit status: tools/exit_codes.h, the table shared with
  * nmcap: 0 listed, 1 none matched or the list could not be read, 2 usage.
  * Written against include/netmon.h only. */
@@ -15,7 +18,7 @@
 #include "exit_codes.h"
 
 #define USAGE_LINES                                    \
-    "usage: nmlist [-f Owner:Category:Tag=Value]... [-q]\n" \
+    "usage: nmlist [--remote DEST] [-f Owner:Category:Tag=Value]... [-q | -M]\n" \
     "       nmlist -h | --help | --version\n"
 
 /* --help: every option (one line each starting with "  -", as ctests/tool_man.sh reads them),
@@ -33,6 +36,12 @@ static void help(void) {
            "               match). Default: every interface\n"
            "  -q           print only the interface names, one a line. Default: each name and its\n"
            "               BLOB\n"
+           "  -M           print each BLOB as MarshalBlob text, each record starting \"#NMBLOB 1\"\n"
+           "               (what a remote NIC's discovery reads). Default: the readable listing\n"
+           "  --remote DEST\n"
+           "               list the interfaces of the host DEST (host, user@host, an ssh alias or\n"
+           "               ssh://[user@]host[:port]) over ssh, as remote NIC BLOBs; ndisnpp's nmcap\n"
+           "               must be installed there. Default: this host's interfaces\n"
            "  -h, --help   print this help and exit (status 0)\n"
            "  --version    print the version of the ndisnpp library and exit (status 0)\n"
            "\n"
@@ -65,10 +74,25 @@ static void print_blob(HBLOB blob) {
 
 int main(int argc, char **argv) {
     HBLOB filter = NULL;
-    int quiet = 0;
+    int quiet = 0, marshalled = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-q") == 0) {
             quiet = 1;
+        } else if (strcmp(argv[i], "-M") == 0) {
+            marshalled = 1;
+        } else if (strcmp(argv[i], "--remote") == 0) {
+            if (i + 1 >= argc) {
+                if (filter) DestroyBlob(filter);
+                return usage_error(" takes a value (host, user@host or ssh://[user@]host[:port])", "--remote");
+            }
+            if (!filter && CreateBlob(&filter) != NMERR_SUCCESS) {
+                fprintf(stderr, "nmlist: cannot create the filter BLOB\n");
+                return NM_EXIT_FAILED;
+            }
+            if (SetStringInBlob(filter, OWNER_NPP, CATEGORY_REMOTE, TAG_REMOTECOMPUTER, argv[++i]) != NMERR_SUCCESS) {
+                DestroyBlob(filter);
+                return NM_EXIT_FAILED;
+            }
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             help();
             if (filter) DestroyBlob(filter);
@@ -96,6 +120,10 @@ int main(int argc, char **argv) {
             return usage_error(argv[i][0] == '-' ? ": unknown option" : ": unexpected argument", argv[i]);
         }
     }
+    if (quiet && marshalled) {
+        if (filter) DestroyBlob(filter);
+        return usage_error(": -q and -M cannot go together", "-M");
+    }
     PBLOB_TABLE table = NULL;
     DWORD rc = GetNPPBlobTable(filter, &table);
     if (filter) DestroyBlob(filter);
@@ -106,7 +134,11 @@ int main(int argc, char **argv) {
     for (DWORD i = 0; i < table->dwNumBlobs; i++) {
         const char *name = "?";
         if (GetStringFromBlob(table->hBlobs[i], OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, &name) != NMERR_SUCCESS) name = "?";
-        if (quiet) {
+        if (marshalled) {
+            DWORD size = 0;
+            BYTE *bytes = NULL;
+            if (MarshalBlob(table->hBlobs[i], &size, &bytes) == NMERR_SUCCESS) fwrite(bytes, 1, size, stdout);
+        } else if (quiet) {
             printf("%s\n", name);
         } else {
             printf("NIC %u: %s\n", (unsigned)i, name);
