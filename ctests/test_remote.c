@@ -11,11 +11,16 @@
  *      then the end with NMERR_LOST_CONNECTION, the frames that came in the file
  *   e. QueryStations on a remote NIC: NMERR_NOT_SUPPORTED
  *   f. no remote program left after Stop, Disconnect and destroy
+ *   g. the real nmcap as the remote program: a remote capture of a veth end equals a local capture
+ *      of the same frames (tshark: every field; times within 1 ms, each socket reads its clock)
+ *   h. the application SIGKILLed mid-capture: the remote program ends, nothing is left
+ *   i. 20 NPPs capturing from one host at once, each every frame
  * Needs root, openssh-server and editcap/tshark (exit 77 without them, unless they should be
  * there: run by CTest in CI, where the install step adds them). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +376,63 @@ int main(void) {
     /* f. nothing left. */
     CHECK(wait_no_process(g_hang));
     CHECK(wait_no_process(g_fake));
+
+    /* h. the application killed (SIGKILL) mid-capture: its ssh sees the end of its input, the
+     *    remote program ends, and nothing of it is left. */
+    {
+        int ready[2];
+        pid_t child;
+        CHECK_EQ(pipe(ready), 0);
+        child = fork();
+        if (child == 0) {
+            HNPP hc = NULL;
+            HBLOB cn = remote_nic("capturehost", g_fake);
+            char nm[512];
+            if (npp_create(cn, &hc) == NMERR_SUCCESS && esp_connect(hc, cfg, NULL, NULL, NULL) == NMERR_SUCCESS &&
+                esp_start(hc, nm, sizeof nm) == NMERR_SUCCESS) {
+                ssize_t w = write(ready[1], "1", 1);
+                (void)w;
+                for (;;) pause();
+            }
+            _exit(1);
+        }
+        {
+            char b = 0;
+            ssize_t r = read(ready[0], &b, 1);
+            CHECK(r == 1 && b == '1');
+        }
+        CHECK(processes_with(g_fake) > 0);
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        CHECK(wait_no_process(g_fake));
+        close(ready[0]);
+        close(ready[1]);
+    }
+
+    /* i. 20 NPPs capturing from one host at once, each every frame. */
+    {
+        enum { K = 20 };
+        HNPP hs[K];
+        HBLOB ns = remote_nic("capturehost", g_fake);
+        char nm[512];
+        int i, all = 1;
+        for (i = 0; i < K; i++) {
+            hs[i] = NULL;
+            CHECK_RC(npp_create(ns, &hs[i]), NMERR_SUCCESS);
+            CHECK_RC(esp_connect(hs[i], cfg, NULL, NULL, NULL), NMERR_SUCCESS);
+            CHECK_RC(esp_start(hs[i], nm, sizeof nm), NMERR_SUCCESS);
+        }
+        for (i = 0; i < K; i++) all &= ru_wait_captured(esp_get_statistics_ex, hs[i], N) == N;
+        CHECK(all);
+        for (i = 0; i < K; i++) {
+            CHECK_RC(esp_stop(hs[i], &st), NMERR_SUCCESS);
+            all &= st.TotalFramesCaptured == N;
+            CHECK_RC(npp_destroy(hs[i]), NMERR_SUCCESS);
+        }
+        CHECK(all);
+        DestroyBlob(ns);
+        CHECK(wait_no_process(g_fake));
+    }
 
     /* g. the real nmcap on the "remote" host (this one, through sshd): a remote capture of a veth
      *    end equals a local capture of the same frames, frame for frame (tshark). */

@@ -32,10 +32,27 @@ class Nic:
         return cls(blob.get("NPP:Location:Name", ""), ":".join(f"{b:02x}" for b in address), blob)
 
 
-def nics() -> List[Nic]:
-    """The capture interfaces libpcap finds (GetNPPBlobTable; no privilege needed)."""
+def nics(remote: Optional[str] = None, **remote_entries: str) -> List[Nic]:
+    """The capture interfaces libpcap finds (GetNPPBlobTable; no privilege needed).
+
+    With ``remote`` (``host``, ``user@host``, an ssh alias or ``ssh://[user@]host[:port]``), the
+    interfaces of that host instead, listed over ssh by ndisnpp's nmcap there, as remote NICs
+    (``NPP:Remote:RemoteComputer``): capturing on one of them runs the capture there and streams
+    it here. Further ``NPP:Remote:*`` entries go as keyword arguments, by tag
+    (``nics(remote="probe", Program="/opt/ndisnpp/bin/nmcap", HostKeyCheck="yes")``). Failures
+    raise NmError (``NMERR_ACCESS_DENIED`` for an unknown host key or a refused login,
+    ``NMERR_REMOTE_NOT_A_SERVER`` when nmcap is not there, ...). Without ``remote`` nothing
+    touches the network.
+    """
     table = ctypes.POINTER(_lib.BLOB_TABLE)()
-    rc = _lib.lib.GetNPPBlobTable(None, ctypes.byref(table))
+    filt = None
+    if remote is not None:
+        filt = Blob({"NPP:Remote:RemoteComputer": remote})
+        for tag, value in remote_entries.items():
+            filt["NPP:Remote:" + tag] = str(value)
+    elif remote_entries:
+        raise TypeError("NPP:Remote entries need remote=")
+    rc = _lib.lib.GetNPPBlobTable(filt._handle if filt is not None else None, ctypes.byref(table))
     if rc == NMERR_NO_NPPS:
         return []
     check(rc, "GetNPPBlobTable")
