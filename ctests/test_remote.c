@@ -304,6 +304,13 @@ int main(void) {
         CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
         DestroyBlob(bad);
 
+        /* A program that is not ndisnpp's nmcap (it answers nothing it should). */
+        bad = remote_nic("capturehost", "/bin/true");
+        CHECK_RC(npp_create(bad, &h), NMERR_SUCCESS);
+        CHECK_RC(esp_connect(h, cfg, NULL, NULL, NULL), NMERR_REMOTE_VERSION_OUTOFSYNC);
+        CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
+        DestroyBlob(bad);
+
         bad = remote_nic("ssh://root@127.0.0.1:1", g_fake);
         CHECK_RC(npp_create(bad, &h), NMERR_SUCCESS);
         CHECK_RC(esp_connect(h, cfg, NULL, NULL, NULL), NMERR_NETWORK_ERROR);
@@ -507,6 +514,20 @@ int main(void) {
         DestroyBlob(lnic);
         DestroyBlob(rnic);
         CHECK(wait_no_process(veth));
+        /* The real nmcap's refusals: an interface that is not there. */
+        {
+            HBLOB bad = ru_blob1(CATEGORY_LOCATION, TAG_NAME, "nosuch0");
+            HBLOB e2 = NULL;
+            SetStringInBlob(bad, OWNER_NPP, CATEGORY_REMOTE, TAG_REMOTECOMPUTER, "capturehost");
+            SetStringInBlob(bad, OWNER_NPP, CATEGORY_REMOTE, TAG_REMOTE_PROGRAM, NDISNPP_NMCAP);
+            CHECK_RC(CreateBlob(&e2), NMERR_SUCCESS);
+            CHECK_RC(npp_create(bad, &hl), NMERR_SUCCESS);
+            CHECK_RC(esp_connect(hl, cfg, NULL, NULL, e2), NMERR_NETWORK_NOT_PRESENT);
+            CHECK(ru_get(e2, "Error", "Detail") && strstr(ru_get(e2, "Error", "Detail"), "nosuch0"));
+            CHECK_RC(npp_destroy(hl), NMERR_SUCCESS);
+            DestroyBlob(bad);
+            DestroyBlob(e2);
+        }
         sh("ip link del %s", veth);
         sh("ip netns del %s", ns);
     }

@@ -71,6 +71,32 @@ lens=$(TZ=UTC tshark -r "$D/remote.pcap" -T fields -e frame.len 2>/dev/null | tr
 want=$(for ((i = 0; i < N; i++)); do printf '%d ' $((60 + i)); done)
 [ "$lens" = "$want" ] || fail "frame lengths '$lens', expected '$want'"
 
+# An expression: the remote side applies it too (it is in the remote command line), and exactly
+# the frames that pass it are kept.
+"$nmcap" -i "ssh://capturehost/$VETH" -F pcap -w "$D/expr.pcap" -d 60 -q 'ether proto 0x88b6' >"$D/nmcap.out" 2>"$D/nmcap.err" &
+pid=$!
+sleep 3
+pgrep -af -- "--stream -i $VETH" | grep -q -- "--bpf-hex" || fail "the remote nmcap was not given the expression: $(pgrep -af -- "--stream -i $VETH")"
+ip netns exec "$NS" python3 -c "
+import socket
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('$PEER', 0))
+for i in range($N):
+    s.send(b'\xff' * 6 + b'\x02\0\0\0\0\x02' + (b'\x88\xb6' if i % 5 == 0 else b'\x88\xb5') + bytes([i]) * (46 + i))
+"
+sleep 2
+kill -INT $pid
+wait $pid
+got=$(TZ=UTC capinfos -c -M "$D/expr.pcap" 2>/dev/null | sed -n 's/^Number of packets: *//p')
+[ "$got" = "$(( (N + 4) / 5 ))" ] || fail "the expression kept '$got' frames, expected $(( (N + 4) / 5 ))"
+
+# The ssh session itself is not captured: a remote capture of lo (where the session's TCP runs)
+# holds no frame of the server's port.
+port=$(sed -n 's/^Port //p' "$D/sshd_config")
+"$nmcap" -i "ssh://capturehost/lo" -F pcap -w "$D/lo.pcap" -d 3 -q >/dev/null 2>&1
+own=$(TZ=UTC tshark -r "$D/lo.pcap" -Y "tcp.port == $port" 2>/dev/null | wc -l)
+[ "$own" = 0 ] || fail "$own frames of the ssh session ($port) in the remote capture of lo"
+
 # An unknown host key: refused, exit 4, the reason printed.
 sed 's|UserKnownHostsFile .*|UserKnownHostsFile /dev/null|' "$D/ssh_config" >"$D/ssh_config_unknown"
 NDISNPP_SSH_CONFIG=$D/ssh_config_unknown "$nmcap" -i "ssh://capturehost/$VETH" -w "$D/x.cap" -d 1 -q >/dev/null 2>"$D/hk.err"

@@ -37,12 +37,18 @@ pub(super) fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<(Box<dy
         }
         SourceSpec::Remote { name, remote } => {
             let snaplen = if plan.needs_whole_frames() { 0 } else { config.frame_size };
+            // What the remote side may leave out: the expression and the Netmon filter's kernel
+            // form, both (a superset of what is kept here, where the whole filter runs again).
+            let parts: Vec<String> =
+                plan.bpf.iter().map(|e| format!("({e})")).chain(plan.filter.as_ref().and_then(|f| f.to_bpf(1)).map(|e| format!("({e})"))).collect();
+            let pushed = (!parts.is_empty()).then(|| parts.join(" and "));
             let request = CaptureRequest {
                 interface: name,
                 snaplen,
                 buffer_size: config.buffer_size,
                 promiscuous: config.promiscuous,
                 exclude_ssh: remote.exclude_own_session,
+                bpf: pushed.as_deref(),
             };
             let command = capture_command(&remote.program, remote.sudo, &request);
             let source = RemoteSource::start(&remote.dest, &remote.ssh, &command, &remote.program, remote_deadline(remote))

@@ -196,9 +196,13 @@ pub struct CaptureRequest<'a> {
     pub promiscuous: bool,
     /// Leave out the ssh session's own traffic (from the remote `$SSH_CONNECTION`).
     pub exclude_ssh: bool,
+    /// A pcap-filter expression the remote side applies first (a superset of what is kept
+    /// here: the whole filter still runs on this side), or None.
+    pub bpf: Option<&'a str>,
 }
 
-/// `PROGRAM --stream -i IFACE [-s N] [-B N] [-p] [--exclude-ssh]`: pcapng on standard output,
+/// `PROGRAM --stream -i IFACE [-s N] [-B N] [-p] [--exclude-ssh] [--bpf EXPR | --bpf-hex HEX]`:
+/// pcapng on standard output,
 /// reports on standard error (`@nmcap 1 ready|link down|link up|end NMERR_NAME`), the end when
 /// standard input closes.
 pub fn capture_command(program: &str, sudo: bool, r: &CaptureRequest<'_>) -> RemoteCommand {
@@ -214,6 +218,9 @@ pub fn capture_command(program: &str, sudo: bool, r: &CaptureRequest<'_>) -> Rem
     }
     if r.exclude_ssh {
         c = c.fixed("--exclude-ssh");
+    }
+    if let Some(e) = r.bpf {
+        c = c.value("--bpf", "--bpf-hex", e);
     }
     c
 }
@@ -305,9 +312,11 @@ mod tests {
 
     #[test]
     fn capture_and_probe_commands() {
-        let r = CaptureRequest { interface: "eth0", snaplen: 0, buffer_size: 0, promiscuous: true, exclude_ssh: true };
+        let r = CaptureRequest { interface: "eth0", snaplen: 0, buffer_size: 0, promiscuous: true, exclude_ssh: true, bpf: None };
         assert_eq!(capture_command("nmcap", false, &r).render(), "'nmcap' '--stream' '-i' 'eth0' '--exclude-ssh'");
-        let r = CaptureRequest { interface: "wl p0", snaplen: 128, buffer_size: 4 << 20, promiscuous: false, exclude_ssh: false };
+        let r = CaptureRequest { bpf: Some("udp port 53"), ..r };
+        assert_eq!(capture_command("nmcap", false, &r).render(), "'nmcap' '--stream' '-i' 'eth0' '--exclude-ssh' '--bpf-hex' '75647020706f7274203533'");
+        let r = CaptureRequest { interface: "wl p0", snaplen: 128, buffer_size: 4 << 20, promiscuous: false, exclude_ssh: false, bpf: None };
         assert_eq!(
             capture_command("nmcap", true, &r).render(),
             "'sudo' '-n' '--' 'nmcap' '--stream' '--interface-hex' '776c207030' '-s' '128' '-B' '4194304' '-p'"
