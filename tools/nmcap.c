@@ -485,6 +485,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
     o->promisc = 1;
     o->quiet = o->no_stats_frame = o->realtime = 0;
     o->rotate_bytes = 0;
+    o->expr_args = NULL;
+    o->n_expr_args = 0;
     o->rotate_seconds = o->rotate_files = 0;
     opterr = 0; /* the messages below name the option */
     while ((opt = getopt_long(argc, argv, "+:i:r:w:F:c:d:s:B:C:W:G:pqSRh", longs, NULL)) != -1) {

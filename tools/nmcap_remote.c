@@ -47,15 +47,21 @@ static void on_stop_signal(int sig) { (void)sig; g_stop = 1; }
 typedef struct {
     pthread_mutex_t lock;
     unsigned char *buf;
-    size_t len, cap;
+    size_t off, len, cap; /* bytes [off, len) wait for standard output */
     uint64_t dropped; /* frames not written: no room */
     int link_report;  /* NDISNPP_LINK_DOWN/UP to report, 0 none */
     DWORD end_value;  /* the capture ended by itself: its NMERR, with ended set */
     int ended;
 } Out;
-static Out g_out = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, 0, 0, 0};
+static Out g_out = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, 0, 0, 0, 0};
 
 static int out_room(Out *o, size_t n) {
+    if (o->off > 0 && o->len + n > o->cap) {
+        /* What was written goes: one move per refill, not one per write. */
+        memmove(o->buf, o->buf + o->off, o->len - o->off);
+        o->len -= o->off;
+        o->off = 0;
+    }
     if (o->len + n <= o->cap) return 1;
     if (o->len + n > PENDING_MAX) return 0;
     size_t cap = o->cap ? o->cap : 65536;
@@ -242,16 +248,16 @@ static DWORD request_blob(const struct request *r, HBLOB *out) {
 /* Writes what is pending to standard output (non-blocking); -1 when it is closed. */
 static int drain(int fd) {
     pthread_mutex_lock(&g_out.lock);
-    while (g_out.len > 0) {
-        ssize_t n = write(fd, g_out.buf, g_out.len);
+    while (g_out.off < g_out.len) {
+        ssize_t n = write(fd, g_out.buf + g_out.off, g_out.len - g_out.off);
         if (n < 0) {
             int e = errno;
             pthread_mutex_unlock(&g_out.lock);
             return (e == EAGAIN || e == EINTR) ? 0 : -1;
         }
-        memmove(g_out.buf, g_out.buf + n, g_out.len - (size_t)n);
-        g_out.len -= (size_t)n;
+        g_out.off += (size_t)n;
     }
+    g_out.off = g_out.len = 0;
     pthread_mutex_unlock(&g_out.lock);
     return 0;
 }
@@ -308,7 +314,7 @@ static int stream(int argc, char **argv) {
         struct pollfd p[2] = {{0, POLLIN, 0}, {1, 0, 0}};
         int link = 0, ended = 0;
         pthread_mutex_lock(&g_out.lock);
-        if (g_out.len) p[1].events = POLLOUT;
+        if (g_out.len > g_out.off) p[1].events = POLLOUT;
         link = g_out.link_report;
         g_out.link_report = 0;
         ended = g_out.ended;
@@ -336,7 +342,7 @@ static int stream(int argc, char **argv) {
             final_stats(h);
         }
         pthread_mutex_lock(&g_out.lock);
-        int waiting = g_out.len > 0;
+        int waiting = g_out.len > g_out.off;
         pthread_mutex_unlock(&g_out.lock);
         if (!waiting) blocked_since = 0;
         else if (!blocked_since) blocked_since = time(NULL);
@@ -353,7 +359,7 @@ static int stream(int argc, char **argv) {
         while (time(NULL) <= until) {
             struct pollfd p = {1, POLLOUT, 0};
             pthread_mutex_lock(&g_out.lock);
-            int left = g_out.len > 0;
+            int left = g_out.len > g_out.off;
             pthread_mutex_unlock(&g_out.lock);
             if (!left || drain(1) != 0) break;
             poll(&p, 1, 50);
