@@ -53,6 +53,9 @@ pub enum EndReason {
     FrameLimit,
     /// A trigger with the STOP action fired.
     Trigger(Fired),
+    /// A replay NIC with `NPP:Config:ReplayEndAtEof` reached the end of its input: every frame
+    /// was handed to the capture.
+    EndOfInput,
 }
 
 /// Decides whether a frame passes the capture filter, from the frame's one parse.
@@ -266,7 +269,7 @@ impl Loop {
         }
         match e {
             WriteError::FileLimit => EndReason::FileLimit,
-            WriteError::Io(e) => EndReason::WriteFailed(e.to_string()),
+            WriteError::Io(e) => EndReason::WriteFailed(crate::capfile::stream_error_text(&e)),
         }
     }
 
@@ -335,6 +338,9 @@ impl Loop {
             Next::Failed(msg) => self.on_failure(EndReason::SourceFailed(msg)),
             Next::Corrupt(msg) => self.on_failure(EndReason::BadInput(msg)),
             Next::Link(up) => self.on_link(up),
+            // The input ended (a replay that ends at it): everything before it was captured.
+            Next::End if self.stop_seen.is_some() => Flow::Stopped,
+            Next::End => Flow::Ended(EndReason::EndOfInput),
         }
     }
 
@@ -632,6 +638,9 @@ impl Engine {
             if live {
                 raise_priority();
             }
+            // A capture written to a pipe whose reader went away gets EPIPE, not the process a
+            // SIGPIPE (NPP:Config:CaptureFileDescriptor).
+            let _quiet = super::fds::SigpipeBlocked::new();
             // `go`, or the Engine gone before it (then Stop is set and the loop ends at once).
             let _ = wait_for_go.recv();
             let (outcome, by_itself, notify) = lp.run(source);

@@ -544,6 +544,7 @@ mod tests {
                     break;
                 }
                 Next::Corrupt(m) => panic!("corrupt {m}"),
+                Next::End => panic!("a live source does not end"),
             }
         }
         (frames, news)

@@ -10,10 +10,21 @@ pub(super) fn plan_of(target: &Blob, config: &CaptureConfig, reports: &mut Repor
     })
 }
 
-/// Opens the frame source of a plan (a replay file or a live interface).
+/// Connect's check that the plan's source can be opened: opened and closed again, except standard
+/// input (`NPP:Location:ReplayFile` = `-`), which is only checked to be open for reading (its
+/// bytes are for the capture that Start begins).
+pub(super) fn check_source(plan: &Plan, config: &CaptureConfig) -> Result<(), OpenError> {
+    match &plan.source {
+        SourceSpec::Replay { path, .. } if path.as_os_str() == REPLAY_STDIN_TXT => StreamReplay::check(0),
+        _ => open_source(plan, config).map(drop),
+    }
+}
+
+/// Opens the frame source of a plan (a replay file, standard input, or a live interface).
 pub(super) fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<Box<dyn Source>, OpenError> {
     match &plan.source {
-        SourceSpec::Replay { path, pace } => Ok(Box::new(Replay::open(path, *pace)?)),
+        SourceSpec::Replay { path, .. } if path.as_os_str() == REPLAY_STDIN_TXT => Ok(Box::new(StreamReplay::open(0, config.replay_end_at_eof)?)),
+        SourceSpec::Replay { path, pace } => Ok(Box::new(Replay::open(path, *pace)?.ending_at_eof(config.replay_end_at_eof))),
         SourceSpec::Live { name } => {
             let snaplen = if plan.needs_whole_frames() { 0 } else { config.frame_size };
             // The kernel ring read in place, or libpcap for what the ring does not take (capture/ring.rs).
