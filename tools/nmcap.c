@@ -10,7 +10,13 @@
  * then left as it is).
  * -R  real time: no file; each frame on stdout as "HH:MM:SS.uuuuuu len N <protocol summary>" (UTC)
  *     from the library's frames callback, the statistics on stderr at the end
- * -i  interface to capture on (default: lo); -r replays a pcap/pcapng file instead (no privilege)
+ * -i  interface to capture on (default: lo); -r replays a pcap/pcapng file instead (no privilege);
+ *     -r - replays standard input (a pipe: pcap or pcapng, unpaced). A replay ends at the end of
+ *     its input, with every frame written (NPP:Config:ReplayEndAtEof); -d and -c still apply.
+ * -w -  writes the capture to standard output (NPP:Config:CaptureFileDescriptor), as pcap unless
+ *     -F pcapng is given (-F netmon2 is refused: that format seeks back to complete its header);
+ *     the file name and statistics then go to standard error. A reader that goes away ends the
+ *     capture: "capture ended: File write failed" and exit 3.
  * -w  output file (default: the library's name in its capture directory, printed at the end).
  *     The capture is written into OUT's directory, which must be one no other user controls
  *     (owned by this user or root, not writable by group or others unless sticky: else exit 2
@@ -18,7 +24,7 @@
  *     replaced (never written through a symlink), one of another user is not (exit 2, the capture
  *     stays under the library's name, printed)
  * -F  file format (default netmon2)          -c  stop after COUNT frames
- * -d  stop after SECONDS (default 10 unless -c is given; 0 = until Ctrl-C)
+ * -d  stop after SECONDS (default 10 unless -c or -r is given; 0 = until Ctrl-C)
  * -s  bytes stored per frame (0 = whole frame) -B  kernel buffer size in bytes
  * -p  do not put the interface in promiscuous mode
  * -q  no progress line (it is shown only when stderr is a terminal anyway)
@@ -45,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -182,8 +189,9 @@ static DWORD on_frames(UPDATE_EVENT ev) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: nmcap [-i IFACE | -r FILE] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]\n"
+    fprintf(stderr, "usage: nmcap [-i IFACE | -r FILE|-] [-w OUT|-] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]\n"
                     "             [-s SNAPLEN] [-B BUFFER_BYTES] [-p] [-q] [-S] [-R]\n"
+                    "-r FILE: replay FILE (- = standard input) to its end; -w -: pcap (or -F pcapng) to standard output\n"
                     "-R: print each frame as it arrives (time, length, protocol) instead of writing a file\n"
                     "       nmcap --repair FILE...   repair damaged capture files, keeping every readable frame (exit 2 if one fails)\n"
                     "exit status: 0 captured until -c, -d or Ctrl-C; 1 usage; 2 failure (the capture could\n"
@@ -232,6 +240,8 @@ struct options {
     const char *replay;  /* -r */
     const char *out;     /* -w */
     const char *format;  /* -F, NPP:Config:FileFormat */
+    int format_given;    /* -F was given */
+    int to_stdout;       /* -w -: the capture goes to standard output */
     unsigned long count, snaplen, bufsize;  /* -c, -s, -B; 0 = not given */
     double duration;     /* -d; 0 = until Ctrl-C */
     int promisc, quiet, no_stats_frame, realtime;  /* !-p, -q, -S, -R */
@@ -245,6 +255,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
     o->replay = NULL;
     o->out = NULL;
     o->format = "NETMON2";
+    o->format_given = o->to_stdout = 0;
     o->count = o->snaplen = o->bufsize = 0;
     o->duration = -1;
     o->promisc = 1;
@@ -254,7 +265,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
         case 'i': o->iface = optarg; break;
         case 'r': o->replay = optarg; break;
         case 'w': o->out = optarg; break;
-        case 'F': o->format = optarg; break;
+        case 'F': o->format = optarg; o->format_given = 1; break;
         case 'c': o->count = strtoul(optarg, NULL, 10); break;
         case 'd': o->duration = atof(optarg); break;
         case 's': o->snaplen = strtoul(optarg, NULL, 10); break;
@@ -268,7 +279,18 @@ static int parse_options(int argc, char **argv, struct options *o) {
     }
     if (optind != argc || (o->iface && o->replay) || (o->realtime && o->out)) { usage(); return EXIT_USAGE; }
     if (!o->iface && !o->replay) o->iface = "lo";
-    if (o->duration < 0) o->duration = o->count ? 0 : 10;
+    /* A replay ends at the end of its input (NPP:Config:ReplayEndAtEof): no default duration. */
+    if (o->duration < 0) o->duration = (o->count || o->replay) ? 0 : 10;
+    if (o->out && strcmp(o->out, "-") == 0) {
+        /* A stream cannot be sought back into: pcap (the default here) or pcapng only. */
+        o->to_stdout = 1;
+        if (!o->format_given) o->format = "PCAP";
+        if (strcasecmp(o->format, "NETMON2") == 0) {
+            fprintf(stderr, "nmcap: -w - -F netmon2: a Network Monitor 2 file cannot be written to a stream (the format "
+                            "seeks back to complete its header and frame table at the end); use -F pcap or -F pcapng\n");
+            return EXIT_USAGE;
+        }
+    }
     return EXIT_OK;
 }
 
@@ -308,7 +330,10 @@ static int build_nic_blob(const struct options *o, struct capture *c) {
     if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_LOCAL_ONLY, !o->promisc);
     if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_DONT_DELETE_EMPTY_CAPTURE, TRUE);
     if (rc == NMERR_SUCCESS) rc = SetBoolInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_NO_STATS_FRAME, o->no_stats_frame);
-    if (rc == NMERR_SUCCESS && o->out) {
+    if (rc == NMERR_SUCCESS && o->replay) rc = SetBoolInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_REPLAY_END_AT_EOF, TRUE);
+    if (rc == NMERR_SUCCESS && o->to_stdout)
+        rc = SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_FILE_DESCRIPTOR, "1");
+    else if (rc == NMERR_SUCCESS && o->out) {
         /* Write into the output's directory, so the final rename stays on one filesystem (the
          * library takes absolute capture directories only). */
         char outdir[4096], absdir[PATH_MAX], base[4096];
@@ -365,7 +390,8 @@ static int start_capture(const struct options *o, struct capture *c) {
         return EXIT_NO_PERMISSION;
     }
     if (rc != NMERR_SUCCESS) {
-        fprintf(stderr, "nmcap: cannot open %s: %s (%s)\n", o->replay ? o->replay : o->iface, nmerr_text(rc), nmerr_name(rc));
+        fprintf(stderr, "nmcap: cannot open %s: %s (%s)\n",
+                o->replay ? (strcmp(o->replay, "-") ? o->replay : "standard input") : o->iface, nmerr_text(rc), nmerr_name(rc));
         print_error_blob(c->err);
         return EXIT_FAILED;
     }
@@ -486,6 +512,15 @@ static int report_end(const struct options *o, struct capture *c, const struct e
         fprintf(stderr, "%llu frames printed; frames delivered %llu, seen %llu, dropped %llu (kernel %llu), %.3f s\n",
                 frames_printed, (unsigned long long)ex->FramesCaptured, (unsigned long long)ex->FramesSeen,
                 (unsigned long long)ex->FramesDropped, (unsigned long long)ex->KernelFramesDropped, (double)ex->TimeElapsed / 1e6);
+        return status;
+    }
+    if (o->to_stdout) {
+        /* Standard output carries the capture: the summary goes to standard error. */
+        fprintf(stderr, "(standard output)\n");
+        fprintf(stderr, "frames captured %llu, bytes %llu, seen %llu, dropped %llu (kernel %llu), %.3f s\n",
+                (unsigned long long)ex->FramesCaptured, (unsigned long long)ex->BytesCaptured,
+                (unsigned long long)ex->FramesSeen, (unsigned long long)ex->FramesDropped,
+                (unsigned long long)ex->KernelFramesDropped, (double)ex->TimeElapsed / 1e6);
         return status;
     }
     if (o->out) {
