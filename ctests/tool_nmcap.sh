@@ -335,9 +335,14 @@ TZ=UTC timeout 120 "$nmcap" -S -r "$big" -d 1 -w "$tmp/duration.cap" >"$tmp/stdo
 normal_end "-d 1 (duration)" $?
 mkdir "$tmp/int"
 # nmcap itself gets the SIGINT (not a `timeout` wrapper, which passes it on to its whole process
-# group and may report the signal itself); a watchdog kills it if it does not end.
-TZ=UTC "$nmcap" -S -r "$big" -d 0 -w "$tmp/int/int.cap" >"$tmp/stdout" 2>"$tmp/stderr" &
+# group and may report the signal itself); a watchdog kills it if it does not end. A replay ends at
+# the end of its input: here standard input, which stays open after the frames (-r -).
+int_fifo="$tmp/int-fifo"
+mkfifo "$int_fifo"
+TZ=UTC "$nmcap" -S -r - -d 0 -w "$tmp/int/int.cap" <"$int_fifo" >"$tmp/stdout" 2>"$tmp/stderr" &
 pid=$!
+exec 7>"$int_fifo" # (meets nmcap's open of it) held open until nmcap has ended
+cat "$big" >&7
 (for _ in $(seq 120); do sleep 1; kill -0 $pid 2>/dev/null || exit 0; done; kill -KILL $pid 2>/dev/null) &
 watchdog=$!
 if wait_for_start "$tmp/int" $pid; then
@@ -348,6 +353,7 @@ else
 fi
 wait $pid
 int_status=$?
+exec 7>&-
 wait $watchdog 2>/dev/null
 normal_end "SIGINT (Ctrl-C)" $int_status
 

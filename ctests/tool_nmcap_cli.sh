@@ -62,7 +62,7 @@ else
     for opt in -i -r -w -F -c -d -s -B -p -q -S -R -h --help --version --repair; do
         grep -qE -- "^  ($opt[ ,]|-h, $opt )" <<<"$help" || fail "--help does not explain $opt"
     done
-    for default in "Default: the first interface" "netmon2 (default)" "Default: no" "Default: 10, or 0 when -c is given" \
+    for default in "Default: the first interface" "netmon2 (default)" "Default: no" "Default: 10, or 0 when -c or -r is" \
                    "0 = the whole frame. Default: 0" "Default: promiscuous"; do
         grep -qF -- "$default" <<<"$help" || fail "--help does not name the default '$default'"
     done

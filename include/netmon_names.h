@@ -86,6 +86,19 @@
  * `_<sequence>_<start time>.<ext>` (README, "Rotation").
  */
 #define TAG_ROTATE_BASE_NAME "RotateBaseName"
+/* ndisnpp (not in Netmon): the capture file is written to this open descriptor (decimal, e.g.
+ * "1" for standard output: a pipe, socket or file) instead of a new file in the capture
+ * directory; pcap and pcapng only (Network Monitor 2 needs to seek). README, "Streams".
+ */
+#define TAG_CAPTURE_FILE_DESCRIPTOR "CaptureFileDescriptor"
+/* ndisnpp (not in Netmon): a replay NIC ends the capture by itself at the end of its input,
+ * every frame written (BOOL; default FALSE: quiet until Stop, as a network). README, "Streams".
+ */
+#define TAG_REPLAY_END_AT_EOF "ReplayEndAtEof"
+/* ndisnpp (not in Netmon): the `NPP:Location:ReplayFile` value that replays standard input
+ * (a pipe: pcap or pcapng, unpaced). README, "Streams".
+ */
+#define REPLAY_STDIN_TXT "-"
 /* ndisnpp (not in Netmon): see README, "Linux configuration tags". */
 #define FILE_FORMAT_NETMON2_TXT "NETMON2"
 /* ndisnpp (not in Netmon): see README, "Linux configuration tags". */

@@ -118,6 +118,7 @@ fn describe(n: &Next<'_>) -> String {
         Next::Failed(m) => format!("failed: {m}"),
         Next::Link(up) => format!("link {up}"),
         Next::Corrupt(m) => format!("corrupt: {m}"),
+        Next::End => "end".into(),
         Next::Lost(m) => format!("lost: {m}"),
     }
 }

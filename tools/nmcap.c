@@ -34,6 +34,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,7 +202,7 @@ static DWORD on_frames(UPDATE_EVENT ev) {
 }
 
 #define USAGE_LINES                                                                                  \
-    "usage: nmcap [-i IFACE | -r FILE] [-w OUT] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]\n"   \
+    "usage: nmcap [-i IFACE | -r FILE|-] [-w OUT|-] [-F netmon2|pcap|pcapng] [-c COUNT] [-d SECONDS]\n" \
     "             [-s SNAPLEN] [-B SIZE] [-C SIZE] [-W FILES] [-G SECONDS] [-p] [-q] [-S] [-R]\n"     \
     "             [EXPRESSION]\n"                                                                    \
     "       nmcap --repair FILE...\n"                                                                \
@@ -221,17 +222,19 @@ static void help(void) {
            "               nmlist --remote lists its interfaces). Default: the first interface in the\n"
            "               library's list (nmlist's order) that is up and not a loopback, as tcpdump\n"
            "               picks it; lo when there is none. nmcap names the interface it picked.\n"
-           "  -r FILE      replay the frames of a pcap or pcapng FILE instead (no privilege needed);\n"
-           "               not with -i\n"
+           "  -r FILE      replay the frames of a pcap or pcapng FILE instead (no privilege needed),\n"
+           "               to its end; - replays standard input (a pipe: pcap or pcapng); not with -i\n"
            "  -w OUT       write the capture to OUT, a file name (not a directory). Default: the\n"
            "               library's name nm-<16 hex digits>.cap/.pcap/.pcapng in its capture\n"
-           "               directory ($NETMON_CAPTURE_DIR, else $TMPDIR/netmon), printed at the end;\n"
-           "               not with -R\n"
+           "               directory ($NETMON_CAPTURE_DIR, else $TMPDIR/netmon), printed at the end.\n"
+           "               - writes to standard output (pcap, or pcapng with -F pcapng; not netmon2,\n"
+           "               which seeks), the summary then on stderr; not with -R\n"
            "  -F FORMAT    file format: netmon2 (default), pcap or pcapng (any case); not with -R\n"
            "  -c COUNT     stop after COUNT frames, a whole number from 1 to 4294967295. Default: no\n"
            "               frame limit\n"
            "  -d SECONDS   stop after SECONDS, a number from 0 to 2147483647 (fractions allowed:\n"
-           "               0.5); 0 = until Ctrl-C or SIGTERM. Default: 10, or 0 when -c is given\n"
+           "               0.5); 0 = until Ctrl-C or SIGTERM. Default: 10, or 0 when -c or -r is\n"
+           "               given (a replay ends at the end of its input)\n"
            "  -s SNAPLEN   bytes stored per frame, 0 to 262144; 0 = the whole frame. Default: 0\n"
            "  -B SIZE      kernel buffer size in bytes, 0 to 1073741824 (1 GiB), with an optional\n"
            "               K, M or G suffix (times 1024, 1024^2, 1024^3); 0 = libpcap's 2 MiB.\n"
@@ -377,6 +380,8 @@ struct options {
     const char *replay;  /* -r */
     const char *out;     /* -w */
     const char *format;  /* -F, NPP:Config:FileFormat */
+    int format_given;    /* -F was given */
+    int to_stdout;       /* -w -: the capture goes to standard output */
     unsigned long count, snaplen, bufsize;  /* -c, -s, -B; 0 = not given */
     double duration;     /* -d; 0 = until Ctrl-C */
     int promisc, quiet, no_stats_frame, realtime;  /* !-p, -q, -S, -R */
@@ -480,6 +485,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
     o->replay = NULL;
     o->out = NULL;
     o->format = "NETMON2";
+    o->format_given = o->to_stdout = 0;
     o->count = o->snaplen = o->bufsize = 0;
     o->duration = -1;
     o->promisc = 1;
@@ -500,6 +506,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 return usage_error("-F %s: unknown file format; expected netmon2, pcap or pcapng", optarg);
             o->format = optarg;
             format_given = 1;
+            o->format_given = 1;
             break;
         case 'c':
             if (parse_count('c', optarg, 1, 4294967295ULL, 0, "a number of frames from 1 to 4294967295", &v)) return EXIT_USAGE;
@@ -555,7 +562,16 @@ static int parse_options(int argc, char **argv, struct options *o) {
     if (o->rotate_files && !o->rotate_bytes && !o->rotate_seconds)
         return usage_error("-W needs -C or -G (the files to keep are made by size or by time)");
     if (o->realtime && (o->rotate_bytes || o->rotate_seconds)) return usage_error("-R writes no file: -C, -G and -W cannot go with it");
-    if (o->out) {
+    if (o->out && strcmp(o->out, "-") == 0) {
+        /* A stream cannot be sought back into: pcap (the default here) or pcapng only. */
+        o->to_stdout = 1;
+        if (!o->format_given) o->format = "PCAP";
+        if (strcasecmp(o->format, "NETMON2") == 0)
+            return usage_error("-w - -F netmon2: a Network Monitor 2 file cannot be written to a stream (the format "
+                               "seeks back to complete its header and frame table at the end); use -F pcap or -F pcapng");
+        if (o->rotate_bytes || o->rotate_seconds) return usage_error("-w - cannot go with -C or -G: a stream is one file");
+    }
+    if (o->out && !o->to_stdout) {
         struct stat st;
         size_t n = strlen(o->out);
         if (n == 0) return usage_error("-w: the file name is empty");
@@ -568,7 +584,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
         o->iface = default_interface(picked, sizeof picked, &found);
         o->iface_picked = found ? 1 : 2;
     }
-    if (o->duration < 0) o->duration = o->count ? 0 : 10;
+    /* A replay ends at the end of its input (NPP:Config:ReplayEndAtEof): no default duration. */
+    if (o->duration < 0) o->duration = (o->count || o->replay) ? 0 : 10;
     return EXIT_OK;
 }
 
@@ -640,7 +657,10 @@ static int build_nic_blob(const struct options *o, struct capture *c) {
         if (dot && (strcmp(dot, ".cap") == 0 || strcmp(dot, ".pcap") == 0 || strcmp(dot, ".pcapng") == 0)) *dot = '\0';
         rc = SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_ROTATE_BASE_NAME, base);
     }
-    if (rc == NMERR_SUCCESS && o->out) {
+    if (rc == NMERR_SUCCESS && o->replay) rc = SetBoolInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_REPLAY_END_AT_EOF, TRUE);
+    if (rc == NMERR_SUCCESS && o->to_stdout)
+        rc = SetStringInBlob(c->nic, OWNER_NPP, CATEGORY_CONFIG, TAG_CAPTURE_FILE_DESCRIPTOR, "1");
+    else if (rc == NMERR_SUCCESS && o->out) {
         /* Write into the output's directory, so the final rename stays on one filesystem (the
          * library takes absolute capture directories only). */
         char outdir[4096], absdir[PATH_MAX], base[4096];
@@ -713,7 +733,8 @@ static int start_capture(const struct options *o, struct capture *c) {
         return EXIT_FAILED;
     }
     if (rc != NMERR_SUCCESS) {
-        fprintf(stderr, "nmcap: cannot open %s: %s (%s)\n", o->replay ? o->replay : o->iface, nmerr_text(rc), nmerr_name(rc));
+        fprintf(stderr, "nmcap: cannot open %s: %s (%s)\n",
+                o->replay ? (strcmp(o->replay, "-") ? o->replay : "standard input") : o->iface, nmerr_text(rc), nmerr_name(rc));
         print_error_blob(c->err);
         return EXIT_FAILED;
     }
@@ -835,6 +856,15 @@ static int report_end(const struct options *o, struct capture *c, const struct e
         fprintf(stderr, "%llu frames printed; frames delivered %llu, seen %llu, dropped %llu (kernel %llu), %.3f s\n",
                 frames_printed, (unsigned long long)ex->FramesCaptured, (unsigned long long)ex->FramesSeen,
                 (unsigned long long)ex->FramesDropped, (unsigned long long)ex->KernelFramesDropped, (double)ex->TimeElapsed / 1e6);
+        return status;
+    }
+    if (o->to_stdout) {
+        /* Standard output carries the capture: the summary goes to standard error. */
+        fprintf(stderr, "(standard output)\n");
+        fprintf(stderr, "frames captured %llu, bytes %llu, seen %llu, dropped %llu (kernel %llu), %.3f s\n",
+                (unsigned long long)ex->FramesCaptured, (unsigned long long)ex->BytesCaptured,
+                (unsigned long long)ex->FramesSeen, (unsigned long long)ex->FramesDropped,
+                (unsigned long long)ex->KernelFramesDropped, (double)ex->TimeElapsed / 1e6);
         return status;
     }
     if (rotating(o)) {

@@ -242,3 +242,37 @@ def test_realtime_stop_from_another_thread_ends_the_iteration(replay_file: Path)
     assert len(got) == st.TotalFramesCaptured and len(got) + st.TotalFramesDropped == N
     indices = [f.data[14] - 1 for f in got]  # frame i is filled with the byte i+1
     assert indices == sorted(set(indices)) and all(f.data == replay_frame(i) for f, i in zip(got, indices))
+
+
+def test_stream_to_a_descriptor_ending_at_eof(replay_file: Path, tmp_path: Path) -> None:
+    """README "Streams": the capture written to a pipe (CaptureFileDescriptor), the replay ending
+    by itself at the end of its file (ReplayEndAtEof) with every frame; "-" is standard input."""
+    assert ndisnpp.replay_nic("-").blob["NPP:Location:ReplayFile"] == "-"
+    r, w = os.pipe()
+    got = bytearray()
+
+    def read_all() -> None:
+        while True:
+            chunk = os.read(r, 65536)
+            if not chunk:
+                return
+            got.extend(chunk)
+
+    reader = threading.Thread(target=read_all)
+    reader.start()
+    cfg = {"NPP:Config:CaptureFileDescriptor": str(w), "NPP:Config:FileFormat": "PCAP", "NPP:Config:ReplayEndAtEof": "TRUE"}
+    with ndisnpp.Esp(ndisnpp.replay_nic(replay_file), cfg) as esp:
+        assert esp.start() == ""
+        wait_for(lambda: not esp.status().running, "the end of the replay")
+        st = esp.stop()
+        assert st.TotalFramesCaptured == N
+    os.close(w)
+    reader.join(10)
+    os.close(r)
+    out = tmp_path / "out.pcap"
+    out.write_bytes(bytes(got))
+    assert read_pcap(out) == [replay_frame(i) for i in range(N)]
+    # Network Monitor 2 (the default format) cannot stream: refused at Connect, with the reason.
+    with pytest.raises(ndisnpp.NmError) as e:
+        ndisnpp.Esp(ndisnpp.replay_nic(replay_file), {"NPP:Config:CaptureFileDescriptor": "1"}).connect()
+    assert e.value.name == "NMERR_NOT_SUPPORTED" and "Network Monitor 2" in e.value.details["NPP:Error:Detail"]

@@ -103,6 +103,16 @@ string_names! {
     /// ndisnpp (not in Netmon): ring-buffer capture, the files' name before
     /// `_<sequence>_<start time>.<ext>` (README, "Rotation").
     pub const TAG_ROTATE_BASE_NAME: &str = "RotateBaseName";
+    /// ndisnpp (not in Netmon): the capture file is written to this open descriptor (decimal, e.g.
+    /// "1" for standard output: a pipe, socket or file) instead of a new file in the capture
+    /// directory; pcap and pcapng only (Network Monitor 2 needs to seek). README, "Streams".
+    pub const TAG_CAPTURE_FILE_DESCRIPTOR: &str = "CaptureFileDescriptor";
+    /// ndisnpp (not in Netmon): a replay NIC ends the capture by itself at the end of its input,
+    /// every frame written (BOOL; default FALSE: quiet until Stop, as a network). README, "Streams".
+    pub const TAG_REPLAY_END_AT_EOF: &str = "ReplayEndAtEof";
+    /// ndisnpp (not in Netmon): the `NPP:Location:ReplayFile` value that replays standard input
+    /// (a pipe: pcap or pcapng, unpaced). README, "Streams".
+    pub const REPLAY_STDIN_TXT: &str = "-";
     /// ndisnpp (not in Netmon): see README, "Linux configuration tags".
     pub const FILE_FORMAT_NETMON2_TXT: &str = "NETMON2";
     /// ndisnpp (not in Netmon): see README, "Linux configuration tags".

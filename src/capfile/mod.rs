@@ -217,6 +217,31 @@ pub fn writer(format: FileFormat, file: File, info: StreamInfo) -> io::Result<Bo
     }
 }
 
+/// A capture "file" on a descriptor the caller gave (`NPP:Config:CaptureFileDescriptor`): a
+/// duplicate of `fd` (F_DUPFD_CLOEXEC), owned by the writer and closed when it finishes; the
+/// caller's descriptor stays the caller's. pcap and pcapng stream (they never seek), so `fd` may
+/// be a pipe, a socket or a terminal as well as a file (written from its current offset).
+pub fn open_stream(fd: i32) -> io::Result<File> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: fcntl on a descriptor number, no memory involved; the descriptor it returns is new
+    // and owned by nobody else.
+    let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if dup < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `dup` was just made and is owned by nobody else.
+    Ok(unsafe { File::from_raw_fd(dup) })
+}
+
+/// The words for a write error on a capture stream: a reader that went away (EPIPE) is named so.
+pub fn stream_error_text(e: &io::Error) -> String {
+    if e.raw_os_error() == Some(libc::EPIPE) {
+        format!("the reader of the capture stream went away ({e})")
+    } else {
+        e.to_string()
+    }
+}
+
 /// The largest stored frame length any writer puts in a file (and the snap length written for
 /// "unlimited"): Wireshark refuses larger records (wiretap's WTAP_MAX_PACKET_SIZE_STANDARD).
 pub(crate) const MAX_STORED: u32 = 262_144;

@@ -55,6 +55,9 @@ pub enum EndReason {
     FrameLimit,
     /// A trigger with the STOP action fired.
     Trigger(Fired),
+    /// A replay NIC with `NPP:Config:ReplayEndAtEof` reached the end of its input: every frame
+    /// was handed to the capture.
+    EndOfInput,
 }
 
 /// Decides whether a frame passes the capture filter, from the frame's one parse.
@@ -331,7 +334,7 @@ impl Loop {
         }
         match e {
             WriteError::FileLimit => EndReason::FileLimit,
-            WriteError::Io(e) => EndReason::WriteFailed(e.to_string()),
+            WriteError::Io(e) => EndReason::WriteFailed(crate::capfile::stream_error_text(&e)),
         }
     }
 
@@ -401,6 +404,9 @@ impl Loop {
             Next::Corrupt(msg) => self.on_failure(EndReason::BadInput(msg)),
             Next::Lost(msg) => self.on_failure(EndReason::Lost(msg)),
             Next::Link(up) => self.on_link(up),
+            // The input ended (a replay that ends at it): everything before it was captured.
+            Next::End if self.stop_seen.is_some() => Flow::Stopped,
+            Next::End => Flow::Ended(EndReason::EndOfInput),
         }
     }
 
@@ -808,6 +814,9 @@ impl Engine {
             if live {
                 raise_priority();
             }
+            // A capture written to a pipe whose reader went away gets EPIPE, not the process a
+            // SIGPIPE (NPP:Config:CaptureFileDescriptor).
+            let _quiet = super::fds::SigpipeBlocked::new();
             // `go`, or the Engine gone before it (then Stop is set and the loop ends at once).
             let _ = wait_for_go.recv();
             let (outcome, by_itself, notify) = lp.run(source);

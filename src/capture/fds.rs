@@ -81,6 +81,67 @@ pub fn seal_same_file(file: &std::fs::File, before: &[RawFd]) -> std::io::Result
     Ok(())
 }
 
+/// SIGPIPE blocked on the calling thread while this lives (pthread_sigmask: the process's signal
+/// dispositions are left alone). A write to a pipe whose reader went away then fails with EPIPE
+/// instead of killing the process; the SIGPIPE that such a write still raises for this thread is
+/// taken back (sigtimedwait, not waiting) before the thread's mask is restored, unless one was
+/// already pending before. Used by the capture thread and around the header written at Start, so
+/// that a capture on a descriptor (`NPP:Config:CaptureFileDescriptor`) never signals the caller.
+pub struct SigpipeBlocked {
+    old: libc::sigset_t,
+    was_pending: bool,
+}
+
+fn sigpipe_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset/sigaddset initialise the set we own.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        set
+    }
+}
+
+fn sigpipe_pending() -> bool {
+    // SAFETY: sigpending fills the set we own; sigismember reads it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigpending(&mut set) == 0 && libc::sigismember(&set, libc::SIGPIPE) == 1
+    }
+}
+
+impl SigpipeBlocked {
+    /// Blocks SIGPIPE on this thread.
+    pub fn new() -> SigpipeBlocked {
+        let set = sigpipe_set();
+        // SAFETY: `old` is ours to fill; the new mask only adds SIGPIPE for this thread.
+        let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old) };
+        SigpipeBlocked { old, was_pending: sigpipe_pending() }
+    }
+}
+
+impl Default for SigpipeBlocked {
+    fn default() -> Self {
+        SigpipeBlocked::new()
+    }
+}
+
+impl Drop for SigpipeBlocked {
+    fn drop(&mut self) {
+        if !self.was_pending && sigpipe_pending() {
+            let set = sigpipe_set();
+            let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            // SAFETY: takes the pending SIGPIPE (blocked, so it cannot be delivered meanwhile)
+            // without waiting; a null info pointer is allowed.
+            unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) };
+        }
+        // SAFETY: restores the mask this thread had before.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut()) };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +159,28 @@ mod tests {
         // SAFETY: our descriptor.
         unsafe { libc::close(fd) };
         assert!(set_cloexec(fd).is_err());
+    }
+
+    /// A write to a pipe with no reader: EPIPE, and the process lives on; no SIGPIPE is left
+    /// pending once the guard is gone.
+    #[test]
+    fn sigpipe_is_blocked_and_taken_back() {
+        use std::io::Write;
+        use std::os::fd::FromRawFd;
+        let mut fds = [0; 2];
+        // SAFETY: pipe fills the two descriptors, ours from now.
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        // SAFETY: ours, closed here: the write end has no reader any more.
+        unsafe { libc::close(fds[0]) };
+        // SAFETY: the write end is ours.
+        let mut w = unsafe { std::fs::File::from_raw_fd(fds[1]) };
+        {
+            let _quiet = SigpipeBlocked::new();
+            let e = w.write_all(b"x").unwrap_err();
+            assert_eq!(e.raw_os_error(), Some(libc::EPIPE));
+            // (Rust's runtime ignores SIGPIPE, so none is pending here; the C test
+            // test_stream checks a process with the default disposition.)
+        }
+        assert!(!sigpipe_pending());
     }
 }

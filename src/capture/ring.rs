@@ -575,6 +575,7 @@ mod tests {
                 }
                 Next::Corrupt(m) => panic!("corrupt {m}"),
                 Next::Lost(m) => panic!("lost {m}"),
+                Next::End => panic!("a live source does not end"),
             }
         }
         (frames, news)

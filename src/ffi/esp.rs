@@ -56,6 +56,14 @@ ffi_fn! {
     /// malformed entry answers `NMERR_BLOB_CONVERSION_ERROR` (`NMERR_ILLEGAL_TRIGGER` for the
     /// trigger), names the entry in `hErrorBlob`, and keeps the previous configuration; unknown
     /// `NPP:*` entries are copied to `hErrorBlob` and ignored. `NMERR_CAPTURING` while capturing.
+    /// Streams (README "Streams"): `NPP:Config:CaptureFileDescriptor` (a decimal descriptor) makes
+    /// Start write to a duplicate of that descriptor (F_DUPFD_CLOEXEC, closed when the capture
+    /// ends) instead of a new file; only `PCAP` and `PCAPNG` stream: with Network Monitor 2 it
+    /// answers `NMERR_NOT_SUPPORTED` (that format seeks back to complete the file), with a closed
+    /// or read-only descriptor `NMERR_INVALID_PARAMETER`, the entry and the reason
+    /// (`NPP:Error:Detail`) in `hErrorBlob`. `NPP:Config:ReplayEndAtEof` TRUE: a replay NIC ends
+    /// the capture by itself at the end of its input, every frame written (the status callback
+    /// gets UPDATE_EVENT_NETWORK_STATUS / UPDATE_ACTION_STOP_CAPTURE with Value `NMERR_SUCCESS`).
     fn esp_configure(hNpp: HNPP, hConfigurationBlob: HBLOB, hErrorBlob: HBLOB) -> DWORD for npp |h| {
         configure_family(h, F, hConfigurationBlob, hErrorBlob)
     }
@@ -74,6 +82,15 @@ ffi_fn! {
     /// `NMERR_FILE_NOT_FOUND`); `NMERR_UNKNOWN_MACTYPE` when the file format cannot hold the link
     /// type (Network Monitor 2 takes Ethernet, raw IP and LINKTYPEs up to 0xFFF outside 128-138).
     /// After Stop, a Start without Configure re-uses the last configuration.
+    /// With `NPP:Config:CaptureFileDescriptor` (see esp_configure) no file is made: the header goes
+    /// to the descriptor now and `pFileName` receives "" (a descriptor closed since Configure:
+    /// `NMERR_INVALID_PARAMETER`; a reader already gone: `NMERR_FILE_WRITE_ERROR`; the reason in
+    /// npp_get_error_detail). Frames follow at least twice a second while they arrive, as whole
+    /// records; SIGPIPE is blocked on the library's writing threads (never the process's
+    /// disposition changed), so a reader that goes away ends the capture with
+    /// `NMERR_FILE_WRITE_ERROR` ("the reader of the capture stream went away").
+    /// A replay of standard input (`NPP:Location:ReplayFile` = "-") waits here at most 10 s for the
+    /// pcap or pcapng header (`NMERR_INVALID_FILE_FORMAT` when none, or not a capture, arrives).
     #[must_use]
     fn esp_start(hNpp: HNPP, pFileName: *mut c_char, FileNameLength: usize) -> DWORD for npp |h| {
         // SAFETY: pFileName is this call's argument: by the shared contract NULL or

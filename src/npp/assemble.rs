@@ -13,14 +13,19 @@ pub(super) fn plan_of(target: &Blob, config: &CaptureConfig, reports: &mut Repor
     })
 }
 
-/// Opens the frame source of a plan (a replay file or a live interface), with the plan's
-/// pcap-filter expression: a live source applies it in the kernel; for a replay it is compiled
-/// here for the file's link type and returned, for the capture thread to apply. An expression
-/// that does not compile is `OpenError::Filter` (libpcap's message).
+/// Opens the frame source of a plan (a replay file, standard input, a live interface, a remote
+/// NIC), with the plan's pcap-filter expression: a live source applies it in the kernel; for the
+/// others it is compiled here for the source's link type and returned, for the capture thread to
+/// apply. An expression that does not compile is `OpenError::Filter` (libpcap's message).
 pub(super) fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<(Box<dyn Source>, Option<BpfFilter>), OpenError> {
     match &plan.source {
+        SourceSpec::Replay { path, .. } if path.as_os_str() == REPLAY_STDIN_TXT => {
+            let source = StreamReplay::open(0, config.replay_end_at_eof)?;
+            let bpf = compile_local(plan, source.linktype())?;
+            Ok((Box::new(source), bpf))
+        }
         SourceSpec::Replay { path, pace } => {
-            let source = Replay::open(path, *pace)?;
+            let source = Replay::open(path, *pace)?.ending_at_eof(config.replay_end_at_eof);
             let bpf = compile_local(plan, source.linktype())?;
             Ok((Box::new(source), bpf))
         }
@@ -77,13 +82,20 @@ fn remote_deadline(remote: &super::plan::RemoteSpec) -> std::time::Instant {
 }
 
 /// Connect's check that a plan's source can be opened, without keeping it: a live interface or a
-/// replay file is opened and closed; a remote NIC is probed (its program asked whether it can
+/// replay file is opened and closed; standard input checked to be readable; a remote NIC is probed (its program asked whether it can
 /// capture there), nothing captured. Returns the source's link type (a remote NIC's is known at
 /// Start: Ethernet until then), for which the pcap-filter expression compiled.
 pub(super) fn check_source(plan: &Plan, config: &CaptureConfig) -> Result<u32, OpenError> {
+    const LINKTYPE_ETHERNET: u32 = 1;
     match &plan.source {
+        // Standard input is only checked to be open for reading: its bytes are for the capture
+        // that Start begins (its link type is known then: Ethernet until then).
+        SourceSpec::Replay { path, .. } if path.as_os_str() == REPLAY_STDIN_TXT => {
+            StreamReplay::check(0)?;
+            compile_local(plan, LINKTYPE_ETHERNET)?;
+            Ok(LINKTYPE_ETHERNET)
+        }
         SourceSpec::Remote { name, remote } => {
-            const LINKTYPE_ETHERNET: u32 = 1;
             compile_local(plan, LINKTYPE_ETHERNET)?;
             let command = probe_command(&remote.program, remote.sudo, name);
             RemoteSource::probe(&remote.dest, &remote.ssh, &command, &remote.program, remote_deadline(remote))

@@ -32,6 +32,11 @@ pub struct CaptureConfig {
     pub update_interval_ms: u32,
     /// IRTC: frames per delivery (`NPP:Config:FrameTableLength`, default 4096).
     pub frame_table_length: u32,
+    /// `NPP:Config:CaptureFileDescriptor` (ndisnpp): write the capture to this descriptor (a
+    /// duplicate of it, made at Start) instead of a new file in the capture directory.
+    pub capture_fd: Option<i32>,
+    /// `NPP:Config:ReplayEndAtEof` (ndisnpp): a replay NIC ends the capture at the end of its input.
+    pub replay_end_at_eof: bool,
     /// Rotation (README, "Rotation"): the settings, `None` when neither RotateBytes nor
     /// RotateSeconds is set.
     pub rotation: Option<Rotation>,
@@ -75,6 +80,8 @@ impl Default for CaptureConfig {
             update_interval_ms: DEFAULT_UPDATE_INTERVAL_MS,
             frame_table_length: DEFAULT_FRAME_TABLE_LENGTH,
             rotation: None,
+            capture_fd: None,
+            replay_end_at_eof: false,
         }
     }
 }
@@ -125,6 +132,8 @@ const KNOWN_CONFIG_TAGS: &[&str] = &[
     TAG_ROTATE_SECONDS,
     TAG_ROTATE_FILES,
     TAG_ROTATE_BASE_NAME,
+    TAG_CAPTURE_FILE_DESCRIPTOR,
+    TAG_REPLAY_END_AT_EOF,
 ];
 const KNOWN_CATEGORIES: &[&str] = &[CATEGORY_NETWORKINFO, CATEGORY_LOCATION, CATEGORY_CONFIG, CATEGORY_TRIGGER, CATEGORY_FINDER, CATEGORY_REMOTE, CATEGORY_ESP];
 
@@ -213,6 +222,14 @@ pub fn parse(b: &Blob, base: &CaptureConfig) -> Result<CaptureConfig, Rejected> 
     if let Some(v) = boolean(CATEGORY_CONFIG, TAG_REPLAY_PACE)? {
         c.replay_pace = v;
     }
+    if let Some(v) = boolean(CATEGORY_CONFIG, TAG_REPLAY_END_AT_EOF)? {
+        c.replay_end_at_eof = v;
+    }
+    if let Some(v) = get(b, CATEGORY_CONFIG, TAG_CAPTURE_FILE_DESCRIPTOR) {
+        // A decimal descriptor number; whether it is open for writing is checked by `check_output`.
+        let fd = v.trim().parse::<i32>().ok().filter(|fd| *fd >= 0 && !v.trim().starts_with('+'));
+        c.capture_fd = Some(fd.ok_or_else(|| reject(NMERR_BLOB_CONVERSION_ERROR, CATEGORY_CONFIG, TAG_CAPTURE_FILE_DESCRIPTOR, &v))?);
+    }
     if let Some(v) = boolean(CATEGORY_CONFIG, TAG_NO_CONVERSATION_STATS)? {
         c.no_conversation_stats = v;
     }
@@ -282,6 +299,31 @@ fn parse_rotation(b: &Blob, c: &mut CaptureConfig) -> Result<(), Rejected> {
         c.rotation = None;
     } else {
         c.rotation = Some(r);
+    }
+    Ok(())
+}
+
+/// Whether the capture can be written where the configuration says: with
+/// `NPP:Config:CaptureFileDescriptor`, the format must stream (pcap, pcapng: a Network Monitor 2
+/// file is completed by rewriting its header and writing its frame table at the end, which a pipe
+/// cannot take) and the descriptor must be open for writing. Else the code and the reason.
+pub fn check_output(c: &CaptureConfig) -> Result<(), (NmErr, String)> {
+    let Some(fd) = c.capture_fd else { return Ok(()) };
+    if c.format == FileFormat::Netmon2 {
+        return Err((
+            NMERR_NOT_SUPPORTED,
+            format!(
+                "descriptor {fd}: a Network Monitor 2 file cannot be written to a descriptor (the format seeks back to write its header and frame table at the end); set NPP:Config:FileFormat to PCAP or PCAPNG"
+            ),
+        ));
+    }
+    // SAFETY: fcntl on a descriptor number; no memory is involved (a closed one answers EBADF).
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err((NMERR_INVALID_PARAMETER, format!("descriptor {fd}: {}", std::io::Error::last_os_error())));
+    }
+    if flags & libc::O_ACCMODE == libc::O_RDONLY {
+        return Err((NMERR_INVALID_PARAMETER, format!("descriptor {fd}: not open for writing")));
     }
     Ok(())
 }

@@ -80,3 +80,13 @@ pub(super) fn io_to_nmerr(e: &std::io::Error) -> NmErr {
         _ => NMERR_COULD_NOT_CREATE_TEMPFILE,
     }
 }
+
+/// `config::check_output` with its error named in the error BLOB: the descriptor entry and the
+/// reason (`NPP:Error:Detail`).
+pub(super) fn output_checked(config: &CaptureConfig, reports: &mut Reports) -> NmResult<()> {
+    config::check_output(config).map_err(|(code, why)| {
+        reports.add(CATEGORY_CONFIG, TAG_CAPTURE_FILE_DESCRIPTOR, &config.capture_fd.map(|fd| fd.to_string()).unwrap_or_default());
+        reports.add("Error", "Detail", &why);
+        code
+    })
+}

@@ -4,7 +4,7 @@ use super::*;
 
 pub(super) fn end_value(reason: &EndReason) -> NmErr {
     match reason {
-        EndReason::Stopped | EndReason::FrameLimit | EndReason::Trigger(_) => NMERR_SUCCESS,
+        EndReason::Stopped | EndReason::FrameLimit | EndReason::Trigger(_) | EndReason::EndOfInput => NMERR_SUCCESS,
         EndReason::SourceFailed(_) => NMERR_NETWORK_NOT_PRESENT,
         EndReason::Lost(_) => NMERR_LOST_CONNECTION,
         EndReason::BadInput(_) => NMERR_INVALID_FILE_FORMAT,
@@ -30,7 +30,7 @@ pub(super) fn end_detail(reason: &EndReason) -> Option<String> {
     match reason {
         EndReason::SourceFailed(m) | EndReason::Lost(m) | EndReason::BadInput(m) | EndReason::WriteFailed(m) => Some(m.clone()),
         EndReason::FileLimit => Some("the capture file reached its format's size limit".into()),
-        EndReason::Stopped | EndReason::FrameLimit | EndReason::Trigger(_) => None,
+        EndReason::Stopped | EndReason::FrameLimit | EndReason::Trigger(_) | EndReason::EndOfInput => None,
     }
 }
 

@@ -23,7 +23,7 @@ use crate::blob::{store, Blob};
 use crate::capfile::{self, StreamInfo};
 use crate::capture::conversation::Conversations;
 use crate::capture::engine::{EndReason, Engine, EngineReader, Notice, Rotation, Stages, Totals};
-use crate::capture::source::{LiveSettings, OpenError, Replay, Source};
+use crate::capture::source::{LiveSettings, OpenError, Replay, Source, StreamReplay};
 use crate::capture::trigger::TriggerState;
 use crate::handles::HandleTable;
 use crate::nmerr::*;

@@ -38,10 +38,12 @@ pub(super) fn connect_locked(e: &Arc<NppEntry>, handle: u64, family: Family, a: 
         reports.add(&c, &t, &v);
     }
     let plan = plan_of(&target, &config, reports)?;
-    // Checked (a live interface or replay file opened and closed, a remote NIC probed), and the
-    // link type the pcap-filter expression is compiled for again by Configure.
+    // Checked (a live interface or replay file opened and closed, standard input checked, a remote
+    // NIC probed), and the link type the pcap-filter expression is compiled for again by Configure.
     let linktype = check_source(&plan, &config).map_err(|e| open_error(&e, &target, reports))?;
-    if family.writes_file() {
+    if family.writes_file() && config.capture_fd.is_some() {
+        output_checked(&config, reports)?;
+    } else if family.writes_file() {
         if let Err(why) = config::open_capture_dir(&config) {
             if let Some(d) = &config.capture_dir {
                 reports.add(CATEGORY_CONFIG, TAG_CAPTURE_DIRECTORY, &d.to_string_lossy());
@@ -101,6 +103,9 @@ pub fn configure(handle: u64, family: Family, blob: &Blob, error_blob: Option<u6
             if let Some(expr) = &plan.bpf {
                 crate::filter::BpfFilter::compile(expr, conn.linktype).map_err(|m| open_error(&OpenError::Filter(m), &target, &mut reports))?;
             }
+            if family.writes_file() {
+                output_checked(&config, &mut reports)?;
+            }
             for (c, t, v) in config::unknown_entries(blob) {
                 reports.add(&c, &t, &v);
             }
@@ -129,14 +134,27 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
         let conn = npp.conn()?;
         Ok((conn.config.clone(), conn.plan.clone(), conn.target.clone(), conn.callback.as_ref().map(|c| c.poster()), conn.frames))
     })?;
+    e.detail.lock().clear();
+    // A descriptor (NPP:Config:CaptureFileDescriptor) instead of a file: checked again (it may
+    // have been closed since Configure).
+    let to_fd = if family.writes_file() { config.capture_fd } else { None };
+    if to_fd.is_some() {
+        config::check_output(&config).map_err(|(code, why)| {
+            *e.detail.lock() = why;
+            code
+        })?;
+    }
     // The directory of a file family, opened and checked once: the file is created relative to it.
-    let dir = if family.writes_file() { Some(config::open_capture_dir(&config).map_err(|e| e.code(NMERR_COULD_NOT_CREATE_DIRECTORY))?) } else { None };
+    let dir = if family.writes_file() && to_fd.is_none() {
+        Some(config::open_capture_dir(&config).map_err(|e| e.code(NMERR_COULD_NOT_CREATE_DIRECTORY))?)
+    } else {
+        None
+    };
     if let (Some(room), Some(dir)) = (name_room, &dir) {
         if file_name_len(dir.path(), &config) + 1 > room {
             return Err(NMERR_INVALID_PARAMETER);
         }
     }
-    e.detail.lock().clear();
     let fail = |code: NmErr, why: String| {
         *e.detail.lock() = why;
         code
@@ -172,6 +190,21 @@ pub fn start(handle: u64, family: Family, name_room: Option<usize>) -> NmResult<
                 let _ = std::fs::remove_file(&path);
                 let code = if err.kind() == std::io::ErrorKind::Unsupported { NMERR_UNKNOWN_MACTYPE } else { io_to_nmerr(&err) };
                 return Err(fail(code, err.to_string()));
+            }
+        }
+    } else if let Some(fd) = to_fd {
+        let info = StreamInfo { linktype: source.linktype(), snaplen: config.frame_size };
+        // The header goes out now, from this (the caller's) thread: a reader already gone must
+        // not raise SIGPIPE here (crate::capture::fds::SigpipeBlocked).
+        let made = {
+            let _quiet = crate::capture::fds::SigpipeBlocked::new();
+            capfile::open_stream(fd).and_then(|f| capfile::writer(config.format, f, info))
+        };
+        match made {
+            Ok(w) => (Some(w), None),
+            Err(err) => {
+                let code = if err.kind() == std::io::ErrorKind::Unsupported { NMERR_UNKNOWN_MACTYPE } else { NMERR_FILE_WRITE_ERROR };
+                return Err(fail(code, format!("descriptor {fd}: {}", capfile::stream_error_text(&err))));
             }
         }
     } else {

@@ -50,6 +50,7 @@ pub fn replay(path: &Path) -> Result<(u32, Drained), String> {
             Next::Link(up) => panic!("a replay reported a link change ({up})"),
             Next::Corrupt(m) => return Ok((linktype, Drained { frames, damage: Some(m) })),
             Next::Lost(m) => panic!("a replay lost a connection: {m}"),
+            Next::End => return Ok((linktype, Drained { frames, damage: None })),
         }
     }
 }

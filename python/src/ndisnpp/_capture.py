@@ -349,7 +349,10 @@ class _FileCapture(_Capture):
     """Esp and Delayed: a capture file per Start."""
 
     def start(self) -> str:
-        """Starts a capture into a new file in the capture directory; returns its path."""
+        """Starts a capture into a new file in the capture directory; returns its path. With
+        ``NPP:Config:CaptureFileDescriptor`` (a descriptor number as text; PCAP or PCAPNG only) the
+        capture goes to a duplicate of that descriptor instead, and the path returned is ``""``
+        (README "Streams")."""
         name = ctypes.create_string_buffer(_FILE_NAME_ROOM)
         self._session.start(name, _FILE_NAME_ROOM)
         return name.value.decode()

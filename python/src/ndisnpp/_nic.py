@@ -66,9 +66,15 @@ def nics(remote: Optional[str] = None, **remote_entries: str) -> List[Nic]:
 
 def replay_nic(path: Union[str, "os.PathLike[str]"]) -> Nic:
     """A NIC that delivers the frames of a pcap or pcapng file (``NPP:Location:ReplayFile``), then
-    stays quiet until Stop. Its name is the file's absolute path. The file is opened at Connect:
-    a missing one raises NmError ``NMERR_FILE_NOT_FOUND`` there.
+    stays quiet until Stop; with ``{"NPP:Config:ReplayEndAtEof": "TRUE"}`` in the configuration
+    the capture ends by itself at the end of the file, every frame written (the end event's value
+    is NMERR_SUCCESS; ``stop()`` then returns the final statistics). Its name is the file's
+    absolute path. The file is opened at Connect: a missing one raises NmError
+    ``NMERR_FILE_NOT_FOUND`` there. ``"-"`` replays standard input (pcap or pcapng arriving
+    through a pipe, unpaced; README "Streams"), and is kept as it is.
     """
+    if os.fspath(path) == "-":
+        return Nic("-", "00:00:00:00:00:00", Blob({"NPP:Location:ReplayFile": "-"}))
     absolute = os.path.abspath(os.fspath(path))
     blob = Blob({"NPP:Location:ReplayFile": absolute})
     return Nic(absolute, "00:00:00:00:00:00", blob)

@@ -12,12 +12,14 @@ mod classic;
 mod live;
 mod remote;
 mod replay;
+mod stream;
 
 pub use classic::classic_pcap_magic;
 use classic::*;
 pub use live::*;
 pub use remote::*;
 pub use replay::*;
+pub use stream::*;
 
 /// How long one `next` call may wait for traffic: it bounds how late a Stop or Pause is seen.
 pub(crate) const POLL_TIMEOUT_MS: i32 = 50;
@@ -47,6 +49,9 @@ pub enum Next<'a> {
     /// The connection to a remote capture was lost: the frames that came were delivered;
     /// nothing more will come.
     Lost(String),
+    /// The input ended and the source ends with it (a replay with `NPP:Config:ReplayEndAtEof`):
+    /// every frame was delivered.
+    End,
 }
 
 /// Kernel-side counters (pcap_stats): frames the kernel saw and dropped.
@@ -165,6 +170,40 @@ mod tests {
         std::fs::remove_file(junk).unwrap();
     }
 
+    /// `NPP:Config:ReplayEndAtEof`: after the last frame the replay reports the end (again at
+    /// every later call), at recorded pace too; without it, it stays quiet.
+    #[test]
+    fn replay_ends_at_eof_when_asked() {
+        let recs: Vec<Rec> = (0..5).map(|i| (7, i * 100_000, vec![i as u8; 60], 60)).collect();
+        let path = temp_file("eof", &classic_file(&recs, false, false, 0));
+        for pace in [false, true] {
+            let mut r = Replay::open(&path, pace).unwrap().ending_at_eof(true);
+            let mut frames = 0;
+            loop {
+                match r.next(&mut || false) {
+                    Next::Frame(_) => frames += 1,
+                    Next::Idle => {}
+                    Next::End => break,
+                    _ => panic!("frames, Idle, End only"),
+                }
+            }
+            assert_eq!(frames, 5);
+            assert!(matches!(r.next(&mut || false), Next::End));
+            let mut quiet = Replay::open(&path, pace).unwrap();
+            let mut frames = 0;
+            let t0 = Instant::now();
+            while t0.elapsed() < Duration::from_millis(if pace { 900 } else { 300 }) {
+                match quiet.next(&mut || false) {
+                    Next::Frame(_) => frames += 1,
+                    Next::Idle => {}
+                    _ => panic!("frames and Idle only"),
+                }
+            }
+            assert_eq!(frames, 5);
+        }
+        std::fs::remove_file(path).unwrap();
+    }
+
     /// One record: (seconds, sub-second part as stored, captured bytes, length on the wire).
     type Rec = (u32, u32, Vec<u8>, u32);
 
@@ -207,6 +246,7 @@ mod tests {
                 Next::Link(_) => panic!("a replay has no link"),
                 Next::Corrupt(m) => return (out, Some(m)),
                 Next::Lost(m) => panic!("a replay has no connection to lose: {m}"),
+                Next::End => return (out, None),
             }
         }
     }
@@ -225,6 +265,7 @@ mod tests {
             held: None,
             held_data: Vec::new(),
             records: 0,
+            end_at_eof: false,
         }
     }
 

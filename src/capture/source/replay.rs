@@ -31,6 +31,8 @@ pub struct Replay {
     pub(super) held_data: Vec<u8>,
     /// Whole records read so far (named when a damaged one ends the replay).
     pub(super) records: u64,
+    /// At the end of the file: `Next::End` (`NPP:Config:ReplayEndAtEof`), else quiet until Stop.
+    pub(super) end_at_eof: bool,
 }
 
 /// What a replay that stops on a record it cannot read reports: whether the file is cut short or
@@ -84,7 +86,14 @@ impl Replay {
             Ok(None) => ReplayReader::Libpcap(cap, classic_magic(&file)),
             Err(e) => return Err(OpenError::Other(format!("{}: {e}", path.display()))),
         };
-        Ok(Replay { reader, linktype, exhausted: false, pace, pace_origin: None, held: None, held_data: Vec::new(), records: 0 })
+        Ok(Replay { reader, linktype, exhausted: false, pace, pace_origin: None, held: None, held_data: Vec::new(), records: 0, end_at_eof: false })
+    }
+
+    /// With `end`, the replay ends the capture at the end of the file (`Next::End`) instead of
+    /// staying quiet until Stop (`NPP:Config:ReplayEndAtEof`).
+    pub fn ending_at_eof(mut self, end: bool) -> Replay {
+        self.end_at_eof = end;
+        self
     }
 
     /// At recorded pace: reads the next frame into `held` (with the time it is due), or ends the
@@ -168,6 +177,9 @@ pub(super) fn nanos_between(a: Timestamp, b: Timestamp) -> i128 {
 
 impl Source for Replay {
     fn next(&mut self, before_wait: &mut dyn FnMut() -> bool) -> Next<'_> {
+        if self.exhausted && self.held.is_none() && self.end_at_eof {
+            return Next::End;
+        }
         if self.exhausted && self.held.is_none() {
             // Quiet for a poll timeout (nothing more can come); Stop wakes the capture thread
             // (Engine::stop unparks it), so it is seen at once.
