@@ -15,7 +15,8 @@
  *     closed between Connect and Start;
  *   - a reader that is gone (EPIPE) at Start or during the capture: NMERR_FILE_WRITE_ERROR with
  *     "went away" in npp_get_error_detail, the process alive (SIGPIPE has its default action
- *     here), no SIGPIPE left pending, Stop prompt;
+ *     here), no SIGPIPE left pending, Stop prompt; a reader that stays but never reads: Stop
+ *     still returns (NMERR_FILE_WRITE_ERROR, "stopped reading"), the caller's descriptor unchanged;
  *   - standard input closed or not a capture: refused with the reason. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -469,6 +470,37 @@ int main(void) {
     free(r.data);
     npp_destroy(h);
     DestroyBlob(cfg);
+
+    /* 6c. A reader that stays but never reads: the pipe fills, the capture waits for room;
+     *     Stop still returns (STREAM_GIVE_UP after it) with NMERR_FILE_WRITE_ERROR and says why,
+     *     and the caller's descriptor keeps its flags (blocking). */
+    {
+        HBLOB nic = ru_replay_nic(input_path), err = new_blob();
+        char name[64];
+        STATISTICS st;
+        int flags_before, flags_after;
+        pipe2(p, O_CLOEXEC);
+        flags_before = fcntl(p[1], F_GETFL);
+        snprintf(fdtext, sizeof fdtext, "%d", p[1]);
+        cfg = config("PCAP", fdtext, NULL, 0);
+        CHECK_RC(npp_create(nic, &h), NMERR_SUCCESS);
+        CHECK_RC(esp_connect(h, cfg, on_status, NULL, err), NMERR_SUCCESS);
+        CHECK_RC(esp_start(h, name, sizeof name), NMERR_SUCCESS);
+        /* The input (over 200 KB) does not fit the pipe (64 KiB): the capture is waiting now. */
+        tu_sleep_ms(300);
+        CHECK_RC(esp_stop(h, &st), NMERR_FILE_WRITE_ERROR);
+        printf("a reader that never reads, after Stop: %s\n", error_detail(h));
+        CHECK(strstr(error_detail(h), "stopped reading") != NULL);
+        flags_after = fcntl(p[1], F_GETFL);
+        CHECK_EQ(flags_after & O_NONBLOCK, flags_before & O_NONBLOCK);
+        CHECK(!sigpipe_pending());
+        close(p[0]);
+        close(p[1]);
+        npp_destroy(h);
+        DestroyBlob(cfg);
+        DestroyBlob(nic);
+        DestroyBlob(err);
+    }
 
     /* 7. Standard input that is not a capture, and closed standard input. */
     {

@@ -223,6 +223,20 @@ pub fn writer(format: FileFormat, file: File, info: StreamInfo) -> io::Result<Bo
 /// be a pipe, a socket or a terminal as well as a file (written from its current offset).
 pub fn open_stream(fd: i32) -> io::Result<File> {
     use std::os::fd::FromRawFd;
+    // A pipe is opened again (a description of its own, non-blocking, which the caller's
+    // descriptor does not share): a reader that stops reading then cannot hold Stop up.
+    // SAFETY: fstat fills a stat struct we own.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; a bad descriptor answers an error.
+    if unsafe { libc::fstat(fd, &mut st) } == 0 && st.st_mode & libc::S_IFMT == libc::S_IFIFO {
+        let path = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).expect("no NUL");
+        // SAFETY: opens a NUL-terminated path; the descriptor returned is new and ours.
+        let again = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) };
+        if again >= 0 {
+            // SAFETY: `again` was just opened and is owned by nobody else.
+            return Ok(unsafe { File::from_raw_fd(again) });
+        }
+    }
     // SAFETY: fcntl on a descriptor number, no memory involved; the descriptor it returns is new
     // and owned by nobody else.
     let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
@@ -280,16 +294,48 @@ fn frame_lengths(wire_len: u32, data: &[u8], max_stored: u32) -> (usize, u32) {
 /// error that stopped it, if any. `Interrupted` is retried.
 fn write_counted(file: &mut File, buf: &[u8]) -> (usize, Option<io::Error>) {
     use std::io::Write;
+    use std::os::fd::AsRawFd;
     let mut done = 0;
+    let mut stop_seen: Option<std::time::Instant> = None;
     while done < buf.len() {
         match file.write(&buf[done..]) {
             Ok(0) => return (done, Some(io::Error::from(io::ErrorKind::WriteZero))),
             Ok(n) => done += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // A stream (open_stream: a pipe, written without blocking) whose reader is not
+            // reading: wait for room, but give up once the capture was stopped STREAM_GIVE_UP ago.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                // A thread that was not told (Start writing the header) waits that long at most.
+                if STOP_REQUESTED.with(|s| s.borrow().as_ref().map_or(true, |f| f())) {
+                    let since = *stop_seen.get_or_insert_with(std::time::Instant::now);
+                    if since.elapsed() >= STREAM_GIVE_UP {
+                        return (done, Some(io::Error::new(io::ErrorKind::TimedOut, "the reader of the capture stream stopped reading")));
+                    }
+                }
+                let mut pfd = libc::pollfd { fd: file.as_raw_fd(), events: libc::POLLOUT, revents: 0 };
+                // SAFETY: one pollfd on the stack, for the duration of the call.
+                unsafe { libc::poll(&mut pfd, 1, 50) };
+            }
             Err(e) => return (done, Some(e)),
         }
     }
     (done, None)
+}
+
+/// How long writing to a stream whose reader does not read goes on after the capture was
+/// stopped: then the write gives up (the capture ends with NMERR_FILE_WRITE_ERROR) and Stop
+/// returns.
+pub const STREAM_GIVE_UP: std::time::Duration = std::time::Duration::from_secs(2);
+
+thread_local! {
+    /// Whether the capture that writes on this thread was stopped (set by the capture thread).
+    static STOP_REQUESTED: std::cell::RefCell<Option<Box<dyn Fn() -> bool>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Tells the writes of this thread how to know that their capture was stopped (a write to a
+/// stream that cannot go on gives up STREAM_GIVE_UP after it).
+pub fn stop_requested_is(f: Box<dyn Fn() -> bool>) {
+    STOP_REQUESTED.with(|s| *s.borrow_mut() = Some(f));
 }
 
 /// Like `write_counted`, at absolute offset `pos` (pwrite; the file position is not used).

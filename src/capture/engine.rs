@@ -817,6 +817,9 @@ impl Engine {
             // A capture written to a pipe whose reader went away gets EPIPE, not the process a
             // SIGPIPE (NPP:Config:CaptureFileDescriptor).
             let _quiet = super::fds::SigpipeBlocked::new();
+            // A stream whose reader stopped reading gives up writing once Stop was called.
+            let stop_flag = thread_shared.clone();
+            crate::capfile::stop_requested_is(Box::new(move || stop_flag.stop.load(Acquire)));
             // `go`, or the Engine gone before it (then Stop is set and the loop ends at once).
             let _ = wait_for_go.recv();
             let (outcome, by_itself, notify) = lp.run(source);
