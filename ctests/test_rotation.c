@@ -119,7 +119,7 @@ static char *frames_of(const char *path, int *count) {
     int status;
     char *out, *p;
     snprintf(cmd, sizeof cmd,
-             "TZ=UTC tshark -r '%s' -Y 'eth.type == 0x88b5' -T fields -E separator=/t -e frame.time_epoch -e frame.len -e data.data 2>/dev/null",
+             "TZ=UTC tshark -r '%.1000s' -Y 'eth.type == 0x88b5' -T fields -E separator=/t -e frame.time_epoch -e frame.len -e data.data 2>/dev/null",
              path);
     out = run_capture(cmd, &status);
     if (!out || status != 0) {
@@ -137,7 +137,7 @@ static long capinfos_count(const char *path) {
     int status;
     char *out;
     long n = -1;
-    snprintf(cmd, sizeof cmd, "TZ=UTC capinfos -M -c '%s' 2>/dev/null", path);
+    snprintf(cmd, sizeof cmd, "TZ=UTC capinfos -M -c '%.1000s' 2>/dev/null", path);
     out = run_capture(cmd, &status);
     if (out && status == 0) {
         char *p = strstr(out, "Number of packets:");
@@ -152,7 +152,7 @@ static int stats_frame_captured(const char *path, long *captured) {
     char cmd[1200];
     int status, n = 0;
     char *out, *line;
-    snprintf(cmd, sizeof cmd, "TZ=UTC tshark -r '%s' -Y 'llc' -T fields -e data.data 2>/dev/null", path);
+    snprintf(cmd, sizeof cmd, "TZ=UTC tshark -r '%.1000s' -Y 'llc' -T fields -e data.data 2>/dev/null", path);
     out = run_capture(cmd, &status);
     if (!out || status != 0) {
         free(out);
@@ -244,7 +244,7 @@ static char *frames_of_files(const char *dir, int from, int to, int netmon2, int
         char path[2048];
         int n = 0;
         char *fr;
-        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        snprintf(path, sizeof path, "%.1000s/%.1000s", dir, files[k]);
         fr = frames_of(path, &n);
         CHECK(fr != NULL);
         if (!fr) continue;
@@ -302,7 +302,7 @@ static void by_size(const char *tmp, const char *input, const char *format) {
         CHECK(name_ok(files[k], NULL, k + 1, ext_of(format)));
         CHECK(strncmp(files[k], files[0], 19) == 0); /* one base for the series */
         if (k > 0 && k - 1 < n_started) CHECK_STR(basename_of(started[k - 1]), files[k]);
-        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        snprintf(path, sizeof path, "%.1000s/%.1000s", dir, files[k]);
         CHECK(stat(path, &sb) == 0 && sb.st_size <= LIMIT);
         if (k == 0 || k == n - 1) printf("  %s: %lld bytes\n", files[k], (long long)sb.st_size);
     }
@@ -357,7 +357,7 @@ static void check_complete(const char *dir) {
     complete_before_stop = 1;
     for (k = 0; k < n; k++) {
         char path[2048];
-        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        snprintf(path, sizeof path, "%.1000s/%.1000s", dir, files[k]);
         if (capinfos_count(path) < 2) complete_before_stop = 0; /* a frame and the statistics frame */
     }
 }
