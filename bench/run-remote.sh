@@ -10,6 +10,7 @@
 # tool after the other (the order rotated):
 #   nmcap    `nmcap -i ssh://capturehost/VETH -F pcap -w F` (this build's nmcap on both sides)
 #   sshdump  `ssh capturehost tcpdump -U -w - -i VETH | tcpdump -r - -w F`
+#   local    `nmcap -i VETH -F pcap -w F` (no ssh: what a local capture keeps at that rate)
 # It records the frames in the file (capinfos), the CPU time of the local side (the tool and
 # its ssh) and of the remote side (what ran under sshd: nmcap --stream or tcpdump), each measured
 # by bench/cputime.py, and prints medians and ratios. Then the setup time of a remote NIC
@@ -51,6 +52,7 @@ run() { # tool size round
     rm -f "$out" "$TMP/local.cpu" "$TMP/remote.cpu"
     case $tool in
         nmcap) python3 "$HERE/cputime.py" "$TMP/local.cpu" "$NMCAP" -i "ssh://capturehost/$V" -F pcap -w "$out" -d 0 -q >/dev/null 2>"$TMP/err" & ;;
+        local) python3 "$HERE/cputime.py" "$TMP/local.cpu" "$NMCAP" -i "$V" -F pcap -w "$out" -d 0 -q >/dev/null 2>"$TMP/err" & ;;
         sshdump) python3 "$HERE/cputime.py" "$TMP/local.cpu" bash -c "ssh -F $D/ssh_config -o BatchMode=yes -T capturehost 'python3 $HERE/cputime.py $TMP/remote.cpu tcpdump -U -w - -i $V 2>/dev/null' | tcpdump -r - -w $out 2>/dev/null" & ;;
     esac
     pid=$!
@@ -59,24 +61,25 @@ run() { # tool size round
     ip netns exec "$NS" trafgen -o "$P" -i "$TMP/tg.cfg" -n "$N" -P 1 --no-sock-mem -Q -C ${RATE:+-b "$RATE"} >/dev/null 2>&1
     sleep 2
     case $tool in
-        nmcap) pkill -INT -P "$pid" -f "$NMCAP" ;;
+        nmcap | local) pkill -INT -P "$pid" -f "$NMCAP" ;;
         sshdump) pkill -TERM -f "^tcpdump -U -w - -i $V" ;;
     esac
     wait "$pid"
-    for _ in $(seq 50); do [ -s "$TMP/remote.cpu" ] && break; sleep 0.1; done
+    [ "$tool" = local ] || for _ in $(seq 50); do [ -s "$TMP/remote.cpu" ] && break; sleep 0.1; done
     local got; got=$(capinfos -c -M "$out" 2>/dev/null | sed -n 's/^Number of packets: *//p')
     echo "$tool $size $3 ${got:-0} $(kv "$TMP/local.cpu") $(kv "$TMP/remote.cpu")" | tee -a "$TMP/raw"
 }
 for size in $SIZES; do
     for ((r = 1; r <= ROUNDS; r++)); do
-        if ((r % 2)); then run nmcap "$size" "$r"; run sshdump "$size" "$r"; else run sshdump "$size" "$r"; run nmcap "$size" "$r"; fi
+        if ((r % 2)); then run nmcap "$size" "$r"; run sshdump "$size" "$r"; run local "$size" "$r"
+        else run local "$size" "$r"; run sshdump "$size" "$r"; run nmcap "$size" "$r"; fi
     done
 done
 echo
 echo "Offered: $N frames per run${RATE:+ at $RATE}. Medians over $ROUNDS rounds; CPU in seconds (user+system)."
 echo
-echo "| frame | tool | frames in file | local CPU | remote CPU | total CPU | total CPU nmcap/sshdump |"
-echo "|---|---|---:|---:|---:|---:|---:|"
+echo "| frame | tool | frames in file | local CPU | remote CPU | total CPU | CPU µs per frame kept | per frame nmcap/sshdump |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|"
 python3 - "$TMP/raw" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if len(l.split()) == 6]
@@ -84,12 +87,11 @@ by = {}
 for tool, size, r, got, lc, rc in rows:
     by.setdefault((int(size), tool), []).append((int(got), float(lc or 0), float(rc or 0)))
 for size in sorted({s for s, _ in by}):
-    med = {t: [statistics.median(x[i] for x in by[(size, t)]) for i in range(3)] for t in ("nmcap", "sshdump") if (size, t) in by}
+    med = {t: [statistics.median(x[i] for x in by[(size, t)]) for i in range(3)] for t in ("nmcap", "sshdump", "local") if (size, t) in by}
+    per = {t: (lc + rc) / got * 1e6 if got else float("nan") for t, (got, lc, rc) in med.items()}
     for t, (got, lc, rc) in med.items():
-        ratio = ""
-        if t == "nmcap" and "sshdump" in med and sum(med["sshdump"][1:]) > 0:
-            ratio = f"{(lc + rc) / sum(med['sshdump'][1:]):.2f}"
-        print(f"| {size} B | {t} | {got:,.0f} | {lc:.3f} | {rc:.3f} | {lc + rc:.3f} | {ratio} |")
+        ratio = f"{per['nmcap'] / per['sshdump']:.2f}" if t == "nmcap" and "sshdump" in per else ""
+        print(f"| {size} B | {t} | {got:,.0f} | {lc:.3f} | {rc:.3f} | {lc + rc:.3f} | {per[t]:.2f} | {ratio} |")
 EOF
 echo
 echo "Setup of a remote NIC ($SETUP_ROUNDS rounds, each a new ssh connection), seconds:"

@@ -13,8 +13,10 @@
  *   f. no remote program left after Stop, Disconnect and destroy
  *   g. the real nmcap as the remote program: a remote capture of a veth end equals a local capture
  *      of the same frames (tshark: every field; times within 1 ms, each socket reads its clock)
- *   h. the application SIGKILLed mid-capture: the remote program ends, nothing is left
- *   i. 20 NPPs capturing from one host at once, each every frame
+ *   h. the application SIGKILLed mid-capture: the remote program and the ssh master end, nothing
+ *      is left
+ *   i. 20 NPPs capturing from one host at once, each every frame, over 3 ssh connections (private
+ *      ControlMasters of 8 NPPs at most), none left after
  * Needs root, openssh-server and editcap/tshark (exit 77 without them, unless they should be
  * there: run by CTest in CI, where the install step adds them). */
 #define _GNU_SOURCE
@@ -66,6 +68,30 @@ static int processes_with(const char *needle) {
             if (!buf[i]) buf[i] = ' ';
         buf[got] = 0;
         if (strstr(buf, needle)) n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* ssh ControlMasters whose socket name holds `needle`. */
+static int masters_with(const char *needle) {
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+    if (!d) return -1;
+    while ((e = readdir(d))) {
+        char path[300], buf[4096];
+        FILE *f;
+        size_t got, i;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        if (!(f = fopen(path, "rb"))) continue;
+        got = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        for (i = 0; i < got; i++)
+            if (!buf[i]) buf[i] = ' ';
+        buf[got] = 0;
+        if (strstr(buf, needle) && strstr(buf, "ControlMaster=yes")) n++;
     }
     closedir(d);
     return n;
@@ -409,9 +435,16 @@ int main(void) {
             CHECK(r == 1 && b == '1');
         }
         CHECK(processes_with(g_fake) > 0);
-        kill(child, SIGKILL);
-        waitpid(child, NULL, 0);
-        CHECK(wait_no_process(g_fake));
+        {
+            /* The child's ssh ControlMaster (its socket is named after the child's pid). */
+            char master[64];
+            snprintf(master, sizeof master, "/m-%d-", (int)child);
+            CHECK_EQ(masters_with(master), 1);
+            kill(child, SIGKILL);
+            waitpid(child, NULL, 0);
+            CHECK(wait_no_process(g_fake));
+            CHECK(wait_no_process(master));
+        }
         close(ready[0]);
         close(ready[1]);
     }
@@ -431,6 +464,12 @@ int main(void) {
         }
         for (i = 0; i < K; i++) all &= ru_wait_captured(esp_get_statistics_ex, hs[i], N) == N;
         CHECK(all);
+        {
+            /* One ssh connection per 8 NPPs (private ControlMasters): 3 for 20. */
+            char master[64];
+            snprintf(master, sizeof master, "/m-%d-", (int)getpid());
+            CHECK_EQ(masters_with(master), 3);
+        }
         for (i = 0; i < K; i++) {
             CHECK_RC(esp_stop(hs[i], &st), NMERR_SUCCESS);
             all &= st.TotalFramesCaptured == N;
@@ -439,6 +478,11 @@ int main(void) {
         CHECK(all);
         DestroyBlob(ns);
         CHECK(wait_no_process(g_fake));
+        {
+            char master[64];
+            snprintf(master, sizeof master, "/m-%d-", (int)getpid());
+            CHECK(wait_no_process(master));
+        }
     }
 
     /* g. the real nmcap on the "remote" host (this one, through sshd): a remote capture of a veth

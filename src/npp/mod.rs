@@ -93,6 +93,9 @@ struct Connection {
     stopping: Option<EngineReader>,
     /// Statistics of the last finished capture.
     last: Option<Totals>,
+    /// A remote NIC's share of its ssh ControlMaster (crate::remote::master), from Connect to
+    /// Disconnect: let go outside the NPP's locks (ending a master waits for ssh).
+    master: Option<crate::remote::master::MasterRef>,
 }
 
 /// One NPP object.

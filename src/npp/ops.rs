@@ -37,7 +37,17 @@ pub(super) fn connect_locked(e: &Arc<NppEntry>, handle: u64, family: Family, a: 
     for (c, t, v) in config::unknown_entries(&a.input) {
         reports.add(&c, &t, &v);
     }
-    let plan = plan_of(&target, &config, reports)?;
+    let mut plan = plan_of(&target, &config, reports)?;
+    // A remote NIC: its commands go through a private ssh ControlMaster, held until Disconnect.
+    let master = match &mut plan.source {
+        SourceSpec::Remote { remote, .. } => {
+            let m = crate::remote::master::acquire(&remote.dest, &remote.ssh)
+                .map_err(|d| open_error(&OpenError::Remote(d.code, format!("{}: {}", remote.dest, d.detail)), &target, reports))?;
+            remote.ssh.control_path = Some(m.socket());
+            Some(m)
+        }
+        _ => None,
+    };
     // Checked (a live interface or replay file opened and closed, standard input checked, a remote
     // NIC probed), and the link type the pcap-filter expression is compiled for again by Configure.
     let linktype = check_source(&plan, &config).map_err(|e| open_error(&e, &target, reports))?;
@@ -60,7 +70,7 @@ pub(super) fn connect_locked(e: &Arc<NppEntry>, handle: u64, family: Family, a: 
     // others do not connect.
     locked(e, |npp| {
         let frames = a.frames_callback.map(|proc_| delivery::FramesCallback { proc_, context: a.context });
-        npp.conn = Some(Connection { config, plan, linktype, target, callback, frames, capture: None, stopping: None, last: None });
+        npp.conn = Some(Connection { config, plan, linktype, target, callback, frames, capture: None, stopping: None, last: None, master });
         npp.machine.apply(family, Op::Connect);
         Ok(())
     })
@@ -71,17 +81,20 @@ pub(super) fn connect_locked(e: &Arc<NppEntry>, handle: u64, family: Family, a: 
 pub fn disconnect(handle: u64, family: Family) -> NmResult<()> {
     let e = entry(handle)?;
     let (waiter, held) = control(&e, NMERR_CAPTURING)?;
-    let callback = locked(&e, |npp| {
+    let taken = locked(&e, |npp| {
         npp.machine.check(family, Op::Disconnect)?;
         let conn = npp.conn.take();
         npp.machine.apply(family, Op::Disconnect);
-        Ok(conn.and_then(|mut c| c.callback.take()))
+        Ok(conn.map(|mut c| (c.callback.take(), c.master.take())).unwrap_or((None, None)))
     });
     drop(held);
     join_finishing(&e, waiter.detached);
-    if let Some(cb) = callback? {
+    let (callback, master) = taken?;
+    if let Some(cb) = callback {
         cb.terminate(false);
     }
+    // The remote NIC's ssh master ends with its last NPP, outside every lock.
+    drop(master);
     Ok(())
 }
 
@@ -99,7 +112,13 @@ pub fn configure(handle: u64, family: Family, blob: &Blob, error_blob: Option<u6
                 reports.add(r.category, &r.tag, &r.value);
                 r.code
             })?;
-            let plan = plan_of(&target, &config, &mut reports)?;
+            let mut plan = plan_of(&target, &config, &mut reports)?;
+            // The same remote computer: its commands still go through the NPP's master.
+            if let (SourceSpec::Remote { remote, .. }, SourceSpec::Remote { remote: old, .. }) = (&mut plan.source, &conn.plan.source) {
+                if remote.dest == old.dest && remote.ssh.master == old.ssh.master {
+                    remote.ssh.control_path = old.ssh.control_path.clone();
+                }
+            }
             if let Some(expr) = &plan.bpf {
                 crate::filter::BpfFilter::compile(expr, conn.linktype).map_err(|m| open_error(&OpenError::Filter(m), &target, &mut reports))?;
             }

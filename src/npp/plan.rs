@@ -72,6 +72,7 @@ impl RemoteSpec {
             alive_interval: seconds(TAG_REMOTE_ALIVE_INTERVAL, 5)?,
             host_key_check,
             control_path: None,
+            master: false,
         };
         Ok(Some(RemoteSpec { dest, ssh, program, sudo: boolean(TAG_REMOTE_SUDO, false)?, exclude_own_session: boolean(TAG_REMOTE_EXCLUDE_OWN_SESSION, true)? }))
     }

@@ -58,7 +58,7 @@ pub fn destroy(handle: u64) -> NmResult<()> {
     if waiter.detached {
         e.cancelled.store(true, Ordering::Release);
     }
-    let callback = {
+    let (callback, master) = {
         // Destroy always goes on: a detached call whose capture is being stopped by another thread
         // gets no control lock (that thread waits for the callback this call comes from), and
         // takes the connection all the same; the stopping call finishes its capture.
@@ -68,12 +68,15 @@ pub fn destroy(handle: u64) -> NmResult<()> {
             npp.machine = Machine::new();
             npp.conn.take()
         };
-        conn.and_then(|mut c| {
-            if let Some(cap) = c.capture.take() {
-                finish(&e, cap, c.config.dont_delete_empty, waiter.detached, |_, _| {});
+        match conn {
+            Some(mut c) => {
+                if let Some(cap) = c.capture.take() {
+                    finish(&e, cap, c.config.dont_delete_empty, waiter.detached, |_, _| {});
+                }
+                (c.callback.take(), c.master.take())
             }
-            c.callback.take()
-        })
+            None => (None, None),
+        }
     };
     // From inside one of its own callbacks: the NPP's other callback thread is waited for (it calls
     // the application no more, and a call it makes on this NPP never waits for this thread), so
@@ -87,6 +90,8 @@ pub fn destroy(handle: u64) -> NmResult<()> {
     if let Some(cb) = callback {
         cb.terminate(waiter.detached && !own);
     }
+    // A remote NIC's ssh master ends with its last NPP, outside every lock.
+    drop(master);
     Ok(())
 }
 

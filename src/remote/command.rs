@@ -51,11 +51,13 @@ pub struct SshOptions {
     /// The socket of a private ControlMaster to go through (None: a connection of its own, and
     /// no master of the user's configuration either).
     pub control_path: Option<PathBuf>,
+    /// This ssh is the master of `control_path` (crate::remote::master), not a channel on it.
+    pub master: bool,
 }
 
 impl Default for SshOptions {
     fn default() -> Self {
-        SshOptions { connect_timeout: 10, alive_interval: 5, host_key_check: HostKeyCheck::Config, control_path: None }
+        SshOptions { connect_timeout: 10, alive_interval: 5, host_key_check: HostKeyCheck::Config, control_path: None, master: false }
     }
 }
 
@@ -85,6 +87,12 @@ pub fn ssh_args(dest: &Destination, o: &SshOptions, remote: &RemoteCommand) -> V
         HostKeyCheck::AcceptNew => opt("StrictHostKeyChecking=accept-new".into()),
     }
     match &o.control_path {
+        Some(p) if o.master => {
+            opt("ControlMaster=yes".into());
+            opt("ControlPersist=no".into());
+            a.push("-S".into());
+            a.push(p.clone().into());
+        }
         Some(p) => {
             opt("ControlMaster=no".into());
             a.push("-S".into());
@@ -288,7 +296,13 @@ mod tests {
                 "'nmcap' '--stream' '-i' 'eth0'"
             ]
         );
-        let o = SshOptions { host_key_check: HostKeyCheck::AcceptNew, control_path: Some("/run/x/ctl".into()), connect_timeout: 3, alive_interval: 1 };
+        let o = SshOptions {
+            host_key_check: HostKeyCheck::AcceptNew,
+            control_path: Some("/run/x/ctl".into()),
+            connect_timeout: 3,
+            alive_interval: 1,
+            master: false,
+        };
         let a = ssh_args(&super::super::dest::parse("h").unwrap(), &o, &RemoteCommand::new("/opt/nm/bin/nmcap", true));
         let a = strs(&a);
         assert!(a.windows(2).any(|w| w == ["-o", "StrictHostKeyChecking=accept-new"]));
