@@ -15,11 +15,13 @@
  *      of the same frames (tshark: every field; times within 1 ms, each socket reads its clock)
  *   h. the application SIGKILLed mid-capture: the remote program and the ssh master end, nothing
  *      is left
+ *   j. the COM-style IESP object on a remote NIC BLOB
  *   i. 20 NPPs capturing from one host at once, each every frame, over 3 ssh connections (private
  *      ControlMasters of 8 NPPs at most), none left after
  * Needs root, openssh-server and editcap/tshark (exit 77 without them, unless they should be
  * there: run by CTest in CI, where the install step adds them). */
 #define _GNU_SOURCE
+#define COBJMACROS
 #include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -483,6 +485,41 @@ int main(void) {
             snprintf(master, sizeof master, "/m-%d-", (int)getpid());
             CHECK(wait_no_process(master));
         }
+    }
+
+    /* j. The COM-style objects on a remote NIC BLOB: IESP through CreateNPPInterface. */
+    {
+        HBLOB cn = remote_nic("capturehost", g_fake);
+        IESP *p = NULL;
+        char nm[MAX_PATH];
+        STATISTICS cs;
+        CHECK_RC(CreateNPPInterface(cn, &IID_IESP, (void **)&p), NMERR_SUCCESS);
+        if (p) {
+            CHECK_RC(IESP_Connect(p, cfg, NULL, NULL, NULL), NMERR_SUCCESS);
+            CHECK_RC(IESP_Start(p, nm), NMERR_SUCCESS);
+            {
+                long long deadline = tu_now_ms() + 30000;
+                BOOL running = FALSE, paused = FALSE;
+                NETWORKSTATUS ns;
+                CHECK_RC(IESP_GetControlState(p, &running, &paused), NMERR_SUCCESS);
+                CHECK(running && !paused);
+                CHECK_RC(IESP_QueryStatus(p, &ns), NMERR_SUCCESS);
+                CHECK_EQ(ns.State, NETWORKSTATUS_STATE_CAPTURING);
+                memset(&cs, 0, sizeof cs);
+                while (tu_now_ms() < deadline) {
+                    CHECK_RC(IESP_Pause(p, &cs), NMERR_SUCCESS);
+                    CHECK_RC(IESP_Resume(p), NMERR_SUCCESS);
+                    if (cs.TotalFramesCaptured >= N) break;
+                    tu_sleep_ms(20);
+                }
+            }
+            CHECK_RC(IESP_Stop(p, &cs), NMERR_SUCCESS);
+            CHECK_EQ(cs.TotalFramesCaptured, N);
+            CHECK_RC(IESP_Disconnect(p), NMERR_SUCCESS);
+            IESP_Release(p);
+        }
+        DestroyBlob(cn);
+        CHECK(wait_no_process(g_fake));
     }
 
     /* g. the real nmcap on the "remote" host (this one, through sshd): a remote capture of a veth
