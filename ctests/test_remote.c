@@ -555,10 +555,26 @@ int main(void) {
                     ns, peer, N), 0);
         CHECK_EQ(ru_wait_captured(esp_get_statistics_ex, hl, N), N);
         CHECK_EQ(ru_wait_captured(esp_get_statistics_ex, hr, N), N);
+        /* The remote kernel's counters arrive every second (pcapng statistics blocks): the veth
+         * end received exactly the N frames there, none dropped. */
+        {
+            long long deadline = tu_now_ms() + 30000;
+            STATISTICS_EX sx;
+            do {
+                tu_sleep_ms(50);
+                memset(&sx, 0, sizeof sx);
+                sx.StructSize = sizeof sx;
+                CHECK_RC(esp_get_statistics_ex(hr, &sx), NMERR_SUCCESS);
+            } while (sx.KernelFramesReceived < N && tu_now_ms() < deadline);
+            CHECK_EQ(sx.KernelFramesReceived, N);
+            CHECK_EQ(sx.KernelFramesDropped, 0);
+        }
         CHECK_RC(esp_stop(hl, &st), NMERR_SUCCESS);
         CHECK_EQ(st.TotalFramesCaptured, N);
         CHECK_RC(esp_stop(hr, &st), NMERR_SUCCESS);
         CHECK_EQ(st.TotalFramesCaptured, N);
+        CHECK_EQ(st.MacFramesReceived, N);
+        CHECK_EQ(st.MacFramesDropped_NoBuffers, 0);
         {
             char *a, *b;
             /* Every field equal; the times too, within a millisecond: each capture socket reads
