@@ -14,7 +14,7 @@
 # It records the frames in the file (capinfos), the CPU time of the local side (the tool and
 # its ssh) and of the remote side (what ran under sshd: nmcap --stream or tcpdump), each measured
 # by bench/cputime.py, and prints medians and ratios. Then the setup time of a remote NIC
-# (bench/remote_setup.c: esp_connect, esp_start, esp_stop; each a new ssh connection).
+# (bench/remote_setup.c: esp_connect, which starts the NPP's ssh master, esp_start, esp_stop).
 # Settings: ROUNDS [3], N [200000], SIZES ["64 1500"], SETUP_ROUNDS [5], SETTLE [3] s,
 # RATE [full speed] (trafgen -b, such as 200Mbit: a rate the pipe and ssh can carry).
 set -u
@@ -46,7 +46,7 @@ ip netns add "$NS" && ip link add "$V" type veth peer name "$P" netns "$NS" &&
     ip link set "$V" up && ip -n "$NS" link set "$P" up || exit 1
 mac() { sed 's/^/0x/; s/:/, 0x/g'; }
 dst=$(mac <"/sys/class/net/$V/address"); src=$(ip netns exec "$NS" cat "/sys/class/net/$P/address" | mac)
-kv() { awk 'NF == 2 { printf "%.3f", $1 + $2 }' "$1" 2>/dev/null; }
+kv() { [ -s "$1" ] && awk 'NF == 2 { printf "%.3f", $1 + $2 }' "$1" || echo 0; }
 run() { # tool size round
     local tool=$1 size=$2 out=$TMP/$1.pcap pid
     rm -f "$out" "$TMP/local.cpu" "$TMP/remote.cpu"
@@ -94,7 +94,7 @@ for size in sorted({s for s, _ in by}):
         print(f"| {size} B | {t} | {got:,.0f} | {lc:.3f} | {rc:.3f} | {lc + rc:.3f} | {per[t]:.2f} | {ratio} |")
 EOF
 echo
-echo "Setup of a remote NIC ($SETUP_ROUNDS rounds, each a new ssh connection), seconds:"
+echo "Setup of a remote NIC ($SETUP_ROUNDS rounds, each a new NPP: Connect starts its ssh master and probes, Start opens a channel on it), seconds:"
 mkdir -m 700 "$TMP/caps"
 "$TMP/remote_setup" capturehost "$V" "$NMCAP" "$TMP/caps" "$SETUP_ROUNDS" | sort -t= -k2 | tee "$TMP/setup"
 t0=$(date +%s.%N); ssh -F "$D/ssh_config" -o BatchMode=yes capturehost true; t1=$(date +%s.%N)
