@@ -9,6 +9,7 @@
  *      listens, an unknown host key, `HostKeyCheck=no`: each its NMERR and the error BLOB
  *   d. the connection lost mid-capture (the server's session killed): UPDATE_EVENT_REMOTE_FAILURE
  *      then the end with NMERR_LOST_CONNECTION, the frames that came in the file
+ *   d2. a network gone silent (the server side stopped): Stop returns, the file readable
  *   e. QueryStations on a remote NIC: NMERR_NOT_SUPPORTED
  *   f. no remote program left after Stop, Disconnect and destroy
  *   g. the real nmcap as the remote program: a remote capture of a veth end equals a local capture
@@ -16,6 +17,8 @@
  *   h. the application SIGKILLed mid-capture: the remote program and the ssh master end, nothing
  *      is left
  *   j. the COM-style IESP object on a remote NIC BLOB
+ *   k. with the real nmcap, for IESP and IDelaydC in each file format, and IRTC's descriptors: a
+ *      remote capture equals a local capture of the same frames
  *   i. 20 NPPs capturing from one host at once, each every frame, over 3 ssh connections (private
  *      ControlMasters of 8 NPPs at most), none left after
  * Needs root, openssh-server and editcap/tshark (exit 77 without them, unless they should be
@@ -141,6 +144,118 @@ static DWORD on_frames(UPDATE_EVENT e) {
         if (d->nBytesAvail != RU_FRAME_LEN(n) || d->FramePointer[20] != (unsigned char)(n + 1)) g_bad++;
     }
     return 0;
+}
+
+/* ---- k. a local and a remote capture of the same frames, for each family and format --------- */
+typedef struct {
+    DWORD (*connect)(HNPP, HBLOB, LPNETWORKCALLBACKPROC, LPVOID, HBLOB);
+    DWORD (*start)(HNPP, char *, size_t);
+    DWORD (*stop)(HNPP, LPSTATISTICS);
+    DWORD (*stats)(HNPP, LPSTATISTICS_EX);
+    const char *name;
+} file_family;
+
+/* The N frames of part g/k into the veth end `peer` of namespace `ns`. */
+static int send_frames(const char *ns, const char *peer) {
+    return sh("ip netns exec %s python3 -c \"import socket\ns=socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n"
+              "s.bind(('%s', 0))\nfor i in range(%d): s.send(b'\\xff'*6 + b'\\x02\\0\\0\\0\\0\\2' + b'\\x88\\xb5' + bytes([i])*(46+i))\"",
+              ns, peer, N);
+}
+
+/* tshark's view of a file's frames (every field but the time), malloc'd. */
+static char *tshark_fields(const char *path) {
+    char cmd[1200];
+    int status;
+    snprintf(cmd, sizeof cmd, "TZ=UTC tshark -r '%.1000s' -Y eth.type==0x88b5 -T fields -e frame.len -e frame.cap_len -e eth.src -e eth.type -e data.data 2>/dev/null", path);
+    return run_capture(cmd, &status);
+}
+
+static void compare_files(const file_family *fam, const char *format, HBLOB lnic, HBLOB rnic, HBLOB capcfg, const char *ns, const char *peer) {
+    HNPP hl = NULL, hr = NULL;
+    char ln[512], rn[512], *a, *b;
+    STATISTICS st;
+    printf("  k: %s, %s: a local and a remote capture of the same frames\n", fam->name, format);
+    CHECK_RC(SetStringInBlob(capcfg, OWNER_NPP, CATEGORY_CONFIG, TAG_FILE_FORMAT, format), NMERR_SUCCESS);
+    CHECK_RC(npp_create(lnic, &hl), NMERR_SUCCESS);
+    CHECK_RC(npp_create(rnic, &hr), NMERR_SUCCESS);
+    CHECK_RC(fam->connect(hl, capcfg, NULL, NULL, NULL), NMERR_SUCCESS);
+    CHECK_RC(fam->connect(hr, capcfg, NULL, NULL, NULL), NMERR_SUCCESS);
+    CHECK_RC(fam->start(hl, ln, sizeof ln), NMERR_SUCCESS);
+    CHECK_RC(fam->start(hr, rn, sizeof rn), NMERR_SUCCESS);
+    CHECK_EQ(send_frames(ns, peer), 0);
+    CHECK_EQ(ru_wait_captured(fam->stats, hl, N), N);
+    CHECK_EQ(ru_wait_captured(fam->stats, hr, N), N);
+    CHECK_RC(fam->stop(hl, &st), NMERR_SUCCESS);
+    CHECK_RC(fam->stop(hr, &st), NMERR_SUCCESS);
+    a = tshark_fields(ln);
+    b = tshark_fields(rn);
+    CHECK(a && b && strlen(a) > 0 && strcmp(a, b) == 0);
+    free(a);
+    free(b);
+    CHECK_RC(npp_destroy(hl), NMERR_SUCCESS);
+    CHECK_RC(npp_destroy(hr), NMERR_SUCCESS);
+}
+
+/* IRTC: the FRAME_DESCRIPTORs (time aside) and bytes a callback gets, as text lines. */
+typedef struct {
+    char text[N * 320];
+    size_t len;
+    unsigned frames;
+} descs;
+
+static DWORD on_descs(UPDATE_EVENT e) {
+    descs *d = (descs *)e.lpUserContext;
+    LPFRAMETABLE t = e.lpFrameTable;
+    DWORD k, i;
+    if (!t) return 0;
+    for (k = 0, i = t->StartIndex; k < t->FrameCount; k++, i = (i + 1) % t->FrameTableLength) {
+        const FRAME_DESCRIPTOR *f = &t->Frames[i];
+        unsigned sum = 0, j;
+        if (f->nBytesAvail < 14 || f->FramePointer[12] != 0x88 || f->FramePointer[13] != 0xb5) continue;
+        for (j = 0; j < f->nBytesAvail; j++) sum = sum * 31 + f->FramePointer[j];
+        if (d->len + 200 < sizeof d->text)
+            d->len += (size_t)snprintf(d->text + d->len, sizeof d->text - d->len, "%u %u %u %u %u %u %u %u\n", (unsigned)f->FrameLength,
+                                       (unsigned)f->nBytesAvail, (unsigned)f->Etype, (unsigned)f->Sap, (unsigned)f->LowProtocol,
+                                       (unsigned)f->LowProtocolOffset, (unsigned)f->HighProtocolOffset, sum);
+        d->frames++;
+    }
+    return 0;
+}
+
+static descs g_dl, g_dr;
+
+static void compare_rtc(HBLOB lnic, HBLOB rnic, HBLOB capcfg, const char *ns, const char *peer) {
+    HNPP hl = NULL, hr = NULL;
+    long long deadline;
+    printf("  k: IRTC: the descriptors of a local and a remote capture of the same frames\n");
+    memset(&g_dl, 0, sizeof g_dl);
+    memset(&g_dr, 0, sizeof g_dr);
+    CHECK_RC(npp_create(lnic, &hl), NMERR_SUCCESS);
+    CHECK_RC(npp_create(rnic, &hr), NMERR_SUCCESS);
+    CHECK_RC(rtc_connect(hl, capcfg, NULL, on_descs, &g_dl, NULL), NMERR_SUCCESS);
+    CHECK_RC(rtc_connect(hr, capcfg, NULL, on_descs, &g_dr, NULL), NMERR_SUCCESS);
+    CHECK_RC(rtc_start(hl), NMERR_SUCCESS);
+    CHECK_RC(rtc_start(hr), NMERR_SUCCESS);
+    CHECK_EQ(send_frames(ns, peer), 0);
+    deadline = tu_now_ms() + 30000;
+    for (;;) {
+        STATISTICS_EX a, b;
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        a.StructSize = b.StructSize = sizeof a;
+        if (rtc_get_statistics_ex(hl, &a) == NMERR_SUCCESS && rtc_get_statistics_ex(hr, &b) == NMERR_SUCCESS &&
+            a.FramesCaptured >= N && b.FramesCaptured >= N)
+            break;
+        if (tu_now_ms() > deadline) break;
+        tu_sleep_ms(10);
+    }
+    CHECK_RC(rtc_stop(hl), NMERR_SUCCESS);
+    CHECK_RC(rtc_stop(hr), NMERR_SUCCESS);
+    CHECK_EQ(g_dl.frames, N);
+    CHECK_EQ(g_dr.frames, N);
+    CHECK(g_dl.len > 0 && g_dl.len == g_dr.len && memcmp(g_dl.text, g_dr.text, g_dl.len) == 0);
+    CHECK_RC(npp_destroy(hl), NMERR_SUCCESS);
+    CHECK_RC(npp_destroy(hr), NMERR_SUCCESS);
 }
 
 int main(void) {
@@ -408,6 +523,36 @@ int main(void) {
     CHECK_RC(esp_disconnect(h), NMERR_SUCCESS);
     CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
     DestroyBlob(nic);
+    CHECK(wait_no_process(g_hang));
+
+    /* d2. a network gone silent (every process of the server's side of the connection stopped):
+     *     Stop still returns, with the frames that came in the file; then destroy returns. */
+    nic = remote_nic("capturehost", g_hang);
+    CHECK_RC(npp_create(nic, &h), NMERR_SUCCESS);
+    CHECK_RC(esp_connect(h, cfg, NULL, NULL, NULL), NMERR_SUCCESS);
+    CHECK_RC(esp_start(h, name, sizeof name), NMERR_SUCCESS);
+    CHECK_EQ(ru_wait_captured(esp_get_statistics_ex, h, N), N);
+    {
+        char silent[2048];
+        snprintf(silent, sizeof silent,
+                 "for p in $(pgrep -f '^/bin/sh %s'); do s=$p; while [ \"$s\" -gt 1 ] && [ \"$s\" != \"$(cat %s/sshd.pid)\" ]; do "
+                 "echo $s; s=$(ps -o ppid= -p $s | tr -d ' '); done; done > %s/silent.pids; kill -STOP $(cat %s/silent.pids)",
+                 g_hang, g_dir, g_dir, g_dir);
+        CHECK_EQ(system(silent), 0);
+    }
+    CHECK_RC(esp_stop(h, &st), NMERR_SUCCESS);
+    CHECK_EQ(st.TotalFramesCaptured, N);
+    CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
+    DestroyBlob(nic);
+    {
+        char *lines;
+        snprintf(cmd, sizeof cmd, "TZ=UTC capinfos -c -M %s | sed -n 's/^Number of packets: *//p'", name);
+        lines = run_capture(cmd, &status);
+        CHECK(lines && atoi(lines) == N);
+        free(lines);
+    }
+    snprintf(cmd, sizeof cmd, "kill -9 $(cat %s/silent.pids); kill -CONT $(cat %s/silent.pids) 2>/dev/null; true", g_dir, g_dir);
+    sh("%s", cmd);
     /* f. nothing left. */
     CHECK(wait_no_process(g_hang));
     CHECK(wait_no_process(g_fake));
@@ -608,6 +753,18 @@ int main(void) {
         }
         CHECK_RC(npp_destroy(hl), NMERR_SUCCESS);
         CHECK_RC(npp_destroy(hr), NMERR_SUCCESS);
+        /* k. every file family and format, and IRTC's descriptors. */
+        {
+            static const file_family esp = {esp_connect, esp_start, esp_stop, esp_get_statistics_ex, "IESP"};
+            static const file_family dc = {dc_connect, dc_start, dc_stop, dc_get_statistics_ex, "IDelaydC"};
+            HBLOB capcfg = ru_config(capdir);
+            compare_files(&esp, "NETMON2", lnic, rnic, capcfg, ns, peer);
+            compare_files(&esp, "PCAP", lnic, rnic, capcfg, ns, peer);
+            compare_files(&dc, "PCAPNG", lnic, rnic, capcfg, ns, peer);
+            compare_files(&dc, "NETMON2", lnic, rnic, capcfg, ns, peer);
+            compare_rtc(lnic, rnic, capcfg, ns, peer);
+            DestroyBlob(capcfg);
+        }
         DestroyBlob(lnic);
         DestroyBlob(rnic);
         CHECK(wait_no_process(veth));
