@@ -41,7 +41,7 @@ static inline int sh(const char *fmt, ...) {
 static inline char *run_capture(const char *cmd, int *status) {
     FILE *p = popen(cmd, "r");
     size_t n = 0, cap = 65536;
-    char *out = malloc(cap);
+    char *out = (char *)malloc(cap);
     int st;
     if (!p || !out) {
         if (p) pclose(p);
@@ -52,7 +52,7 @@ static inline char *run_capture(const char *cmd, int *status) {
     for (;;) {
         size_t got;
         if (cap - n < 4096) {
-            char *bigger = realloc(out, cap * 2);
+            char *bigger = (char *)realloc(out, cap * 2);
             if (!bigger) break;
             out = bigger;
             cap *= 2;
