@@ -6,7 +6,9 @@
  *      of the stream in the capture file (tshark), esp_stop; the remote program's arguments
  *   b. IRTC: the frames callback gets every frame, byte for byte
  *   c. errors: a bad destination (npp_create), a program that is not there, a port where nothing
- *      listens, an unknown host key, `HostKeyCheck=no`: each its NMERR and the error BLOB
+ *      listens, a server that never answers (timeout), a name that does not resolve (ssh in a
+ *      namespace without network), an unknown host key, a remote program without permission,
+ *      one that is not ndisnpp's nmcap, `HostKeyCheck=no`: each its NMERR and the error BLOB
  *   d. the connection lost mid-capture (the server's session killed): UPDATE_EVENT_REMOTE_FAILURE
  *      then the end with NMERR_LOST_CONNECTION, the frames that came in the file
  *   d2. a network gone silent (the server side stopped): Stop returns, the file readable
@@ -28,6 +30,9 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -459,6 +464,64 @@ int main(void) {
         CHECK_RC(esp_connect(h, cfg, NULL, NULL, NULL), NMERR_NETWORK_ERROR);
         CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
         DestroyBlob(bad);
+
+        /* A server that accepts and never answers: ConnectTimeout (1 s) passes. */
+        {
+            int lsock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            struct sockaddr_in a;
+            socklen_t alen = sizeof a;
+            char dest[64];
+            memset(&a, 0, sizeof a);
+            a.sin_family = AF_INET;
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            CHECK(bind(lsock, (struct sockaddr *)&a, sizeof a) == 0 && listen(lsock, 4) == 0 &&
+                  getsockname(lsock, (struct sockaddr *)&a, &alen) == 0);
+            snprintf(dest, sizeof dest, "ssh://root@127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+            bad = remote_nic(dest, g_fake);
+            SetStringInBlob(bad, OWNER_NPP, CATEGORY_REMOTE, TAG_REMOTE_CONNECT_TIMEOUT, "1");
+            CHECK_RC(npp_create(bad, &h), NMERR_SUCCESS);
+            CHECK_RC(esp_connect(h, cfg, NULL, NULL, NULL), NMERR_TIMEOUT);
+            CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
+            DestroyBlob(bad);
+            close(lsock);
+        }
+
+        /* A name that does not resolve: ssh run in a network namespace of its own with no
+         * network (NDISNPP_SSH, a wrapper), so the lookup fails without a packet leaving. */
+        {
+            char wrapper[320], text[512];
+            snprintf(wrapper, sizeof wrapper, "%s/ssh-no-network", g_dir);
+            snprintf(text, sizeof text, "#!/bin/sh\nexec unshare -n ssh \"$@\"\n");
+            CHECK_EQ(ru_write_text(wrapper, text), 0);
+            CHECK_EQ(sh("chmod 755 %s", wrapper), 0);
+            setenv("NDISNPP_SSH", wrapper, 1);
+            bad = remote_nic("no-such-host.invalid", g_fake);
+            CHECK_RC(npp_create(bad, &h), NMERR_SUCCESS);
+            CHECK_RC(DestroyBlob(err), NMERR_SUCCESS);
+            CHECK_RC(CreateBlob(&err), NMERR_SUCCESS);
+            CHECK_RC(esp_connect(h, cfg, NULL, NULL, err), NMERR_INVALID_REMOTE_COMPUTERNAME);
+            CHECK(ru_get(err, "Error", "Detail") && strstr(ru_get(err, "Error", "Detail"), "no-such-host.invalid"));
+            CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
+            DestroyBlob(bad);
+            unsetenv("NDISNPP_SSH");
+        }
+
+        /* The remote program may not capture (it exits 4 and says so, as nmcap does). */
+        {
+            char noperm[320];
+            snprintf(noperm, sizeof noperm, "%s/noperm-nmcap", g_dir);
+            CHECK_EQ(ru_write_text(noperm, "#!/bin/sh\necho 'nmcap: eth7: no permission to capture (CAP_NET_RAW)' >&2\n"
+                                           "echo '@nmcap 1 end NMERR_ACCESS_DENIED' >&2\nexit 4\n"), 0);
+            CHECK_EQ(sh("chmod 755 %s", noperm), 0);
+            bad = remote_nic("capturehost", noperm);
+            CHECK_RC(npp_create(bad, &h), NMERR_SUCCESS);
+            CHECK_RC(DestroyBlob(err), NMERR_SUCCESS);
+            CHECK_RC(CreateBlob(&err), NMERR_SUCCESS);
+            CHECK_RC(esp_connect(h, cfg, NULL, NULL, err), NMERR_ACCESS_DENIED);
+            CHECK(ru_get(err, "Error", "Permission") && strstr(ru_get(err, "Error", "Permission"), "CAP_NET_RAW"));
+            CHECK_RC(npp_destroy(h), NMERR_SUCCESS);
+            DestroyBlob(bad);
+        }
 
         /* An unknown host key: the pinned known_hosts left out of a copy of the configuration. */
         snprintf(cmd, sizeof cmd, "sed 's|UserKnownHostsFile .*|UserKnownHostsFile /dev/null|' %s/ssh_config > %s/ssh_config_unknown", g_dir, g_dir);
