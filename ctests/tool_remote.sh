@@ -8,6 +8,8 @@
 #   - nmcap -i ssh://capturehost/VETH -c N captures exactly the N frames sent into a veth end
 #     (from its peer in a network namespace made and removed here), read back by capinfos/tshark;
 #   - an unknown host key: nmcap exits 4 (no permission) and says "Host key verification failed";
+#   - nmcap --stream ends after 30 s without a heartbeat (exit 3, "end NMERR_TIMEOUT"), cleanly at
+#     the end of its input;
 #   - no remote nmcap is left afterwards.
 # Needs root and openssh-server (exit 77 without them).
 # Usage: tool_remote.sh NMCAP NMLIST SOURCE_DIR
@@ -103,6 +105,15 @@ NDISNPP_SSH_CONFIG=$D/ssh_config_unknown "$nmcap" -i "ssh://capturehost/$VETH" -
 rc=$?
 [ $rc = 4 ] || fail "unknown host key: exit $rc, expected 4: $(cat "$D/hk.err")"
 grep -q "Host key verification failed" "$D/hk.err" || fail "unknown host key: $(cat "$D/hk.err")"
+
+# The remote side alone: a heartbeat that stops (its input stays open, silent) ends the capture
+# after 30 s with "end NMERR_TIMEOUT" and exit 3; the end of its input ends it cleanly (exit 0).
+(sleep 40) | "$nmcap" --stream -i lo >/dev/null 2>"$D/silent.err"
+rc=$?
+[ $rc = 3 ] && grep -q '^@nmcap 1 end NMERR_TIMEOUT$' "$D/silent.err" || fail "no heartbeat: exit $rc, $(cat "$D/silent.err")"
+(sleep 1) | "$nmcap" --stream -i lo >/dev/null 2>"$D/eof.err"
+rc=$?
+[ $rc = 0 ] && grep -q '^@nmcap 1 end NMERR_SUCCESS$' "$D/eof.err" || fail "end of input: exit $rc, $(cat "$D/eof.err")"
 
 # Nothing left running on the "remote" side.
 for _ in $(seq 100); do pgrep -f -- "--stream -i $VETH" >/dev/null || break; sleep 0.1; done
