@@ -16,7 +16,7 @@ use crate::blob::Blob;
 use crate::nmerr::*;
 use crate::remote::command::RemoteCommand;
 use crate::remote::diagnose::{diagnose, Exit};
-use crate::remote::process::SshProcess;
+use crate::remote::process::{ReadAll, SshProcess};
 use crate::types::NETWORKINFO_FLAGS_REMOTE_CARD;
 use std::time::{Duration, Instant};
 
@@ -51,31 +51,13 @@ pub fn remote_nic_blobs(filter: &Blob) -> NmResult<Vec<Blob>> {
     let mut ssh = SshProcess::spawn(&spec.dest, &spec.ssh, &command).map_err(|_| NMERR_RPC_REMOTE_FAILURE)?;
     ssh.close_input();
     let deadline = Instant::now() + Duration::from_secs(2 * u64::from(spec.ssh.connect_timeout) + 5);
-    let mut out = Vec::new();
-    let mut buf = [0u8; 16 << 10];
-    loop {
-        match ssh.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                if out.len() + n > MAX_LIST_BYTES {
-                    ssh.finish(Duration::ZERO);
-                    return Err(NMERR_OUT_OF_RANGE);
-                }
-                out.extend_from_slice(&buf[..n]);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                if Instant::now() >= deadline {
-                    ssh.finish(Duration::ZERO);
-                    return Err(NMERR_TIMEOUT);
-                }
-                let mut pfd = libc::pollfd { fd: ssh.output_fd(), events: libc::POLLIN, revents: 0 };
-                // SAFETY: one pollfd on the stack, for the duration of the call.
-                unsafe { libc::poll(&mut pfd, 1, 50) };
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => break,
+    let out = match ssh.read_to_end(Some(MAX_LIST_BYTES), deadline) {
+        Ok(out) => out,
+        Err(why) => {
+            ssh.finish(Duration::ZERO);
+            return Err(if why == ReadAll::TooLong { NMERR_OUT_OF_RANGE } else { NMERR_TIMEOUT });
         }
-    }
+    };
     let exit = ssh.finish(Duration::from_secs(2));
     if exit != Exit::Code(0) {
         return Err(diagnose(exit, &ssh.stderr_tail(), &spec.program).code);

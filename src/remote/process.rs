@@ -60,6 +60,15 @@ pub struct SshProcess {
     exit: Option<Exit>,
 }
 
+/// Why `SshProcess::read_to_end` did not read the whole output.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReadAll {
+    /// More than the bound was written.
+    TooLong,
+    /// The deadline passed first.
+    TimedOut,
+}
+
 /// Why ssh could not be started.
 #[derive(Debug)]
 pub struct SpawnError {
@@ -128,6 +137,37 @@ impl SshProcess {
     /// 0 at its end).
     pub fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         self.output.read(buf)
+    }
+
+    /// Reads the remote command's output to its end, polling until `deadline`: keeps it when
+    /// `keep` bounds it (more than that many bytes is `ReadAll::TooLong`), else reads and drops it
+    /// (so that the program never blocks on it). A read error is taken as the end.
+    pub fn read_to_end(&mut self, keep: Option<usize>, deadline: Instant) -> Result<Vec<u8>, ReadAll> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 16 << 10];
+        loop {
+            match self.read(&mut buf) {
+                Ok(0) => return Ok(out),
+                Ok(n) => {
+                    if let Some(max) = keep {
+                        if out.len() + n > max {
+                            return Err(ReadAll::TooLong);
+                        }
+                        out.extend_from_slice(&buf[..n]);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if Instant::now() >= deadline {
+                        return Err(ReadAll::TimedOut);
+                    }
+                    let mut pfd = libc::pollfd { fd: self.output_fd(), events: libc::POLLIN, revents: 0 };
+                    // SAFETY: one pollfd on the stack, for the duration of the call.
+                    unsafe { libc::poll(&mut pfd, 1, 50) };
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return Ok(out),
+            }
+        }
     }
 
     /// Sends one heartbeat byte to the remote command's input (never blocks, never raises

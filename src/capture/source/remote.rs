@@ -118,21 +118,10 @@ impl RemoteSource {
     pub fn probe(dest: &Destination, options: &SshOptions, command: &RemoteCommand, program: &str, deadline: Instant) -> Result<(), Diagnosis> {
         let mut ssh = SshProcess::spawn(dest, options, command).map_err(|e| Diagnosis { code: NmErr::NMERR_RPC_REMOTE_FAILURE, detail: e.to_string() })?;
         ssh.close_input();
-        let mut buf = [0u8; 4096];
-        // The output is not used; read it so that the program never blocks on it.
-        loop {
-            match ssh.read(&mut buf) {
-                Ok(0) => break,
-                Ok(_) => continue,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if Instant::now() >= deadline {
-                        let d = diagnose(ssh.finish(Duration::ZERO), &ssh.stderr_tail(), program);
-                        return Err(Diagnosis { code: NmErr::NMERR_TIMEOUT, detail: format!("no answer from the remote {program} in time ({})", d.detail) });
-                    }
-                    wait_for(ssh.output_fd(), POLL_TIMEOUT_MS);
-                }
-                Err(_) => break,
-            }
+        // The output is not used; read so that the program never blocks on it.
+        if ssh.read_to_end(None, deadline).is_err() {
+            let d = diagnose(ssh.finish(Duration::ZERO), &ssh.stderr_tail(), program);
+            return Err(Diagnosis { code: NmErr::NMERR_TIMEOUT, detail: format!("no answer from the remote {program} in time ({})", d.detail) });
         }
         let exit = ssh.finish(END_GRACE);
         let tail = ssh.stderr_tail();
