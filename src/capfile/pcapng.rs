@@ -15,12 +15,12 @@ use std::io;
 use super::pcap::{effective_snaplen, file_linktype};
 use super::{frame_lengths, CaptureWriter, Sink, StreamInfo, Timestamp, WriteError};
 
-const SHB_TYPE: u32 = 0x0A0D_0D0A;
-const IDB_TYPE: u32 = 0x0000_0001;
-const EPB_TYPE: u32 = 0x0000_0006;
-const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
+pub(crate) const SHB_TYPE: u32 = 0x0A0D_0D0A;
+pub(crate) const IDB_TYPE: u32 = 0x0000_0001;
+pub(crate) const EPB_TYPE: u32 = 0x0000_0006;
+pub(crate) const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
 const OPT_ENDOFOPT: u16 = 0;
-const IF_TSRESOL: u16 = 9;
+pub(crate) const IF_TSRESOL: u16 = 9;
 
 /// Size of the Section Header Block (no options).
 pub(crate) const SHB_LEN: usize = 28;

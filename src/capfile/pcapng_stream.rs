@@ -15,13 +15,9 @@ use super::Timestamp;
 /// The largest block accepted, in bytes (a 256 KiB frame and its headers fit many times over).
 pub(crate) const MAX_BLOCK: usize = 16 << 20;
 
-const SHB: u32 = 0x0A0D_0D0A;
-const IDB: u32 = 1;
+use super::pcapng::{BYTE_ORDER_MAGIC as MAGIC, EPB_TYPE as EPB, IDB_TYPE as IDB, IF_TSRESOL, SHB_TYPE as SHB};
 const SPB: u32 = 3;
 const ISB: u32 = 5;
-const EPB: u32 = 6;
-const MAGIC: u32 = 0x1A2B_3C4D;
-const IF_TSRESOL: u16 = 9;
 const IF_TSOFFSET: u16 = 14;
 const ISB_IFRECV: u16 = 4;
 const ISB_IFDROP: u16 = 5;

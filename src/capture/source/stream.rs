@@ -24,11 +24,9 @@ const MAX_BLOCK: usize = 16 << 20;
 /// Bytes asked for per `read`.
 const READ_SIZE: usize = 1 << 20;
 
-const SHB: u32 = 0x0A0D_0D0A;
-const IDB: u32 = 1;
+use crate::capfile::pcapng::{EPB_TYPE as EPB, IDB_TYPE as IDB, SHB_TYPE as SHB};
 const OPB: u32 = 2;
 const SPB: u32 = 3;
-const EPB: u32 = 6;
 
 /// One pcapng interface: its link type, snap length and clock.
 struct Iface {
