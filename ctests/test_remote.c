@@ -59,8 +59,8 @@ static HBLOB remote_nic(const char *dest, const char *program) {
     return b;
 }
 
-/* Processes whose command line holds `needle`, other than this one. */
-static int processes_with(const char *needle) {
+/* Processes other than this one whose command line holds `needle` (and `also`, unless NULL). */
+static int processes_with2(const char *needle, const char *also) {
     DIR *d = opendir("/proc");
     struct dirent *e;
     int n = 0;
@@ -77,35 +77,16 @@ static int processes_with(const char *needle) {
         for (i = 0; i < got; i++)
             if (!buf[i]) buf[i] = ' ';
         buf[got] = 0;
-        if (strstr(buf, needle)) n++;
+        if (strstr(buf, needle) && (!also || strstr(buf, also))) n++;
     }
     closedir(d);
     return n;
 }
 
+static int processes_with(const char *needle) { return processes_with2(needle, NULL); }
+
 /* ssh ControlMasters whose socket name holds `needle`. */
-static int masters_with(const char *needle) {
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    int n = 0;
-    if (!d) return -1;
-    while ((e = readdir(d))) {
-        char path[300], buf[4096];
-        FILE *f;
-        size_t got, i;
-        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
-        if (!(f = fopen(path, "rb"))) continue;
-        got = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        for (i = 0; i < got; i++)
-            if (!buf[i]) buf[i] = ' ';
-        buf[got] = 0;
-        if (strstr(buf, needle) && strstr(buf, "ControlMaster=yes")) n++;
-    }
-    closedir(d);
-    return n;
-}
+static int masters_with(const char *needle) { return processes_with2(needle, "ControlMaster=yes"); }
 
 static int wait_no_process(const char *needle) {
     long long deadline = tu_now_ms() + 30000;
