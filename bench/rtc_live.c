@@ -82,6 +82,13 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    /* SIGINT and SIGTERM blocked before the library's threads exist (they inherit the mask), so
+     * that only the main thread's sigsuspend takes them. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigprocmask(SIG_BLOCK, &block, &old);
     HBLOB nic = NULL, cfg = NULL, err = NULL;
     HNPP npp = NULL;
     DWORD rc;
@@ -92,10 +99,9 @@ int main(int argc, char **argv) {
     if ((rc = rtc_connect(npp, cfg, NULL, on_frames, &run, err)) != NMERR_SUCCESS) return fail("rtc_connect", rc);
     if ((rc = rtc_start(npp)) != NMERR_SUCCESS) return fail("rtc_start", rc);
     fprintf(stderr, "rtc_live: capturing on %s\n", argv[optind]);
-    while (!stop_now) {
-        struct timespec ms = {0, 10000000};
-        nanosleep(&ms, NULL);
-    }
+    /* Sleep until the signal (no periodic wake-ups: pcap_live's main thread sleeps in pcap_loop). */
+    while (!stop_now) sigsuspend(&old);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if ((rc = rtc_stop(npp)) != NMERR_SUCCESS) return fail("rtc_stop", rc);
     STATISTICS_EX ex;
     memset(&ex, 0, sizeof ex);

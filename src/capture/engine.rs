@@ -419,10 +419,17 @@ impl Loop {
         }
         let mut flow = flow;
         let mut n = 1;
-        source.each_ready(&mut |f| {
-            flow = self.on_frame(f);
-            n += 1;
-            matches!(flow, Flow::Continue) && !self.look_at_clock && n < BATCH
+        source.each_ready(&mut |f| match self.on_frame(f) {
+            // The common case leaves `flow` alone (writing the enum for every frame and reading
+            // it back costs a store-forwarding stall per frame).
+            Flow::Continue => {
+                n += 1;
+                !self.look_at_clock && n < BATCH
+            }
+            other => {
+                flow = other;
+                false
+            }
         });
         if let Some(rtc) = self.stages.rtc.as_mut() {
             rtc.hand_over_early();
@@ -485,6 +492,7 @@ impl Loop {
     /// One frame from the source: counted as seen; unless paused and if the filter passes it,
     /// recorded in the conversations, counted as filtered, written, and then counted as captured
     /// and shown to the trigger; the frame limit ends the capture.
+    #[inline(always)]
     fn on_frame(&mut self, f: &Frame<'_>) -> Flow {
         // Read after the frame arrived (next() may have waited): a frame read after Pause
         // returned is not written, one read after Resume returned is.
@@ -513,10 +521,11 @@ impl Loop {
                 return Flow::Continue;
             }
         }
-        // One parse of the whole frame, for the filter, the trigger's pattern and the
-        // FRAME_DESCRIPTOR (none when no stage needs it: a plain capture to a file).
+        // One parse of the whole frame, for the filter and the trigger's pattern, also used for
+        // the FRAME_DESCRIPTOR then (none when no stage needs it: a plain capture to a file, or
+        // IRTC alone, whose descriptor reads an untagged Ethernet frame directly).
         let wants_pattern = self.stages.trigger.as_ref().is_some_and(|(t, _)| t.wants_pattern());
-        let view = (self.stages.filter.is_some() || self.stages.rtc.is_some() || wants_pattern).then(|| frame::view(self.linktype, f.data));
+        let view = (self.stages.filter.is_some() || wants_pattern).then(|| frame::view(self.linktype, f.data));
         if let (Some(filter), Some(v)) = (&self.stages.filter, &view) {
             if !filter(v) {
                 return Flow::Continue;
@@ -543,17 +552,21 @@ impl Loop {
                 return Flow::Continue;
             }
         }
-        let counts = FrameCounts { seen: true, wire: f.wire_len as u64, bcast, mcast, filtered: true };
-        if let Err(reason) = self.store(f.ts, wire, stored, None, &counts) {
-            self.tally.dropped_frames += 1;
-            return Flow::Ended(reason);
+        if self.writer.is_some() || self.stages.rotation.is_some() {
+            let counts = FrameCounts { seen: true, wire: f.wire_len as u64, bcast, mcast, filtered: true };
+            if let Err(reason) = self.store(f.ts, wire, stored, None, &counts) {
+                self.tally.dropped_frames += 1;
+                return Flow::Ended(reason);
+            }
         }
         let t = &mut self.tally;
         t.captured_frames += 1;
         t.captured_bytes += stored.len() as u64;
         let (n, bytes) = (t.captured_frames, t.captured_bytes);
-        if let Flow::Ended(reason) = self.check_trigger(view.as_ref(), bytes) {
-            return Flow::Ended(reason);
+        if self.stages.trigger.is_some() {
+            if let Flow::Ended(reason) = self.check_trigger(view.as_ref(), bytes) {
+                return Flow::Ended(reason);
+            }
         }
         if n == self.frame_limit && self.stop_seen.is_none() {
             return Flow::Ended(EndReason::FrameLimit);
@@ -711,6 +724,7 @@ impl Loop {
             return Flow::Ended(reason);
         }
         if let Some(rtc) = self.stages.rtc.as_mut() {
+            rtc.hand_over_waiting();
             rtc.tick(Instant::now());
         }
         self.poll_kernel_when_due(source);

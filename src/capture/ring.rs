@@ -351,6 +351,7 @@ impl Ring {
     /// The next frame of the ring, if one is ready: from the held block, else from the next
     /// block once the kernel retired it (the held one is given back first).
     /// The next frame of the held block, if it has one left (the block stays held).
+    #[inline(always)]
     fn next_in_block(&mut self) -> Option<Found> {
         while self.left > 0 {
             self.left -= 1;
@@ -390,6 +391,7 @@ impl Ring {
 
     /// The frame whose header `h` is at `at`, with its VLAN tag put back when the kernel took it
     /// out (as libpcap does), cut to the snap length.
+    #[inline(always)]
     fn frame(&mut self, at: *mut u8, h: &Hdr3) -> Found {
         let ts = Timestamp { sec: i64::from(h.sec), nsec: h.nsec };
         // SAFETY: tp_mac is the frame's offset from its header, inside the block.

@@ -121,9 +121,10 @@ impl Batch {
         unsafe { core::ptr::addr_of_mut!((*t).Frames).cast::<FRAME_DESCRIPTOR>() }
     }
 
-    /// Adds a frame that fits (`full_for` said so): its bytes, and its descriptor `d` (with
+    /// Adds a frame that fits (`full_for` said so): its bytes, and its descriptor (with
     /// FramePointer set here) straight into the table.
-    fn push(&mut self, mut d: FRAME_DESCRIPTOR, stored: &[u8]) {
+    #[inline]
+    fn push(&mut self, layers: Layers, ts_us: i64, wire_len: u32, stored: &[u8]) {
         debug_assert!(self.full_for(stored.len()).is_none());
         let offset = self.data.len();
         // Within the capacity (full_for): no reallocation, the buffer stays where it is.
@@ -132,8 +133,8 @@ impl Batch {
         // memory does not move while the batch lives; `count < table_len` (full_for), and the
         // table has room for `table_len` descriptors, 8-aligned as FRAME_DESCRIPTOR needs.
         unsafe {
-            d.FramePointer = self.data.as_mut_ptr().add(offset);
-            self.descriptors().add(self.count).write(d);
+            let at = self.data.as_mut_ptr().add(offset);
+            self.descriptors().add(self.count).write(layers.descriptor(at, ts_us, wire_len, stored.len()));
         }
         self.count += 1;
     }
@@ -209,6 +210,8 @@ pub struct RtcFeed {
     /// Frames after which the batch is handed over as soon as the other one is back
     /// (`hand_over_early`): EARLY_FIRST at first, doubled at each early handover up to EARLY_MOST.
     early_at: usize,
+    /// The time stamp (µs since 1970) of the filling batch's first frame (None: it is empty).
+    first_ts_us: Option<i64>,
 }
 
 /// The first batch goes to the callback once it holds this many frames and the delivery thread
@@ -218,6 +221,12 @@ const EARLY_FIRST: usize = 512;
 /// Early handovers grow to batches of this many frames: fewer handovers (each costs the two
 /// threads a wake-up) while a fast source keeps both threads busy.
 const EARLY_MOST: usize = 8192;
+/// When the source has nothing more for the moment, a batch smaller than `early_at` still goes
+/// to the callback if its first frame arrived this long ago (by its time stamp, so a replayed
+/// file's frames always go at once): a trickle of frames is delivered at once, while a fast
+/// source's short pauses (a live ring between two blocks) do not cost a handover each (two
+/// wake-ups on one CPU).
+const WAITING_AGE_US: i64 = 10_000;
 
 /// The delivery thread's side of the double buffer: the batches the capture thread hands over,
 /// each given back once delivered.
@@ -275,6 +284,7 @@ impl RtcFeed {
             dropped: 0,
             wait_for_spare,
             early_at: EARLY_FIRST,
+            first_ts_us: None,
         }
     }
 
@@ -288,11 +298,20 @@ impl RtcFeed {
         }
     }
 
-    /// Hands the batch over now if it holds a frame and the other one is back (the source has
-    /// nothing more for the moment: a frame should not wait for the interval then).
+    /// The source has nothing more for the moment: hands the batch over if the other one is back
+    /// and the batch holds `early_at` frames or its first frame has waited WAITING_AGE (a frame
+    /// should not wait for the interval then). Otherwise the next call, an early handover or the
+    /// interval hands it over.
     pub fn hand_over_waiting(&mut self) {
-        if self.fill.as_ref().is_some_and(|b| !b.is_empty()) {
-            self.hand_over(Handover::Interval);
+        let now_us = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(i64::MAX, |d| d.as_micros() as i64);
+        self.hand_over_waiting_at(now_us);
+    }
+
+    fn hand_over_waiting_at(&mut self, now_us: i64) {
+        let Some(len) = self.fill.as_ref().map(Batch::len).filter(|&n| n > 0) else { return };
+        let waited = self.first_ts_us.is_some_and(|t| now_us.saturating_sub(t) >= WAITING_AGE_US);
+        if (len >= self.early_at || waited) && self.hand_over(Handover::Interval) && len >= self.early_at {
+            self.early_at = (self.early_at * 2).min(EARLY_MOST);
         }
     }
 
@@ -303,6 +322,7 @@ impl RtcFeed {
 
     /// Adds one frame (`data`: its stored bytes), with the capture thread's parse of the whole
     /// frame when it made one (`view.f` is the whole frame: used as is when nothing was clipped).
+    #[inline]
     pub fn push_parsed(&mut self, ts_us: i64, wire_len: u32, data: &[u8], view: Option<&frame::View<'_>>) -> Pushed {
         let stored = data.len().min(self.settings.buffer_size);
         let data = &data[..stored];
@@ -314,11 +334,15 @@ impl RtcFeed {
                 return Pushed::Dropped;
             }
         }
-        let desc = match view {
-            Some(v) if v.f.len() == data.len() => describe_view(v, ts_us, wire_len),
-            _ => describe(self.linktype, ts_us, wire_len, data),
+        let layers = match view {
+            Some(v) if v.f.len() == data.len() => Layers::of_view(v),
+            _ => Layers::of(self.linktype, data),
         };
-        self.fill.as_mut().expect("a batch until finish").push(desc, data);
+        let fill = self.fill.as_mut().expect("a batch until finish");
+        if fill.is_empty() {
+            self.first_ts_us = Some(ts_us);
+        }
+        fill.push(layers, ts_us, wire_len, data);
         Pushed::Stored
     }
 
@@ -376,6 +400,7 @@ impl RtcFeed {
         if let Some(b) = self.fill.as_mut() {
             b.clear();
         }
+        self.first_ts_us = None;
         self.last_handover = Instant::now();
     }
 
@@ -393,63 +418,113 @@ impl RtcFeed {
     }
 }
 
+/// The fields of a FRAME_DESCRIPTOR that the frame's parse decides.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Layers {
+    etype: u16,
+    sap: u8,
+    low_protocol: u8,
+    low_protocol_offset: u16,
+    /// HighPort as its 16-bit view (IPPort in the low byte, or ByteSwappedIPXPort).
+    high_port: u16,
+    high_protocol_offset: u16,
+}
+
+impl Layers {
+    /// The layers of a frame (`data`: its stored bytes), by the frame parser the capture filter
+    /// uses. An untagged Ethernet II frame (nearly every frame on an Ethernet link) is read
+    /// directly, without the general parse.
+    #[inline(always)]
+    pub fn of(linktype: u32, data: &[u8]) -> Layers {
+        if linktype == frame::LINKTYPE_ETHERNET && data.len() >= 14 {
+            let e = u16::from_be_bytes([data[12], data[13]]);
+            if e >= frame::ETHERNET_FRAME_TYPE && e != frame::ETYPE_VLAN && e != frame::ETYPE_QINQ {
+                // What `frame::view` finds for such a frame: Etype `e`, the network layer at 14.
+                return Layers { etype: e, ..network_layer(data, frame::net_for_etype(e, 14)) };
+            }
+        }
+        Layers::of_view(&frame::view(linktype, data))
+    }
+
+    /// The layers of a frame already parsed (`v.f`: its stored bytes).
+    #[inline(never)]
+    pub fn of_view(v: &frame::View<'_>) -> Layers {
+        // Sap: the DSAP of every 802.2 frame, SNAP's 0xAA included (its Etype is the one inside).
+        let (etype, sap) = match v.ty {
+            Ty::Etype(e) => (e, v.dsap),
+            Ty::Sap(s) => (0, s),
+            Ty::Unknown => (0, 0),
+        };
+        Layers { etype, sap, ..network_layer(v.f, v.net.unwrap_or(Net::None)) }
+    }
+
+    /// The descriptor of a frame with these layers (FramePointer `at`), built from its fields in
+    /// one go (so that it can be written straight to where it goes).
+    #[inline]
+    fn descriptor(self, at: *mut u8, ts_us: i64, wire_len: u32, stored: usize) -> FRAME_DESCRIPTOR {
+        FRAME_DESCRIPTOR {
+            FramePointer: at,
+            TimeStamp: ts_us,
+            FrameLength: wire_len,
+            nBytesAvail: stored as DWORD,
+            Etype: self.etype,
+            Sap: self.sap,
+            LowProtocol: self.low_protocol,
+            LowProtocolOffset: self.low_protocol_offset,
+            HighPort: FRAME_DESCRIPTOR_HIGHPORT { Reserved: self.high_port },
+            HighProtocolOffset: self.high_protocol_offset,
+        }
+    }
+}
+
 /// Netmon's FRAME_DESCRIPTOR of one frame (FramePointer left NULL): the frame parser the capture
 /// filter uses decides Etype, SAP and the network layer.
 pub fn describe(linktype: u32, ts_us: i64, wire_len: u32, data: &[u8]) -> FRAME_DESCRIPTOR {
-    describe_view(&frame::view(linktype, data), ts_us, wire_len)
+    Layers::of(linktype, data).descriptor(core::ptr::null_mut(), ts_us, wire_len, data.len())
 }
 
 /// `describe` of a frame already parsed (`v.f`: its stored bytes).
 pub fn describe_view(v: &frame::View<'_>, ts_us: i64, wire_len: u32) -> FRAME_DESCRIPTOR {
-    let data = v.f;
-    // Sap: the DSAP of every 802.2 frame, SNAP's 0xAA included (its Etype is the one inside).
-    let (etype, sap) = match v.ty {
-        Ty::Etype(e) => (e, v.dsap),
-        Ty::Sap(s) => (0, s),
-        Ty::Unknown => (0, 0),
-    };
-    let mut d = FRAME_DESCRIPTOR {
-        FramePointer: core::ptr::null_mut(),
-        TimeStamp: ts_us,
-        FrameLength: wire_len,
-        nBytesAvail: data.len() as DWORD,
-        Etype: etype,
-        Sap: sap,
-        LowProtocol: LOW_PROTOCOL_UNKNOWN as BYTE,
-        LowProtocolOffset: 0,
-        HighPort: FRAME_DESCRIPTOR_HIGHPORT { Reserved: 0 },
-        HighProtocolOffset: 0,
-    };
+    Layers::of_view(v).descriptor(core::ptr::null_mut(), ts_us, wire_len, v.f.len())
+}
+
+/// The network-layer fields (LowProtocol, its offset, HighPort, HighProtocolOffset) of a frame
+/// `data` whose network layer `net` starts where it says; no Etype or SAP.
+#[inline(always)]
+fn network_layer(data: &[u8], net: Net) -> Layers {
     let n = data.len();
     let high = |at: usize| if at < n { at as WORD } else { 0 };
-    match v.net.unwrap_or(Net::None) {
+    let none = Layers { low_protocol: LOW_PROTOCOL_UNKNOWN as BYTE, ..Layers::default() };
+    match net {
         Net::Ip4(p) if n >= p + 20 => {
-            d.LowProtocol = LOW_PROTOCOL_IP as BYTE;
-            d.LowProtocolOffset = p as WORD;
-            d.HighPort = FRAME_DESCRIPTOR_HIGHPORT { Reserved: data[p + 9] as WORD };
             let ihl = (data[p] & 0x0F) as usize * 4;
             // Only the first fragment carries the header above IP.
             let first_fragment = u16::from_be_bytes([data[p + 6], data[p + 7]]) & 0x1FFF == 0;
-            if ihl >= 20 && first_fragment {
-                d.HighProtocolOffset = high(p + ihl);
+            Layers {
+                low_protocol: LOW_PROTOCOL_IP as BYTE,
+                low_protocol_offset: p as WORD,
+                high_port: data[p + 9] as WORD,
+                high_protocol_offset: if ihl >= 20 && first_fragment { high(p + ihl) } else { 0 },
+                ..none
             }
         }
-        Net::Ip6(p) if n >= p + 40 => {
-            d.LowProtocol = LOW_PROTOCOL_IP6 as BYTE;
-            d.LowProtocolOffset = p as WORD;
-            d.HighPort = FRAME_DESCRIPTOR_HIGHPORT { Reserved: data[p + 6] as WORD };
-            d.HighProtocolOffset = high(p + 40);
-        }
-        Net::Ipx(p) if n >= p + 30 => {
-            d.LowProtocol = LOW_PROTOCOL_IPX as BYTE;
-            d.LowProtocolOffset = p as WORD;
-            // The destination socket, byte-swapped (the SDK's ByteSwappedIPXPort).
-            d.HighPort = FRAME_DESCRIPTOR_HIGHPORT { ByteSwappedIPXPort: u16::from_le_bytes([data[p + 16], data[p + 17]]) };
-            d.HighProtocolOffset = high(p + 30);
-        }
-        _ => {}
+        Net::Ip6(p) if n >= p + 40 => Layers {
+            low_protocol: LOW_PROTOCOL_IP6 as BYTE,
+            low_protocol_offset: p as WORD,
+            high_port: data[p + 6] as WORD,
+            high_protocol_offset: high(p + 40),
+            ..none
+        },
+        // The destination socket, byte-swapped (the SDK's ByteSwappedIPXPort).
+        Net::Ipx(p) if n >= p + 30 => Layers {
+            low_protocol: LOW_PROTOCOL_IPX as BYTE,
+            low_protocol_offset: p as WORD,
+            high_port: u16::from_le_bytes([data[p + 16], data[p + 17]]),
+            high_protocol_offset: high(p + 30),
+            ..none
+        },
+        _ => none,
     }
-    d
 }
 
 #[cfg(test)]
@@ -575,6 +650,49 @@ mod tests {
         assert!(full.try_recv().is_err(), "not yet");
         f.tick(t0 + Duration::from_millis(20));
         assert_eq!(full.try_recv().unwrap().reason, Handover::Interval);
+    }
+
+    /// Every field of a descriptor (FRAME_DESCRIPTOR has no PartialEq: a union).
+    fn fields(d: &FRAME_DESCRIPTOR) -> (i64, u32, u32, u16, u8, u8, u16, u16, u16) {
+        // SAFETY: Reserved is the union's 16-bit view, always initialised.
+        let port = unsafe { d.HighPort.Reserved };
+        (d.TimeStamp, d.FrameLength, d.nBytesAvail, d.Etype, d.Sap, d.LowProtocol, d.LowProtocolOffset, port, d.HighProtocolOffset)
+    }
+
+    #[test]
+    fn the_direct_ethernet_reading_agrees_with_the_general_parse() {
+        // Frames of every length up to 80 bytes, with the type fields that matter (IPv4, IPv6,
+        // IPX, ARP, VLAN and QinQ tags, 802.3 lengths) and IP headers of varied lengths and
+        // fragment offsets: `describe` (direct for untagged Ethernet II) must give what the
+        // general parse gives.
+        let types: [u16; 9] = [0x0800, 0x86DD, 0x8137, 0x0806, 0x8100, 0x88A8, 0x05FF, 0x0600, 0x002E];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut checked = 0;
+        for len in 0..=80usize {
+            for &ty in &types {
+                for round in 0..8 {
+                    let mut f: Vec<u8> = (0..len)
+                        .map(|_| {
+                            seed ^= seed << 13;
+                            seed ^= seed >> 7;
+                            seed ^= seed << 17;
+                            seed as u8
+                        })
+                        .collect();
+                    if len >= 14 {
+                        f[12..14].copy_from_slice(&ty.to_be_bytes());
+                    }
+                    if len >= 15 && round % 2 == 0 {
+                        f[14] = 0x40 | (round as u8 + 3);
+                    }
+                    let direct = describe(1, 7, 99, &f);
+                    let general = describe_view(&frame::view(1, &f), 7, 99);
+                    assert_eq!(fields(&direct), fields(&general), "len {len} type {ty:#06x} round {round}: {f:02x?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 81 * 9 * 8);
     }
 
     #[test]

@@ -73,7 +73,7 @@ fn be16(f: &[u8], at: usize) -> u16 {
     u16::from_be_bytes([f[at], f[at + 1]])
 }
 
-fn net_for_etype(e: u16, p: usize) -> Net {
+pub(crate) fn net_for_etype(e: u16, p: usize) -> Net {
     match e {
         ETYPE_IP => Net::Ip4(p),
         ETYPE_IP6 => Net::Ip6(p),
