@@ -310,7 +310,11 @@ impl RtcFeed {
     fn hand_over_waiting_at(&mut self, now_us: i64) {
         let Some(len) = self.fill.as_ref().map(Batch::len).filter(|&n| n > 0) else { return };
         let waited = self.first_ts_us.is_some_and(|t| now_us.saturating_sub(t) >= WAITING_AGE_US);
-        if (len >= self.early_at || waited) && self.hand_over(Handover::Interval) && len >= self.early_at {
+        let enough = len >= self.early_at;
+        if !(enough || waited) || !self.hand_over(Handover::Interval) {
+            return;
+        }
+        if enough {
             self.early_at = (self.early_at * 2).min(EARLY_MOST);
         }
     }
@@ -636,6 +640,33 @@ mod tests {
         f.hand_over_early();
         assert_eq!(full.try_recv().unwrap().len(), EARLY_MOST);
         assert_eq!(f.early_at, EARLY_MOST);
+    }
+
+    #[test]
+    fn a_pause_of_the_source_hands_over_enough_frames_or_old_ones() {
+        let (mut f, full, spare) = feed(settings(1 << 20, 65536));
+        // Young frames, fewer than EARLY_FIRST: they wait for more (or for their age).
+        for i in 0..10 {
+            assert_eq!(f.push(1_000_000 + i, 60, &[0; 60]), Pushed::Stored);
+        }
+        f.hand_over_waiting_at(1_000_000 + WAITING_AGE_US - 1);
+        assert!(full.try_recv().is_err(), "10 frames younger than WAITING_AGE_US wait");
+        f.hand_over_waiting_at(1_000_000 + WAITING_AGE_US);
+        let b = full.try_recv().unwrap();
+        assert_eq!((b.reason, b.len()), (Handover::Interval, 10));
+        assert_eq!(f.early_at, EARLY_FIRST, "a handover for age does not grow early_at");
+        spare.send(b).unwrap();
+        // EARLY_FIRST young frames go at once, and the next batch waits for twice as many.
+        for i in 0..EARLY_FIRST as i64 {
+            f.push(2_000_000 + i, 60, &[0; 60]);
+        }
+        f.hand_over_waiting_at(2_000_000);
+        assert_eq!(full.try_recv().unwrap().len(), EARLY_FIRST);
+        assert_eq!(f.early_at, EARLY_FIRST * 2);
+        // Nothing goes while the callback holds the other batch, however old.
+        f.push(0, 60, &[0; 60]);
+        f.hand_over_waiting_at(i64::MAX);
+        assert!(full.try_recv().is_err());
     }
 
     #[test]
