@@ -260,6 +260,13 @@ struct Loop {
     /// Rotation: the current file was completed because of its age while the link was quiet; the
     /// next one is created at the next frame to store.
     file_pending: bool,
+    /// IRTC on a lending source (`Source::lend`): the addresses frames are lent from (start,
+    /// end); a frame that lies there is delivered where it lies.
+    lend: Option<(usize, usize)>,
+    /// Lending: a frame of the block the source holds was left in place since the last read.
+    kept: bool,
+    /// Lending: blocks taken from the source on their way to the filling batch.
+    lent: Vec<super::ring::LentBlock>,
 }
 
 /// The counts a frame added before it was stored (seen, and filtered unless it is a special
@@ -347,6 +354,13 @@ impl Loop {
 
     /// Runs the capture until Stop (and the drain) or until it ends by itself; then finishes it.
     fn run(mut self, mut source: Box<dyn Source>) -> (Outcome, Option<EndReason>, Notifier) {
+        if let Some(rtc) = self.stages.rtc.as_mut() {
+            // IRTC reads a live ring's frames where they lie.
+            if let Some(l) = source.lend() {
+                rtc.set_lending(&l);
+                self.lend = Some((l.range.start, l.range.end));
+            }
+        }
         self.last_kernel_poll = Instant::now();
         self.last_flush = Instant::now();
         let ended_by_itself = loop {
@@ -379,6 +393,9 @@ impl Loop {
                 return Flow::Ended(reason);
             }
         }
+        if self.lend.is_some() {
+            self.lend_blocks(source, false);
+        }
         self.waited = false;
         let next = source.next(&mut || self.before_wait());
         if let Some(e) = self.flush_error.take() {
@@ -407,6 +424,21 @@ impl Loop {
             // The input ended (a replay that ends at it): everything before it was captured.
             Next::End if self.stop_seen.is_some() => Flow::Stopped,
             Next::End => Flow::Ended(EndReason::EndOfInput),
+        }
+    }
+
+    /// Lending: the block the source holds is kept if frames were left in it, and the blocks it
+    /// lent go to the filling batch (`all`: the end; the held block goes too).
+    fn lend_blocks(&mut self, source: &mut dyn Source, all: bool) {
+        if std::mem::take(&mut self.kept) {
+            source.keep_held();
+        }
+        source.take_lent(&mut self.lent, all);
+        if !self.lent.is_empty() {
+            match self.stages.rtc.as_mut() {
+                Some(rtc) => rtc.attach(&mut self.lent),
+                None => self.lent.clear(),
+            }
         }
     }
 
@@ -546,11 +578,14 @@ impl Loop {
                 // The frames callback may read the conversations while this thread waits for it.
                 self.conv_held = None;
             }
-            if rtc.push_parsed(micros(f.ts), wire, stored, view.as_ref()) == super::rtc::Pushed::Dropped {
+            let at = stored.as_ptr() as usize;
+            let in_place = self.lend.is_some_and(|(start, end)| at >= start && at + stored.len() <= end);
+            if rtc.push_parsed(micros(f.ts), wire, stored, view.as_ref(), in_place) == super::rtc::Pushed::Dropped {
                 // The callback still holds the other buffer: this frame is lost, and counted.
                 self.tally.dropped_frames += 1;
                 return Flow::Continue;
             }
+            self.kept |= in_place;
         }
         if self.writer.is_some() || self.stages.rotation.is_some() {
             let counts = FrameCounts { seen: true, wire: f.wire_len as u64, bcast, mcast, filtered: true };
@@ -750,6 +785,9 @@ impl Loop {
         if ended_by_itself.is_none() {
             let _ = self.insert_specials();
         }
+        if self.lend.is_some() {
+            self.lend_blocks(source, true);
+        }
         if let Some(rtc) = self.stages.rtc.as_mut() {
             // The frames not yet delivered go to the callback before Stop returns.
             rtc.finish();
@@ -821,6 +859,9 @@ impl Engine {
             file_stats_base: (Instant::now(), Tally::default()),
             closed: (0, 0),
             file_pending: false,
+            lend: None,
+            kept: false,
+            lent: Vec::new(),
         };
         let thread_shared = shared.clone();
         let (go, wait_for_go) = std::sync::mpsc::sync_channel::<()>(1);

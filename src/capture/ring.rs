@@ -23,10 +23,19 @@
 //! it back to the kernel when the capture thread asks for the frame after its last one. It waits
 //! with `poll` only when it holds no block: while a reader holds the newest retired block, the
 //! kernel reports the socket readable and `poll` never sleeps (perf-irtc.md §2).
+//!
+//! Lending (IRTC, `Source::lend`): the frames callback reads the frames where they lie in the
+//! ring. A block whose frames the consumer kept (`keep_held`) is not given back when the source
+//! moves on: it becomes a [`LentBlock`], which the consumer hands on with the frames and drops
+//! once they were delivered; the drop gives the block back to the kernel. The source skips a
+//! block that is still lent (it waits for it as for one the kernel has not filled), and waits in
+//! an edge-triggered epoll, which sleeps until the kernel retires its next block whatever blocks
+//! are held. The mapping ([`RingMem`]) lives as long as the source or any lent block.
 
-use super::source::{interface_index, wait_readable, Frame, KernelStats, LinkWatch, Live, LiveSettings, Next, OpenError, Source, POLL_TIMEOUT_MS};
+use super::source::{interface_index, wait_readable, Frame, KernelStats, Lending, LinkWatch, Live, LiveSettings, Next, OpenError, Source, POLL_TIMEOUT_MS};
 use crate::capfile::Timestamp;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
 
 const ETH_P_ALL: u16 = 0x0003;
 const ETH_P_8021Q: u16 = 0x8100;
@@ -131,13 +140,80 @@ pub fn open_live(name: &str, s: LiveSettings, filter: Option<&crate::filter::Cap
     Ok(Box::new(Live::open(name, s, filter, bpf)?))
 }
 
-/// A live capture on the kernel's TPACKET_V3 ring (see the module's documentation).
-pub struct Ring {
-    fd: libc::c_int,
+/// The ring's mapping, shared by the source and the blocks it lent; unmapped when the last of
+/// them is gone.
+pub struct RingMem {
     map: *mut u8,
     map_len: usize,
     block_size: usize,
     block_nr: usize,
+    /// Block i is lent (a [`LentBlock`] exists for it): the source does not read it again until
+    /// the lent block gave it back.
+    lent: Box<[AtomicBool]>,
+}
+
+// SAFETY: the mapping is shared memory that outlives every user (the Arc); the status words are
+// accessed atomically, and a block's bytes are read by one thread at a time: the capture thread
+// until it lends the block, then whoever holds the LentBlock (handed over through a channel).
+unsafe impl Send for RingMem {}
+// SAFETY: as above.
+unsafe impl Sync for RingMem {}
+
+impl RingMem {
+    fn block(&self, i: usize) -> *mut u8 {
+        debug_assert!(i < self.block_nr);
+        // SAFETY: i < block_nr, so the block lies inside the mapping.
+        unsafe { self.map.add(i * self.block_size) }
+    }
+
+    /// The status word of block `i`, shared with the kernel.
+    fn status(&self, i: usize) -> &AtomicU32 {
+        // SAFETY: the word is inside the mapping, 4-aligned (blocks are page-aligned), and lives
+        // as long as `self`; the kernel and this source access it only atomically.
+        unsafe { &*self.block(i).add(BLOCK_STATUS_AT).cast::<AtomicU32>() }
+    }
+}
+
+impl Drop for RingMem {
+    fn drop(&mut self) {
+        if !self.map.is_null() {
+            // SAFETY: the mapping made in `Ring::open`, of that length; nothing points into it any
+            // more (the source and every lent block are gone).
+            unsafe { libc::munmap(self.map.cast(), self.map_len) };
+        }
+    }
+}
+
+/// A ring block the source lent (its frames are being delivered where they lie). Dropping it
+/// gives the block back to the kernel.
+pub struct LentBlock {
+    mem: Arc<RingMem>,
+    index: usize,
+}
+
+impl Drop for LentBlock {
+    fn drop(&mut self) {
+        self.mem.status(self.index).store(TP_STATUS_KERNEL, Ordering::Release);
+        // After the status: a source that sees the block free sees it the kernel's.
+        self.mem.lent[self.index].store(false, Ordering::Release);
+    }
+}
+
+/// The fewest blocks a ring must have to lend them (a few may be lent while the source reads on).
+const LEND_MIN_BLOCKS: usize = 8;
+
+/// A live capture on the kernel's TPACKET_V3 ring (see the module's documentation).
+pub struct Ring {
+    fd: libc::c_int,
+    mem: Arc<RingMem>,
+    /// Lending is on (`Source::lend`): waits are in `epfd`.
+    lending: bool,
+    /// The held block's frames were kept by the consumer: it is lent when the source moves on.
+    keep: bool,
+    /// Blocks lent and not yet taken by the consumer (`take_lent`).
+    lent_out: Vec<LentBlock>,
+    /// Edge-triggered epoll on `fd` (for lending), or -1.
+    epfd: libc::c_int,
     /// The block read next (or being read, when `held`).
     cur: usize,
     /// Block `cur` is the source's (the kernel retired it) and its frames are being handed out.
@@ -250,10 +326,11 @@ impl Ring {
         let snaplen = if s.snaplen == 0 { MAX_SNAPLEN } else { s.snaplen.clamp(1, MAX_SNAPLEN) };
         let mut ring = Ring {
             fd,
-            map: std::ptr::null_mut(),
-            map_len: 0,
-            block_size: 0,
-            block_nr: 0,
+            mem: Arc::new(RingMem { map: std::ptr::null_mut(), map_len: 0, block_size: 0, block_nr: 0, lent: Box::new([]) }),
+            lending: false,
+            keep: false,
+            lent_out: Vec::new(),
+            epfd: -1,
             cur: 0,
             held: false,
             left: 0,
@@ -293,10 +370,13 @@ impl Ring {
         if map == libc::MAP_FAILED {
             return Err(other("mmap"));
         }
-        ring.map = map.cast();
-        ring.map_len = map_len;
-        ring.block_size = BLOCK_SIZE as usize;
-        ring.block_nr = block_nr as usize;
+        ring.mem = Arc::new(RingMem {
+            map: map.cast(),
+            map_len,
+            block_size: BLOCK_SIZE as usize,
+            block_nr: block_nr as usize,
+            lent: (0..block_nr).map(|_| AtomicBool::new(false)).collect(),
+        });
         // The filter goes on before bind: until bind (protocol 0) the socket receives nothing, so
         // no frame that fails the filter enters the ring.
         let (prog, kernel_filter) = program(filter, bpf, snaplen).map_err(OpenError::Filter)?;
@@ -327,25 +407,43 @@ impl Ring {
     }
 
     fn block(&self, i: usize) -> *mut u8 {
-        // SAFETY: i < block_nr, so the block lies inside the mapping.
-        unsafe { self.map.add(i * self.block_size) }
+        self.mem.block(i)
     }
 
     /// The status word of block `i`, shared with the kernel.
     fn status(&self, i: usize) -> &AtomicU32 {
-        // SAFETY: the word is inside the mapping, 4-aligned (blocks are page-aligned), and lives
-        // as long as `self`; the kernel and this source access it only atomically.
-        unsafe { &*self.block(i).add(BLOCK_STATUS_AT).cast::<AtomicU32>() }
+        self.mem.status(i)
     }
 
-    /// Gives the held block back to the kernel and moves on to the next.
+    /// Gives the held block back to the kernel (or lends it, when its frames were kept) and
+    /// moves on to the next.
     fn release(&mut self) {
         if self.held {
-            self.status(self.cur).store(TP_STATUS_KERNEL, Ordering::Release);
+            if self.keep {
+                self.mem.lent[self.cur].store(true, Ordering::Relaxed);
+                self.lent_out.push(LentBlock { mem: Arc::clone(&self.mem), index: self.cur });
+                self.keep = false;
+            } else {
+                self.status(self.cur).store(TP_STATUS_KERNEL, Ordering::Release);
+            }
             self.held = false;
             self.left = 0;
-            self.cur = (self.cur + 1) % self.block_nr;
+            self.cur = (self.cur + 1) % self.mem.block_nr;
         }
+    }
+
+    /// Waits up to the poll timeout for the kernel to retire a block; true when the socket
+    /// reported an error or hang-up. While blocks are lent `poll` would not sleep (a lent block
+    /// is not the kernel's): the edge-triggered epoll wakes at the next retirement instead.
+    fn wait(&self) -> bool {
+        if self.epfd < 0 {
+            return wait_readable(self.fd);
+        }
+        // SAFETY: epoll_event is plain data; all-zero is a valid value.
+        let mut ev: libc::epoll_event = unsafe { std::mem::zeroed() };
+        // SAFETY: one event's room for the duration of the call.
+        let n = unsafe { libc::epoll_wait(self.epfd, &mut ev, 1, POLL_TIMEOUT_MS) };
+        n > 0 && ev.events & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0
     }
 
     /// The next frame of the ring, if one is ready: from the held block, else from the next
@@ -376,6 +474,11 @@ impl Ring {
                 return Some(f);
             }
             self.release();
+            // A block still lent holds frames of the previous lap: not ready (its LentBlock
+            // stores the kernel's status before it clears `lent`).
+            if self.lending && self.mem.lent[self.cur].load(Ordering::Acquire) {
+                return None;
+            }
             if self.status(self.cur).load(Ordering::Acquire) & TP_STATUS_USER == 0 {
                 return None;
             }
@@ -441,7 +544,7 @@ impl Source for Ring {
             // block the kernel has not retired yet become readable when it does (within the
             // retire timeout, the poll timeout), and Stop drains them.
             before_wait();
-            let trouble = wait_readable(self.fd);
+            let trouble = self.wait();
             found = self.take();
             if found.is_none() {
                 if trouble {
@@ -501,16 +604,54 @@ impl Source for Ring {
     fn is_live(&self) -> bool {
         true
     }
+
+    fn lend(&mut self) -> Option<Lending> {
+        if self.mem.block_nr < LEND_MIN_BLOCKS {
+            return None;
+        }
+        if self.epfd < 0 {
+            // SAFETY: plain epoll calls on descriptors this source owns; the epoll descriptor is
+            // closed by Drop.
+            let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+            if epfd < 0 {
+                return None;
+            }
+            let mut ev = libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLERR | libc::EPOLLET) as u32, u64: 0 };
+            // SAFETY: as above.
+            if unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, self.fd, &mut ev) } != 0 {
+                // SAFETY: the descriptor just created, closed once.
+                unsafe { libc::close(epfd) };
+                return None;
+            }
+            self.epfd = epfd;
+        }
+        self.lending = true;
+        let start = self.mem.map as usize;
+        let keep_alive: Arc<dyn std::any::Any + Send + Sync> = self.mem.clone();
+        Some(Lending { range: start..start + self.mem.map_len, blocks: self.mem.block_nr, keep_alive })
+    }
+
+    fn keep_held(&mut self) {
+        self.keep |= self.held;
+    }
+
+    fn take_lent(&mut self, out: &mut Vec<LentBlock>, all: bool) {
+        if all && self.keep {
+            // The source reads no further: the held block goes with the frames kept from it.
+            self.release();
+        }
+        out.append(&mut self.lent_out);
+    }
 }
 
 impl Drop for Ring {
     fn drop(&mut self) {
-        if !self.map.is_null() {
-            // SAFETY: the mapping made in `open`, of that length; no Frame borrows it any more
-            // (they borrow `self`).
-            unsafe { libc::munmap(self.map.cast(), self.map_len) };
+        // The mapping goes with the last of `mem`'s owners (lent blocks may outlive the source).
+        if self.epfd >= 0 {
+            // SAFETY: our epoll descriptor, closed once.
+            unsafe { libc::close(self.epfd) };
         }
-        // SAFETY: our descriptor, closed once.
+        // SAFETY: our descriptor, closed once. The mapping keeps the socket's ring alive.
         unsafe { libc::close(self.fd) };
     }
 }
@@ -801,7 +942,7 @@ mod tests {
         let r = in_netns(|| {
             // The smallest ring: 2 blocks of 256 KiB; 4000 frames of 1042 bytes do not fit.
             let mut ring = Ring::open("lo", settings(0, 1), None, None).unwrap();
-            assert_eq!(ring.block_nr, 2);
+            assert_eq!(ring.mem.block_nr, 2);
             send_udp(40003, "burst", 2000, 1000);
             let first = ring.kernel_stats().unwrap();
             send_udp(40003, "burst", 2000, 1000);

@@ -10,6 +10,7 @@
 //! frames that do not fit are dropped and counted: memory stays two batches, and the capture
 //! thread never waits for the callback, except at the very end, when Stop delivers what is left.
 
+use super::ring::LentBlock;
 use crate::filter::frame::{self, Net, Ty};
 use crate::types::*;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
@@ -63,6 +64,12 @@ pub struct Batch {
     pub reason: Handover,
     /// Frames dropped since the batch before it was handed over (UPDATE_EVENT.FramesDropped).
     pub dropped: u32,
+    /// Ring blocks lent by a live source that frames of this batch (or of the one before it) lie
+    /// in: given back to the kernel when the batch is emptied, after its delivery.
+    blocks: Vec<LentBlock>,
+    /// Lending: keeps the source's ring mapped while this batch is delivered, whatever happens
+    /// to the source meanwhile.
+    keep_alive: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl Batch {
@@ -80,7 +87,17 @@ impl Batch {
         let table_view = bytemuck_u64(&mut table);
         let n = table_view.len().min(PREFAULT_BYTES);
         prefault(&mut table_view[..n]);
-        Batch { data, table, table_len: s.table_len, buffer_size: s.buffer_size, count: 0, reason: Handover::Interval, dropped: 0 }
+        Batch {
+            data,
+            table,
+            table_len: s.table_len,
+            buffer_size: s.buffer_size,
+            count: 0,
+            reason: Handover::Interval,
+            dropped: 0,
+            blocks: Vec::new(),
+            keep_alive: None,
+        }
     }
 
     /// Frames in the batch.
@@ -90,6 +107,12 @@ impl Batch {
 
     pub fn is_empty(&self) -> bool {
         self.count == 0
+    }
+
+    /// Nothing for the callback: no frame and no drop to report (a batch that only carries lent
+    /// blocks back).
+    pub fn has_nothing_to_deliver(&self) -> bool {
+        self.count == 0 && self.dropped == 0
     }
 
     /// Bytes of frame data in the batch.
@@ -102,13 +125,17 @@ impl Batch {
         self.data.clear();
         self.count = 0;
         self.dropped = 0;
+        // The frames that lay in these blocks were delivered: the kernel may refill them.
+        self.blocks.clear();
     }
 
-    /// Why a frame of `stored` bytes does not fit (None: it does).
-    fn full_for(&self, stored: usize) -> Option<Handover> {
+    /// Why a frame of `stored` bytes does not fit (None: it does). A frame left in a lent ring
+    /// block (`in_place`) takes no room in the buffer; the batch holds at most `block_limit`
+    /// lent blocks instead, so that the kernel keeps room in its ring.
+    fn full_for(&self, stored: usize, in_place: bool, block_limit: usize) -> Option<Handover> {
         if self.count >= self.table_len {
             Some(Handover::TableFull)
-        } else if self.data.len() + stored > self.buffer_size {
+        } else if if in_place { self.blocks.len() >= block_limit } else { self.data.len() + stored > self.buffer_size } {
             Some(Handover::BufferFull)
         } else {
             None
@@ -121,21 +148,24 @@ impl Batch {
         unsafe { core::ptr::addr_of_mut!((*t).Frames).cast::<FRAME_DESCRIPTOR>() }
     }
 
-    /// Adds a frame that fits (`full_for` said so): its bytes, and its descriptor (with
-    /// FramePointer set here) straight into the table.
+    /// Adds a frame that fits (`full_for` said so): its bytes (unless `in_place`: they stay in a
+    /// lent ring block, which the batch or a later one holds until delivered), and its
+    /// descriptor (with FramePointer set here) straight into the table.
     #[inline]
-    fn push(&mut self, layers: Layers, ts_us: i64, wire_len: u32, stored: &[u8]) {
-        debug_assert!(self.full_for(stored.len()).is_none());
-        let offset = self.data.len();
-        // Within the capacity (full_for): no reallocation, the buffer stays where it is.
-        self.data.extend_from_slice(stored);
-        // SAFETY: `offset` is within the buffer (the bytes were just written there), whose heap
-        // memory does not move while the batch lives; `count < table_len` (full_for), and the
-        // table has room for `table_len` descriptors, 8-aligned as FRAME_DESCRIPTOR needs.
-        unsafe {
-            let at = self.data.as_mut_ptr().add(offset);
-            self.descriptors().add(self.count).write(layers.descriptor(at, ts_us, wire_len, stored.len()));
-        }
+    fn push(&mut self, layers: Layers, ts_us: i64, wire_len: u32, stored: &[u8], in_place: bool) {
+        let at = if in_place {
+            stored.as_ptr().cast_mut()
+        } else {
+            let offset = self.data.len();
+            // Within the capacity (full_for): no reallocation, the buffer stays where it is.
+            self.data.extend_from_slice(stored);
+            // SAFETY: `offset` is within the buffer (the bytes were just written there), whose
+            // heap memory does not move while the batch lives.
+            unsafe { self.data.as_mut_ptr().add(offset) }
+        };
+        // SAFETY: `count < table_len` (full_for), and the table has room for `table_len`
+        // descriptors, 8-aligned as FRAME_DESCRIPTOR needs.
+        unsafe { self.descriptors().add(self.count).write(layers.descriptor(at, ts_us, wire_len, stored.len())) };
         self.count += 1;
     }
 
@@ -212,6 +242,10 @@ pub struct RtcFeed {
     early_at: usize,
     /// The time stamp (µs since 1970) of the filling batch's first frame (None: it is empty).
     first_ts_us: Option<i64>,
+    /// Lending (`set_lending`): the most lent ring blocks a batch holds (0: frames are copied).
+    block_limit: usize,
+    /// Lending: the source's ring memory, held by every batch handed over.
+    keep_alive: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 /// The first batch goes to the callback once it holds this many frames and the delivery thread
@@ -285,6 +319,8 @@ impl RtcFeed {
             wait_for_spare,
             early_at: EARLY_FIRST,
             first_ts_us: None,
+            block_limit: 0,
+            keep_alive: None,
         }
     }
 
@@ -308,6 +344,12 @@ impl RtcFeed {
     }
 
     fn hand_over_waiting_at(&mut self, now_us: i64) {
+        if self.fill.as_ref().is_some_and(|b| b.is_empty() && !b.blocks.is_empty()) {
+            // No frame, only lent blocks (whose frames went with the batch before): they go back
+            // once that batch is delivered.
+            self.hand_over(Handover::Interval);
+            return;
+        }
         let Some(len) = self.fill.as_ref().map(Batch::len).filter(|&n| n > 0) else { return };
         let waited = self.first_ts_us.is_some_and(|t| now_us.saturating_sub(t) >= WAITING_AGE_US);
         let enough = len >= self.early_at;
@@ -321,17 +363,35 @@ impl RtcFeed {
 
     /// Adds one frame (`data`: its stored bytes).
     pub fn push(&mut self, ts_us: i64, wire_len: u32, data: &[u8]) -> Pushed {
-        self.push_parsed(ts_us, wire_len, data, None)
+        self.push_parsed(ts_us, wire_len, data, None, false)
+    }
+
+    /// Lending: frames may be left where they lie in a live source's ring blocks (`push_parsed`
+    /// with `in_place`), a batch holding at most a quarter of the ring's `blocks`.
+    pub fn set_lending(&mut self, lending: &crate::capture::source::Lending) {
+        self.block_limit = (lending.blocks / 4).max(1);
+        self.keep_alive = Some(std::sync::Arc::clone(&lending.keep_alive));
+    }
+
+    /// Lent ring blocks whose frames were all read: they go with the filling batch (whose
+    /// frames, or those of the batch before it, lie in them) and back to the source after its
+    /// delivery.
+    pub fn attach(&mut self, blocks: &mut Vec<LentBlock>) {
+        if let Some(b) = self.fill.as_mut() {
+            b.blocks.append(blocks);
+        }
     }
 
     /// Adds one frame (`data`: its stored bytes), with the capture thread's parse of the whole
     /// frame when it made one (`view.f` is the whole frame: used as is when nothing was clipped).
+    /// `in_place`: the bytes lie in a block the source lends (`set_lending`): not copied.
     #[inline]
-    pub fn push_parsed(&mut self, ts_us: i64, wire_len: u32, data: &[u8], view: Option<&frame::View<'_>>) -> Pushed {
+    pub fn push_parsed(&mut self, ts_us: i64, wire_len: u32, data: &[u8], view: Option<&frame::View<'_>>, in_place: bool) -> Pushed {
         let stored = data.len().min(self.settings.buffer_size);
         let data = &data[..stored];
+        let in_place = in_place && self.block_limit > 0;
         let fill = self.fill.as_ref().expect("a batch until finish");
-        if let Some(reason) = fill.full_for(stored) {
+        if let Some(reason) = fill.full_for(stored, in_place, self.block_limit) {
             let handed_over = self.hand_over(reason) || (self.wait_for_spare && self.wait_and_hand_over(reason));
             if !handed_over {
                 self.dropped = self.dropped.saturating_add(1);
@@ -346,7 +406,7 @@ impl RtcFeed {
         if fill.is_empty() {
             self.first_ts_us = Some(ts_us);
         }
-        fill.push(layers, ts_us, wire_len, data);
+        fill.push(layers, ts_us, wire_len, data, in_place);
         Pushed::Stored
     }
 
@@ -354,13 +414,14 @@ impl RtcFeed {
     /// full and this feed waits instead of dropping): the caller lets go of what the callback
     /// might need first.
     pub fn may_wait(&self, stored: usize) -> bool {
-        self.wait_for_spare && self.fill.as_ref().is_some_and(|b| b.full_for(stored.min(self.settings.buffer_size)).is_some())
+        self.wait_for_spare && self.fill.as_ref().is_some_and(|b| b.full_for(stored.min(self.settings.buffer_size), false, self.block_limit).is_some())
     }
 
-    /// Hands the batch over when the update interval has passed (and it holds a frame).
+    /// Hands the batch over when the update interval has passed (and it holds a frame, or lent
+    /// blocks to give back).
     pub fn tick(&mut self, now: Instant) {
         if now.duration_since(self.last_handover) >= self.settings.interval {
-            if self.fill.as_ref().is_some_and(|b| !b.is_empty()) {
+            if self.fill.as_ref().is_some_and(|b| !b.is_empty() || !b.blocks.is_empty()) {
                 self.hand_over(Handover::Interval);
             } else {
                 self.last_handover = now;
@@ -396,6 +457,9 @@ impl RtcFeed {
     fn send(&mut self, next: Batch, reason: Handover) {
         let mut batch = self.fill.replace(next).expect("a batch until finish");
         batch.reason = reason;
+        if batch.keep_alive.is_none() {
+            batch.keep_alive.clone_from(&self.keep_alive);
+        }
         batch.dropped = std::mem::take(&mut self.dropped);
         if let Some(tx) = &self.full {
             // Room for both batches: never blocks.
@@ -411,7 +475,9 @@ impl RtcFeed {
     /// At the end of the capture: waits for the other batch to come back, hands over the last
     /// frames, and closes the channel (the delivery thread ends after delivering them).
     pub fn finish(&mut self) {
-        let has_frames = self.fill.as_ref().is_some_and(|b| !b.is_empty() || self.dropped > 0);
+        // Lent blocks too: frames of the batch being delivered may lie in them, so they go back
+        // only after it.
+        let has_frames = self.fill.as_ref().is_some_and(|b| !b.is_empty() || !b.blocks.is_empty() || self.dropped > 0);
         if has_frames {
             if let Ok(spare) = self.spare.recv() {
                 self.send(spare, Handover::Interval);

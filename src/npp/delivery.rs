@@ -32,7 +32,8 @@ fn now_us() -> i64 {
 /// undelivered.
 fn deliver_all(cb: FramesCallback, batches: Deliveries, cancelled: &AtomicBool) {
     batches.each(|batch| {
-        if cancelled.load(Ordering::Acquire) {
+        // Cancelled, or a batch that only gives lent ring blocks back: no callback.
+        if cancelled.load(Ordering::Acquire) || batch.has_nothing_to_deliver() {
             return;
         }
         let table = batch.frame_table();

@@ -97,6 +97,34 @@ pub trait Source: Send {
         let _ = each;
         0
     }
+    /// Turns lending on, when the source can (the live ring): frames whose bytes lie in the
+    /// returned range then stay where they are after the source moves on, for as long as the
+    /// consumer keeps the blocks they lie in (`keep_held`, `take_lent`). None: the consumer
+    /// copies what it keeps, as always.
+    fn lend(&mut self) -> Option<Lending> {
+        None
+    }
+    /// Lending: the consumer kept frames of the block the source holds now; the block is lent
+    /// (not reused) when the source moves on.
+    fn keep_held(&mut self) {}
+    /// Lending: moves the blocks lent since the last call to `out`; each goes back to the source
+    /// when dropped, once nothing reads the frames kept from it. `all`: the source reads no
+    /// further (the end), so the held block goes too if frames were kept from it.
+    fn take_lent(&mut self, out: &mut Vec<crate::capture::ring::LentBlock>, all: bool) {
+        let _ = (out, all);
+    }
+}
+
+/// What a lending source lends (`Source::lend`).
+#[derive(Clone)]
+pub struct Lending {
+    /// The addresses of the memory frames are lent from.
+    pub range: std::ops::Range<usize>,
+    /// How many blocks that memory has (a consumer should keep few of them at a time).
+    pub blocks: usize,
+    /// Keeps that memory mapped as long as a clone of it lives (held by what frames are read
+    /// from after the source is gone).
+    pub keep_alive: std::sync::Arc<dyn std::any::Any + Send + Sync>,
 }
 
 /// Why a live source could not be opened.
