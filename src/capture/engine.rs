@@ -580,12 +580,15 @@ impl Loop {
             }
             let at = stored.as_ptr() as usize;
             let in_place = self.lend.is_some_and(|(start, end)| at >= start && at + stored.len() <= end);
-            if rtc.push_parsed(micros(f.ts), wire, stored, view.as_ref(), in_place) == super::rtc::Pushed::Dropped {
-                // The callback still holds the other buffer: this frame is lost, and counted.
-                self.tally.dropped_frames += 1;
-                return Flow::Continue;
+            match rtc.push_parsed(micros(f.ts), wire, stored, view.as_ref(), in_place) {
+                super::rtc::Pushed::Dropped => {
+                    // The callback still holds the other buffer: this frame is lost, and counted.
+                    self.tally.dropped_frames += 1;
+                    return Flow::Continue;
+                }
+                super::rtc::Pushed::InPlace => self.kept = true,
+                super::rtc::Pushed::Stored => {}
             }
-            self.kept |= in_place;
         }
         if self.writer.is_some() || self.stages.rotation.is_some() {
             let counts = FrameCounts { seen: true, wire: f.wire_len as u64, bcast, mcast, filtered: true };

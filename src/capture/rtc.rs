@@ -298,7 +298,10 @@ pub fn double_buffer(settings: RtcSettings, linktype: u32, wait_for_spare: bool)
 /// What `RtcFeed::push` did with a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pushed {
+    /// Copied into the batch.
     Stored,
+    /// Left where it lies, in a block the source lends (`push_parsed` with `in_place`).
+    InPlace,
     /// No room, and the other batch is still with the callback.
     Dropped,
 }
@@ -389,13 +392,20 @@ impl RtcFeed {
     pub fn push_parsed(&mut self, ts_us: i64, wire_len: u32, data: &[u8], view: Option<&frame::View<'_>>, in_place: bool) -> Pushed {
         let stored = data.len().min(self.settings.buffer_size);
         let data = &data[..stored];
-        let in_place = in_place && self.block_limit > 0;
+        let mut in_place = in_place && self.block_limit > 0;
         let fill = self.fill.as_ref().expect("a batch until finish");
         if let Some(reason) = fill.full_for(stored, in_place, self.block_limit) {
             let handed_over = self.hand_over(reason) || (self.wait_for_spare && self.wait_and_hand_over(reason));
             if !handed_over {
-                self.dropped = self.dropped.saturating_add(1);
-                return Pushed::Dropped;
+                // The batch holds its share of the ring while the callback still has the other
+                // one: the frame is copied into the batch's buffer while that has room (the
+                // ring keeps room for the kernel).
+                let fill = self.fill.as_ref().expect("a batch until finish");
+                if !(in_place && fill.full_for(stored, false, self.block_limit).is_none()) {
+                    self.dropped = self.dropped.saturating_add(1);
+                    return Pushed::Dropped;
+                }
+                in_place = false;
             }
         }
         let layers = match view {
@@ -407,7 +417,11 @@ impl RtcFeed {
             self.first_ts_us = Some(ts_us);
         }
         fill.push(layers, ts_us, wire_len, data, in_place);
-        Pushed::Stored
+        if in_place {
+            Pushed::InPlace
+        } else {
+            Pushed::Stored
+        }
     }
 
     /// True when pushing a frame of `stored` bytes may wait for the delivery thread (the batch is
