@@ -406,15 +406,6 @@ impl Ring {
         Ok(ring)
     }
 
-    fn block(&self, i: usize) -> *mut u8 {
-        self.mem.block(i)
-    }
-
-    /// The status word of block `i`, shared with the kernel.
-    fn status(&self, i: usize) -> &AtomicU32 {
-        self.mem.status(i)
-    }
-
     /// Gives the held block back to the kernel (or lends it, when its frames were kept) and
     /// moves on to the next.
     fn release(&mut self) {
@@ -424,7 +415,7 @@ impl Ring {
                 self.lent_out.push(LentBlock { mem: Arc::clone(&self.mem), index: self.cur });
                 self.keep = false;
             } else {
-                self.status(self.cur).store(TP_STATUS_KERNEL, Ordering::Release);
+                self.mem.status(self.cur).store(TP_STATUS_KERNEL, Ordering::Release);
             }
             self.held = false;
             self.left = 0;
@@ -455,7 +446,7 @@ impl Ring {
             self.left -= 1;
             // SAFETY: the held block is ours until released; the kernel laid out `num_pkts`
             // headers in it, each 16-aligned, chained by `next_offset`.
-            let at = unsafe { self.block(self.cur).add(self.next_at) };
+            let at = unsafe { self.mem.block(self.cur).add(self.next_at) };
             // SAFETY: as above.
             let h: Hdr3 = unsafe { std::ptr::read(at.cast::<Hdr3>()) };
             self.next_at += h.next_offset as usize;
@@ -479,10 +470,10 @@ impl Ring {
             if self.lending && self.mem.lent[self.cur].load(Ordering::Acquire) {
                 return None;
             }
-            if self.status(self.cur).load(Ordering::Acquire) & TP_STATUS_USER == 0 {
+            if self.mem.status(self.cur).load(Ordering::Acquire) & TP_STATUS_USER == 0 {
                 return None;
             }
-            let b = self.block(self.cur);
+            let b = self.mem.block(self.cur);
             // SAFETY: the kernel retired the block (TP_STATUS_USER, read with Acquire): its
             // header is complete and ours until released.
             let (n, first) = unsafe { (std::ptr::read(b.add(BLOCK_NUM_PKTS_AT).cast::<u32>()), std::ptr::read(b.add(BLOCK_FIRST_AT).cast::<u32>())) };

@@ -561,17 +561,6 @@ impl Layers {
     }
 }
 
-/// Netmon's FRAME_DESCRIPTOR of one frame (FramePointer left NULL): the frame parser the capture
-/// filter uses decides Etype, SAP and the network layer.
-pub fn describe(linktype: u32, ts_us: i64, wire_len: u32, data: &[u8]) -> FRAME_DESCRIPTOR {
-    Layers::of(linktype, data).descriptor(core::ptr::null_mut(), ts_us, wire_len, data.len())
-}
-
-/// `describe` of a frame already parsed (`v.f`: its stored bytes).
-pub fn describe_view(v: &frame::View<'_>, ts_us: i64, wire_len: u32) -> FRAME_DESCRIPTOR {
-    Layers::of_view(v).descriptor(core::ptr::null_mut(), ts_us, wire_len, v.f.len())
-}
-
 /// The network-layer fields (LowProtocol, its offset, HighPort, HighProtocolOffset) of a frame
 /// `data` whose network layer `net` starts where it says; no Etype or SAP.
 #[inline(always)]
@@ -615,6 +604,17 @@ fn network_layer(data: &[u8], net: Net) -> Layers {
 mod tests {
     use super::*;
     use std::sync::mpsc::sync_channel;
+
+    /// Netmon's FRAME_DESCRIPTOR of one frame (FramePointer left NULL): the frame parser the capture
+    /// filter uses decides Etype, SAP and the network layer.
+    fn describe(linktype: u32, ts_us: i64, wire_len: u32, data: &[u8]) -> FRAME_DESCRIPTOR {
+        Layers::of(linktype, data).descriptor(core::ptr::null_mut(), ts_us, wire_len, data.len())
+    }
+
+    /// `describe` of a frame already parsed (`v.f`: its stored bytes).
+    fn describe_view(v: &frame::View<'_>, ts_us: i64, wire_len: u32) -> FRAME_DESCRIPTOR {
+        Layers::of_view(v).descriptor(core::ptr::null_mut(), ts_us, wire_len, v.f.len())
+    }
 
     fn settings(buffer_size: usize, table_len: usize) -> RtcSettings {
         RtcSettings { buffer_size, table_len, interval: Duration::from_secs(3600) }
