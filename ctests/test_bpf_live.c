@@ -46,14 +46,10 @@
 #define N 50
 #define DEADLINE_S 30.0
 #define CHILD_DEADLINE_S 120
+#include "veth_pair_util.h"
 
 static const unsigned PORTS[3] = {53, 4000, 4001};
 static const char TAGS[3] = {'d', 'a', 'b'};
-
-static char tmpdir[256];
-static pid_t main_pid;
-static char ns_a[64], ns_b[64];
-static int have_ns_a, have_ns_b;
 
 struct live_case {
     const char *what;
@@ -65,113 +61,7 @@ struct live_case {
     int ready_fd;
 };
 
-/* ---- helpers ----------------------------------------------------------------------------------- */
-
-static pid_t spawn(int (*fn)(void *), void *arg) {
-    pid_t pid;
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid == 0) {
-        check_failures = 0;
-        check_count = 0;
-        alarm(0);
-        exit(fn(arg));
-    }
-    return pid;
-}
-
-/* Waits for a child at most `seconds`, then kills it: its exit status, 100 + signal when killed. */
-static int reap(pid_t pid, int seconds) {
-    int status = 0;
-    double deadline = mono_s() + seconds;
-    if (pid <= 0) return -1;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) break;
-        if (r < 0 && errno != EINTR) return -1;
-        if (mono_s() > deadline) {
-            fprintf(stderr, "  child %ld still running after %d s: killed\n", (long)pid, seconds);
-            kill(pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-            }
-            return 200;
-        }
-        nap_ms(20);
-    }
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 100 + WTERMSIG(status);
-    return -1;
-}
-
-static int child_verdict(const char *what) {
-    printf("  %s: %d checks, %d failed\n", what, check_count, check_failures);
-    return check_failures ? 1 : 0;
-}
-
-static STATISTICS_EX stats_ex(HNPP npp) {
-    STATISTICS_EX ex;
-    memset(&ex, 0, sizeof ex);
-    ex.StructSize = sizeof ex;
-    if (esp_get_statistics_ex(npp, &ex) != NMERR_SUCCESS) memset(&ex, 0, sizeof ex);
-    return ex;
-}
-
-/* Polls until FramesCaptured (captured = 1) or FramesSeen (0) reaches `n`; 1 when it did. */
-static int wait_counter(HNPP npp, int captured, uint64_t n) {
-    double deadline = mono_s() + DEADLINE_S;
-    for (;;) {
-        STATISTICS_EX ex = stats_ex(npp);
-        uint64_t v = captured ? ex.FramesCaptured : ex.FramesSeen;
-        if (v >= n) return 1;
-        if (mono_s() > deadline) {
-            fprintf(stderr, "  %s stayed at %llu (wanted %llu)\n", captured ? "FramesCaptured" : "FramesSeen", (unsigned long long)v,
-                    (unsigned long long)n);
-            return 0;
-        }
-        nap_ms(5);
-    }
-}
-
-/* ---- the Netmon filter ------------------------------------------------------------------------- */
-
-/* A UDP datagram to port 4000 or 4001: one group, two ORed IP-PORT patterns at the destination port. */
-static void set_netmon_filter(HBLOB b) {
-    EXPRESSION e;
-    int k;
-    memset(&e, 0, sizeof e);
-    e.nAndExps = 1;
-    e.AndExp[0].nPatternMatches = 2;
-    for (k = 0; k < 2; k++) {
-        PATTERNMATCH *p = &e.AndExp[0].PatternMatch[k];
-        p->Flags = PATTERN_MATCH_FLAGS_PORT_SPECIFIED;
-        p->OffsetBasis = OFFSET_BASIS_RELATIVE_TO_IP;
-        p->Port.IPPort = 17;
-        p->Offset = 2;
-        p->Length = 2;
-        p->PatternToMatch[0] = 0x0F;
-        p->PatternToMatch[1] = (BYTE)(0xA0 + k);
-    }
-    CHECK_RC(SetNPPPatternFilterInBlob(b, &e, NULL), NMERR_SUCCESS);
-}
-
 /* ---- children ---------------------------------------------------------------------------------- */
-
-static int udp_socket_bound(unsigned port) {
-    struct sockaddr_in me;
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), big = 1 << 20;
-    if (s < 0) return -1;
-    memset(&me, 0, sizeof me);
-    me.sin_family = AF_INET;
-    me.sin_port = htons((uint16_t)port);
-    inet_pton(AF_INET, ADDR_B, &me.sin_addr);
-    setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-    if (bind(s, (struct sockaddr *)&me, sizeof me) != 0) {
-        close(s);
-        return -1;
-    }
-    return s;
-}
 
 static int child_capture(void *arg) {
     struct live_case *c = arg;
@@ -205,7 +95,7 @@ static int child_capture(void *arg) {
     CHECK_RC(SetStringInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_FILE_FORMAT, FILE_FORMAT_PCAP_TXT), NMERR_SUCCESS);
     CHECK_RC(SetBoolInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_DONT_DELETE_EMPTY_CAPTURE, TRUE), NMERR_SUCCESS);
     CHECK_RC(SetStringInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_BPF_FILTER, c->expr), NMERR_SUCCESS);
-    if (c->netmon) set_netmon_filter(cfg);
+    if (c->netmon) bu_set_netmon_filter(cfg);
     CHECK_RC(CreateBlob(&err), NMERR_SUCCESS);
     if (c->want_port == 0) {
         /* First an expression that does not compile: refused at Connect with libpcap's words. */
@@ -309,71 +199,8 @@ static int child_send(void *arg) {
     return failed ? 1 : 0;
 }
 
-/* ---- namespaces --------------------------------------------------------------------------------- */
-
-static void cleanup(void) {
-    if (getpid() != main_pid) return; /* children leave the namespaces to the parent */
-    if (have_ns_a) sh("ip netns del %s", ns_a);
-    if (have_ns_b) sh("ip netns del %s", ns_b);
-    have_ns_a = have_ns_b = 0;
-}
-
-static void on_signal(int sig) {
-    cleanup();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-/* Creates the two namespaces and the link; 0 when ready, 77 when namespaces cannot be made, 1
- * on another failure. */
-static int setup(void) {
-    const char *ns[2] = {ns_a, ns_b};
-    if (sh("ip netns add %s", ns_a) != 0) return 77;
-    have_ns_a = 1;
-    if (sh("ip netns add %s", ns_b) != 0) return 77;
-    have_ns_b = 1;
-    for (int k = 0; k < 2; k++) /* no IPv6 at all: no ND, MLD or router solicitations (best effort) */
-        sh("ip netns exec %s sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > "
-           "/proc/sys/net/ipv6/conf/default/disable_ipv6' 2>/dev/null",
-           ns[k]);
-    if (sh("ip -n %s link add " VETH_A " address " MAC_A " type veth peer name " VETH_B " address " MAC_B " netns %s", ns_a,
-           ns_b) != 0)
-        return 1;
-    if (sh("ip -n %s link set " VETH_A " addrgenmode none && ip -n %s addr add " ADDR_A "/24 dev " VETH_A
-           " && ip -n %s link set " VETH_A " up",
-           ns_a, ns_a, ns_a) != 0)
-        return 1;
-    if (sh("ip -n %s link set " VETH_B " addrgenmode none && ip -n %s addr add " ADDR_B "/24 dev " VETH_B
-           " && ip -n %s link set " VETH_B " up",
-           ns_b, ns_b, ns_b) != 0)
-        return 1;
-    if (sh("ip -n %s neigh add " ADDR_B " lladdr " MAC_B " dev " VETH_A " nud permanent", ns_a) != 0) return 1;
-    if (sh("ip -n %s neigh add " ADDR_A " lladdr " MAC_A " dev " VETH_B " nud permanent", ns_b) != 0) return 1;
-    return 0;
-}
-
 static void run_case(struct live_case *c) {
-    int p[2], rc_cap, rc_send = -1;
-    char ch = 0;
-    pid_t cap;
-    printf("-- %s\n", c->what);
-    if (pipe(p) != 0) {
-        CHECK(!"pipe");
-        return;
-    }
-    c->ready_fd = p[1];
-    cap = spawn(child_capture, c);
-    close(p[1]);
-    if (read(p[0], &ch, 1) == 1 && ch == 's') {
-        rc_send = reap(spawn(child_send, c), CHILD_DEADLINE_S);
-        CHECK_EQ(rc_send, 0);
-    } else {
-        printf("  the capturing child did not start\n");
-    }
-    close(p[0]);
-    rc_cap = reap(cap, CHILD_DEADLINE_S);
-    printf("  capturing child: exit %d, sender: exit %d\n", rc_cap, rc_send);
-    CHECK_EQ(rc_cap, 0);
+    run_live_case(c->what, &c->ready_fd, child_capture, child_send, c);
 }
 
 int main(void) {
@@ -383,49 +210,8 @@ int main(void) {
          "udp dst port 53 or udp dst port 4000", 1, 0, 1, -1},
         {"3) as 2, through libpcap (NDISNPP_LIVE_SOURCE=libpcap)", "libpcap", "udp dst port 53 or udp dst port 4000", 1, 1, 1, -1},
     };
-    int rc;
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    if (geteuid() != 0) {
-        printf("test_bpf_live: SKIP: needs root (network namespaces, CAP_NET_RAW)\n");
-        return 77;
-    }
-    if (system("command -v ip >/dev/null 2>&1") != 0) {
-        printf("test_bpf_live: SKIP: no `ip` command (iproute2)\n");
-        return 77;
-    }
-    main_pid = getpid();
-    snprintf(ns_a, sizeof ns_a, "ndisnpp-ba-%ld", (long)main_pid);
-    snprintf(ns_b, sizeof ns_b, "ndisnpp-bb-%ld", (long)main_pid);
-    atexit(cleanup);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGHUP, on_signal);
-    signal(SIGALRM, on_signal);
-    alarm(270); /* below CTest's 300 s: the namespaces still go */
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ndisnpp-bpf-live-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
-        return 1;
-    }
-    rc = setup();
-    if (rc != 0) {
-        cleanup();
-        rmdir(tmpdir);
-        if (rc == 77) {
-            printf("test_bpf_live: SKIP: cannot create network namespaces\n");
-            return 77;
-        }
-        fprintf(stderr, "test_bpf_live: setting up the veth pair failed\n");
-        return 1;
-    }
+    int rc = veth_pair_start("test_bpf_live", "b", "bpf-live");
+    if (rc >= 0) return rc;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
-    cleanup();
-    if (check_failures == 0) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
-    } else {
-        printf("files kept in %s\n", tmpdir);
-    }
-    return check_done("test_bpf_live");
+    return veth_pair_finish("test_bpf_live");
 }

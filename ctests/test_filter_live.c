@@ -59,11 +59,8 @@
 #define N 50
 #define DEADLINE_S 30.0
 #define CHILD_DEADLINE_S 120
+#include "veth_pair_util.h"
 
-static char tmpdir[256];
-static pid_t main_pid;
-static char ns_a[64], ns_b[64];
-static int have_ns_a, have_ns_b;
 
 enum path { KERNEL, USER_SPACE, EITHER };
 
@@ -80,74 +77,6 @@ struct live_case {
 #define CLIP 64
 #define CLIP_PAYLOAD 60 /* "m-<nnn>|<prefix>" padded, the marker at 40 */
 #define MARK_AT 40
-
-/* ---- helpers ----------------------------------------------------------------------------------- */
-
-static pid_t spawn(int (*fn)(void *), void *arg) {
-    pid_t pid;
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid == 0) {
-        check_failures = 0;
-        check_count = 0;
-        alarm(0);
-        exit(fn(arg));
-    }
-    return pid;
-}
-
-/* Waits for a child at most `seconds`, then kills it: its exit status, 100 + signal when killed. */
-static int reap(pid_t pid, int seconds) {
-    int status = 0;
-    double deadline = mono_s() + seconds;
-    if (pid <= 0) return -1;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) break;
-        if (r < 0 && errno != EINTR) return -1;
-        if (mono_s() > deadline) {
-            fprintf(stderr, "  child %ld still running after %d s: killed\n", (long)pid, seconds);
-            kill(pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-            }
-            return 200;
-        }
-        nap_ms(20);
-    }
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 100 + WTERMSIG(status);
-    return -1;
-}
-
-static int child_verdict(const char *what) {
-    printf("  %s: %d checks, %d failed\n", what, check_count, check_failures);
-    return check_failures ? 1 : 0;
-}
-
-static STATISTICS_EX stats_ex(HNPP npp) {
-    STATISTICS_EX ex;
-    memset(&ex, 0, sizeof ex);
-    ex.StructSize = sizeof ex;
-    if (esp_get_statistics_ex(npp, &ex) != NMERR_SUCCESS) memset(&ex, 0, sizeof ex);
-    return ex;
-}
-
-/* Polls until FramesCaptured (captured = 1) or FramesSeen (0) reaches `n`; 1 when it did. */
-static int wait_counter(HNPP npp, int captured, uint64_t n) {
-    double deadline = mono_s() + DEADLINE_S;
-    for (;;) {
-        STATISTICS_EX ex = stats_ex(npp);
-        uint64_t v = captured ? ex.FramesCaptured : ex.FramesSeen;
-        if (v >= n) return 1;
-        if (mono_s() > deadline) {
-            fprintf(stderr, "  %s stayed at %llu (wanted %llu)\n", captured ? "FramesCaptured" : "FramesSeen", (unsigned long long)v,
-                    (unsigned long long)n);
-            return 0;
-        }
-        nap_ms(5);
-    }
-}
 
 /* ---- the filter --------------------------------------------------------------------------------- */
 
@@ -285,22 +214,6 @@ static void check_file(const char *path, const char *prefix, uint32_t want_linkt
 }
 
 /* ---- children ---------------------------------------------------------------------------------- */
-
-static int udp_socket_bound(unsigned port) {
-    struct sockaddr_in me;
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), big = 1 << 20;
-    if (s < 0) return -1;
-    memset(&me, 0, sizeof me);
-    me.sin_family = AF_INET;
-    me.sin_port = htons((uint16_t)port);
-    inet_pton(AF_INET, ADDR_B, &me.sin_addr);
-    setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-    if (bind(s, (struct sockaddr *)&me, sizeof me) != 0) {
-        close(s);
-        return -1;
-    }
-    return s;
-}
 
 static void prefix_of(const struct live_case *c, char *out, size_t room) {
     snprintf(out, room, "ndisnpp-fl-%ld-%s", (long)main_pid, c->tag);
@@ -446,71 +359,8 @@ static int child_send(void *arg) {
     return failed ? 1 : 0;
 }
 
-/* ---- namespaces --------------------------------------------------------------------------------- */
-
-static void cleanup(void) {
-    if (getpid() != main_pid) return; /* children leave the namespaces to the parent */
-    if (have_ns_a) sh("ip netns del %s", ns_a);
-    if (have_ns_b) sh("ip netns del %s", ns_b);
-    have_ns_a = have_ns_b = 0;
-}
-
-static void on_signal(int sig) {
-    cleanup();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-/* Creates the two namespaces and the link; 0 when ready, 77 when namespaces cannot be made, 1
- * on another failure. */
-static int setup(void) {
-    const char *ns[2] = {ns_a, ns_b};
-    if (sh("ip netns add %s", ns_a) != 0) return 77;
-    have_ns_a = 1;
-    if (sh("ip netns add %s", ns_b) != 0) return 77;
-    have_ns_b = 1;
-    for (int k = 0; k < 2; k++) /* no IPv6 at all: no ND, MLD or router solicitations (best effort) */
-        sh("ip netns exec %s sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 > "
-           "/proc/sys/net/ipv6/conf/default/disable_ipv6' 2>/dev/null",
-           ns[k]);
-    if (sh("ip -n %s link add " VETH_A " address " MAC_A " type veth peer name " VETH_B " address " MAC_B " netns %s", ns_a,
-           ns_b) != 0)
-        return 1;
-    if (sh("ip -n %s link set " VETH_A " addrgenmode none && ip -n %s addr add " ADDR_A "/24 dev " VETH_A
-           " && ip -n %s link set " VETH_A " up",
-           ns_a, ns_a, ns_a) != 0)
-        return 1;
-    if (sh("ip -n %s link set " VETH_B " addrgenmode none && ip -n %s addr add " ADDR_B "/24 dev " VETH_B
-           " && ip -n %s link set " VETH_B " up",
-           ns_b, ns_b, ns_b) != 0)
-        return 1;
-    if (sh("ip -n %s neigh add " ADDR_B " lladdr " MAC_B " dev " VETH_A " nud permanent", ns_a) != 0) return 1;
-    if (sh("ip -n %s neigh add " ADDR_A " lladdr " MAC_A " dev " VETH_B " nud permanent", ns_b) != 0) return 1;
-    return 0;
-}
-
 static void run_case(struct live_case *c) {
-    int p[2], rc_cap, rc_send = -1;
-    char ch = 0;
-    pid_t cap;
-    printf("-- %s\n", c->what);
-    if (pipe(p) != 0) {
-        CHECK(!"pipe");
-        return;
-    }
-    c->ready_fd = p[1];
-    cap = spawn(child_capture, c);
-    close(p[1]);
-    if (read(p[0], &ch, 1) == 1 && ch == 's') {
-        rc_send = reap(spawn(child_send, c), CHILD_DEADLINE_S);
-        CHECK_EQ(rc_send, 0);
-    } else {
-        printf("  the capturing child did not start\n");
-    }
-    close(p[0]);
-    rc_cap = reap(cap, CHILD_DEADLINE_S);
-    printf("  capturing child: exit %d, sender: exit %d\n", rc_cap, rc_send);
-    CHECK_EQ(rc_cap, 0);
+    run_live_case(c->what, &c->ready_fd, child_capture, child_send, c);
 }
 
 int main(void) {
@@ -520,49 +370,8 @@ int main(void) {
         {"3) veth, a 16-pattern filter (kernel or user space, same frames)", "big", VETH_B, 1, 0, EITHER, -1},
         {"4) veth, FrameSize 64 and a pattern past byte 64", "clip", VETH_B, 0, 1, KERNEL, -1},
     };
-    int rc;
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    if (geteuid() != 0) {
-        printf("test_filter_live: SKIP: needs root (network namespaces, CAP_NET_RAW)\n");
-        return 77;
-    }
-    if (system("command -v ip >/dev/null 2>&1") != 0) {
-        printf("test_filter_live: SKIP: no `ip` command (iproute2)\n");
-        return 77;
-    }
-    main_pid = getpid();
-    snprintf(ns_a, sizeof ns_a, "ndisnpp-fa-%ld", (long)main_pid);
-    snprintf(ns_b, sizeof ns_b, "ndisnpp-fb-%ld", (long)main_pid);
-    atexit(cleanup);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGHUP, on_signal);
-    signal(SIGALRM, on_signal);
-    alarm(270); /* below CTest's 300 s: the namespaces still go */
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ndisnpp-filter-live-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
-        return 1;
-    }
-    rc = setup();
-    if (rc != 0) {
-        cleanup();
-        rmdir(tmpdir);
-        if (rc == 77) {
-            printf("test_filter_live: SKIP: cannot create network namespaces\n");
-            return 77;
-        }
-        fprintf(stderr, "test_filter_live: setting up the veth pair failed\n");
-        return 1;
-    }
+    int rc = veth_pair_start("test_filter_live", "f", "filter-live");
+    if (rc >= 0) return rc;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
-    cleanup();
-    if (check_failures == 0) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
-    } else {
-        printf("files kept in %s\n", tmpdir);
-    }
-    return check_done("test_filter_live");
+    return veth_pair_finish("test_filter_live");
 }
