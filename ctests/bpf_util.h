@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "netmon.h"
+#include "check.h"
 
 #define BU_MAX_N 256
 #define BU_PORTS 4
@@ -89,4 +91,25 @@ static inline void bu_print(const char *what, const bu_tally *t) {
     for (p = 0; p < t->nports; p++) printf(" port %u: %d,", t->ports[p], t->per_port[p]);
     printf(" other %d\n", t->other);
 }
+/* The Netmon filter: a UDP datagram to port 4000 or 4001 (one group: two ORed IP-PORT patterns
+ * at the UDP destination port). */
+static inline void bu_set_netmon_filter(HBLOB b) {
+    EXPRESSION e;
+    int k;
+    memset(&e, 0, sizeof e);
+    e.nAndExps = 1;
+    e.AndExp[0].nPatternMatches = 2;
+    for (k = 0; k < 2; k++) {
+        PATTERNMATCH *p = &e.AndExp[0].PatternMatch[k];
+        p->Flags = PATTERN_MATCH_FLAGS_PORT_SPECIFIED;
+        p->OffsetBasis = OFFSET_BASIS_RELATIVE_TO_IP;
+        p->Port.IPPort = 17;
+        p->Offset = 2;
+        p->Length = 2;
+        p->PatternToMatch[0] = 0x0F;
+        p->PatternToMatch[1] = (BYTE)(0xA0 + k);
+    }
+    CHECK_RC(SetNPPPatternFilterInBlob(b, &e, NULL), NMERR_SUCCESS);
+}
+
 #endif

@@ -76,27 +76,6 @@ static int write_file(const char *path, int eth) {
     return tu_pcap_close(&p);
 }
 
-/* The Netmon filter: a UDP datagram to port 4000 or 4001 (one group: two ORed IP-PORT patterns
- * at the UDP destination port). */
-static void set_netmon_filter(HBLOB b) {
-    EXPRESSION e;
-    int k;
-    memset(&e, 0, sizeof e);
-    e.nAndExps = 1;
-    e.AndExp[0].nPatternMatches = 2;
-    for (k = 0; k < 2; k++) {
-        PATTERNMATCH *p = &e.AndExp[0].PatternMatch[k];
-        p->Flags = PATTERN_MATCH_FLAGS_PORT_SPECIFIED;
-        p->OffsetBasis = OFFSET_BASIS_RELATIVE_TO_IP;
-        p->Port.IPPort = 17;
-        p->Offset = 2;
-        p->Length = 2;
-        p->PatternToMatch[0] = 0x0F;
-        p->PatternToMatch[1] = (BYTE)(0xA0 + k);
-    }
-    CHECK_RC(SetNPPPatternFilterInBlob(b, &e, NULL), NMERR_SUCCESS);
-}
-
 static char dir[512];
 
 static STATISTICS_EX stats_ex(HNPP npp) {
@@ -136,7 +115,7 @@ static HNPP connect_with(const char *replay, const char *expr, int netmon, DWORD
     CHECK_RC(SetStringInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_FILE_FORMAT, FILE_FORMAT_PCAP_TXT), NMERR_SUCCESS);
     CHECK_RC(SetBoolInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_DONT_DELETE_EMPTY_CAPTURE, TRUE), NMERR_SUCCESS);
     if (expr) CHECK_RC(SetStringInBlob(cfg, OWNER_NPP, CATEGORY_CONFIG, TAG_BPF_FILTER, expr), NMERR_SUCCESS);
-    if (netmon) set_netmon_filter(cfg);
+    if (netmon) bu_set_netmon_filter(cfg);
     CHECK_RC(npp_create(nic, &npp), NMERR_SUCCESS);
     CHECK_RC(esp_connect(npp, cfg, NULL, NULL, err), want);
     DestroyBlob(nic);
