@@ -24,6 +24,20 @@ pub use stream::*;
 /// How long one `next` call may wait for traffic: it bounds how late a Stop or Pause is seen.
 pub(crate) const POLL_TIMEOUT_MS: i32 = 50;
 
+/// A source with nothing to read (a replay at its end): quiet for a poll timeout, or until Stop,
+/// which wakes the capture thread at once (`Engine::stop` unparks it).
+pub(crate) fn quiet(before_wait: &mut dyn FnMut() -> bool) -> Next<'static> {
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(POLL_TIMEOUT_MS as u64);
+    while !before_wait() {
+        let now = std::time::Instant::now();
+        if now >= until {
+            break;
+        }
+        std::thread::park_timeout(until - now);
+    }
+    Next::Idle
+}
+
 /// One frame as the source delivers it.
 pub struct Frame<'a> {
     pub ts: Timestamp,

@@ -181,17 +181,8 @@ impl Source for Replay {
             return Next::End;
         }
         if self.exhausted && self.held.is_none() {
-            // Quiet for a poll timeout (nothing more can come); Stop wakes the capture thread
-            // (Engine::stop unparks it), so it is seen at once.
-            let until = Instant::now() + Duration::from_millis(POLL_TIMEOUT_MS as u64);
-            while !before_wait() {
-                let now = Instant::now();
-                if now >= until {
-                    break;
-                }
-                std::thread::park_timeout(until - now);
-            }
-            return Next::Idle;
+            // Nothing more can come.
+            return quiet(before_wait);
         }
         if !self.pace {
             let Replay { reader, exhausted, records, .. } = self;

@@ -386,19 +386,6 @@ impl StreamReplay {
         }
     }
 
-    /// Quiet for a poll timeout, or until Stop (which unparks the capture thread).
-    fn quiet(before_wait: &mut dyn FnMut() -> bool) -> Next<'static> {
-        let until = Instant::now() + Duration::from_millis(POLL_TIMEOUT_MS as u64);
-        while !before_wait() {
-            let now = Instant::now();
-            if now >= until {
-                break;
-            }
-            std::thread::park_timeout(until - now);
-        }
-        Next::Idle
-    }
-
     /// The end of the input, reached between two records (`clean`) or inside one.
     fn at_end(&mut self, clean: bool) -> Next<'static> {
         self.done = true;
@@ -417,7 +404,7 @@ impl StreamReplay {
 impl Source for StreamReplay {
     fn next(&mut self, before_wait: &mut dyn FnMut() -> bool) -> Next<'_> {
         if self.done {
-            return if self.end_at_eof { Next::End } else { Self::quiet(before_wait) };
+            return if self.end_at_eof { Next::End } else { quiet(before_wait) };
         }
         let (ts, wire, a, b) = loop {
             match self.parse() {
