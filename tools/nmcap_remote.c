@@ -153,6 +153,15 @@ static void report(const char *fmt, const char *arg) {
     fflush(stderr);
 }
 
+/* A request that failed with `rc` on interface `iface`: the reason for a person (with the NPP's
+ * detail when there is one) and the protocol's "end" line. */
+static void report_failure(HNPP h, const char *iface, DWORD rc) {
+    char detail[512] = "";
+    if (h) (void)npp_get_error_detail(h, detail, sizeof detail);
+    fprintf(stderr, "nmcap: %s: %s (%s)%s%s\n", iface, nmerr_text(rc), nmerr_name(rc), *detail ? ": " : "", detail);
+    report("end %s", nmerr_name(rc));
+}
+
 static int exit_for(DWORD rc) {
     return rc == NMERR_ACCESS_DENIED ? NM_EXIT_NO_PERMISSION : NM_EXIT_FAILED;
 }
@@ -300,10 +309,7 @@ static int stream(int argc, char **argv) {
     pthread_mutex_unlock(&g_out.lock);
     if (rc == NMERR_SUCCESS) rc = rtc_start(h);
     if (rc != NMERR_SUCCESS) {
-        char detail[512] = "";
-        if (h) (void)npp_get_error_detail(h, detail, sizeof detail);
-        fprintf(stderr, "nmcap: %s: %s (%s)%s%s\n", r.iface, nmerr_text(rc), nmerr_name(rc), *detail ? ": " : "", detail);
-        report("end %s", nmerr_name(rc));
+        report_failure(h, r.iface, rc);
         if (h) (void)npp_destroy(h);
         if (nic) DestroyBlob(nic);
         return exit_for(rc);
@@ -390,10 +396,7 @@ static int probe(int argc, char **argv) {
         (void)rtc_disconnect(h);
         fprintf(stderr, "@nmcap 1 ok %s\n", ndisnpp_version());
     } else {
-        char detail[512] = "";
-        if (h) (void)npp_get_error_detail(h, detail, sizeof detail);
-        fprintf(stderr, "nmcap: %s: %s (%s)%s%s\n", r.iface, nmerr_text(rc), nmerr_name(rc), *detail ? ": " : "", detail);
-        report("end %s", nmerr_name(rc));
+        report_failure(h, r.iface, rc);
     }
     if (h) (void)npp_destroy(h);
     if (nic) DestroyBlob(nic);
