@@ -19,10 +19,15 @@ pub struct Conversations {
     /// The last two lookups (key | RECENT_VALID, index), tried before the map: a stream of frames
     /// mostly goes back and forth between the same two stations. (0, 0) is an empty entry.
     recent: [(u64, u32); 2],
-    /// The last frame's destination and source addresses and what they resolved to (sender,
-    /// receiver, session): a stream of frames between the same two stations skips every lookup.
-    /// Entries are only ever added (until `clear`), so a resolution stays right.
-    last_pair: Option<([u8; 12], Resolved)>,
+    /// The last frame's destination and source addresses (`pair_key`) and what they resolved to
+    /// (sender, receiver, session): a stream of frames between the same two stations skips every
+    /// lookup. Entries are only ever added (until `clear`), so a resolution stays right.
+    last_pair: Option<((u64, u32), Resolved)>,
+    /// Frames (and their bytes, modulo 2^32 as the counters) of the last pair not yet added to
+    /// its stations and session: a run of frames between the same two stations costs a compare
+    /// and two additions each; `settle` adds them when the pair changes and before the tables
+    /// are read (`tables`).
+    pending: (u32, u32),
 }
 
 /// Station and session indexes of one (destination, source) pair: sender, receiver (None for a
@@ -63,8 +68,13 @@ impl std::hash::Hasher for MacHasher {
     }
 }
 
-fn is_broadcast(mac: &[u8]) -> bool {
-    mac == [0xFF; 6]
+/// A frame's destination and source addresses (its first 12 bytes) as two numbers: the
+/// destination in the first one's low 48 bits.
+#[inline(always)]
+fn pair_key(frame: &[u8]) -> (u64, u32) {
+    let head: [u8; 12] = frame[..12].try_into().expect("12 bytes");
+    let (a, b) = head.split_at(8);
+    (u64::from_le_bytes(a.try_into().expect("8 bytes")), u32::from_le_bytes(b.try_into().expect("4 bytes")))
 }
 
 impl Conversations {
@@ -142,51 +152,71 @@ impl Conversations {
     }
 
     /// Counts one frame (Ethernet link type only; other frames are ignored).
+    #[inline(always)]
     pub fn record(&mut self, linktype: u32, frame: &[u8], wire_len: u32) {
         if linktype != 1 || frame.len() < 12 {
             return;
         }
-        let pair: [u8; 12] = frame[..12].try_into().expect("12 bytes");
-        let (dst, src) = (&frame[0..6], &frame[6..12]);
-        let r = match self.last_pair {
-            Some((p, r)) if p == pair => r,
-            _ => {
-                let r = self.resolve(dst, src);
-                self.last_pair = Some((pair, r));
-                r
+        let key = pair_key(frame);
+        match self.last_pair {
+            Some((k, _)) if k == key => {
+                self.pending.0 = self.pending.0.wrapping_add(1);
+                self.pending.1 = self.pending.1.wrapping_add(wire_len);
             }
+            _ => self.record_new_pair(key, frame, wire_len),
+        }
+    }
+
+    /// A frame whose pair differs from the last one: what waits is settled, the pair resolved
+    /// and this frame left pending.
+    #[inline(never)]
+    fn record_new_pair(&mut self, key: (u64, u32), frame: &[u8], wire_len: u32) {
+        self.settle();
+        let r = self.resolve(&frame[0..6], &frame[6..12]);
+        self.last_pair = Some((key, r));
+        self.pending = (1, wire_len);
+    }
+
+    /// Adds the pending frames to the last pair's stations and session.
+    fn settle(&mut self) {
+        let ((frames, bytes), Some(((dst, _), r))) = (std::mem::take(&mut self.pending), self.last_pair) else {
+            return;
         };
-        let group = dst[0] & 1 == 1;
+        if frames == 0 {
+            return;
+        }
+        // The destination address is the key's low 48 bits.
+        let group = dst & 1 == 1;
+        let broadcast = dst & 0xFFFF_FFFF_FFFF == 0xFFFF_FFFF_FFFF;
         if let Some(s) = r.sender.map(|s| s as usize) {
             let st = &mut self.stations[s];
-            st.TotalBytesSent = st.TotalBytesSent.wrapping_add(wire_len);
-            if is_broadcast(dst) {
-                st.TotalBroadcastPacketsSent = st.TotalBroadcastPacketsSent.wrapping_add(1);
+            st.TotalBytesSent = st.TotalBytesSent.wrapping_add(bytes);
+            let sent = if broadcast {
+                &mut st.TotalBroadcastPacketsSent
             } else if group {
-                st.TotalMulticastPacketsSent = st.TotalMulticastPacketsSent.wrapping_add(1);
+                &mut st.TotalMulticastPacketsSent
             } else {
-                st.TotalDirectedPacketsSent = st.TotalDirectedPacketsSent.wrapping_add(1);
-            }
+                &mut st.TotalDirectedPacketsSent
+            };
+            *sent = sent.wrapping_add(frames);
         }
         if group {
             return;
         }
         if let Some(d) = r.receiver.map(|d| d as usize) {
             let st = &mut self.stations[d];
-            st.TotalPacketsReceived = st.TotalPacketsReceived.wrapping_add(1);
-            st.TotalBytesReceived = st.TotalBytesReceived.wrapping_add(wire_len);
+            st.TotalPacketsReceived = st.TotalPacketsReceived.wrapping_add(frames);
+            st.TotalBytesReceived = st.TotalBytesReceived.wrapping_add(bytes);
         }
         if let Some(k) = r.session.map(|k| k as usize) {
-            self.sessions[k].TotalPacketsSent = self.sessions[k].TotalPacketsSent.wrapping_add(1);
+            self.sessions[k].TotalPacketsSent = self.sessions[k].TotalPacketsSent.wrapping_add(frames);
         }
     }
 
-    pub fn stations(&self) -> &[STATIONSTATS] {
-        &self.stations
-    }
-
-    pub fn sessions(&self) -> &[SESSIONSTATS] {
-        &self.sessions
+    /// The stations and the sessions, every frame recorded so far counted.
+    pub fn tables(&mut self) -> (&[STATIONSTATS], &[SESSIONSTATS]) {
+        self.settle();
+        (&self.stations, &self.sessions)
     }
 
     pub fn clear(&mut self) {
@@ -221,7 +251,7 @@ mod tests {
         c.record(1, &frame(BCAST, C), 90);
         c.record(1, &frame(MCAST, C), 64);
         c.record(113, &frame(B, A), 1);
-        let st = c.stations();
+        let (st, se) = c.tables();
         assert_eq!(st.len(), 3, "A, B, C; no station for group addresses");
         let (a, b, cc) = (&st[0], &st[1], &st[2]);
         assert_eq!(a.StationAddress, A);
@@ -229,7 +259,6 @@ mod tests {
         assert_eq!((b.TotalDirectedPacketsSent, b.TotalPacketsReceived, b.TotalBytesReceived), (1, 2, 160));
         assert_eq!((cc.TotalBroadcastPacketsSent, cc.TotalMulticastPacketsSent, cc.TotalPacketsReceived), (1, 1, 1));
         assert_eq!((a.NextStationStats, b.NextStationStats, cc.NextStationStats), (1, 2, NO_INDEX));
-        let se = c.sessions();
         assert_eq!(se.len(), 3, "A->B, B->A, A->C");
         let first = &se[a.SessionPartnerList as usize];
         assert_eq!((first.StationOwner, first.StationPartner, first.TotalPacketsSent), (0, 1, 2));
@@ -237,6 +266,33 @@ mod tests {
         assert_eq!((second.StationOwner, second.StationPartner, second.TotalPacketsSent, second.NextSession), (0, 2, 1, NO_INDEX));
         assert_eq!(cc.SessionPartnerList, NO_INDEX);
         assert!(st.iter().all(|s| s.Flags == STATIONSTATS_FLAGS_INITIALIZED));
+    }
+
+    /// A run of frames between the same two stations is added up when it ends or when the
+    /// tables are read, whichever comes first: a read in the middle of a run sees every frame.
+    #[test]
+    fn a_read_in_the_middle_of_a_run_sees_every_frame() {
+        let mut c = Conversations::new();
+        for _ in 0..3 {
+            c.record(1, &frame(B, A), 100);
+        }
+        let (st, se) = c.tables();
+        assert_eq!((st[0].TotalDirectedPacketsSent, st[0].TotalBytesSent, st[1].TotalPacketsReceived, se[0].TotalPacketsSent), (3, 300, 3, 3));
+        for _ in 0..2 {
+            c.record(1, &frame(B, A), 100);
+        }
+        c.record(1, &frame(BCAST, A), 50);
+        c.record(1, &frame(BCAST, A), 50);
+        let (st, se) = c.tables();
+        assert_eq!((st[0].TotalDirectedPacketsSent, st[0].TotalBroadcastPacketsSent, st[0].TotalBytesSent), (5, 2, 600));
+        assert_eq!((st[1].TotalPacketsReceived, st[1].TotalBytesReceived, se[0].TotalPacketsSent), (5, 500, 5));
+        // Settled twice (read, then the pair changed): counted once.
+        c.record(1, &frame(A, B), 70);
+        let (st, _) = c.tables();
+        assert_eq!((st[0].TotalBroadcastPacketsSent, st[0].TotalPacketsReceived, st[1].TotalDirectedPacketsSent), (2, 1, 1));
+        c.clear();
+        c.record(1, &frame(B, A), 10);
+        assert_eq!(c.tables().0[0].TotalBytesSent, 10, "nothing pending survives clear");
     }
 
     #[test]
@@ -247,12 +303,13 @@ mod tests {
             m[4..6].copy_from_slice(&(i as u16).to_be_bytes());
             c.record(1, &frame(A, m), 60);
         }
-        assert_eq!(c.stations().len(), 100, "the first sender, A, then 98 more senders");
-        assert_eq!(c.stations()[1].StationAddress, A);
-        assert_eq!(c.sessions().len(), 99, "one session per sender that has a station, to A");
-        assert_eq!(c.stations()[1].TotalPacketsReceived, 150, "A keeps counting");
+        let (st, se) = c.tables();
+        assert_eq!(st.len(), 100, "the first sender, A, then 98 more senders");
+        assert_eq!(st[1].StationAddress, A);
+        assert_eq!(se.len(), 99, "one session per sender that has a station, to A");
+        assert_eq!(st[1].TotalPacketsReceived, 150, "A keeps counting");
         c.clear();
-        assert!(c.stations().is_empty());
+        assert!(c.tables().0.is_empty());
     }
 
     /// The lookups (map, recent entries) agree with a plain scan of the stations: frames among
@@ -280,7 +337,7 @@ mod tests {
                 }
             }
         }
-        let addresses: Vec<[u8; 6]> = c.stations().iter().map(|s| s.StationAddress).collect();
+        let addresses: Vec<[u8; 6]> = c.tables().0.iter().map(|s| s.StationAddress).collect();
         assert_eq!(addresses, seen);
         for (i, m) in seen.iter().enumerate() {
             assert_eq!(c.station(m), Some(i));

@@ -388,26 +388,49 @@ impl RtcFeed {
     /// Adds one frame (`data`: its stored bytes), with the capture thread's parse of the whole
     /// frame when it made one (`view.f` is the whole frame: used as is when nothing was clipped).
     /// `in_place`: the bytes lie in a block the source lends (`set_lending`): not copied.
-    #[inline]
+    ///
+    /// Inlined into the capture loop: a frame that fits the filling batch costs the checks, the
+    /// layers and the descriptor's store; a full batch goes the cold way (`push_when_full`).
+    #[inline(always)]
     pub fn push_parsed(&mut self, ts_us: i64, wire_len: u32, data: &[u8], view: Option<&frame::View<'_>>, in_place: bool) -> Pushed {
         let stored = data.len().min(self.settings.buffer_size);
         let data = &data[..stored];
-        let mut in_place = in_place && self.block_limit > 0;
-        let fill = self.fill.as_ref().expect("a batch until finish");
-        if let Some(reason) = fill.full_for(stored, in_place, self.block_limit) {
+        let in_place = in_place && self.block_limit > 0;
+        if self.fill.as_ref().is_some_and(|b| b.full_for(stored, in_place, self.block_limit).is_none()) {
+            self.push_into_fill(ts_us, wire_len, data, view, in_place)
+        } else {
+            self.push_when_full(ts_us, wire_len, data, view, in_place)
+        }
+    }
+
+    /// `push_parsed` of a frame the filling batch has no room for: the batch is handed over
+    /// (or waited for), else the frame is copied when only its share of the ring is used up,
+    /// else dropped (counted).
+    #[cold]
+    #[inline(never)]
+    fn push_when_full(&mut self, ts_us: i64, wire_len: u32, data: &[u8], view: Option<&frame::View<'_>>, in_place: bool) -> Pushed {
+        let stored = data.len();
+        let full = |feed: &Self, in_place: bool| feed.fill.as_ref().expect("a batch until finish").full_for(stored, in_place, feed.block_limit);
+        let mut in_place = in_place;
+        if let Some(reason) = full(self, in_place) {
             let handed_over = self.hand_over(reason) || (self.wait_for_spare && self.wait_and_hand_over(reason));
             if !handed_over {
                 // The batch holds its share of the ring while the callback still has the other
-                // one: the frame is copied into the batch's buffer while that has room (the
-                // ring keeps room for the kernel).
-                let fill = self.fill.as_ref().expect("a batch until finish");
-                if !(in_place && fill.full_for(stored, false, self.block_limit).is_none()) {
+                // one: the frame is copied into the batch's buffer while that has room (the ring
+                // keeps room for the kernel).
+                if !(in_place && full(self, false).is_none()) {
                     self.dropped = self.dropped.saturating_add(1);
                     return Pushed::Dropped;
                 }
                 in_place = false;
             }
         }
+        self.push_into_fill(ts_us, wire_len, data, view, in_place)
+    }
+
+    /// Adds a frame the filling batch has room for.
+    #[inline(always)]
+    fn push_into_fill(&mut self, ts_us: i64, wire_len: u32, data: &[u8], view: Option<&frame::View<'_>>, in_place: bool) -> Pushed {
         let layers = match view {
             Some(v) if v.f.len() == data.len() => Layers::of_view(v),
             _ => Layers::of(self.linktype, data),
@@ -503,18 +526,33 @@ impl RtcFeed {
 }
 
 /// The fields of a FRAME_DESCRIPTOR that the frame's parse decides.
+///
+/// The first five (Etype, Sap, LowProtocol, LowProtocolOffset, HighPort: 8 neighbouring bytes of
+/// the descriptor) are held as one number, so that they travel in one register and are written
+/// with one store. Held as separate fields, they were written to the stack piece by piece and
+/// read back in one wide load: a store-forwarding stall per frame (`perf annotate`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Layers {
-    etype: u16,
-    sap: u8,
-    low_protocol: u8,
-    low_protocol_offset: u16,
-    /// HighPort as its 16-bit view (IPPort in the low byte, or ByteSwappedIPXPort).
-    high_port: u16,
+    /// Etype in bits 0-15, Sap 16-23, LowProtocol 24-31, LowProtocolOffset 32-47, HighPort (its
+    /// 16-bit view: IPPort in the low byte, or ByteSwappedIPXPort) 48-63.
+    packed: u64,
     high_protocol_offset: u16,
 }
 
 impl Layers {
+    /// The network layer's fields; no Etype or SAP.
+    #[inline(always)]
+    fn network(low_protocol: u32, low_protocol_offset: usize, high_port: u16, high_protocol_offset: u16) -> Layers {
+        let packed = u64::from(low_protocol as BYTE) << 24 | (low_protocol_offset as u64 & 0xFFFF) << 32 | u64::from(high_port) << 48;
+        Layers { packed, high_protocol_offset }
+    }
+
+    /// These layers with Etype `etype` and Sap `sap`.
+    #[inline(always)]
+    fn with_link(self, etype: u16, sap: u8) -> Layers {
+        Layers { packed: self.packed | u64::from(etype) | u64::from(sap) << 16, ..self }
+    }
+
     /// The layers of a frame (`data`: its stored bytes), by the frame parser the capture filter
     /// uses. An untagged Ethernet II frame (nearly every frame on an Ethernet link) is read
     /// directly, without the general parse.
@@ -524,7 +562,7 @@ impl Layers {
             let e = u16::from_be_bytes([data[12], data[13]]);
             if e >= frame::ETHERNET_FRAME_TYPE && e != frame::ETYPE_VLAN && e != frame::ETYPE_QINQ {
                 // What `frame::view` finds for such a frame: Etype `e`, the network layer at 14.
-                return Layers { etype: e, ..network_layer(data, frame::net_for_etype(e, 14)) };
+                return network_layer(data, frame::net_for_etype(e, 14)).with_link(e, 0);
             }
         }
         Layers::of_view(&frame::view(linktype, data))
@@ -539,23 +577,24 @@ impl Layers {
             Ty::Sap(s) => (0, s),
             Ty::Unknown => (0, 0),
         };
-        Layers { etype, sap, ..network_layer(v.f, v.net.unwrap_or(Net::None)) }
+        network_layer(v.f, v.net.unwrap_or(Net::None)).with_link(etype, sap)
     }
 
     /// The descriptor of a frame with these layers (FramePointer `at`), built from its fields in
     /// one go (so that it can be written straight to where it goes).
     #[inline]
     fn descriptor(self, at: *mut u8, ts_us: i64, wire_len: u32, stored: usize) -> FRAME_DESCRIPTOR {
+        let p = self.packed;
         FRAME_DESCRIPTOR {
             FramePointer: at,
             TimeStamp: ts_us,
             FrameLength: wire_len,
             nBytesAvail: stored as DWORD,
-            Etype: self.etype,
-            Sap: self.sap,
-            LowProtocol: self.low_protocol,
-            LowProtocolOffset: self.low_protocol_offset,
-            HighPort: FRAME_DESCRIPTOR_HIGHPORT { Reserved: self.high_port },
+            Etype: p as u16,
+            Sap: (p >> 16) as BYTE,
+            LowProtocol: (p >> 24) as BYTE,
+            LowProtocolOffset: (p >> 32) as u16,
+            HighPort: FRAME_DESCRIPTOR_HIGHPORT { Reserved: (p >> 48) as u16 },
             HighProtocolOffset: self.high_protocol_offset,
         }
     }
@@ -567,36 +606,18 @@ impl Layers {
 fn network_layer(data: &[u8], net: Net) -> Layers {
     let n = data.len();
     let high = |at: usize| if at < n { at as WORD } else { 0 };
-    let none = Layers { low_protocol: LOW_PROTOCOL_UNKNOWN as BYTE, ..Layers::default() };
     match net {
         Net::Ip4(p) if n >= p + 20 => {
             let ihl = (data[p] & 0x0F) as usize * 4;
             // Only the first fragment carries the header above IP.
             let first_fragment = u16::from_be_bytes([data[p + 6], data[p + 7]]) & 0x1FFF == 0;
-            Layers {
-                low_protocol: LOW_PROTOCOL_IP as BYTE,
-                low_protocol_offset: p as WORD,
-                high_port: data[p + 9] as WORD,
-                high_protocol_offset: if ihl >= 20 && first_fragment { high(p + ihl) } else { 0 },
-                ..none
-            }
+            let high_at = if ihl >= 20 && first_fragment { high(p + ihl) } else { 0 };
+            Layers::network(LOW_PROTOCOL_IP, p, data[p + 9] as WORD, high_at)
         }
-        Net::Ip6(p) if n >= p + 40 => Layers {
-            low_protocol: LOW_PROTOCOL_IP6 as BYTE,
-            low_protocol_offset: p as WORD,
-            high_port: data[p + 6] as WORD,
-            high_protocol_offset: high(p + 40),
-            ..none
-        },
+        Net::Ip6(p) if n >= p + 40 => Layers::network(LOW_PROTOCOL_IP6, p, data[p + 6] as WORD, high(p + 40)),
         // The destination socket, byte-swapped (the SDK's ByteSwappedIPXPort).
-        Net::Ipx(p) if n >= p + 30 => Layers {
-            low_protocol: LOW_PROTOCOL_IPX as BYTE,
-            low_protocol_offset: p as WORD,
-            high_port: u16::from_le_bytes([data[p + 16], data[p + 17]]),
-            high_protocol_offset: high(p + 30),
-            ..none
-        },
-        _ => none,
+        Net::Ipx(p) if n >= p + 30 => Layers::network(LOW_PROTOCOL_IPX, p, u16::from_le_bytes([data[p + 16], data[p + 17]]), high(p + 30)),
+        _ => Layers::network(LOW_PROTOCOL_UNKNOWN, 0, 0, 0),
     }
 }
 

@@ -394,7 +394,8 @@ pub fn conversations(handle: u64, family: Family, clear: bool) -> NmResult<(Vec<
     .map(|conv| {
         // Outside the NPP's lock: the capture thread holds the tables for up to 1024 frames.
         let mut c = conv.lock();
-        let out = (c.stations().to_vec(), c.sessions().to_vec());
+        let (stations, sessions) = c.tables();
+        let out = (stations.to_vec(), sessions.to_vec());
         if clear {
             c.clear();
         }

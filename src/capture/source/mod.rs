@@ -111,6 +111,11 @@ pub trait Source: Send {
         let _ = each;
         0
     }
+    /// The live ring itself, for the capture loop to walk it inlined (`Walk`); None for the
+    /// other sources.
+    fn as_ring(&mut self) -> Option<&mut crate::capture::ring::Ring> {
+        None
+    }
     /// Turns lending on, when the source can (the live ring): frames whose bytes lie in the
     /// returned range then stay where they are after the source moves on, for as long as the
     /// consumer keeps the blocks they lie in (`keep_held`, `take_lent`). None: the consumer
@@ -126,6 +131,25 @@ pub trait Source: Send {
     /// further (the end), so the held block goes too if frames were kept from it.
     fn take_lent(&mut self, out: &mut Vec<crate::capture::ring::LentBlock>, all: bool) {
         let _ = (out, all);
+    }
+}
+
+/// How the capture loop walks the frames a source holds already (`Source::each_ready`): through
+/// the trait object for any source; inlined into the loop for the live ring (`Source::as_ring`),
+/// whose walk is most of a live capture's work per frame besides the loop's own.
+pub trait Walk {
+    fn walk<F: FnMut(&Frame<'_>) -> bool>(&mut self, each: F) -> usize;
+    /// The source, for everything but the walk.
+    fn source(&mut self) -> &mut dyn Source;
+}
+
+impl Walk for dyn Source + '_ {
+    fn walk<F: FnMut(&Frame<'_>) -> bool>(&mut self, mut each: F) -> usize {
+        self.each_ready(&mut each)
+    }
+
+    fn source(&mut self) -> &mut dyn Source {
+        self
     }
 }
 
