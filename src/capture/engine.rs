@@ -5,7 +5,7 @@
 use super::conversation::Conversations;
 pub use super::counters::Totals;
 use super::counters::{Counters, Tally};
-use super::source::{Frame, Next, Source, Walk};
+use super::source::{Frame, Next, Source, Waker, Walk};
 use super::trigger::{Fired, TriggerState};
 use crate::capfile::{CaptureWriter, WriteError};
 use crate::filter::frame::{self, View};
@@ -132,6 +132,16 @@ struct Shared {
     /// Start of TimeElapsed and the counters at the last clearing read (subtracted from what the
     /// thread publishes).
     base: Mutex<(Instant, Tally)>,
+    /// Wakes the source from a wait (`Source::waker`): Stop and special frames.
+    waker: Option<Arc<Waker>>,
+}
+
+impl Shared {
+    fn wake(&self) {
+        if let Some(w) = &self.waker {
+            w.wake();
+        }
+    }
 }
 
 /// What the capture thread hands back.
@@ -267,6 +277,10 @@ struct Loop {
     kept: bool,
     /// Lending: blocks taken from the source on their way to the filling batch.
     lent: Vec<super::ring::LentBlock>,
+    /// Frames were written since the writer's last flush.
+    unflushed: bool,
+    /// What the source was last told by `Source::set_idle`.
+    told_idle: bool,
 }
 
 /// The counts a frame added before it was stored (seen, and filtered unless it is a special
@@ -348,6 +362,7 @@ impl Loop {
     /// Writes what the writer buffered; the reason the capture ends if that failed.
     fn flush(&mut self) -> Option<EndReason> {
         self.last_flush = Instant::now();
+        self.unflushed = false;
         let e = self.writer.as_mut()?.flush().err()?;
         Some(self.write_failed(e))
     }
@@ -405,6 +420,11 @@ impl Loop {
         }
         if self.lend.is_some() {
             self.lend_blocks(source, false);
+        }
+        let idle = self.is_idle();
+        if idle != self.told_idle {
+            source.set_idle(idle);
+            self.told_idle = idle;
         }
         self.waited = false;
         let next = source.next(&mut || self.before_wait());
@@ -480,6 +500,18 @@ impl Loop {
             rtc.hand_over_early();
         }
         flow
+    }
+
+    /// True when nothing waits for the clock: not stopping, no frame waits to be flushed or
+    /// handed over, no file rotates by age. The source may then wait longer for traffic
+    /// (`Source::set_idle`).
+    fn is_idle(&self) -> bool {
+        self.stop_seen.is_none()
+            && !self.shared.stop.load(Acquire)
+            && !self.unflushed
+            && !self.shared.special_pending.load(Acquire)
+            && self.stages.rtc.as_ref().map_or(true, |r| r.is_idle())
+            && self.stages.rotation.as_ref().map_or(true, |r| r.seconds == 0)
     }
 
     /// True when no stage judges frames one by one (no capture filter, pcap-filter expression or
@@ -564,6 +596,7 @@ impl Loop {
         t.captured_frames += add.captured;
         t.captured_bytes += add.captured_bytes;
         t.dropped_frames += add.dropped;
+        self.unflushed |= self.writer.is_some() && add.captured > 0;
         let n = add.frames as u32;
         self.to_publish -= n;
         self.to_clock -= n;
@@ -632,6 +665,7 @@ impl Loop {
         }
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             self.last_flush = Instant::now();
+            self.unflushed = false;
             if let Some(w) = self.writer.as_mut() {
                 if let Err(e) = w.flush() {
                     self.flush_error = Some(e);
@@ -754,7 +788,10 @@ impl Loop {
                 None => w.write_frame(ts, wire, data),
             };
             match result {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.unflushed = true;
+                    return Ok(());
+                }
                 // Rotation: the format's size limit starts the next file instead of ending the
                 // capture (once: a frame that does not fit an empty file ends it).
                 Err(WriteError::FileLimit) if self.stages.rotation.is_some() && !retried && w.frames() > 0 => {
@@ -957,6 +994,7 @@ impl Engine {
             ended: AtomicBool::new(false),
             counters: Counters::default(),
             base: Mutex::new((Instant::now(), Tally::default())),
+            waker: source.waker(),
         });
         let linktype = source.linktype();
         let live = source.is_live();
@@ -985,6 +1023,8 @@ impl Engine {
             lend: None,
             kept: false,
             lent: Vec::new(),
+            unflushed: false,
+            told_idle: false,
         };
         let thread_shared = shared.clone();
         let (go, wait_for_go) = std::sync::mpsc::sync_channel::<()>(1);
@@ -1031,6 +1071,7 @@ impl Engine {
     pub fn insert_special(&self, frame: Vec<u8>, comment: String) {
         self.shared.specials.lock().push(Special { frame, comment });
         self.shared.special_pending.store(true, Release);
+        self.shared.wake();
     }
 
     /// True while a trigger is armed and has not fired (NETWORKSTATUS_FLAGS_TRIGGER_PENDING).
@@ -1072,7 +1113,9 @@ impl Engine {
     /// file, and returns how it ended with the final statistics.
     pub fn stop(mut self) -> (Outcome, Totals) {
         self.shared.stop.store(true, Release);
-        // A source waiting in park_timeout (a replay) sees Stop now, not at its next look.
+        // A source waiting (a replay in park_timeout, the ring in a long idle wait) sees Stop
+        // now, not at its next look.
+        self.shared.wake();
         if let Some(t) = &self.thread {
             t.thread().unpark();
         }
@@ -1089,6 +1132,7 @@ impl Engine {
 impl Drop for Engine {
     fn drop(&mut self) {
         self.shared.stop.store(true, Release);
+        self.shared.wake();
         self.go = None;
         if let Some(t) = self.thread.take() {
             t.thread().unpark();

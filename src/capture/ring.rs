@@ -33,11 +33,13 @@
 //! are held. The mapping ([`RingMem`]) lives as long as the source or any lent block.
 
 use super::source::{
-    interface_index, wait_readable, Frame, KernelStats, Lending, LinkWatch, Live, LiveSettings, Next, OpenError, Source, Walk, POLL_TIMEOUT_MS,
+    interface_index, wait_readable_for, Frame, KernelStats, Lending, LinkWatch, Live, LiveSettings, Next, OpenError, Source, Waker, Walk, IDLE_WAIT_MS,
+    POLL_TIMEOUT_MS,
 };
 use crate::capfile::Timestamp;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 const ETH_P_ALL: u16 = 0x0003;
 const ETH_P_8021Q: u16 = 0x8100;
@@ -235,6 +237,11 @@ pub struct Ring {
     link: LinkWatch,
     /// A frame whose VLAN tag had no room in front of it in the ring is put together here.
     scratch: Vec<u8>,
+    /// Wakes `wait` (Stop, special frames); None when no eventfd could be made (the waits are
+    /// then never longer than POLL_TIMEOUT_MS).
+    waker: Option<Arc<Waker>>,
+    /// The capture thread has nothing pending (`Source::set_idle`).
+    idle: bool,
 }
 
 // SAFETY: the mapping and the socket belong to this value alone; they are used only through
@@ -343,6 +350,8 @@ impl Ring {
             stats: KernelStats::default(),
             link: LinkWatch::new(fd, 0),
             scratch: Vec::new(),
+            waker: Waker::new().map(Arc::new),
+            idle: false,
         };
         let ifindex = interface_index(fd, name).ok_or_else(|| OpenError::NoDevice(format!("{name}: no such interface")))?;
         // SAFETY: ifreq is plain data; all-zero is a valid value.
@@ -425,18 +434,64 @@ impl Ring {
         }
     }
 
-    /// Waits up to the poll timeout for the kernel to retire a block; true when the socket
-    /// reported an error or hang-up. While blocks are lent `poll` would not sleep (a lent block
-    /// is not the kernel's): the edge-triggered epoll wakes at the next retirement instead.
-    fn wait(&self) -> bool {
+    /// Waits for the kernel to retire a block, up to the poll timeout (IDLE_WAIT_MS when the
+    /// capture thread is idle and not stopping); true when the socket reported an error or
+    /// hang-up. The waker cuts a long wait short: from then the wait lasts at most the poll
+    /// timeout (so Stop still drains a block the kernel retires by then, as before). While blocks
+    /// are lent `poll` would not sleep (a lent block is not the kernel's): the edge-triggered
+    /// epoll wakes at the next retirement instead.
+    fn wait(&self, stopping: bool) -> bool {
+        let long = self.waker.is_some() && self.idle && !stopping;
+        let mut until = Instant::now() + Duration::from_millis(if long { IDLE_WAIT_MS } else { POLL_TIMEOUT_MS } as u64);
+        let mut woken_before = false;
+        loop {
+            // Rounded up: a wait never ends before `until`.
+            let ms = until.saturating_duration_since(Instant::now()).as_micros().div_ceil(1000) as i32;
+            let (trouble, woken) = self.wait_for(ms);
+            if !woken {
+                return trouble;
+            }
+            if let Some(w) = &self.waker {
+                w.clear();
+            }
+            if !woken_before {
+                woken_before = true;
+                until = until.min(Instant::now() + Duration::from_millis(POLL_TIMEOUT_MS as u64));
+            }
+            if trouble || Instant::now() >= until {
+                return trouble;
+            }
+        }
+    }
+
+    /// One wait of up to `ms` for the socket and the waker: (error or hang-up on the socket, the
+    /// waker fired).
+    fn wait_for(&self, ms: i32) -> (bool, bool) {
+        let wake_fd = self.waker.as_ref().map_or(-1, |w| w.fd());
         if self.epfd < 0 {
-            return wait_readable(self.fd);
+            if wake_fd < 0 {
+                return (wait_readable_for(self.fd, ms), false);
+            }
+            let mut fds = [libc::pollfd { fd: self.fd, events: libc::POLLIN, revents: 0 }, libc::pollfd { fd: wake_fd, events: libc::POLLIN, revents: 0 }];
+            // SAFETY: two pollfd entries, ours for the duration of the call.
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
+            let trouble = n > 0 && fds[0].revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0;
+            return (trouble, n > 0 && fds[1].revents & libc::POLLIN != 0);
         }
         // SAFETY: epoll_event is plain data; all-zero is a valid value.
-        let mut ev: libc::epoll_event = unsafe { std::mem::zeroed() };
-        // SAFETY: one event's room for the duration of the call.
-        let n = unsafe { libc::epoll_wait(self.epfd, &mut ev, 1, POLL_TIMEOUT_MS) };
-        n > 0 && ev.events & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0
+        let mut ev: [libc::epoll_event; 2] = unsafe { std::mem::zeroed() };
+        // SAFETY: room for two events for the duration of the call.
+        let n = unsafe { libc::epoll_wait(self.epfd, ev.as_mut_ptr(), 2, ms) };
+        let (mut trouble, mut woken) = (false, false);
+        for e in ev.iter().take(n.max(0) as usize) {
+            // The socket's entry carries 0, the waker's 1 (registered in `lend`).
+            if e.u64 == 1 {
+                woken = true;
+            } else if e.events & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0 {
+                trouble = true;
+            }
+        }
+        (trouble, woken)
     }
 
     /// The next frame of the ring, if one is ready: from the held block, else from the next
@@ -452,12 +507,13 @@ impl Ring {
             // SAFETY: as above.
             let h: Hdr3 = unsafe { std::ptr::read(at.cast::<Hdr3>()) };
             self.next_at += h.next_offset as usize;
-            if self.left > 0 {
-                // The kernel wrote the next frame on another CPU: ask for its header and first
-                // bytes now, while this frame is handled (its first read was the costliest
-                // instruction of the walk).
-                // SAFETY: `next_at` is the next header's offset, inside the held block.
-                prefetch(unsafe { self.mem.block(self.cur).add(self.next_at) });
+            if self.left > PREFETCH_AHEAD {
+                // The kernel wrote the frames on another CPU: ask for the header and first bytes
+                // of the frame PREFETCH_AHEAD further on (as far as frames of this one's size
+                // go), so that they are here when the walk gets there (the first read of a
+                // frame was the costliest instruction of the walk).
+                let ahead = self.next_at + PREFETCH_AHEAD as usize * h.next_offset as usize;
+                prefetch(self.mem.block(self.cur).wrapping_add(ahead));
             }
             // SAFETY: the sockaddr_ll follows the header inside the block.
             if self.skip_outgoing && unsafe { *at.add(SLL_PKTTYPE_AT) } == PACKET_OUTGOING {
@@ -566,8 +622,8 @@ impl Source for Ring {
             // while a retired block is held would not sleep). Waits also after Stop: frames of a
             // block the kernel has not retired yet become readable when it does (within the
             // retire timeout, the poll timeout), and Stop drains them.
-            before_wait();
-            let trouble = self.wait();
+            let stopping = before_wait();
+            let trouble = self.wait(stopping);
             found = self.take();
             if found.is_none() {
                 if trouble {
@@ -599,6 +655,14 @@ impl Source for Ring {
 
     fn as_ring(&mut self) -> Option<&mut Ring> {
         Some(self)
+    }
+
+    fn waker(&self) -> Option<Arc<Waker>> {
+        self.waker.clone()
+    }
+
+    fn set_idle(&mut self, idle: bool) {
+        self.idle = idle;
     }
 
     fn kernel_stats(&mut self) -> Option<KernelStats> {
@@ -640,6 +704,14 @@ impl Source for Ring {
                 unsafe { libc::close(epfd) };
                 return None;
             }
+            if let Some(w) = &self.waker {
+                // Level-triggered: readable until `wait` clears it.
+                let mut wev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: 1 };
+                // SAFETY: as above; the waker lives as long as the ring.
+                if unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, w.fd(), &mut wev) } != 0 {
+                    self.waker = None;
+                }
+            }
             self.epfd = epfd;
         }
         self.lending = true;
@@ -672,6 +744,10 @@ impl Drop for Ring {
         unsafe { libc::close(self.fd) };
     }
 }
+
+/// How many frames ahead of the walk `prefetch` asks for (a cross-CPU cache miss takes longer
+/// than the work on one small frame).
+const PREFETCH_AHEAD: u32 = 3;
 
 /// Brings the two cache lines at `at` (a frame's header and the start of its bytes) towards
 /// this CPU without waiting for them; a hint only (nothing on other architectures).
@@ -792,6 +868,57 @@ mod tests {
             assert_eq!(&payload(f)[..10], format!("once{i:06}").as_bytes(), "in order");
         }
         assert_eq!((k.received, k.dropped), (500, 0));
+    }
+
+    /// On a quiet link a wait lasts the poll timeout; IDLE_WAIT_MS once the capture thread says
+    /// it is idle, unless it is stopping; the waker cuts an idle wait short, after which the wait
+    /// lasts at most the poll timeout (so that Stop still drains a block the kernel retires).
+    /// Both sleeping rings, plain and lending (epoll), are checked.
+    #[test]
+    fn a_wake_cuts_a_long_idle_wait_short() {
+        let r = in_netns(|| {
+            let mut out = Vec::new();
+            for lending in [false, true] {
+                let mut ring = Ring::open("lo", settings(0, 0), None, None).expect("ring on lo");
+                if lending {
+                    assert!(ring.lend().is_some());
+                }
+                let waker = ring.waker().expect("an eventfd");
+                let mut timed = |ring: &mut Ring, stopping: bool, wake_after: Option<Duration>| {
+                    let w = Arc::clone(&waker);
+                    let h = wake_after.map(|d| {
+                        std::thread::spawn(move || {
+                            std::thread::sleep(d);
+                            w.wake();
+                        })
+                    });
+                    let t0 = Instant::now();
+                    let next = ring.next(&mut || stopping);
+                    let took = t0.elapsed();
+                    assert!(matches!(next, Next::Idle));
+                    if let Some(h) = h {
+                        h.join().unwrap();
+                    }
+                    took
+                };
+                let busy = timed(&mut ring, false, None);
+                ring.set_idle(true);
+                let idle = timed(&mut ring, false, None);
+                let stopping = timed(&mut ring, true, None);
+                let woken = timed(&mut ring, false, Some(Duration::from_millis(30)));
+                out.push((lending, busy, idle, stopping, woken));
+            }
+            out
+        });
+        let Some(out) = r else { return };
+        let ms = |n: i32| Duration::from_millis(n as u64);
+        for (lending, busy, idle, stopping, woken) in out {
+            let what = format!("lending {lending}: {busy:?} {idle:?} {stopping:?} {woken:?}");
+            assert!(busy >= ms(POLL_TIMEOUT_MS) && busy < ms(IDLE_WAIT_MS), "{what}");
+            assert!(idle >= ms(IDLE_WAIT_MS), "{what}");
+            assert!(stopping >= ms(POLL_TIMEOUT_MS) && stopping < ms(IDLE_WAIT_MS), "{what}");
+            assert!(woken >= ms(30 + POLL_TIMEOUT_MS) && woken < ms(IDLE_WAIT_MS - 30), "{what}");
+        }
     }
 
     #[test]

@@ -447,6 +447,12 @@ impl RtcFeed {
         }
     }
 
+    /// True when the filling batch holds no frame and no lent block (nothing waits for a
+    /// handover).
+    pub fn is_idle(&self) -> bool {
+        self.fill.as_ref().map_or(true, |b| b.is_empty() && b.blocks.is_empty())
+    }
+
     /// True when pushing a frame of `stored` bytes may wait for the delivery thread (the batch is
     /// full and this feed waits instead of dropping): the caller lets go of what the callback
     /// might need first.

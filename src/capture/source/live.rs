@@ -140,9 +140,14 @@ impl Live {
 
 /// Waits up to the poll timeout for `fd` to be readable; true when it reported an error/hang-up.
 pub(crate) fn wait_readable(fd: libc::c_int) -> bool {
+    wait_readable_for(fd, POLL_TIMEOUT_MS)
+}
+
+/// `wait_readable` for up to `ms`.
+pub(crate) fn wait_readable_for(fd: libc::c_int, ms: i32) -> bool {
     let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
     // SAFETY: one valid pollfd for the duration of the call.
-    let n = unsafe { libc::poll(&mut pfd, 1, POLL_TIMEOUT_MS) };
+    let n = unsafe { libc::poll(&mut pfd, 1, ms) };
     n > 0 && pfd.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0
 }
 

@@ -24,6 +24,44 @@ pub use stream::*;
 /// How long one `next` call may wait for traffic: it bounds how late a Stop or Pause is seen.
 pub(crate) const POLL_TIMEOUT_MS: i32 = 50;
 
+/// How long a live source may wait for traffic when the capture thread has nothing pending
+/// (`Source::set_idle`): a quiet link costs a wake-up every quarter second instead of every
+/// POLL_TIMEOUT_MS. Stop wakes the source (`Waker`), which then waits POLL_TIMEOUT_MS as before,
+/// so that frames of a block the kernel has not retired yet are still drained.
+pub(crate) const IDLE_WAIT_MS: i32 = 250;
+
+/// Wakes a source waiting for traffic (an eventfd in its wait): Stop and special frames do not
+/// wait for the end of a long idle wait.
+pub struct Waker(std::os::fd::OwnedFd);
+
+impl Waker {
+    /// A new waker (close-on-exec, non-blocking); None when the system has no eventfd left.
+    pub fn new() -> Option<Waker> {
+        // SAFETY: a plain eventfd() call; the descriptor is owned by the returned value.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        // SAFETY: a descriptor just created and owned by nobody else.
+        (fd >= 0).then(|| Waker(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }))
+    }
+
+    /// Makes the descriptor readable until `clear`.
+    pub fn wake(&self) {
+        let one = 1u64;
+        // SAFETY: writes 8 bytes from a live u64 to our eventfd (a full counter only fails).
+        unsafe { libc::write(self.fd(), (&one as *const u64).cast(), 8) };
+    }
+
+    /// Makes the descriptor unreadable again.
+    pub fn clear(&self) {
+        let mut n = 0u64;
+        // SAFETY: reads 8 bytes into a live u64 from our non-blocking eventfd.
+        unsafe { libc::read(self.fd(), (&mut n as *mut u64).cast(), 8) };
+    }
+
+    pub fn fd(&self) -> libc::c_int {
+        std::os::fd::AsRawFd::as_raw_fd(&self.0)
+    }
+}
+
 /// A source with nothing to read (a replay at its end): quiet for a poll timeout, or until Stop,
 /// which wakes the capture thread at once (`Engine::stop` unparks it).
 pub(crate) fn quiet(before_wait: &mut dyn FnMut() -> bool) -> Next<'static> {
@@ -111,6 +149,14 @@ pub trait Source: Send {
         let _ = each;
         0
     }
+    /// What wakes this source from a wait (Stop, special frames), if it has anything (the live
+    /// ring); the other sources wait at most POLL_TIMEOUT_MS.
+    fn waker(&self) -> Option<std::sync::Arc<Waker>> {
+        None
+    }
+    /// The capture thread has nothing pending (nothing to flush, hand over or rotate): a source
+    /// with a waker may then wait up to IDLE_WAIT_MS for traffic.
+    fn set_idle(&mut self, _idle: bool) {}
     /// The live ring itself, for the capture loop to walk it inlined (`Walk`); None for the
     /// other sources.
     fn as_ring(&mut self) -> Option<&mut crate::capture::ring::Ring> {
