@@ -884,7 +884,7 @@ mod tests {
                     assert!(ring.lend().is_some());
                 }
                 let waker = ring.waker().expect("an eventfd");
-                let mut timed = |ring: &mut Ring, stopping: bool, wake_after: Option<Duration>| {
+                let timed = |ring: &mut Ring, stopping: bool, wake_after: Option<Duration>| {
                     let w = Arc::clone(&waker);
                     let h = wake_after.map(|d| {
                         std::thread::spawn(move || {
