@@ -68,6 +68,44 @@ impl std::hash::Hasher for MacHasher {
     }
 }
 
+/// Frames in a row between the same two addresses, counted by the caller and added to the
+/// tables at once (`Conversations::add_run`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Run {
+    key: (u64, u32),
+    frames: u32,
+    /// Their wire lengths, modulo 2^32 (as the counters).
+    bytes: u32,
+}
+
+impl Run {
+    /// Counts frame `frame` (`wire_len` on the wire) of an Ethernet link if it continues the run
+    /// (true); false when it does not (the caller adds this run, then starts the next with
+    /// `Run::new`). A frame too short for two addresses is not counted, and continues the run.
+    #[inline(always)]
+    pub fn extend(&mut self, frame: &[u8], wire_len: u32) -> bool {
+        if frame.len() < 12 {
+            return true;
+        }
+        if self.frames != 0 && pair_key(frame) == self.key {
+            self.frames = self.frames.wrapping_add(1);
+            self.bytes = self.bytes.wrapping_add(wire_len);
+            return true;
+        }
+        false
+    }
+
+    /// True when the run counted no frame.
+    pub fn is_empty(&self) -> bool {
+        self.frames == 0
+    }
+
+    /// A run of one frame (at least 12 bytes).
+    pub fn new(frame: &[u8], wire_len: u32) -> Run {
+        Run { key: pair_key(frame), frames: 1, bytes: wire_len }
+    }
+}
+
 /// A frame's destination and source addresses (its first 12 bytes) as two numbers: the
 /// destination in the first one's low 48 bits.
 #[inline(always)]
@@ -164,6 +202,27 @@ impl Conversations {
                 self.pending.1 = self.pending.1.wrapping_add(wire_len);
             }
             _ => self.record_new_pair(key, frame, wire_len),
+        }
+    }
+
+    /// Counts `run.frames` frames of one pair (Ethernet link type only), counted by the caller
+    /// (a plain batch of the capture loop counts a run of frames in registers).
+    pub fn add_run(&mut self, run: &Run) {
+        if run.frames == 0 {
+            return;
+        }
+        match self.last_pair {
+            Some((k, _)) if k == run.key => {
+                self.pending.0 = self.pending.0.wrapping_add(run.frames);
+                self.pending.1 = self.pending.1.wrapping_add(run.bytes);
+            }
+            _ => {
+                let mut head = [0u8; 12];
+                head[..8].copy_from_slice(&run.key.0.to_le_bytes());
+                head[8..].copy_from_slice(&run.key.1.to_le_bytes());
+                self.record_new_pair(run.key, &head, run.bytes);
+                self.pending.0 = run.frames;
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 //! atomics, so a control call never waits for traffic and the thread never waits for a control
 //! call. One engine per capturing NPP.
 
-use super::conversation::Conversations;
+use super::conversation::{Conversations, Run};
 pub use super::counters::Totals;
 use super::counters::{Counters, Tally};
 use super::source::{Frame, Next, Source, Waker, Walk};
@@ -544,7 +544,13 @@ impl Loop {
         let most = u64::from((BATCH - 1).min(self.to_publish).min(self.to_clock)).min(limit);
         let mut add = Plain::default();
         let mut ended = None;
-        let linktype = self.linktype;
+        // What stays the same through the batch, in locals (registers), not re-read per frame.
+        let (linktype, snaplen) = (self.linktype, self.snaplen);
+        let (lend_start, lend_end) = self.lend.unwrap_or((0, 0));
+        // Conversations (Ethernet only): frames of one pair in a row are counted here and added
+        // to the tables when the pair changes and at the end.
+        let conversations = linktype == frame::LINKTYPE_ETHERNET && self.stages.conversations.is_some();
+        let mut run = Run::default();
         if most > 0 {
             source.walk(|f| {
                 let (bcast, mcast) = classify_dst(linktype, f.data);
@@ -552,10 +558,11 @@ impl Loop {
                 add.bytes += u64::from(f.wire_len);
                 add.broadcasts += u64::from(bcast);
                 add.multicasts += u64::from(mcast);
-                if let Some(conv) = &self.stages.conversations {
-                    self.conv_held.get_or_insert_with(|| conv.lock_arc()).record(linktype, f.data, f.wire_len);
+                if conversations && !run.extend(f.data, f.wire_len) {
+                    self.add_run(&run);
+                    run = Run::new(f.data, f.wire_len);
                 }
-                let stored = &f.data[..f.data.len().min(self.snaplen)];
+                let stored = &f.data[..f.data.len().min(snaplen)];
                 let wire = f.wire_len.max(stored.len() as u32);
                 if let Some(rtc) = self.stages.rtc.as_mut() {
                     if rtc.may_wait(stored.len()) {
@@ -563,7 +570,7 @@ impl Loop {
                         self.conv_held = None;
                     }
                     let at = stored.as_ptr() as usize;
-                    let in_place = self.lend.is_some_and(|(start, end)| at >= start && at + stored.len() <= end);
+                    let in_place = at >= lend_start && at + stored.len() <= lend_end;
                     match rtc.push_parsed(micros(f.ts), wire, stored, None, in_place) {
                         super::rtc::Pushed::Dropped => {
                             add.dropped += 1;
@@ -584,6 +591,7 @@ impl Loop {
                 add.frames < most
             });
         }
+        self.add_run(&run);
         let t = &mut self.tally;
         t.seen_frames += add.frames;
         t.seen_bytes += add.bytes;
@@ -620,6 +628,17 @@ impl Loop {
             return Flow::Ended(EndReason::FrameLimit);
         }
         Flow::Continue
+    }
+
+    /// Adds a run of frames of one pair to the conversation tables (held from now on, as
+    /// `on_frame` holds them).
+    fn add_run(&mut self, run: &Run) {
+        if run.is_empty() {
+            return;
+        }
+        if let Some(conv) = &self.stages.conversations {
+            self.conv_held.get_or_insert_with(|| conv.lock_arc()).add_run(run);
+        }
     }
 
     /// The link went down or came back: counted (outages), published and reported; the capture
@@ -1146,6 +1165,7 @@ mod tests {
     use super::*;
     use crate::capfile::{CaptureWriter, Timestamp, WriteError};
     use crate::capture::source::{Frame, KernelStats, Next, Source};
+    use crate::types::{SESSIONSTATS, STATIONSTATS};
     use std::sync::mpsc;
 
     /// Delivers the frames it receives on a channel; Idle when none arrives within 5 ms (with
@@ -1439,7 +1459,8 @@ mod tests {
     fn batch_frames() -> Vec<Vec<u8>> {
         (0..1000usize)
             .map(|i| {
-                let mut f = vec![(i % 251) as u8; 3 + i % 97];
+                // Three frames in a row share their addresses (mostly: runs for the conversations).
+                let mut f = vec![(i / 3 % 251) as u8; 3 + i % 97];
                 if f.len() >= 6 && i % 7 == 0 {
                     f[..6].copy_from_slice(&[0xFF; 6]);
                 } else if f.len() >= 6 && i % 5 == 0 {
@@ -1454,7 +1475,19 @@ mod tests {
 
     /// Runs `frames` through an engine with a writer failing at `fail_at` and a frame limit;
     /// (how it ended, totals at the end, the stored lengths).
-    fn run_batches(frames: &[Vec<u8>], stages: Stages, fail_at: usize, limit: u64) -> (EndReason, Totals, Vec<usize>) {
+    fn run_batches(frames: &[Vec<u8>], stages: Stages, fail_at: usize, limit: u64) -> BatchRun {
+        run_batches_with(frames, stages, fail_at, limit).0
+    }
+
+    /// How a run of `run_batches` ended: the reason, the totals, the stored lengths.
+    type BatchRun = (EndReason, Totals, Vec<usize>);
+    /// The conversation tables: stations, sessions.
+    type Tables = (Vec<STATIONSTATS>, Vec<SESSIONSTATS>);
+
+    /// `run_batches` with conversation statistics; their tables too.
+    fn run_batches_with(frames: &[Vec<u8>], mut stages: Stages, fail_at: usize, limit: u64) -> (BatchRun, Tables) {
+        let conv = Arc::new(Mutex::new(Conversations::new()));
+        stages.conversations = Some(conv.clone());
         let stored = Arc::new(Mutex::new(Vec::new()));
         let w = MemWriter { frames: stored.clone(), fail_at, lose: 0 };
         let src = BatchSource { frames: frames.iter().cloned().collect(), current: Vec::new() };
@@ -1464,7 +1497,9 @@ mod tests {
         wait_for(|| e.has_ended() || e.totals().seen_frames == n);
         let (o, t) = e.stop();
         let lengths = stored.lock().clone();
-        (o.reason, t, lengths)
+        let mut c = conv.lock();
+        let (stations, sessions) = c.tables();
+        ((o.reason, t, lengths), (stations.to_vec(), sessions.to_vec()))
     }
 
     /// A plain capture (no stage judges frames: the batch loop adds counts up locally) counts
@@ -1475,8 +1510,16 @@ mod tests {
     fn a_plain_batch_counts_as_frame_by_frame() {
         let frames = batch_frames();
         let pass_all = || Stages { filter: Some(Box::new(|_: &View<'_>| true)), ..Stages::default() };
-        let (r1, plain, stored1) = run_batches(&frames, Stages::default(), usize::MAX, 0);
-        let (r2, general, stored2) = run_batches(&frames, pass_all(), usize::MAX, 0);
+        let ((r1, plain, stored1), tables1) = run_batches_with(&frames, Stages::default(), usize::MAX, 0);
+        let ((r2, general, stored2), tables2) = run_batches_with(&frames, pass_all(), usize::MAX, 0);
+        assert_eq!(tables1, tables2, "the same conversations, counted by runs or frame by frame");
+        let mut one_by_one = Conversations::new();
+        for f in &frames {
+            one_by_one.record(1, f, f.len() as u32 + 10);
+        }
+        let (st, se) = one_by_one.tables();
+        assert_eq!(tables1, (st.to_vec(), se.to_vec()));
+        assert!(st.len() > 50 && st.iter().any(|s| s.TotalDirectedPacketsSent >= 3), "runs of one pair among many stations");
         assert_eq!((r1, r2), (EndReason::Stopped, EndReason::Stopped));
         let expect: Vec<usize> = frames.iter().map(|f| f.len().min(40)).collect();
         assert_eq!(stored1, expect);
