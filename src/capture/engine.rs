@@ -605,14 +605,28 @@ impl Loop {
         t.captured_bytes += add.captured_bytes;
         t.dropped_frames += add.dropped;
         self.unflushed |= self.writer.is_some() && add.captured > 0;
-        let n = add.frames as u32;
-        self.to_publish -= n;
-        self.to_clock -= n;
         if let Some(e) = ended {
             // The frame the writer refused is seen and filtered, not captured: dropped.
             self.tally.dropped_frames += 1;
             return Flow::Ended(self.write_failed(e));
         }
+        self.count_down(add.frames as u32);
+        if let Some(rtc) = self.stages.rtc.as_mut() {
+            rtc.hand_over_early();
+        }
+        if self.tally.captured_frames == self.frame_limit && self.stop_seen.is_none() {
+            return Flow::Ended(EndReason::FrameLimit);
+        }
+        Flow::Continue
+    }
+
+    /// `n` more frames seen (at most what is left until the next publication and the next look
+    /// at the clock): the counts are published every PUBLISH_EVERY frames, and the clock is
+    /// looked at every CLOCK_EVERY.
+    #[inline(always)]
+    fn count_down(&mut self, n: u32) {
+        self.to_publish -= n;
+        self.to_clock -= n;
         if self.to_publish == 0 {
             self.to_publish = PUBLISH_EVERY;
             self.shared.counters.publish(&self.tally);
@@ -621,13 +635,6 @@ impl Loop {
             self.to_clock = CLOCK_EVERY;
             self.look_at_clock = true;
         }
-        if let Some(rtc) = self.stages.rtc.as_mut() {
-            rtc.hand_over_early();
-        }
-        if self.tally.captured_frames == self.frame_limit && self.stop_seen.is_none() {
-            return Flow::Ended(EndReason::FrameLimit);
-        }
-        Flow::Continue
     }
 
     /// Adds a run of frames of one pair to the conversation tables (held from now on, as
@@ -708,16 +715,7 @@ impl Loop {
         t.seen_bytes += f.wire_len as u64;
         t.seen_broadcasts += bcast as u64;
         t.seen_multicasts += mcast as u64;
-        self.to_publish -= 1;
-        self.to_clock -= 1;
-        if self.to_publish == 0 {
-            self.to_publish = PUBLISH_EVERY;
-            self.shared.counters.publish(&self.tally);
-        }
-        if self.to_clock == 0 {
-            self.to_clock = CLOCK_EVERY;
-            self.look_at_clock = true;
-        }
+        self.count_down(1);
         if paused {
             return Flow::Continue;
         }
