@@ -522,9 +522,9 @@ impl Loop {
         s.filter.is_none() && s.bpf.is_none() && s.trigger.is_none() && s.rotation.is_none()
     }
 
-    /// `batch` for a plain capture (`is_plain`) that is not paused (looked at once: every frame
-    /// of the batch arrived before the look). What `on_frame` does for each frame, in a plain
-    /// loop: the counts add up in local variables, added to the tally once at the end, and the
+    /// `batch` for a plain capture (`is_plain`) that is not paused (a frame read once Pause has
+    /// returned ends the batch and goes through `on_frame`). What `on_frame` does for each frame,
+    /// in a plain loop: the counts add up in local variables, added to the tally once at the end, and the
     /// batch stops short of the next publication, the next look at the clock and the frame
     /// limit, so nothing reads the tally in between. The ring's walk is inlined here (`Walk`):
     /// this is the live capture's per-frame work, measured in bench/README.md.
@@ -551,8 +551,17 @@ impl Loop {
         // to the tables when the pair changes and at the end.
         let conversations = linktype == frame::LINKTYPE_ETHERNET && self.stages.conversations.is_some();
         let mut run = Run::default();
+        let mut after_pause = None;
         if most > 0 {
             source.walk(|f| {
+                if self.shared.paused.load(Acquire) {
+                    // Pause returned during the batch: this frame goes frame by frame (as one
+                    // read while paused, unless Resume came too), and the batch ends here.
+                    self.add_run(&run);
+                    run = Run::default();
+                    after_pause = Some(self.on_frame(f));
+                    return false;
+                }
                 let (bcast, mcast) = classify_dst(linktype, f.data);
                 add.frames += 1;
                 add.bytes += u64::from(f.wire_len);
@@ -613,6 +622,9 @@ impl Loop {
         self.count_down(add.frames as u32);
         if let Some(rtc) = self.stages.rtc.as_mut() {
             rtc.hand_over_early();
+        }
+        if let Some(Flow::Ended(reason)) = after_pause {
+            return Flow::Ended(reason);
         }
         if self.tally.captured_frames == self.frame_limit && self.stop_seen.is_none() {
             return Flow::Ended(EndReason::FrameLimit);
@@ -1417,6 +1429,10 @@ mod tests {
     struct BatchSource {
         frames: std::collections::VecDeque<Vec<u8>>,
         current: Vec<u8>,
+        /// After handing frame number `.0` (from 0) in a batch: says so on `.1` and waits on `.2`
+        /// (the test pauses the capture meanwhile).
+        hold: Option<(usize, mpsc::Sender<()>, mpsc::Receiver<()>)>,
+        handed: usize,
     }
 
     impl Source for BatchSource {
@@ -1424,6 +1440,7 @@ mod tests {
             match self.frames.pop_front() {
                 Some(f) => {
                     self.current = f;
+                    self.handed += 1;
                     Next::Frame(Frame { ts: Timestamp { sec: 1, nsec: 0 }, wire_len: self.current.len() as u32 + 10, data: &self.current })
                 }
                 None => {
@@ -1438,7 +1455,15 @@ mod tests {
             while let Some(f) = self.frames.pop_front() {
                 n += 1;
                 self.current = f;
-                if !each(&Frame { ts: Timestamp { sec: 1, nsec: 0 }, wire_len: self.current.len() as u32 + 10, data: &self.current }) {
+                let go_on = each(&Frame { ts: Timestamp { sec: 1, nsec: 0 }, wire_len: self.current.len() as u32 + 10, data: &self.current });
+                if let Some((at, said, go)) = &self.hold {
+                    if self.handed == *at {
+                        said.send(()).unwrap();
+                        go.recv().unwrap();
+                    }
+                }
+                self.handed += 1;
+                if !go_on {
                     break;
                 }
             }
@@ -1488,7 +1513,7 @@ mod tests {
         stages.conversations = Some(conv.clone());
         let stored = Arc::new(Mutex::new(Vec::new()));
         let w = MemWriter { frames: stored.clone(), fail_at, lose: 0 };
-        let src = BatchSource { frames: frames.iter().cloned().collect(), current: Vec::new() };
+        let src = BatchSource { frames: frames.iter().cloned().collect(), current: Vec::new(), hold: None, handed: 0 };
         let mut e = Engine::start(Box::new(src), Some(Box::new(w)), 40, limit, stages, Box::new(|_| {})).unwrap();
         e.go();
         let n = frames.len() as u64;
@@ -1541,6 +1566,27 @@ mod tests {
             assert!(matches!(reason, EndReason::WriteFailed(_)), "{reason:?}");
             assert_eq!((t.seen_frames, t.filtered_frames, t.captured_frames, t.dropped_frames, stored.len()), (501, 501, 500, 1, 500));
         }
+    }
+
+    /// A frame read once Pause has returned is not captured, also in the middle of a plain batch
+    /// (the pause is looked at for every frame, as `on_frame` does).
+    #[test]
+    fn pause_in_the_middle_of_a_plain_batch() {
+        let frames = batch_frames();
+        let (said_tx, said) = mpsc::channel();
+        let (go, go_rx) = mpsc::channel();
+        let stored = Arc::new(Mutex::new(Vec::new()));
+        let w = MemWriter { frames: stored.clone(), fail_at: usize::MAX, lose: 0 };
+        let src = BatchSource { frames: frames.iter().take(40).cloned().collect(), current: Vec::new(), hold: Some((10, said_tx, go_rx)), handed: 0 };
+        let mut e = Engine::start(Box::new(src), Some(Box::new(w)), 0, 0, Stages::default(), Box::new(|_| {})).unwrap();
+        e.go();
+        said.recv_timeout(Duration::from_secs(10)).unwrap();
+        e.set_paused(true);
+        go.send(()).unwrap();
+        wait_for(|| e.totals().seen_frames == 40);
+        let (_, t) = e.stop();
+        assert_eq!((t.seen_frames, t.filtered_frames, t.captured_frames), (40, 11, 11), "frames 0 to 10 arrived before Pause");
+        assert_eq!(stored.lock().len(), 11);
     }
 
     #[test]
