@@ -101,6 +101,7 @@ impl Run {
     }
 
     /// A run of one frame (at least 12 bytes).
+    #[inline(always)]
     pub fn new(frame: &[u8], wire_len: u32) -> Run {
         Run { key: pair_key(frame), frames: 1, bytes: wire_len }
     }
@@ -195,45 +196,33 @@ impl Conversations {
         if linktype != 1 || frame.len() < 12 {
             return;
         }
-        let key = pair_key(frame);
-        match self.last_pair {
-            Some((k, _)) if k == key => {
-                self.pending.0 = self.pending.0.wrapping_add(1);
-                self.pending.1 = self.pending.1.wrapping_add(wire_len);
-            }
-            _ => self.record_new_pair(key, frame, wire_len),
-        }
+        self.add_run(&Run::new(frame, wire_len));
     }
 
-    /// Counts `run.frames` frames of one pair (Ethernet link type only), counted by the caller
-    /// (a plain batch of the capture loop counts a run of frames in registers).
+    /// Counts `run.frames` frames of one pair (Ethernet link type only): they wait in `pending`
+    /// while the pair stays the same (a plain batch of the capture loop counts a whole run of
+    /// frames in registers first).
+    #[inline(always)]
     pub fn add_run(&mut self, run: &Run) {
         if run.frames == 0 {
             return;
         }
-        match self.last_pair {
-            Some((k, _)) if k == run.key => {
-                self.pending.0 = self.pending.0.wrapping_add(run.frames);
-                self.pending.1 = self.pending.1.wrapping_add(run.bytes);
-            }
-            _ => {
-                let mut head = [0u8; 12];
-                head[..8].copy_from_slice(&run.key.0.to_le_bytes());
-                head[8..].copy_from_slice(&run.key.1.to_le_bytes());
-                self.record_new_pair(run.key, &head, run.bytes);
-                self.pending.0 = run.frames;
-            }
+        if !matches!(self.last_pair, Some((k, _)) if k == run.key) {
+            self.start_pair(run.key);
         }
+        self.pending.0 = self.pending.0.wrapping_add(run.frames);
+        self.pending.1 = self.pending.1.wrapping_add(run.bytes);
     }
 
-    /// A frame whose pair differs from the last one: what waits is settled, the pair resolved
-    /// and this frame left pending.
+    /// A pair that differs from the last one: what waits is settled and the pair resolved.
     #[inline(never)]
-    fn record_new_pair(&mut self, key: (u64, u32), frame: &[u8], wire_len: u32) {
+    fn start_pair(&mut self, key: (u64, u32)) {
         self.settle();
-        let r = self.resolve(&frame[0..6], &frame[6..12]);
+        let mut head = [0u8; 12];
+        head[..8].copy_from_slice(&key.0.to_le_bytes());
+        head[8..].copy_from_slice(&key.1.to_le_bytes());
+        let r = self.resolve(&head[0..6], &head[6..12]);
         self.last_pair = Some((key, r));
-        self.pending = (1, wire_len);
     }
 
     /// Adds the pending frames to the last pair's stations and session.
