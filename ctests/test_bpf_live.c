@@ -144,7 +144,7 @@ static int child_capture(void *arg) {
     nap_ms(200); /* a frame too many would show by now */
     memset(&st, 0xEE, sizeof st);
     CHECK_RC(esp_stop(npp, &st), NMERR_SUCCESS);
-    ex = stats_ex(npp);
+    ex = tu_stats_ex(npp);
     printf("    %s: seen %u filtered %u captured %u dropped %u; ex: FramesSeen %llu KernelFramesReceived %llu "
            "KernelFramesDropped %llu\n",
            c->what, (unsigned)st.TotalFramesSeen, (unsigned)st.TotalFramesFiltered, (unsigned)st.TotalFramesCaptured,

@@ -78,19 +78,11 @@ static int write_file(const char *path, int eth) {
 
 static char dir[512];
 
-static STATISTICS_EX stats_ex(HNPP npp) {
-    STATISTICS_EX ex;
-    memset(&ex, 0, sizeof ex);
-    ex.StructSize = sizeof ex;
-    if (esp_get_statistics_ex(npp, &ex) != NMERR_SUCCESS) memset(&ex, 0, sizeof ex);
-    return ex;
-}
-
 /* Until the replay has read its whole file (FramesSeen = `frames`). */
 static void wait_seen(HNPP npp, unsigned frames) {
     long long deadline = ru_now_ms() + RU_DEADLINE_MS;
-    while (stats_ex(npp).FramesSeen < frames && ru_now_ms() < deadline) ru_sleep_ms(2);
-    CHECK_EQ(stats_ex(npp).FramesSeen, frames);
+    while (tu_stats_ex(npp).FramesSeen < frames && ru_now_ms() < deadline) ru_sleep_ms(2);
+    CHECK_EQ(tu_stats_ex(npp).FramesSeen, frames);
 }
 
 /* One capture of `replay` (connected already to `npp`): the file's tally and the statistics. */

@@ -1257,12 +1257,6 @@ int main(void) {
     }
     test_full_disk();
 
-    if (check_failures == 0) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
-    } else {
-        printf("files kept in %s\n", tmpdir);
-    }
+    tu_remove_unless_failed(tmpdir);
     return check_done("test_capture_live");
 }

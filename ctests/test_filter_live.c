@@ -283,7 +283,7 @@ static int child_capture(void *arg) {
     if (c->path != EITHER) CHECK(wait_counter(npp, 0, want_seen));
     memset(&st, 0xEE, sizeof st);
     CHECK_RC(esp_stop(npp, &st), NMERR_SUCCESS);
-    ex = stats_ex(npp); /* the finished capture's totals, kernel counters polled at the end */
+    ex = tu_stats_ex(npp); /* the finished capture's totals, kernel counters polled at the end */
     printf("    %s: seen %u filtered %u captured %u dropped %u MacFramesReceived %u; ex: FramesSeen %llu "
            "KernelFramesReceived %llu KernelFramesDropped %llu\n",
            c->what, (unsigned)st.TotalFramesSeen, (unsigned)st.TotalFramesFiltered, (unsigned)st.TotalFramesCaptured,

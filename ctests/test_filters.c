@@ -346,14 +346,6 @@ static void nap(void) {
     nanosleep(&ts, NULL);
 }
 
-static STATISTICS_EX get_ex(HNPP h) {
-    STATISTICS_EX ex;
-    memset(&ex, 0, sizeof ex);
-    ex.StructSize = sizeof ex;
-    if (esp_get_statistics_ex(h, &ex) != NMERR_SUCCESS) memset(&ex, 0, sizeof ex);
-    return ex;
-}
-
 /* Polls until FramesSeen reaches `want` (10 s deadline); the last value. */
 static unsigned long long wait_seen(DWORD (*get)(HNPP, LPSTATISTICS_EX), HNPP h, unsigned long long want) {
     STATISTICS_EX ex;
@@ -488,7 +480,7 @@ static void run_filter(const char *what, HBLOB cfg, unsigned clip, const int *ke
     CHECK_EQ(st.TotalFramesCaptured, nkept);
     CHECK_EQ(st.TotalBytesCaptured, bytes_stored);
     CHECK_EQ(st.TotalFramesDropped, 0);
-    ex = get_ex(h); /* the finished capture's totals */
+    ex = tu_stats_ex(h); /* the finished capture's totals */
     CHECK_EQ(ex.FramesSeen, NF);
     CHECK_EQ(ex.BytesSeen, bytes_seen);
     CHECK_EQ(ex.FramesFiltered, nkept);
@@ -941,7 +933,7 @@ static void run_trigger(const char *what, HBLOB b, TRIGGER t, WORD event, const 
         CHECK_RC(esp_query_status(h, &ns), NMERR_SUCCESS);
         CHECK_EQ(ns.State, NETWORKSTATUS_STATE_VOID);
         CHECK_EQ(ns.Flags, 0);
-        ex = get_ex(h);
+        ex = tu_stats_ex(h);
         CHECK_EQ(ex.FramesCaptured, nkept);
         CHECK_EQ(ex.FramesSeen, seen_at_fire);
     } else if (t.TriggerAction == TRIGGER_ACTION_PAUSE) {
@@ -1070,7 +1062,7 @@ static void triggers(void) {
         CHECK_RC(esp_start(h, name, sizeof name), NMERR_SUCCESS);
         CHECK_EQ(wait_seen(esp_get_statistics_ex, h, 1), 1);
         CHECK_RC(esp_query_status(h, &ns), NMERR_SUCCESS);
-        ex = get_ex(h);
+        ex = tu_stats_ex(h);
         if (ex.FramesSeen == 1) {
             CHECK_EQ(ns.State, NETWORKSTATUS_STATE_CAPTURING);
             CHECK_EQ(ns.Flags, NETWORKSTATUS_FLAGS_TRIGGER_PENDING);

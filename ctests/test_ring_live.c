@@ -44,6 +44,7 @@
 #include "check.h"
 #include "netns_util.h"
 #include "shell_util.h"
+#include "test_util.h"
 
 #define V0 "nppr0"
 #define V1 "nppr1"
@@ -471,7 +472,6 @@ static void cleanup(void) {
 int main(void) {
     pid_t pid;
     int status = 0;
-    char cmd[600];
     if (geteuid() != 0 || system("command -v ip >/dev/null 2>&1") != 0) {
         printf("SKIPPED: needs root and ip\n");
         return 77;
@@ -500,9 +500,6 @@ int main(void) {
     waitpid(pid, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     cleanup();
-    if (check_failures == 0) {
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
-    }
+    tu_remove_unless_failed(tmpdir);
     return check_done("test_ring_live");
 }

@@ -5,8 +5,31 @@
 #define NDISNPP_TEST_UTIL_H
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "netmon.h"
+
+/* A capture's STATISTICS_EX; all zero when the call fails. */
+static inline STATISTICS_EX tu_stats_ex(HNPP npp) {
+    STATISTICS_EX ex;
+    memset(&ex, 0, sizeof ex);
+    ex.StructSize = sizeof ex;
+    if (esp_get_statistics_ex(npp, &ex) != NMERR_SUCCESS) memset(&ex, 0, sizeof ex);
+    return ex;
+}
+
+/* The end of a test that wrote into `dir`: removed when every check passed, kept (and said so)
+ * for a look otherwise. */
+static inline void tu_remove_unless_failed(const char *dir) {
+    if (check_failures == 0) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    } else {
+        printf("files kept in %s\n", dir);
+    }
+}
 
 /* Monotonic milliseconds. */
 static inline long long tu_now_ms(void) {

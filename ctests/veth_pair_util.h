@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "test_util.h"
 
 static char tmpdir[256];
 static pid_t main_pid;
@@ -67,19 +68,11 @@ static int child_verdict(const char *what) {
     return check_failures ? 1 : 0;
 }
 
-static STATISTICS_EX stats_ex(HNPP npp) {
-    STATISTICS_EX ex;
-    memset(&ex, 0, sizeof ex);
-    ex.StructSize = sizeof ex;
-    if (esp_get_statistics_ex(npp, &ex) != NMERR_SUCCESS) memset(&ex, 0, sizeof ex);
-    return ex;
-}
-
 /* Polls until FramesCaptured (captured = 1) or FramesSeen (0) reaches `n`; 1 when it did. */
 static int wait_counter(HNPP npp, int captured, uint64_t n) {
     double deadline = mono_s() + DEADLINE_S;
     for (;;) {
-        STATISTICS_EX ex = stats_ex(npp);
+        STATISTICS_EX ex = tu_stats_ex(npp);
         uint64_t v = captured ? ex.FramesCaptured : ex.FramesSeen;
         if (v >= n) return 1;
         if (mono_s() > deadline) {
@@ -221,13 +214,7 @@ static int veth_pair_start(const char *test, const char *tag, const char *tmp_ta
 /* The end of main: the namespaces removed, the temporary directory too unless a check failed. */
 static int veth_pair_finish(const char *test) {
     cleanup();
-    if (check_failures == 0) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
-    } else {
-        printf("files kept in %s\n", tmpdir);
-    }
+    tu_remove_unless_failed(tmpdir);
     return check_done(test);
 }
 #endif
