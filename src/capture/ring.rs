@@ -144,6 +144,17 @@ pub fn open_live(name: &str, s: LiveSettings, filter: Option<&crate::filter::Cap
     Ok(Box::new(Live::open(name, s, filter, bpf)?))
 }
 
+/// Connect's check that `open_live` would open `name`, without opening it: the ring's setup short
+/// of the ring (`Ring::check`), or when the ring would not be used, libpcap's source opened and
+/// closed. Gives the link type the capture will have.
+pub fn check_live(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>, bpf: Option<&str>) -> Result<u32, OpenError> {
+    let forced = std::env::var_os(LIVE_SOURCE_ENV).is_some_and(|v| v == "libpcap");
+    if !forced && name != "any" && Ring::check(name, s, filter, bpf).is_ok() {
+        return Ok(LINKTYPE_ETHERNET);
+    }
+    Ok(Live::open(name, s, filter, bpf)?.linktype())
+}
+
 /// The ring's mapping, shared by the source and the blocks it lent; unmapped when the last of
 /// them is gone.
 pub struct RingMem {
@@ -322,6 +333,56 @@ impl Ring {
     /// an interface that is not Ethernet or loopback, and whenever a step of the setup fails; the
     /// caller then uses libpcap.
     pub fn open(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>, bpf: Option<&str>) -> Result<Ring, OpenError> {
+        let (mut ring, ifindex, hatype) = Ring::prepare(name, s, filter, bpf)?;
+        let fd = ring.fd;
+        let other = |what: &str| OpenError::Other(format!("{name}: {what}: {}", std::io::Error::last_os_error()));
+        let bytes = if s.buffer_size == 0 { DEFAULT_RING } else { s.buffer_size };
+        let block_nr = bytes.div_ceil(BLOCK_SIZE).clamp(MIN_BLOCKS, 1 << 14);
+        let req =
+            Req3 { block_size: BLOCK_SIZE, block_nr, frame_size: BLOCK_SIZE, frame_nr: block_nr, retire_blk_tov: POLL_TIMEOUT_MS as u32, ..Default::default() };
+        setsockopt(fd, libc::SOL_PACKET, PACKET_RX_RING, &req).map_err(|_| other("PACKET_RX_RING"))?;
+        let map_len = BLOCK_SIZE as usize * block_nr as usize;
+        // SAFETY: maps the ring the kernel just allocated for this socket; checked below.
+        let map = unsafe { libc::mmap(std::ptr::null_mut(), map_len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0) };
+        if map == libc::MAP_FAILED {
+            return Err(other("mmap"));
+        }
+        ring.mem = Arc::new(RingMem {
+            map: map.cast(),
+            map_len,
+            block_size: BLOCK_SIZE as usize,
+            block_nr: block_nr as usize,
+            lent: (0..block_nr).map(|_| AtomicBool::new(false)).collect(),
+        });
+        if hatype == ARPHRD_LOOPBACK || super::devices::is_loopback(name) {
+            // Each frame once: the received copy (Live does the same with direction In).
+            ring.skip_outgoing = setsockopt(fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, &1 as &libc::c_int).is_err();
+        }
+        // SAFETY: sockaddr_ll is plain data; all-zero is a valid value.
+        let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        sll.sll_family = libc::AF_PACKET as libc::c_ushort;
+        sll.sll_protocol = ETH_P_ALL.to_be();
+        sll.sll_ifindex = ifindex;
+        // SAFETY: binds to a sockaddr_ll of the length given.
+        if unsafe { libc::bind(fd, (&sll as *const libc::sockaddr_ll).cast(), std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t) } != 0 {
+            return Err(other("bind"));
+        }
+        ring.link = LinkWatch::new(fd, ifindex);
+        ring.waker = Waker::new().map(Arc::new);
+        Ok(ring)
+    }
+
+    /// Connect's check that the ring opens on `name` with these settings, short of the ring
+    /// itself: the socket (CAP_NET_RAW), the interface and its hardware type, TPACKET_V3, the
+    /// kernel's filter program and promiscuous mode (left again when the socket closes). No ring memory is allocated and nothing is received (the socket
+    /// is never bound); Start opens the ring.
+    pub fn check(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>, bpf: Option<&str>) -> Result<(), OpenError> {
+        Ring::prepare(name, s, filter, bpf).map(|_| ())
+    }
+
+    /// The first steps of `open` (those `check` makes): a socket with TPACKET_V3, the filter
+    /// attached and promiscuous mode on, not bound, without a ring. Gives the interface's index and hardware type.
+    fn prepare(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>, bpf: Option<&str>) -> Result<(Ring, libc::c_int, u16), OpenError> {
         if bpf.is_some_and(needs_libpcap_handle) {
             return Err(OpenError::Other(format!("{name}: the filter expression is left to libpcap")));
         }
@@ -350,7 +411,7 @@ impl Ring {
             stats: KernelStats::default(),
             link: LinkWatch::new(fd, 0),
             scratch: Vec::new(),
-            waker: Waker::new().map(Arc::new),
+            waker: None,
             idle: false,
         };
         let ifindex = interface_index(fd, name).ok_or_else(|| OpenError::NoDevice(format!("{name}: no such interface")))?;
@@ -370,24 +431,6 @@ impl Ring {
         }
         setsockopt(fd, libc::SOL_PACKET, PACKET_VERSION, &TPACKET_V3).map_err(|_| other("TPACKET_V3"))?;
         setsockopt(fd, libc::SOL_PACKET, PACKET_RESERVE, &(VLAN_TAG_LEN as libc::c_int)).map_err(|_| other("PACKET_RESERVE"))?;
-        let bytes = if s.buffer_size == 0 { DEFAULT_RING } else { s.buffer_size };
-        let block_nr = bytes.div_ceil(BLOCK_SIZE).clamp(MIN_BLOCKS, 1 << 14);
-        let req =
-            Req3 { block_size: BLOCK_SIZE, block_nr, frame_size: BLOCK_SIZE, frame_nr: block_nr, retire_blk_tov: POLL_TIMEOUT_MS as u32, ..Default::default() };
-        setsockopt(fd, libc::SOL_PACKET, PACKET_RX_RING, &req).map_err(|_| other("PACKET_RX_RING"))?;
-        let map_len = BLOCK_SIZE as usize * block_nr as usize;
-        // SAFETY: maps the ring the kernel just allocated for this socket; checked below.
-        let map = unsafe { libc::mmap(std::ptr::null_mut(), map_len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0) };
-        if map == libc::MAP_FAILED {
-            return Err(other("mmap"));
-        }
-        ring.mem = Arc::new(RingMem {
-            map: map.cast(),
-            map_len,
-            block_size: BLOCK_SIZE as usize,
-            block_nr: block_nr as usize,
-            lent: (0..block_nr).map(|_| AtomicBool::new(false)).collect(),
-        });
         // The filter goes on before bind: until bind (protocol 0) the socket receives nothing, so
         // no frame that fails the filter enters the ring.
         let (prog, kernel_filter) = program(filter, bpf, snaplen).map_err(OpenError::Filter)?;
@@ -396,25 +439,12 @@ impl Ring {
             setsockopt(fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog).map_err(|_| other("SO_ATTACH_FILTER"))?;
         }
         ring.kernel_filter = kernel_filter;
-        if hatype == ARPHRD_LOOPBACK || super::devices::is_loopback(name) {
-            // Each frame once: the received copy (Live does the same with direction In).
-            ring.skip_outgoing = setsockopt(fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, &1 as &libc::c_int).is_err();
-        }
-        // SAFETY: sockaddr_ll is plain data; all-zero is a valid value.
-        let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-        sll.sll_family = libc::AF_PACKET as libc::c_ushort;
-        sll.sll_protocol = ETH_P_ALL.to_be();
-        sll.sll_ifindex = ifindex;
-        // SAFETY: binds to a sockaddr_ll of the length given.
-        if unsafe { libc::bind(fd, (&sll as *const libc::sockaddr_ll).cast(), std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t) } != 0 {
-            return Err(other("bind"));
-        }
+        // Promiscuous mode lasts as long as the socket (it receives once bound).
         if s.promiscuous {
             let mr = libc::packet_mreq { mr_ifindex: ifindex, mr_type: PACKET_MR_PROMISC, mr_alen: 0, mr_address: [0; 8] };
             setsockopt(fd, libc::SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr).map_err(|e| OpenError::Promiscuous(format!("{name}: promiscuous mode: {e}")))?;
         }
-        ring.link = LinkWatch::new(fd, ifindex);
-        Ok(ring)
+        Ok((ring, ifindex, hatype))
     }
 
     /// Gives the held block back to the kernel (or lends it, when its frames were kept) and
@@ -1151,6 +1181,30 @@ mod tests {
         assert_eq!(news_up, vec![true]);
         assert_eq!(after.len(), 5);
         assert!(after.iter().all(|(f, _)| &payload(f)[..5] == b"after"));
+    }
+
+    #[test]
+    fn connect_checks_the_setup_without_a_ring() {
+        let r = in_netns(|| {
+            let lo = check_live("lo", settings(0, 0), None, Some("udp port 53"));
+            let ring = Ring::check("lo", settings(0, 0), None, None).is_ok();
+            let missing = Ring::check("no-such-nic0", settings(0, 0), None, None).err();
+            let bad = Ring::check("lo", settings(0, 0), None, Some("port 99999")).err();
+            let missing_live = check_live("no-such-nic0", settings(0, 0), None, None).err();
+            let bad_live = check_live("lo", settings(0, 0), None, Some("port 99999")).err();
+            let any = check_live("any", settings(0, 0), None, None);
+            (lo, ring, missing, bad, missing_live, bad_live, any)
+        });
+        let Some((lo, ring, missing, bad, missing_live, bad_live, any)) = r else { return };
+        assert_eq!(lo.ok(), Some(LINKTYPE_ETHERNET));
+        assert!(ring);
+        assert!(matches!(missing, Some(OpenError::NoDevice(_))), "{missing:?}");
+        assert!(matches!(bad, Some(OpenError::Filter(_))), "{bad:?}");
+        // Where the ring does not open, libpcap's source gives the error, as at Start.
+        assert!(matches!(missing_live, Some(OpenError::NoDevice(_))), "{missing_live:?}");
+        assert!(matches!(bad_live, Some(OpenError::Filter(_))), "{bad_live:?}");
+        // `any` is libpcap's (cooked link type), opened and closed.
+        assert!(matches!(any, Ok(113 | 276)), "{any:?}");
     }
 
     #[test]

@@ -30,14 +30,8 @@ pub(super) fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<(Box<dy
             Ok((Box::new(source), bpf))
         }
         SourceSpec::Live { name } => {
-            let snaplen = if plan.needs_whole_frames() { 0 } else { config.frame_size };
             // The kernel ring read in place, or libpcap for what the ring does not take (capture/ring.rs).
-            let source = crate::capture::ring::open_live(
-                name,
-                LiveSettings { snaplen, buffer_size: config.buffer_size, promiscuous: config.promiscuous },
-                plan.filter.as_ref(),
-                plan.bpf.as_deref(),
-            )?;
+            let source = crate::capture::ring::open_live(name, live_settings(plan, config), plan.filter.as_ref(), plan.bpf.as_deref())?;
             Ok((source, None))
         }
         SourceSpec::Remote { name, remote } => {
@@ -65,6 +59,13 @@ pub(super) fn open_source(plan: &Plan, config: &CaptureConfig) -> Result<(Box<dy
     }
 }
 
+/// How a live interface of the plan is opened: whole frames when the filter or the trigger
+/// judges them (the engine clips), else the configured frame size.
+fn live_settings(plan: &Plan, config: &CaptureConfig) -> LiveSettings {
+    let snaplen = if plan.needs_whole_frames() { 0 } else { config.frame_size };
+    LiveSettings { snaplen, buffer_size: config.buffer_size, promiscuous: config.promiscuous }
+}
+
 /// The plan's pcap-filter expression compiled for `linktype`, to run on the capture thread (a
 /// replay, a remote stream): one that needs a live socket's packet metadata cannot.
 fn compile_local(plan: &Plan, linktype: u32) -> Result<Option<BpfFilter>, OpenError> {
@@ -81,10 +82,11 @@ fn remote_deadline(remote: &super::plan::RemoteSpec) -> std::time::Instant {
     std::time::Instant::now() + std::time::Duration::from_secs(2 * u64::from(remote.ssh.connect_timeout) + 5)
 }
 
-/// Connect's check that a plan's source can be opened, without keeping it: a live interface or a
-/// replay file is opened and closed; standard input checked to be readable; a remote NIC is probed (its program asked whether it can
-/// capture there), nothing captured. Returns the source's link type (a remote NIC's is known at
-/// Start: Ethernet until then), for which the pcap-filter expression compiled.
+/// Connect's check that a plan's source can be opened, without keeping it: a replay file is
+/// opened and closed; a live interface is checked short of its ring (a libpcap source opened and
+/// closed); standard input is checked to be readable; a remote NIC is probed (its program asked
+/// whether it can capture there), nothing captured. Returns the source's link type (a remote
+/// NIC's is known at Start: Ethernet until then), for which the pcap-filter expression compiled.
 pub(super) fn check_source(plan: &Plan, config: &CaptureConfig) -> Result<u32, OpenError> {
     const LINKTYPE_ETHERNET: u32 = 1;
     match &plan.source {
@@ -102,7 +104,10 @@ pub(super) fn check_source(plan: &Plan, config: &CaptureConfig) -> Result<u32, O
                 .map_err(|d| OpenError::Remote(d.code, format!("{}: {}", remote.dest, d.detail)))?;
             Ok(LINKTYPE_ETHERNET)
         }
-        _ => open_source(plan, config).map(|(source, _)| source.linktype()),
+        // A live interface: everything the ring's setup checks, short of the ring (Start opens
+        // it); libpcap's source opened and closed where the ring would not be used.
+        SourceSpec::Live { name } => crate::capture::ring::check_live(name, live_settings(plan, config), plan.filter.as_ref(), plan.bpf.as_deref()),
+        SourceSpec::Replay { .. } => open_source(plan, config).map(|(source, _)| source.linktype()),
     }
 }
 
