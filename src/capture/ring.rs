@@ -900,6 +900,44 @@ mod tests {
         assert_eq!((k.received, k.dropped), (500, 0));
     }
 
+    /// Batches as the engine takes them: one frame from `next`, then `each_ready` stopped after
+    /// 1, 2, … 13 frames in turn (and the frames of a stopped batch go on at the next read).
+    #[test]
+    fn batches_stopped_anywhere_hand_each_frame_once() {
+        fn read_batched(src: &mut dyn Source, want: usize) -> (Vec<String>, usize) {
+            let (mut got, mut batched, mut stop_after) = (Vec::new(), 0, 1);
+            let t0 = Instant::now();
+            while got.len() < want && t0.elapsed() < Duration::from_secs(5) {
+                if let Next::Frame(f) = src.next(&mut || false) {
+                    got.push(String::from_utf8_lossy(&payload(f.data)[..10]).into_owned());
+                }
+                let mut k = 0;
+                batched += src.each_ready(&mut |f| {
+                    got.push(String::from_utf8_lossy(&payload(f.data)[..10]).into_owned());
+                    k += 1;
+                    k < stop_after
+                });
+                stop_after = stop_after % 13 + 1;
+            }
+            (got, batched)
+        }
+        let r = in_netns(|| {
+            let mut live = Live::open("lo", settings(0, 0), None, None).unwrap();
+            send_udp(40001, "libp", 600, 64);
+            let libpcap = read_batched(&mut live, 600);
+            let mut ring = Ring::open("lo", settings(0, 0), None, None).unwrap();
+            send_udp(40002, "ring", 600, 64);
+            let ring = read_batched(&mut ring, 600);
+            (libpcap, ring)
+        });
+        let Some((libpcap, ring)) = r else { return };
+        for ((got, batched), tag) in [(libpcap, "libp"), (ring, "ring")] {
+            let want: Vec<String> = (0..600).map(|i| format!("{tag}{i:06}")).collect();
+            assert_eq!(got, want, "{tag}: each frame once, in order");
+            assert!(batched > 300, "{tag}: most frames came in batches ({batched})");
+        }
+    }
+
     /// On a quiet link a wait lasts the poll timeout; IDLE_WAIT_MS once the capture thread says
     /// it is idle, unless it is stopping; the waker cuts an idle wait short, after which the wait
     /// lasts at most the poll timeout (so that Stop still drains a block the kernel retires).

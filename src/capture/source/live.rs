@@ -33,6 +33,8 @@ pub struct Live {
     /// given, always does).
     pub kernel_filter: bool,
     pub(super) link: LinkWatch,
+    /// A batch read (`each_ready`) failed with libpcap's message: reported by the next `next`.
+    pub(super) failed: Option<String>,
 }
 
 /// The link of a live source's interface, watched through its capture socket: errors the socket
@@ -120,7 +122,7 @@ impl Live {
         let cap = cap.setnonblock().map_err(|e| OpenError::Other(pcap_message(e)))?;
         let fd = cap.as_raw_fd();
         let ifindex = interface_index(fd, name).unwrap_or(0);
-        Ok(Live { cap, fd, linktype, kernel_filter, link: LinkWatch::new(fd, ifindex) })
+        Ok(Live { cap, fd, linktype, kernel_filter, link: LinkWatch::new(fd, ifindex), failed: None })
     }
 
     pub(super) fn read(&mut self) -> Result<Option<RawFrame>, String> {
@@ -257,6 +259,9 @@ impl LinkWatch {
 
 impl Source for Live {
     fn next(&mut self, before_wait: &mut dyn FnMut() -> bool) -> Next<'_> {
+        if let Some(m) = self.failed.take() {
+            return self.link.on_trouble(Some(m));
+        }
         if self.link.came_back() {
             return Next::Link(true);
         }
@@ -283,6 +288,38 @@ impl Source for Live {
             Ok(None) => Next::Idle,
             Err(m) => self.link.on_trouble(Some(m)),
         }
+    }
+
+    /// A batch: one `pcap_dispatch` over what libpcap's ring holds, without waiting (the handle
+    /// is non-blocking). When `each` answers false, `pcap_breakloop` stops libpcap after that
+    /// frame; on a live handle libpcap clears the break as it returns (pcap-linux.c), so the next
+    /// read starts at the next frame. A read that fails is reported by the next `next`.
+    fn each_ready(&mut self, each: &mut dyn FnMut(&Frame<'_>) -> bool) -> usize {
+        if self.failed.is_some() {
+            return 0;
+        }
+        let stop = self.cap.breakloop_handle();
+        let mut n = 0;
+        let mut broke = false;
+        let r = self.cap.dispatch(Some(DISPATCH_MOST), |p| {
+            // Nothing is handed after a `false` (libpcap stops before its next frame anyway).
+            if broke {
+                return;
+            }
+            n += 1;
+            let ts = Timestamp { sec: p.header.ts.tv_sec, nsec: (p.header.ts.tv_usec as u32).saturating_mul(1000) };
+            if !each(&Frame { ts, wire_len: p.header.len, data: p.data }) {
+                broke = true;
+                stop.breakloop();
+            }
+        });
+        match r {
+            // A break ends the call with PCAP_ERROR_BREAK: not a failure.
+            Ok(_) | Err(pcap::Error::TimeoutExpired) => {}
+            Err(_) if broke => {}
+            Err(e) => self.failed = Some(pcap_message(e)),
+        }
+        n
     }
 
     fn linktype(&self) -> u32 {

@@ -256,6 +256,10 @@ fn classify(msg: String) -> OpenError {
     }
 }
 
+/// How many frames one `each_ready` of the libpcap live source asks `pcap_dispatch` for (the
+/// engine stops it earlier when its batch is done).
+const DISPATCH_MOST: usize = 1024;
+
 fn pcap_message(e: pcap::Error) -> String {
     match e {
         pcap::Error::PcapError(s) => s,
