@@ -5,6 +5,7 @@
 use super::conversation::{Conversations, Run};
 pub use super::counters::Totals;
 use super::counters::{Counters, Tally};
+use super::rtc::Slots;
 use super::source::{Frame, Next, Source, Waker, Walk};
 use super::trigger::{Fired, TriggerState};
 use crate::capfile::{CaptureWriter, WriteError};
@@ -552,6 +553,14 @@ impl Loop {
         let conversations = linktype == frame::LINKTYPE_ETHERNET && self.stages.conversations.is_some();
         let mut run = Run::default();
         let mut after_pause = None;
+        // IRTC over lent ring blocks: the frames go into descriptor slots reserved in the batch
+        // (no per-frame check but the room left); any other way of adding a frame commits them
+        // first.
+        let mut slots = match (self.lend, self.stages.rtc.as_mut()) {
+            (Some(_), Some(rtc)) if most > 0 => rtc.reserve(),
+            _ => Slots::none(),
+        };
+        let lend_len = lend_end.wrapping_sub(lend_start);
         if most > 0 {
             source.walk(|f| {
                 if self.shared.paused.load(Acquire) {
@@ -559,6 +568,9 @@ impl Loop {
                     // read while paused, unless Resume came too), and the batch ends here.
                     self.add_run(&run);
                     run = Run::default();
+                    if let Some(rtc) = self.stages.rtc.as_mut() {
+                        self.kept |= rtc.commit(&mut slots) > 0;
+                    }
                     after_pause = Some(self.on_frame(f));
                     return false;
                 }
@@ -574,19 +586,23 @@ impl Loop {
                 let stored = &f.data[..f.data.len().min(snaplen)];
                 let wire = f.wire_len.max(stored.len() as u32);
                 if let Some(rtc) = self.stages.rtc.as_mut() {
-                    if rtc.may_wait(stored.len()) {
-                        // The frames callback may read the conversations while this thread waits.
-                        self.conv_held = None;
-                    }
-                    let at = stored.as_ptr() as usize;
-                    let in_place = at >= lend_start && at + stored.len() <= lend_end;
-                    match rtc.push_parsed(micros(f.ts), wire, stored, None, in_place) {
-                        super::rtc::Pushed::Dropped => {
-                            add.dropped += 1;
-                            return add.frames < most;
+                    // In the lent range: at - start <= len - stored, as one unsigned comparison
+                    // (the range is never shorter than a frame in it).
+                    let in_place = (stored.as_ptr() as usize).wrapping_sub(lend_start) <= lend_len.wrapping_sub(stored.len()) && lend_len >= stored.len();
+                    if !(in_place && slots.push(micros(f.ts), wire, stored)) {
+                        self.kept |= rtc.commit(&mut slots) > 0;
+                        if rtc.may_wait(stored.len()) {
+                            // The frames callback may read the conversations while this thread waits.
+                            self.conv_held = None;
                         }
-                        super::rtc::Pushed::InPlace => self.kept = true,
-                        super::rtc::Pushed::Stored => {}
+                        match rtc.push_parsed(micros(f.ts), wire, stored, None, in_place) {
+                            super::rtc::Pushed::Dropped => {
+                                add.dropped += 1;
+                                return add.frames < most;
+                            }
+                            super::rtc::Pushed::InPlace => self.kept = true,
+                            super::rtc::Pushed::Stored => {}
+                        }
                     }
                 }
                 if let Some(w) = self.writer.as_mut() {
@@ -599,6 +615,9 @@ impl Loop {
                 add.captured_bytes += stored.len() as u64;
                 add.frames < most
             });
+        }
+        if let Some(rtc) = self.stages.rtc.as_mut() {
+            self.kept |= rtc.commit(&mut slots) > 0;
         }
         self.add_run(&run);
         let t = &mut self.tally;

@@ -295,6 +295,40 @@ pub fn double_buffer(settings: RtcSettings, linktype: u32, wait_for_spare: bool)
     (RtcFeed::new(settings, linktype, full_tx, spare_rx, wait_for_spare), Deliveries { full: full_rx, spare: spare_tx })
 }
 
+/// Descriptor slots reserved in the filling batch (`RtcFeed::reserve`): frames left in place
+/// are written into them with no check but the room left, and join the batch at `commit`.
+pub struct Slots {
+    next: *mut FRAME_DESCRIPTOR,
+    room: usize,
+    used: usize,
+    buffer_size: usize,
+    linktype: u32,
+}
+
+impl Slots {
+    /// No slots (no IRTC stage): every `push` answers false.
+    pub fn none() -> Slots {
+        Slots { next: std::ptr::null_mut(), room: 0, used: 0, buffer_size: 0, linktype: 0 }
+    }
+
+    /// Adds a frame whose bytes (`data`) lie in a lent ring block, as `push_parsed` with
+    /// `in_place` would; false when no slot is left (the frame is not added: `commit`, then
+    /// `push_parsed`).
+    #[inline(always)]
+    pub fn push(&mut self, ts_us: i64, wire_len: u32, data: &[u8]) -> bool {
+        if self.used == self.room {
+            return false;
+        }
+        let data = &data[..data.len().min(self.buffer_size)];
+        let d = Layers::of(self.linktype, data).descriptor(data.as_ptr().cast_mut(), ts_us, wire_len, data.len());
+        // SAFETY: `used < room`: the slot is within the table (`reserve`), and nothing else
+        // writes the batch until `commit`.
+        unsafe { self.next.add(self.used).write(d) };
+        self.used += 1;
+        true
+    }
+}
+
 /// What `RtcFeed::push` did with a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pushed {
@@ -383,6 +417,40 @@ impl RtcFeed {
         if let Some(b) = self.fill.as_mut() {
             b.blocks.append(blocks);
         }
+    }
+
+    /// Descriptor slots of the filling batch for frames left in place, taken for one walk of a
+    /// ring block (`Slots::push`, then `commit`): as many as the table has left, none when
+    /// lending is off or the batch holds its share of the ring already. Until `commit`, nothing
+    /// else may add to the batch or hand it over.
+    #[inline(always)]
+    pub fn reserve(&mut self) -> Slots {
+        let (buffer_size, linktype) = (self.settings.buffer_size, self.linktype);
+        match self.fill.as_mut() {
+            Some(b) if self.block_limit > 0 && b.blocks.len() < self.block_limit => {
+                // SAFETY: `count <= table_len`: the slots from `count` on are within the table.
+                let next = unsafe { b.descriptors().add(b.count) };
+                Slots { next, room: b.table_len - b.count, used: 0, buffer_size, linktype }
+            }
+            _ => Slots { buffer_size, linktype, ..Slots::none() },
+        }
+    }
+
+    /// The frames pushed into `slots` join the filling batch; gives how many. The slots are
+    /// spent (no room left).
+    pub fn commit(&mut self, slots: &mut Slots) -> usize {
+        let n = slots.used;
+        if n > 0 {
+            let b = self.fill.as_mut().expect("the batch the slots were reserved in");
+            if b.count == 0 {
+                // SAFETY: the first slot was written by `Slots::push`.
+                self.first_ts_us = Some(unsafe { b.descriptors().read() }.TimeStamp);
+            }
+            b.count += n;
+        }
+        slots.room = 0;
+        slots.used = 0;
+        n
     }
 
     /// Adds one frame (`data`: its stored bytes), with the capture thread's parse of the whole
@@ -691,6 +759,45 @@ mod tests {
         let last = full.try_recv().unwrap();
         assert_eq!((last.reason, last.len()), (Handover::Interval, 1));
         assert!(full.try_recv().is_err());
+    }
+
+    /// Slots reserved for frames left in place: the descriptors `push_parsed` would write, as
+    /// many as the table has left, joined to the batch at `commit` (the first frame's time
+    /// included); none without lending.
+    #[test]
+    fn reserved_slots_write_what_push_parsed_would() {
+        let frames: Vec<Vec<u8>> = (0..5u8).map(|i| [vec![0xFF; 12], vec![0x08, 0x06], vec![i; 40 + usize::from(i)]].concat()).collect();
+        let (mut f, full, _spare) = feed(settings(50, 4));
+        assert!(!f.reserve().push(0, 60, &frames[0]), "no lending: no slots");
+        let keep: std::sync::Arc<dyn std::any::Any + Send + Sync> = std::sync::Arc::new(());
+        f.set_lending(&crate::capture::source::Lending { range: 0..usize::MAX, blocks: 8, keep_alive: keep });
+        // Frame 0 the usual way, then 3 slots (the table holds 4); the 4th push finds no room.
+        assert_eq!(f.push_parsed(100, 60, &frames[0], None, true), Pushed::InPlace);
+        let mut slots = f.reserve();
+        for (i, fr) in frames[1..4].iter().enumerate() {
+            assert!(slots.push(101 + i as i64, 70 + i as u32, fr));
+        }
+        assert!(!slots.push(104, 74, &frames[4]));
+        assert_eq!(f.fill.as_ref().unwrap().len(), 1, "not in the batch before commit");
+        assert_eq!(f.commit(&mut slots), 3);
+        assert_eq!((f.commit(&mut slots), slots.push(104, 74, &frames[4])), (0, false), "spent");
+        // The batch as push_parsed would have made it: 4 frames, clipped to BufferSize (50).
+        assert_eq!(f.push_parsed(104, 74, &frames[4], None, true), Pushed::InPlace);
+        let mut b = full.try_recv().unwrap();
+        assert_eq!((b.reason, b.len()), (Handover::TableFull, 4));
+        for (i, fr) in frames[..4].iter().enumerate() {
+            let d = b.descriptor(i);
+            let want = describe(1, 100 + i as i64, if i == 0 { 60 } else { 69 + i as u32 }, &fr[..fr.len().min(50)]);
+            assert_eq!((fields(&d), d.FramePointer.cast_const()), (fields(&want), fr.as_ptr()), "frame {i}");
+        }
+        // Slots first in an empty batch: its first frame's time is the batch's.
+        let (mut f, _full, _spare) = feed(settings(1 << 20, 16));
+        let keep: std::sync::Arc<dyn std::any::Any + Send + Sync> = std::sync::Arc::new(());
+        f.set_lending(&crate::capture::source::Lending { range: 0..usize::MAX, blocks: 8, keep_alive: keep });
+        let mut slots = f.reserve();
+        assert!(slots.push(7_000, 60, &frames[0]) && slots.push(8_000, 60, &frames[1]));
+        f.commit(&mut slots);
+        assert_eq!((f.first_ts_us, f.fill.as_ref().unwrap().len()), (Some(7_000), 2));
     }
 
     #[test]
