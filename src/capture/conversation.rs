@@ -95,6 +95,11 @@ impl Run {
         false
     }
 
+    /// Frames in the run.
+    pub fn frames(&self) -> u32 {
+        self.frames
+    }
+
     /// True when the run counted no frame.
     pub fn is_empty(&self) -> bool {
         self.frames == 0

@@ -541,6 +541,15 @@ impl Loop {
             captured_bytes: u64,
             dropped: u64,
         }
+        impl Plain {
+            /// The broadcasts and multicasts of a run that ends (`cast`: its destination's kind).
+            #[inline(always)]
+            fn end_run(&mut self, run: &Run, cast: (bool, bool)) {
+                let n = u64::from(run.frames());
+                self.broadcasts += n * u64::from(cast.0);
+                self.multicasts += n * u64::from(cast.1);
+            }
+        }
         let limit = self.frame_limit.saturating_sub(self.tally.captured_frames);
         let most = u64::from((BATCH - 1).min(self.to_publish).min(self.to_clock)).min(limit);
         let mut add = Plain::default();
@@ -552,6 +561,8 @@ impl Loop {
         // to the tables when the pair changes and at the end.
         let conversations = linktype == frame::LINKTYPE_ETHERNET && self.stages.conversations.is_some();
         let mut run = Run::default();
+        // Whether the run's destination is a broadcast or a multicast address.
+        let mut run_cast = (false, false);
         let mut after_pause = None;
         // IRTC over lent ring blocks: the frames go into descriptor slots reserved in the batch
         // (no per-frame check but the room left); any other way of adding a frame commits them
@@ -566,6 +577,7 @@ impl Loop {
                 if self.shared.paused.load(Acquire) {
                     // Pause returned during the batch: this frame goes frame by frame (as one
                     // read while paused, unless Resume came too), and the batch ends here.
+                    add.end_run(&run, run_cast);
                     self.add_run(&run);
                     run = Run::default();
                     if let Some(rtc) = self.stages.rtc.as_mut() {
@@ -574,14 +586,21 @@ impl Loop {
                     after_pause = Some(self.on_frame(f));
                     return false;
                 }
-                let (bcast, mcast) = classify_dst(linktype, f.data);
                 add.frames += 1;
                 add.bytes += u64::from(f.wire_len);
-                add.broadcasts += u64::from(bcast);
-                add.multicasts += u64::from(mcast);
-                if conversations && !run.extend(f.data, f.wire_len) {
-                    self.add_run(&run);
-                    run = Run::new(f.data, f.wire_len);
+                if conversations && f.data.len() >= 12 {
+                    // The frames of a run share their destination: its broadcasts and multicasts
+                    // are counted when it ends.
+                    if !run.extend(f.data, f.wire_len) {
+                        add.end_run(&run, run_cast);
+                        self.add_run(&run);
+                        run = Run::new(f.data, f.wire_len);
+                        run_cast = classify_dst(linktype, f.data);
+                    }
+                } else {
+                    let (bcast, mcast) = classify_dst(linktype, f.data);
+                    add.broadcasts += u64::from(bcast);
+                    add.multicasts += u64::from(mcast);
                 }
                 let stored = &f.data[..f.data.len().min(snaplen)];
                 let wire = f.wire_len.max(stored.len() as u32);
@@ -619,6 +638,7 @@ impl Loop {
         if let Some(rtc) = self.stages.rtc.as_mut() {
             self.kept |= rtc.commit(&mut slots) > 0;
         }
+        add.end_run(&run, run_cast);
         self.add_run(&run);
         let t = &mut self.tally;
         t.seen_frames += add.frames;
