@@ -214,6 +214,13 @@ impl Drop for LentBlock {
     }
 }
 
+/// A walk's position in the held block (`Ring::cursor`).
+struct Cursor {
+    block: *mut u8,
+    left: u32,
+    next_at: usize,
+}
+
 /// The fewest blocks a ring must have to lend them (a few may be lent while the source reads on).
 const LEND_MIN_BLOCKS: usize = 8;
 
@@ -524,26 +531,39 @@ impl Ring {
         (trouble, woken)
     }
 
-    /// The next frame of the ring, if one is ready: from the held block, else from the next
-    /// block once the kernel retired it (the held one is given back first).
+    /// Where the walk of the held block is: its start, the frames left, the next one's offset.
+    #[inline(always)]
+    fn cursor(&self) -> Cursor {
+        Cursor { block: if self.held { self.mem.block(self.cur) } else { std::ptr::null_mut() }, left: self.left, next_at: self.next_at }
+    }
+
     /// The next frame of the held block, if it has one left (the block stays held).
     #[inline(always)]
     fn next_in_block(&mut self) -> Option<Found> {
-        while self.left > 0 {
-            self.left -= 1;
+        let mut c = self.cursor();
+        let found = self.next_at_cursor(&mut c);
+        (self.left, self.next_at) = (c.left, c.next_at);
+        found
+    }
+
+    /// `next_in_block` with the walk's position in `c` (locals while a walk runs).
+    #[inline(always)]
+    fn next_at_cursor(&mut self, c: &mut Cursor) -> Option<Found> {
+        while c.left > 0 {
+            c.left -= 1;
             // SAFETY: the held block is ours until released; the kernel laid out `num_pkts`
             // headers in it, each 16-aligned, chained by `next_offset`.
-            let at = unsafe { self.mem.block(self.cur).add(self.next_at) };
+            let at = unsafe { c.block.add(c.next_at) };
             // SAFETY: as above.
             let h: Hdr3 = unsafe { std::ptr::read(at.cast::<Hdr3>()) };
-            self.next_at += h.next_offset as usize;
-            if self.left > PREFETCH_AHEAD {
+            c.next_at += h.next_offset as usize;
+            if c.left > PREFETCH_AHEAD {
                 // The kernel wrote the frames on another CPU: ask for the header and first bytes
                 // of the frame PREFETCH_AHEAD further on (as far as frames of this one's size
                 // go), so that they are here when the walk gets there (the first read of a
                 // frame was the costliest instruction of the walk).
-                let ahead = self.next_at + PREFETCH_AHEAD as usize * h.next_offset as usize;
-                prefetch(self.mem.block(self.cur).wrapping_add(ahead));
+                let ahead = c.next_at + PREFETCH_AHEAD as usize * h.next_offset as usize;
+                prefetch(c.block.wrapping_add(ahead));
             }
             // SAFETY: the sockaddr_ll follows the header inside the block.
             if self.skip_outgoing && unsafe { *at.add(SLL_PKTTYPE_AT) } == PACKET_OUTGOING {
@@ -554,6 +574,8 @@ impl Ring {
         None
     }
 
+    /// The next frame of the ring, if one is ready: from the held block, else from the next
+    /// block once the kernel retired it (the held one is given back first).
     fn take(&mut self) -> Option<Found> {
         loop {
             if let Some(f) = self.next_in_block() {
@@ -624,7 +646,9 @@ impl Walk for Ring {
     #[inline(always)]
     fn walk<F: FnMut(&Frame<'_>) -> bool>(&mut self, mut each: F) -> usize {
         let mut n = 0;
-        while let Some(f) = self.next_in_block() {
+        // The position in locals for the walk (`each` cannot reach the ring), written back once.
+        let mut c = self.cursor();
+        while let Some(f) = self.next_at_cursor(&mut c) {
             n += 1;
             // SAFETY: as in `next`: the bytes are in the held block (or the scratch buffer), which
             // stays as it is until the next `next_in_block`, after `each` has returned.
@@ -633,6 +657,7 @@ impl Walk for Ring {
                 break;
             }
         }
+        (self.left, self.next_at) = (c.left, c.next_at);
         n
     }
 
