@@ -127,8 +127,6 @@ impl ClassicPcap {
         })
     }
 
-    /// The next record, `Ok(None)` at the end of the file; an error for a record that is cut
-    /// short or longer than any record can be (the messages follow libpcap's).
     /// The whole records already in the buffer, each to `each` until it answers false (one
     /// header parse per record); a record not wholly read yet, or one `next` would refuse, is left
     /// to `next`. Returns how many were handed.

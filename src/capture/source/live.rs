@@ -291,34 +291,14 @@ impl Source for Live {
     }
 
     /// A batch: one `pcap_dispatch` over what libpcap's ring holds, without waiting (the handle
-    /// is non-blocking). When `each` answers false, `pcap_breakloop` stops libpcap after that
-    /// frame; on a live handle libpcap clears the break as it returns (pcap-linux.c), so the next
-    /// read starts at the next frame. A read that fails is reported by the next `next`.
+    /// is non-blocking), stopped after the frame `each` answers false to (`dispatch`). A read
+    /// that fails is reported by the next `next`.
     fn each_ready(&mut self, each: &mut dyn FnMut(&Frame<'_>) -> bool) -> usize {
         if self.failed.is_some() {
             return 0;
         }
-        let stop = self.cap.breakloop_handle();
-        let mut n = 0;
-        let mut broke = false;
-        let r = self.cap.dispatch(Some(DISPATCH_MOST), |p| {
-            // Nothing is handed after a `false` (libpcap stops before its next frame anyway).
-            if broke {
-                return;
-            }
-            n += 1;
-            let ts = Timestamp { sec: p.header.ts.tv_sec, nsec: (p.header.ts.tv_usec as u32).saturating_mul(1000) };
-            if !each(&Frame { ts, wire_len: p.header.len, data: p.data }) {
-                broke = true;
-                stop.breakloop();
-            }
-        });
-        match r {
-            // A break ends the call with PCAP_ERROR_BREAK: not a failure.
-            Ok(_) | Err(pcap::Error::TimeoutExpired) => {}
-            Err(_) if broke => {}
-            Err(e) => self.failed = Some(pcap_message(e)),
-        }
+        let (n, failed) = dispatch(&mut self.cap, each, &|sec, usec| Timestamp { sec, nsec: (usec as u32).saturating_mul(1000) });
+        self.failed = failed;
         n
     }
 

@@ -256,9 +256,117 @@ fn classify(msg: String) -> OpenError {
     }
 }
 
-/// How many frames one `each_ready` of the libpcap live source asks `pcap_dispatch` for (the
+/// How many frames one batch read from libpcap (`dispatch`) asks `pcap_dispatch` for (the
 /// engine stops it earlier when its batch is done).
-const DISPATCH_MOST: usize = 1024;
+const DISPATCH_MOST: libc::c_int = 1024;
+
+/// libpcap's own calls for batches (linked through the pcap crate): the crate's `dispatch` can
+/// neither stop after a given frame nor tell a break from a failure.
+mod pcap_c {
+    /// struct pcap_pkthdr (pcap/pcap.h).
+    #[repr(C)]
+    pub struct PktHdr {
+        pub ts: libc::timeval,
+        pub caplen: u32,
+        pub len: u32,
+    }
+    pub type Handler = unsafe extern "C" fn(user: *mut u8, h: *const PktHdr, bytes: *const u8);
+    /// PCAP_ERROR_BREAK: the loop ended by pcap_breakloop.
+    pub const ERROR_BREAK: libc::c_int = -2;
+    /// PCAP_ERROR.
+    pub const ERROR: libc::c_int = -1;
+    extern "C" {
+        pub fn pcap_dispatch(p: *mut libc::c_void, cnt: libc::c_int, cb: Handler, user: *mut u8) -> libc::c_int;
+        pub fn pcap_breakloop(p: *mut libc::c_void);
+        pub fn pcap_geterr(p: *mut libc::c_void) -> *const libc::c_char;
+    }
+}
+
+/// What one `dispatch` hands on, and how it stops.
+struct Dispatch<'a> {
+    p: *mut libc::c_void,
+    each: &'a mut dyn FnMut(&Frame<'_>) -> bool,
+    /// A record's time from its header's two fields (libpcap's reading of the file's).
+    ts: &'a dyn Fn(i64, i64) -> Timestamp,
+    handed: usize,
+    /// `each` answered false: pcap_breakloop was called.
+    broke: bool,
+    /// `each` panicked: resumed once libpcap has returned.
+    panic: Option<Box<dyn std::any::Any + Send>>,
+}
+
+/// libpcap's callback: one frame to `each`, unless the batch was stopped.
+unsafe extern "C" fn dispatch_one(user: *mut u8, h: *const pcap_c::PktHdr, bytes: *const u8) {
+    // SAFETY: `user` is the Dispatch that `dispatch` passed, alive and not otherwise used for
+    // the whole pcap_dispatch call.
+    let d = unsafe { &mut *user.cast::<Dispatch<'_>>() };
+    if d.broke || d.panic.is_some() {
+        return;
+    }
+    // SAFETY: libpcap hands a valid header and `caplen` bytes, until this call returns.
+    let (h, data) = unsafe { (&*h, std::slice::from_raw_parts(bytes, (*h).caplen as usize)) };
+    let frame = Frame { ts: (d.ts)(h.ts.tv_sec, h.ts.tv_usec), wire_len: h.len, data };
+    d.handed += 1;
+    // No unwinding through libpcap: a panic is kept and resumed after it returns.
+    let go_on = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (d.each)(&frame))) {
+        Ok(go_on) => go_on,
+        Err(payload) => {
+            d.panic = Some(payload);
+            false
+        }
+    };
+    if !go_on {
+        d.broke = true;
+        // SAFETY: the handle of the running pcap_dispatch.
+        unsafe { pcap_c::pcap_breakloop(d.p) };
+    }
+}
+
+/// A batch from a libpcap handle (a live one, non-blocking, or a file): one `pcap_dispatch` of
+/// at most DISPATCH_MOST frames, each handed to `each` (its time from the record's two fields
+/// by `ts`) until `each` answers false; `pcap_breakloop` then stops libpcap after that frame,
+/// and the next read starts at the next one. Gives how many frames were handed, and libpcap's
+/// message when the read failed after them (for the source's next `next` to report).
+///
+/// A live handle clears the break as it returns, with PCAP_ERROR_BREAK (pcap-linux.c). A file
+/// returns the count and keeps the break (savefile.c), which is then spent at once.
+pub(super) fn dispatch<T: pcap::State + ?Sized>(
+    cap: &mut pcap::Capture<T>,
+    each: &mut dyn FnMut(&Frame<'_>) -> bool,
+    ts: &dyn Fn(i64, i64) -> Timestamp,
+) -> (usize, Option<String>) {
+    let p = cap.as_ptr().cast::<libc::c_void>();
+    let mut d = Dispatch { p, each, ts, handed: 0, broke: false, panic: None };
+    let user = (&mut d as *mut Dispatch<'_>).cast::<u8>();
+    // SAFETY: the handle is `cap`'s, borrowed for the call; `user` points at `d`, which outlives
+    // both calls and is reached only through it meanwhile.
+    let rc = unsafe { pcap_c::pcap_dispatch(p, DISPATCH_MOST, dispatch_one, user) };
+    if let Some(payload) = d.panic.take() {
+        std::panic::resume_unwind(payload);
+    }
+    // SAFETY: pcap_geterr gives the handle's NUL-terminated message buffer.
+    let mut failed = (rc == pcap_c::ERROR).then(|| unsafe { std::ffi::CStr::from_ptr(pcap_c::pcap_geterr(p)) }.to_string_lossy().into_owned());
+    if d.broke && rc >= 0 {
+        // Stopped, yet libpcap returned a count: the handle kept the break (a file does when it
+        // had read frames, savefile.c), and its next read, pcap_next_ex included, would end
+        // at once as if at the end of the file. Spent here by a call that reads nothing: a file
+        // looks at the break before it reads.
+        let mut none = |_: &Frame<'_>| false;
+        let mut spend = Dispatch { p, each: &mut none, ts, handed: 0, broke: false, panic: None };
+        // SAFETY: as above, with `spend`.
+        let rc = unsafe { pcap_c::pcap_dispatch(p, 1, dispatch_one, (&mut spend as *mut Dispatch<'_>).cast::<u8>()) };
+        match rc {
+            pcap_c::ERROR_BREAK => {}
+            // The break was not kept after all: the call read on, into a damaged record...
+            // SAFETY: as above.
+            pcap_c::ERROR => failed = Some(unsafe { std::ffi::CStr::from_ptr(pcap_c::pcap_geterr(p)) }.to_string_lossy().into_owned()),
+            // ... or a frame, lost (the end of the file loses nothing).
+            _ if spend.handed > 0 => failed = Some("libpcap read past the end of a batch (pcap_breakloop)".to_string()),
+            _ => {}
+        }
+    }
+    (d.handed, failed)
+}
 
 fn pcap_message(e: pcap::Error) -> String {
     match e {
@@ -367,6 +475,28 @@ mod tests {
         }
     }
 
+    /// `drain` as the capture loop reads: a frame from `next`, then a batch (`each_ready`)
+    /// stopped after 1, 2, … 13 frames in turn.
+    fn drain_batched(mut r: Replay) -> (Frames, Option<String>) {
+        let mut out = Vec::new();
+        let mut stop_after = 1;
+        loop {
+            match r.next(&mut || false) {
+                Next::Frame(f) => out.push((f.ts, f.wire_len, f.data.to_vec())),
+                Next::Corrupt(m) => return (out, Some(m)),
+                Next::Idle | Next::End => return (out, None),
+                _ => panic!("not a replay's"),
+            }
+            let mut k = 0;
+            r.each_ready(&mut |f| {
+                out.push((f.ts, f.wire_len, f.data.to_vec()));
+                k += 1;
+                k < stop_after
+            });
+            stop_after = stop_after % 13 + 1;
+        }
+    }
+
     /// The same file through libpcap's reader.
     fn through_libpcap(path: &Path) -> Replay {
         let cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano).unwrap();
@@ -382,6 +512,7 @@ mod tests {
             held_data: Vec::new(),
             records: 0,
             end_at_eof: false,
+            damage: None,
         }
     }
 
@@ -412,10 +543,14 @@ mod tests {
                 assert_eq!(ours.linktype, 1);
                 let (a, end_a) = drain(ours);
                 let (b, end_b) = drain(through_libpcap(&path));
+                // In batches, both readers (libpcap's through pcap_dispatch) give the same.
+                let (c, end_c) = drain_batched(Replay::open(&path, false).unwrap());
+                let (d, end_d) = drain_batched(through_libpcap(&path));
                 std::fs::remove_file(&path).unwrap();
-                assert_eq!((end_a, end_b), (None, None));
+                assert_eq!((end_a, end_b, end_c, end_d), (None, None, None, None));
                 assert_eq!(a.len(), recs.len());
                 assert!(a == b, "big_endian {big_endian} nanos {nanos}: differs from libpcap");
+                assert!(a == c && a == d, "big_endian {big_endian} nanos {nanos}: batches differ");
                 assert_eq!(a[3].2.len(), 3000, "cut to the snap length");
                 let want_ns = if nanos { recs[5].1 } else { recs[5].1 * 1000 };
                 assert_eq!(a[5].0, Timestamp { sec: recs[5].0 as i64, nsec: want_ns });
@@ -437,9 +572,14 @@ mod tests {
             let path = temp_file(tag, bytes);
             let (a, end_a) = drain(Replay::open(&path, false).unwrap());
             let (b, end_b) = drain(through_libpcap(&path));
+            let (c, end_c) = drain_batched(Replay::open(&path, false).unwrap());
+            let (d, end_d) = drain_batched(through_libpcap(&path));
             std::fs::remove_file(&path).unwrap();
             assert_eq!(a.len(), kept, "{tag}");
             assert!(a == b, "{tag}");
+            // In batches: the same frames, then the same damage, after as many records.
+            assert!(a == c && a == d, "{tag}: batches differ");
+            assert_eq!((&end_c, &end_d), (&end_a, &end_b), "{tag}");
             let (ea, eb) = (end_a.expect(tag), end_b.expect(tag));
             assert!(ea.contains("truncated dump file") || ea.contains("invalid packet capture length"), "{tag}: {ea}");
             // Issue 18 item 7: how the file ends, after how many records, in both readers' words.
@@ -590,6 +730,35 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         assert_eq!(end, None);
         assert_eq!(frames, vec![(Timestamp { sec: 1, nsec: 0 }, 4, vec![1, 2, 3, 4])]);
+    }
+
+    /// A pcapng file (libpcap's reader) in batches: the frames `next` gives one by one, and
+    /// for a file cut inside a record, the same damage after as many records.
+    #[test]
+    fn pcapng_in_batches_reads_like_frame_by_frame() {
+        use crate::capfile::{CaptureWriter, StreamInfo};
+        let path = temp_file("ng-batches", b"");
+        let mut w = crate::capfile::pcapng::PcapngWriter::new(std::fs::File::create(&path).unwrap(), StreamInfo { linktype: 1, snaplen: 0 }).unwrap();
+        for i in 0..700u32 {
+            let data: Vec<u8> = (0..(14 + i % 200)).map(|b| (b ^ i) as u8).collect();
+            w.write_frame(Timestamp { sec: 1_700_000_000 + i64::from(i / 10), nsec: i * 1_001 }, data.len() as u32 + i % 3, &data).unwrap();
+        }
+        Box::new(w).finish();
+        let whole = std::fs::read(&path).unwrap();
+        let cut = temp_file("ng-cut", &whole[..whole.len() * 2 / 3]);
+        for (p, complete) in [(&path, true), (&cut, false)] {
+            let r = Replay::open(p, false).unwrap();
+            assert!(matches!(r.reader, ReplayReader::Libpcap(..)));
+            let (a, end_a) = drain(r);
+            let (b, end_b) = drain_batched(Replay::open(p, false).unwrap());
+            assert_eq!(a.len() == 700, complete);
+            assert!(a == b, "batches differ (complete: {complete})");
+            assert_eq!(end_a, end_b);
+            assert_eq!(end_a.is_some(), !complete, "{end_a:?}");
+            assert_eq!((a[0].0, a[0].1, a[0].2.len()), (Timestamp { sec: 1_700_000_000, nsec: 0 }, 14, 14));
+        }
+        std::fs::remove_file(&path).unwrap();
+        std::fs::remove_file(&cut).unwrap();
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct Replay {
     pub(super) records: u64,
     /// At the end of the file: `Next::End` (`NPP:Config:ReplayEndAtEof`), else quiet until Stop.
     pub(super) end_at_eof: bool,
+    /// libpcap's words for a record a batch read (`each_ready`) could not read: reported by the
+    /// next `next`, after the frames before it.
+    pub(super) damage: Option<String>,
 }
 
 /// What a replay that stops on a record it cannot read reports: whether the file is cut short or
@@ -86,7 +89,18 @@ impl Replay {
             Ok(None) => ReplayReader::Libpcap(cap, classic_magic(&file)),
             Err(e) => return Err(OpenError::Other(format!("{}: {e}", path.display()))),
         };
-        Ok(Replay { reader, linktype, exhausted: false, pace, pace_origin: None, held: None, held_data: Vec::new(), records: 0, end_at_eof: false })
+        Ok(Replay {
+            reader,
+            linktype,
+            exhausted: false,
+            pace,
+            pace_origin: None,
+            held: None,
+            held_data: Vec::new(),
+            records: 0,
+            end_at_eof: false,
+            damage: None,
+        })
     }
 
     /// With `end`, the replay ends the capture at the end of the file (`Next::End`) instead of
@@ -184,6 +198,10 @@ impl Source for Replay {
             // Nothing more can come.
             return quiet(before_wait);
         }
+        if let Some(m) = self.damage.take() {
+            self.exhausted = true;
+            return Next::Corrupt(replay_damage(m, self.records));
+        }
         if !self.pace {
             let Replay { reader, exhausted, records, .. } = self;
             return match read_replay(reader) {
@@ -249,12 +267,23 @@ impl Source for Replay {
     }
 
     fn each_ready(&mut self, each: &mut dyn FnMut(&Frame<'_>) -> bool) -> usize {
-        if self.pace || self.exhausted {
+        if self.pace || self.exhausted || self.damage.is_some() {
             return 0;
         }
-        let Replay { reader, records, .. } = self;
-        let ReplayReader::Classic(c) = reader else { return 0 };
-        let n = c.each_buffered(each);
+        let Replay { reader, records, damage, .. } = self;
+        let n = match reader {
+            ReplayReader::Classic(c) => c.each_buffered(each),
+            // One pcap_dispatch (a pcapng file, or what else libpcap reads).
+            ReplayReader::Libpcap(cap, classic) => {
+                let classic = *classic;
+                let (n, failed) = dispatch(cap, each, &|sec, frac| match classic {
+                    Some(nanos) => classic_time_from_libpcap(sec, frac, nanos),
+                    None => timestamp(sec, frac),
+                });
+                *damage = failed;
+                n
+            }
+        };
         *records += n as u64;
         n
     }
