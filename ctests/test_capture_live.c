@@ -65,8 +65,11 @@
 #include "test_util.h"
 #include "netns_util.h"
 #include "shell_util.h"
+#include "child_util.h"
 
 #define DEADLINE_S 60.0
+/* The longest a forked child may run (its waits are at most DEADLINE_S each). */
+#define CHILD_DEADLINE_S 180
 #define MAX_FRAMES 8192
 #define UDP_HDRS (14 + 20 + 8)
 
@@ -367,31 +370,6 @@ static HBLOB nic_blob(const char *ifname) {
     CHECK_RC(CreateBlob(&b), NMERR_SUCCESS);
     CHECK_RC(SetStringInBlob(b, OWNER_NPP, CATEGORY_LOCATION, TAG_NAME, ifname), NMERR_SUCCESS);
     return b;
-}
-
-/* Forks; the child runs fn(arg) and exits with its value. Returns the child's pid. */
-static pid_t spawn(int (*fn)(void *), void *arg) {
-    pid_t pid;
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid == 0) {
-        check_failures = 0;
-        check_count = 0;
-        exit(fn(arg));
-    }
-    return pid;
-}
-
-/* Waits for a child: its exit status, or 100 + signal number when it was killed. */
-static int reap(pid_t pid) {
-    int status = 0;
-    if (pid <= 0) return -1;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 100 + WTERMSIG(status);
-    return -1;
 }
 
 /* The child's verdict: 0 all checks passed, 1 some failed. */
@@ -894,17 +872,17 @@ static void test_veth(void) {
         job.drain = f == 2;
         if (job.drain) printf("     (Stop right after the receiver got every datagram: the drain must keep them)\n");
         job.ready_fd = p[1];
-        cap = spawn(f < 3 ? child_veth_capture : child_veth_rtc, &job);
+        cap = child_spawn(f < 3 ? child_veth_capture : child_veth_rtc, &job);
         close(p[1]);
         if (read(p[0], &c, 1) == 1 && c == 's') {
-            pid_t snd = spawn(child_veth_send, &job);
-            rc_send = reap(snd);
+            pid_t snd = child_spawn(child_veth_send, &job);
+            rc_send = child_reap(snd, CHILD_DEADLINE_S);
             CHECK_EQ(rc_send, 0);
         } else {
             printf("  capturing child did not start\n");
         }
         close(p[0]);
-        rc_cap = reap(cap);
+        rc_cap = child_reap(cap, CHILD_DEADLINE_S);
         printf("  capturing child: exit %d, sender: exit %d\n", rc_cap, rc_send);
         CHECK_EQ(rc_cap, 0);
     }
@@ -1053,7 +1031,7 @@ static void test_deleted(void) {
         return;
     }
     have_ns_c = 1;
-    rc = reap(spawn(child_deleted, NULL));
+    rc = child_reap(child_spawn(child_deleted, NULL), CHILD_DEADLINE_S);
     printf("  child: exit %d\n", rc);
     CHECK_EQ(rc, 0);
 }
@@ -1185,7 +1163,7 @@ static void test_full_disk(void) {
     printf("-- d) full disk (2 MiB tmpfs)\n");
     snprintf(src, sizeof src, "%s/big.pcap", tmpdir);
     CHECK(write_big_pcap(src) == 0);
-    rc = reap(spawn(child_full, NULL));
+    rc = child_reap(child_spawn(child_full, NULL), CHILD_DEADLINE_S);
     printf("  child: exit %d\n", rc);
     if (rc == 2) {
         SKIP_PART("d): cannot mount a tmpfs in a private mount namespace");
@@ -1240,7 +1218,7 @@ int main(void) {
     have_ip = system("command -v ip >/dev/null 2>&1") == 0;
 
     printf("-- a) lo (a private network namespace's lo)\n");
-    rc = reap(spawn(child_lo, NULL));
+    rc = child_reap(child_spawn(child_lo, NULL), CHILD_DEADLINE_S);
     printf("  child: exit %d\n", rc);
     if (rc == 2)
         SKIP_PART("a): no private network namespace");

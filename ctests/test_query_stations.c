@@ -35,6 +35,7 @@
 #include "check.h"
 #include "netns_util.h"
 #include "shell_util.h"
+#include "child_util.h"
 
 #define VETH_A "nppqa0"
 #define VETH_B "nppqb0"
@@ -384,29 +385,21 @@ static void b_count(long want) {
     DestroyBlob(cfg);
 }
 
-/* Runs one B phase in a forked child in qb; its exit status. */
+/* One B phase, in a forked child in qb (`arg`: the phase); the child's verdict. */
+static int b_child(void *arg) {
+    int phase = *(int *)arg;
+    if (enter_netns(ns_b) != 0) return 2;
+    if (phase == 1)
+        b_phase1();
+    else
+        b_count(phase == 4 ? 1 : 0);
+    printf("  B phase %d: %d checks, %d failed\n", phase, check_count, check_failures);
+    return check_failures ? 1 : 0;
+}
+
+/* Runs one B phase in a forked child; its exit status. */
 static int run_b(int phase) {
-    pid_t pid;
-    int status = 0;
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        check_failures = 0;
-        check_count = 0;
-        if (enter_netns(ns_b) != 0) exit(2);
-        if (phase == 1)
-            b_phase1();
-        else
-            b_count(phase == 4 ? 1 : 0);
-        printf("  B phase %d: %d checks, %d failed\n", phase, check_count, check_failures);
-        exit(check_failures ? 1 : 0);
-    }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    return 100 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    return child_reap(child_spawn(b_child, &phase), 120);
 }
 
 /* ---- main ------------------------------------------------------------------------------------- */

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "test_util.h"
+#include "child_util.h"
 
 static char tmpdir[256];
 static pid_t main_pid;
@@ -25,43 +26,6 @@ static char ns_a[64], ns_b[64];
 static int have_ns_a, have_ns_b;
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
-
-static pid_t spawn(int (*fn)(void *), void *arg) {
-    pid_t pid;
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid == 0) {
-        check_failures = 0;
-        check_count = 0;
-        alarm(0);
-        exit(fn(arg));
-    }
-    return pid;
-}
-
-/* Waits for a child at most `seconds`, then kills it: its exit status, 100 + signal when killed. */
-static int reap(pid_t pid, int seconds) {
-    int status = 0;
-    double deadline = mono_s() + seconds;
-    if (pid <= 0) return -1;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) break;
-        if (r < 0 && errno != EINTR) return -1;
-        if (mono_s() > deadline) {
-            fprintf(stderr, "  child %ld still running after %d s: killed\n", (long)pid, seconds);
-            kill(pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-            }
-            return 200;
-        }
-        nap_ms(20);
-    }
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 100 + WTERMSIG(status);
-    return -1;
-}
 
 static int child_verdict(const char *what) {
     printf("  %s: %d checks, %d failed\n", what, check_count, check_failures);
@@ -155,16 +119,16 @@ static void run_live_case(const char *what, int *ready_fd, int (*capture)(void *
         return;
     }
     *ready_fd = p[1];
-    cap = spawn(capture, c);
+    cap = child_spawn(capture, c);
     close(p[1]);
     if (read(p[0], &ch, 1) == 1 && ch == 's') {
-        rc_send = reap(spawn(send, c), CHILD_DEADLINE_S);
+        rc_send = child_reap(child_spawn(send, c), CHILD_DEADLINE_S);
         CHECK_EQ(rc_send, 0);
     } else {
         printf("  the capturing child did not start\n");
     }
     close(p[0]);
-    rc_cap = reap(cap, CHILD_DEADLINE_S);
+    rc_cap = child_reap(cap, CHILD_DEADLINE_S);
     printf("  capturing child: exit %d, sender: exit %d\n", rc_cap, rc_send);
     CHECK_EQ(rc_cap, 0);
 }
