@@ -93,14 +93,6 @@ static int write_paced_pcap(const char *path, unsigned n, uint32_t gap_us, int f
     return tu_pcap_close(&p);
 }
 
-static STATISTICS_EX stats_ex(HNPP npp, DWORD *rc) {
-    STATISTICS_EX ex;
-    memset(&ex, 0, sizeof ex);
-    ex.StructSize = sizeof ex;
-    *rc = esp_get_statistics_ex(npp, &ex);
-    return ex;
-}
-
 struct cb_log {
     pthread_mutex_t mu;
     int stops;
@@ -367,11 +359,8 @@ static void test_locked_error_blob(void) {
     CHECK_RC(esp_query_status(job.npp, &ns), NMERR_SUCCESS);
     rc = esp_get_control_state(job.npp, &running, &paused);
     CHECK(rc == NMERR_SUCCESS || rc == NMERR_NOT_CONNECTED);
-    {
-        DWORD r2 = stats_ex(job.npp, &rc).StructSize;
-        (void)r2;
-        CHECK(rc == NMERR_NOT_CAPTURING || rc == NMERR_NOT_CONNECTED);
-    }
+    (void)tu_stats_ex_rc(job.npp, &rc);
+    CHECK(rc == NMERR_NOT_CAPTURING || rc == NMERR_NOT_CONNECTED);
     rc = esp_connect(job.npp, job.cfg, NULL, NULL, NULL);
     CHECK(rc == NMERR_ALREADY_CONNECTED);
     unwatch();

@@ -10,12 +10,20 @@
 #include <time.h>
 #include "netmon.h"
 
-/* A capture's STATISTICS_EX; all zero when the call fails. */
-static inline STATISTICS_EX tu_stats_ex(HNPP npp) {
+/* A capture's STATISTICS_EX, and the call's code in *rc. */
+static inline STATISTICS_EX tu_stats_ex_rc(HNPP npp, DWORD *rc) {
     STATISTICS_EX ex;
     memset(&ex, 0, sizeof ex);
     ex.StructSize = sizeof ex;
-    if (esp_get_statistics_ex(npp, &ex) != NMERR_SUCCESS) memset(&ex, 0, sizeof ex);
+    *rc = esp_get_statistics_ex(npp, &ex);
+    return ex;
+}
+
+/* A capture's STATISTICS_EX; all zero when the call fails. */
+static inline STATISTICS_EX tu_stats_ex(HNPP npp) {
+    DWORD rc;
+    STATISTICS_EX ex = tu_stats_ex_rc(npp, &rc);
+    if (rc != NMERR_SUCCESS) memset(&ex, 0, sizeof ex);
     return ex;
 }
 
