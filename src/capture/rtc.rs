@@ -442,6 +442,8 @@ impl RtcFeed {
         let n = slots.used;
         if n > 0 {
             let b = self.fill.as_mut().expect("the batch the slots were reserved in");
+            // Nothing added to the batch (or replaced it) since `reserve`.
+            debug_assert_eq!(slots.next, b.descriptors().wrapping_add(b.count), "slots committed to another batch, or after other frames");
             if b.count == 0 {
                 // SAFETY: the first slot was written by `Slots::push`.
                 self.first_ts_us = Some(unsafe { b.descriptors().read() }.TimeStamp);

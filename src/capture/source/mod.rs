@@ -260,26 +260,25 @@ fn classify(msg: String) -> OpenError {
 /// engine stops it earlier when its batch is done).
 const DISPATCH_MOST: libc::c_int = 1024;
 
-/// libpcap's own calls for batches (linked through the pcap crate): the crate's `dispatch` can
-/// neither stop after a given frame nor tell a break from a failure.
-mod pcap_c {
-    /// struct pcap_pkthdr (pcap/pcap.h).
-    #[repr(C)]
-    pub struct PktHdr {
-        pub ts: libc::timeval,
-        pub caplen: u32,
-        pub len: u32,
-    }
-    pub type Handler = unsafe extern "C" fn(user: *mut u8, h: *const PktHdr, bytes: *const u8);
-    /// PCAP_ERROR_BREAK: the loop ended by pcap_breakloop.
-    pub const ERROR_BREAK: libc::c_int = -2;
-    /// PCAP_ERROR.
-    pub const ERROR: libc::c_int = -1;
-    extern "C" {
-        pub fn pcap_dispatch(p: *mut libc::c_void, cnt: libc::c_int, cb: Handler, user: *mut u8) -> libc::c_int;
-        pub fn pcap_breakloop(p: *mut libc::c_void);
-        pub fn pcap_geterr(p: *mut libc::c_void) -> *const libc::c_char;
-    }
+// libpcap's own calls for batches (linked through the pcap crate): the crate's `dispatch` can
+// neither stop after a given frame nor tell a break from a failure. Private, as everything that
+// must stay out of netmon.h (cbindgen exports what is `pub`).
+
+/// struct pcap_pkthdr (pcap/pcap.h).
+#[repr(C)]
+struct PcapPktHdr {
+    ts: libc::timeval,
+    caplen: u32,
+    len: u32,
+}
+
+/// PCAP_ERROR_BREAK: the loop ended by pcap_breakloop.
+const PCAP_ERROR_BREAK: libc::c_int = -2;
+
+extern "C" {
+    fn pcap_dispatch(p: *mut libc::c_void, cnt: libc::c_int, cb: unsafe extern "C" fn(*mut u8, *const PcapPktHdr, *const u8), user: *mut u8) -> libc::c_int;
+    fn pcap_breakloop(p: *mut libc::c_void);
+    fn pcap_geterr(p: *mut libc::c_void) -> *const libc::c_char;
 }
 
 /// What one `dispatch` hands on, and how it stops.
@@ -296,7 +295,7 @@ struct Dispatch<'a> {
 }
 
 /// libpcap's callback: one frame to `each`, unless the batch was stopped.
-unsafe extern "C" fn dispatch_one(user: *mut u8, h: *const pcap_c::PktHdr, bytes: *const u8) {
+unsafe extern "C" fn dispatch_one(user: *mut u8, h: *const PcapPktHdr, bytes: *const u8) {
     // SAFETY: `user` is the Dispatch that `dispatch` passed, alive and not otherwise used for
     // the whole pcap_dispatch call.
     let d = unsafe { &mut *user.cast::<Dispatch<'_>>() };
@@ -318,7 +317,7 @@ unsafe extern "C" fn dispatch_one(user: *mut u8, h: *const pcap_c::PktHdr, bytes
     if !go_on {
         d.broke = true;
         // SAFETY: the handle of the running pcap_dispatch.
-        unsafe { pcap_c::pcap_breakloop(d.p) };
+        unsafe { pcap_breakloop(d.p) };
     }
 }
 
@@ -340,12 +339,10 @@ pub(super) fn dispatch<T: pcap::State + ?Sized>(
     let user = (&mut d as *mut Dispatch<'_>).cast::<u8>();
     // SAFETY: the handle is `cap`'s, borrowed for the call; `user` points at `d`, which outlives
     // both calls and is reached only through it meanwhile.
-    let rc = unsafe { pcap_c::pcap_dispatch(p, DISPATCH_MOST, dispatch_one, user) };
-    if let Some(payload) = d.panic.take() {
-        std::panic::resume_unwind(payload);
-    }
+    let rc = unsafe { pcap_dispatch(p, DISPATCH_MOST, dispatch_one, user) };
+    // Any other negative code is a failure too (libpcap 1.10 returns only these two).
     // SAFETY: pcap_geterr gives the handle's NUL-terminated message buffer.
-    let mut failed = (rc == pcap_c::ERROR).then(|| unsafe { std::ffi::CStr::from_ptr(pcap_c::pcap_geterr(p)) }.to_string_lossy().into_owned());
+    let mut failed = (rc < 0 && rc != PCAP_ERROR_BREAK).then(|| unsafe { std::ffi::CStr::from_ptr(pcap_geterr(p)) }.to_string_lossy().into_owned());
     if d.broke && rc >= 0 {
         // Stopped, yet libpcap returned a count: the handle kept the break (a file does when it
         // had read frames, savefile.c), and its next read, pcap_next_ex included, would end
@@ -354,16 +351,20 @@ pub(super) fn dispatch<T: pcap::State + ?Sized>(
         let mut none = |_: &Frame<'_>| false;
         let mut spend = Dispatch { p, each: &mut none, ts, handed: 0, broke: false, panic: None };
         // SAFETY: as above, with `spend`.
-        let rc = unsafe { pcap_c::pcap_dispatch(p, 1, dispatch_one, (&mut spend as *mut Dispatch<'_>).cast::<u8>()) };
+        let rc = unsafe { pcap_dispatch(p, 1, dispatch_one, (&mut spend as *mut Dispatch<'_>).cast::<u8>()) };
         match rc {
-            pcap_c::ERROR_BREAK => {}
+            PCAP_ERROR_BREAK => {}
             // The break was not kept after all: the call read on, into a damaged record...
             // SAFETY: as above.
-            pcap_c::ERROR => failed = Some(unsafe { std::ffi::CStr::from_ptr(pcap_c::pcap_geterr(p)) }.to_string_lossy().into_owned()),
+            -1 => failed = Some(unsafe { std::ffi::CStr::from_ptr(pcap_geterr(p)) }.to_string_lossy().into_owned()),
             // ... or a frame, lost (the end of the file loses nothing).
             _ if spend.handed > 0 => failed = Some("libpcap read past the end of a batch (pcap_breakloop)".to_string()),
             _ => {}
         }
+    }
+    // A panic of `each` goes on once the handle is as it should be (the break spent).
+    if let Some(payload) = d.panic.take() {
+        std::panic::resume_unwind(payload);
     }
     (d.handed, failed)
 }
