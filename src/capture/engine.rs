@@ -608,13 +608,14 @@ impl Loop {
                     // In the lent range: at - start <= len - stored, as one unsigned comparison
                     // (the range is never shorter than a frame in it).
                     let in_place = (stored.as_ptr() as usize).wrapping_sub(lend_start) <= lend_len.wrapping_sub(stored.len()) && lend_len >= stored.len();
-                    if !(in_place && slots.push(micros(f.ts), wire, stored)) {
+                    let ts_us = micros(f.ts);
+                    if !(in_place && slots.push(ts_us, wire, stored)) {
                         self.kept |= rtc.commit(&mut slots) > 0;
                         if rtc.may_wait(stored.len()) {
                             // The frames callback may read the conversations while this thread waits.
                             self.conv_held = None;
                         }
-                        match rtc.push_parsed(micros(f.ts), wire, stored, None, in_place) {
+                        match rtc.push_parsed(ts_us, wire, stored, None, in_place) {
                             super::rtc::Pushed::Dropped => {
                                 add.dropped += 1;
                                 return add.frames < most;

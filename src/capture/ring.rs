@@ -135,8 +135,7 @@ struct StatsV3 {
 /// `bpf`: a pcap-filter expression that every delivered frame has passed (in the kernel); one
 /// that libpcap cannot compile for the interface is `OpenError::Filter` with libpcap's message.
 pub fn open_live(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>, bpf: Option<&str>) -> Result<Box<dyn Source>, OpenError> {
-    let forced = std::env::var_os(LIVE_SOURCE_ENV).is_some_and(|v| v == "libpcap");
-    if !forced && name != "any" {
+    if ring_may_take(name) {
         if let Ok(ring) = Ring::open(name, s, filter, bpf) {
             return Ok(Box::new(ring));
         }
@@ -144,12 +143,17 @@ pub fn open_live(name: &str, s: LiveSettings, filter: Option<&crate::filter::Cap
     Ok(Box::new(Live::open(name, s, filter, bpf)?))
 }
 
+/// Whether the ring is tried for `name` at all: not for `any`, nor when
+/// `NDISNPP_LIVE_SOURCE=libpcap` asks for libpcap.
+fn ring_may_take(name: &str) -> bool {
+    name != "any" && !std::env::var_os(LIVE_SOURCE_ENV).is_some_and(|v| v == "libpcap")
+}
+
 /// Connect's check that `open_live` would open `name`, without opening it: the ring's setup short
 /// of the ring (`Ring::check`), or when the ring would not be used, libpcap's source opened and
 /// closed. Gives the link type the capture will have.
 pub fn check_live(name: &str, s: LiveSettings, filter: Option<&crate::filter::CaptureFilter>, bpf: Option<&str>) -> Result<u32, OpenError> {
-    let forced = std::env::var_os(LIVE_SOURCE_ENV).is_some_and(|v| v == "libpcap");
-    if !forced && name != "any" && Ring::check(name, s, filter, bpf).is_ok() {
+    if ring_may_take(name) && Ring::check(name, s, filter, bpf).is_ok() {
         return Ok(LINKTYPE_ETHERNET);
     }
     Ok(Live::open(name, s, filter, bpf)?.linktype())

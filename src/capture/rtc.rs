@@ -763,6 +763,13 @@ mod tests {
         assert!(full.try_recv().is_err());
     }
 
+    /// Lending on, as over a ring of 8 blocks (a batch holds at most 2), frames anywhere in
+    /// memory counting as lent.
+    fn lend(f: &mut RtcFeed) {
+        let keep: std::sync::Arc<dyn std::any::Any + Send + Sync> = std::sync::Arc::new(());
+        f.set_lending(&crate::capture::source::Lending { range: 0..usize::MAX, blocks: 8, keep_alive: keep });
+    }
+
     /// Slots reserved for frames left in place: the descriptors `push_parsed` would write, as
     /// many as the table has left, joined to the batch at `commit` (the first frame's time
     /// included); none without lending.
@@ -771,8 +778,7 @@ mod tests {
         let frames: Vec<Vec<u8>> = (0..5u8).map(|i| [vec![0xFF; 12], vec![0x08, 0x06], vec![i; 40 + usize::from(i)]].concat()).collect();
         let (mut f, full, _spare) = feed(settings(50, 4));
         assert!(!f.reserve().push(0, 60, &frames[0]), "no lending: no slots");
-        let keep: std::sync::Arc<dyn std::any::Any + Send + Sync> = std::sync::Arc::new(());
-        f.set_lending(&crate::capture::source::Lending { range: 0..usize::MAX, blocks: 8, keep_alive: keep });
+        lend(&mut f);
         // Frame 0 the usual way, then 3 slots (the table holds 4); the 4th push finds no room.
         assert_eq!(f.push_parsed(100, 60, &frames[0], None, true), Pushed::InPlace);
         let mut slots = f.reserve();
@@ -794,8 +800,7 @@ mod tests {
         }
         // Slots first in an empty batch: its first frame's time is the batch's.
         let (mut f, _full, _spare) = feed(settings(1 << 20, 16));
-        let keep: std::sync::Arc<dyn std::any::Any + Send + Sync> = std::sync::Arc::new(());
-        f.set_lending(&crate::capture::source::Lending { range: 0..usize::MAX, blocks: 8, keep_alive: keep });
+        lend(&mut f);
         let mut slots = f.reserve();
         assert!(slots.push(7_000, 60, &frames[0]) && slots.push(8_000, 60, &frames[1]));
         f.commit(&mut slots);

@@ -127,17 +127,19 @@ impl Live {
 
     pub(super) fn read(&mut self) -> Result<Option<RawFrame>, String> {
         match self.cap.next_packet() {
-            Ok(p) => Ok(Some(RawFrame {
-                ts: Timestamp { sec: p.header.ts.tv_sec, nsec: (p.header.ts.tv_usec as u32).saturating_mul(1000) },
-                wire_len: p.header.len,
-                data: p.data.as_ptr(),
-                len: p.data.len(),
-            })),
+            Ok(p) => {
+                Ok(Some(RawFrame { ts: live_time(p.header.ts.tv_sec, p.header.ts.tv_usec), wire_len: p.header.len, data: p.data.as_ptr(), len: p.data.len() }))
+            }
             // Non-blocking: nothing ready.
             Err(pcap::Error::TimeoutExpired) => Ok(None),
             Err(e) => Err(pcap_message(e)),
         }
     }
+}
+
+/// A frame's time as the live handle gives it (microseconds).
+fn live_time(sec: i64, usec: i64) -> Timestamp {
+    Timestamp { sec, nsec: (usec as u32).saturating_mul(1000) }
 }
 
 /// Waits up to the poll timeout for `fd` to be readable; true when it reported an error/hang-up.
@@ -297,7 +299,7 @@ impl Source for Live {
         if self.failed.is_some() {
             return 0;
         }
-        let (n, failed) = dispatch(&mut self.cap, each, &|sec, usec| Timestamp { sec, nsec: (usec as u32).saturating_mul(1000) });
+        let (n, failed) = dispatch(&mut self.cap, each, &live_time);
         self.failed = failed;
         n
     }

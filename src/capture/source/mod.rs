@@ -281,6 +281,12 @@ extern "C" {
     fn pcap_geterr(p: *mut libc::c_void) -> *const libc::c_char;
 }
 
+/// The handle's last error message (pcap_geterr).
+fn last_error(p: *mut libc::c_void) -> String {
+    // SAFETY: pcap_geterr gives the handle's NUL-terminated message buffer, read at once.
+    unsafe { std::ffi::CStr::from_ptr(pcap_geterr(p)) }.to_string_lossy().into_owned()
+}
+
 /// What one `dispatch` hands on, and how it stops.
 struct Dispatch<'a> {
     p: *mut libc::c_void,
@@ -341,8 +347,7 @@ pub(super) fn dispatch<T: pcap::State + ?Sized>(
     // both calls and is reached only through it meanwhile.
     let rc = unsafe { pcap_dispatch(p, DISPATCH_MOST, dispatch_one, user) };
     // Any other negative code is a failure too (libpcap 1.10 returns only these two).
-    // SAFETY: pcap_geterr gives the handle's NUL-terminated message buffer.
-    let mut failed = (rc < 0 && rc != PCAP_ERROR_BREAK).then(|| unsafe { std::ffi::CStr::from_ptr(pcap_geterr(p)) }.to_string_lossy().into_owned());
+    let mut failed = (rc < 0 && rc != PCAP_ERROR_BREAK).then(|| last_error(p));
     if d.broke && rc >= 0 {
         // Stopped, yet libpcap returned a count: the handle kept the break (a file does when it
         // had read frames, savefile.c), and its next read, pcap_next_ex included, would end
@@ -355,8 +360,7 @@ pub(super) fn dispatch<T: pcap::State + ?Sized>(
         match rc {
             PCAP_ERROR_BREAK => {}
             // The break was not kept after all: the call read on, into a damaged record...
-            // SAFETY: as above.
-            -1 => failed = Some(unsafe { std::ffi::CStr::from_ptr(pcap_geterr(p)) }.to_string_lossy().into_owned()),
+            r if r < 0 => failed = Some(last_error(p)),
             // ... or a frame, lost (the end of the file loses nothing).
             _ if spend.handed > 0 => failed = Some("libpcap read past the end of a batch (pcap_breakloop)".to_string()),
             _ => {}
@@ -503,18 +507,7 @@ mod tests {
         let cap = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano).unwrap();
         let linktype = cap.get_datalink().0 as u32;
         let classic = classic_magic(&std::fs::File::open(path).unwrap());
-        Replay {
-            reader: ReplayReader::Libpcap(cap, classic),
-            linktype,
-            exhausted: false,
-            pace: false,
-            pace_origin: None,
-            held: None,
-            held_data: Vec::new(),
-            records: 0,
-            end_at_eof: false,
-            damage: None,
-        }
+        Replay::with_reader(ReplayReader::Libpcap(cap, classic), linktype, false)
     }
 
     fn records(n: u32) -> Vec<Rec> {

@@ -89,18 +89,12 @@ impl Replay {
             Ok(None) => ReplayReader::Libpcap(cap, classic_magic(&file)),
             Err(e) => return Err(OpenError::Other(format!("{}: {e}", path.display()))),
         };
-        Ok(Replay {
-            reader,
-            linktype,
-            exhausted: false,
-            pace,
-            pace_origin: None,
-            held: None,
-            held_data: Vec::new(),
-            records: 0,
-            end_at_eof: false,
-            damage: None,
-        })
+        Ok(Replay::with_reader(reader, linktype, pace))
+    }
+
+    /// A replay from its first record, read by `reader`.
+    pub(super) fn with_reader(reader: ReplayReader, linktype: u32, pace: bool) -> Replay {
+        Replay { reader, linktype, exhausted: false, pace, pace_origin: None, held: None, held_data: Vec::new(), records: 0, end_at_eof: false, damage: None }
     }
 
     /// With `end`, the replay ends the capture at the end of the file (`Next::End`) instead of
@@ -171,17 +165,19 @@ pub(super) fn read_replay(reader: &mut ReplayReader) -> Result<Option<Frame<'_>>
     match reader {
         ReplayReader::Classic(c) => c.next(),
         ReplayReader::Libpcap(cap, classic) => match cap.next_packet() {
-            Ok(p) => {
-                // With nanosecond precision, libpcap puts nanoseconds in tv_usec.
-                let ts = match *classic {
-                    Some(nanos) => classic_time_from_libpcap(p.header.ts.tv_sec, p.header.ts.tv_usec, nanos),
-                    None => timestamp(p.header.ts.tv_sec, p.header.ts.tv_usec),
-                };
-                Ok(Some(Frame { ts, wire_len: p.header.len, data: p.data }))
-            }
+            Ok(p) => Ok(Some(Frame { ts: libpcap_time(*classic, p.header.ts.tv_sec, p.header.ts.tv_usec), wire_len: p.header.len, data: p.data })),
             Err(pcap::Error::NoMorePackets) => Ok(None),
             Err(e) => Err(pcap_message(e)),
         },
+    }
+}
+
+/// A record's time as libpcap's reader gives it (`ReplayReader::Libpcap`): with nanosecond
+/// precision, nanoseconds in `tv_usec`; a classic file's 32-bit seconds read back as unsigned.
+fn libpcap_time(classic: Option<bool>, tv_sec: i64, tv_usec: i64) -> Timestamp {
+    match classic {
+        Some(nanos) => classic_time_from_libpcap(tv_sec, tv_usec, nanos),
+        None => timestamp(tv_sec, tv_usec),
     }
 }
 
@@ -276,10 +272,7 @@ impl Source for Replay {
             // One pcap_dispatch (a pcapng file, or what else libpcap reads).
             ReplayReader::Libpcap(cap, classic) => {
                 let classic = *classic;
-                let (n, failed) = dispatch(cap, each, &|sec, frac| match classic {
-                    Some(nanos) => classic_time_from_libpcap(sec, frac, nanos),
-                    None => timestamp(sec, frac),
-                });
+                let (n, failed) = dispatch(cap, each, &|sec, frac| libpcap_time(classic, sec, frac));
                 *damage = failed;
                 n
             }
