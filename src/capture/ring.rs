@@ -68,8 +68,12 @@ const VLAN_TAG_LEN: usize = 4;
 const VLAN_OFFSET: usize = 12;
 /// Ring size when BufferSize is 0 (libpcap's default).
 const DEFAULT_RING: u32 = 2 << 20;
-/// Block size (libpcap's for TPACKET_V3: room for a frame of MAX_SNAPLEN... within a block).
-const BLOCK_SIZE: u32 = 1 << 18;
+/// The smallest block (libpcap's for TPACKET_V3: room for a frame of MAX_SNAPLEN within a block).
+const MIN_BLOCK: u32 = 1 << 18;
+/// The largest block: each is allocated by the kernel in one piece where it can.
+const MAX_BLOCK: u32 = 1 << 20;
+/// Blocks a ring is cut into, at least, when its blocks can be larger than MIN_BLOCK.
+const BLOCKS_PER_RING: u32 = 16;
 /// Fewest blocks: one the kernel fills while the source reads another.
 const MIN_BLOCKS: u32 = 2;
 /// The environment variable that selects libpcap for every live capture (`libpcap`).
@@ -348,11 +352,11 @@ impl Ring {
         let fd = ring.fd;
         let other = |what: &str| OpenError::Other(format!("{name}: {what}: {}", std::io::Error::last_os_error()));
         let bytes = if s.buffer_size == 0 { DEFAULT_RING } else { s.buffer_size };
-        let block_nr = bytes.div_ceil(BLOCK_SIZE).clamp(MIN_BLOCKS, 1 << 14);
-        let req =
-            Req3 { block_size: BLOCK_SIZE, block_nr, frame_size: BLOCK_SIZE, frame_nr: block_nr, retire_blk_tov: POLL_TIMEOUT_MS as u32, ..Default::default() };
+        let block = block_size(bytes);
+        let block_nr = bytes.div_ceil(block).clamp(MIN_BLOCKS, 1 << 14);
+        let req = Req3 { block_size: block, block_nr, frame_size: block, frame_nr: block_nr, retire_blk_tov: POLL_TIMEOUT_MS as u32, ..Default::default() };
         setsockopt(fd, libc::SOL_PACKET, PACKET_RX_RING, &req).map_err(|_| other("PACKET_RX_RING"))?;
-        let map_len = BLOCK_SIZE as usize * block_nr as usize;
+        let map_len = block as usize * block_nr as usize;
         // SAFETY: maps the ring the kernel just allocated for this socket; checked below.
         let map = unsafe { libc::mmap(std::ptr::null_mut(), map_len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0) };
         if map == libc::MAP_FAILED {
@@ -361,7 +365,7 @@ impl Ring {
         ring.mem = Arc::new(RingMem {
             map: map.cast(),
             map_len,
-            block_size: BLOCK_SIZE as usize,
+            block_size: block as usize,
             block_nr: block_nr as usize,
             lent: (0..block_nr).map(|_| AtomicBool::new(false)).collect(),
         });
@@ -804,6 +808,20 @@ impl Drop for Ring {
     }
 }
 
+/// The block size of a ring of `bytes`: the largest power of two that cuts it into at least
+/// BLOCKS_PER_RING blocks, between MIN_BLOCK and MAX_BLOCK. The capture thread wakes once per
+/// block the kernel retires, so at high rates larger blocks mean fewer wake-ups (in an 8 MiB
+/// ring at 64-byte frames, 512 KiB blocks cost the capture thread about a quarter less CPU than
+/// 256 KiB ones: bench/README.md); enough blocks remain for some to be lent or read while the
+/// kernel fills the others.
+fn block_size(bytes: u32) -> u32 {
+    let per_block = bytes / BLOCKS_PER_RING;
+    if per_block < MIN_BLOCK {
+        return MIN_BLOCK;
+    }
+    (1u32 << per_block.ilog2()).min(MAX_BLOCK)
+}
+
 /// How many frames ahead of the walk `prefetch` asks for (a cross-CPU cache miss takes longer
 /// than the work on one small frame).
 const PREFETCH_AHEAD: u32 = 3;
@@ -1189,6 +1207,34 @@ mod tests {
         let Some((got, k)) = r else { return };
         assert_eq!(k.map(|k| k.dropped), Some(0), "no frame lost for want of ring space: {k:?}");
         assert_eq!(got.into_iter().map(|(f, _)| f).collect::<Vec<_>>(), want);
+    }
+
+    /// Blocks grow with the ring (at least 16 blocks) from 256 KiB to 1 MiB; a ring too small for
+    /// 16 blocks of 256 KiB keeps 256 KiB blocks.
+    #[test]
+    fn blocks_grow_with_the_ring() {
+        const K: u32 = 1 << 10;
+        const M: u32 = 1 << 20;
+        for (ring, block) in [
+            (1, 256 * K),
+            (2 * M, 256 * K),
+            (4 * M, 256 * K),
+            (8 * M - 1, 256 * K),
+            (8 * M, 512 * K),
+            (16 * M - 1, 512 * K),
+            (16 * M, M),
+            (64 * M, M),
+            (u32::MAX, M),
+        ] {
+            assert_eq!(block_size(ring), block, "ring of {ring} bytes");
+        }
+        let r = in_netns(|| {
+            let ring = Ring::open("lo", settings(0, 8 * M), None, None).unwrap();
+            (ring.mem.block_size, ring.mem.block_nr)
+        });
+        if let Some(got) = r {
+            assert_eq!(got, (512 * K as usize, 16));
+        }
     }
 
     /// A ring that overflows: the frames the kernel could not store are counted as dropped, and
