@@ -1,11 +1,12 @@
-//! A pcapng reader for a stream that arrives in pieces (a remote capture's output over ssh): the
-//! caller appends what it read ([`StreamReader::space`], [`StreamReader::commit`]) and takes
-//! whole blocks ([`StreamReader::next_item`]); nothing is ever sought.
+//! A pcapng reader for a stream that arrives in pieces (a remote capture's output over ssh, a
+//! replay from standard input): the caller appends what it read ([`StreamReader::space`],
+//! [`StreamReader::commit`]) and takes whole blocks ([`StreamReader::next_item`]); nothing is
+//! ever sought. [`Blocks`] is the parser alone, for a reader that keeps its own buffer.
 //!
 //! Blocks read: Section Header (either byte order; a new section resets the interfaces),
 //! Interface Description (link type, snap length, `if_tsresol`, `if_tsoffset`), Enhanced
-//! Packet, Simple Packet, Interface Statistics (`isb_ifrecv`, `isb_ifdrop`); other block types
-//! are skipped. A block is at most [`MAX_BLOCK`] bytes; anything malformed (a first block that
+//! Packet, Simple Packet, (obsolete) Packet, Interface Statistics (`isb_ifrecv`, `isb_ifdrop`);
+//! other block types are skipped. A block is at most [`MAX_BLOCK`] bytes; anything malformed (a first block that
 //! is not a section header, a length that is not a multiple of 4 or disagrees with its copy at
 //! the end, a packet of an undeclared interface or longer than its block) is an error, after
 //! which the reader returns nothing more.
@@ -16,6 +17,7 @@ use super::Timestamp;
 pub(crate) const MAX_BLOCK: usize = 16 << 20;
 
 use super::pcapng::{BYTE_ORDER_MAGIC as MAGIC, EPB_TYPE as EPB, IDB_TYPE as IDB, IF_TSRESOL, SHB_TYPE as SHB};
+const OPB: u32 = 2;
 const SPB: u32 = 3;
 const ISB: u32 = 5;
 const IF_TSOFFSET: u16 = 14;
@@ -46,10 +48,27 @@ pub struct StreamReader {
     buf: Vec<u8>,
     /// Where the next block starts in `buf`.
     at: usize,
+    blocks: Blocks,
+    failed: bool,
+}
+
+/// The pcapng parser: the state a stream's blocks build up (byte order, section, interfaces),
+/// fed the unread bytes of a buffer its caller keeps ([`Blocks::next`]).
+#[derive(Default)]
+pub struct Blocks {
     big_endian: bool,
     in_section: bool,
     ifaces: Vec<Iface>,
-    failed: bool,
+}
+
+/// What [`Blocks::next`] found at the start of the bytes it was given.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A whole block needs at least this many bytes; fewer were given.
+    Need(usize),
+    /// A whole block of `len` bytes, and what it said (None: nothing for the caller); a frame's
+    /// range is within the bytes given.
+    Block { len: usize, raw: Option<Raw> },
 }
 
 impl Default for StreamReader {
@@ -60,7 +79,7 @@ impl Default for StreamReader {
 
 impl StreamReader {
     pub fn new() -> StreamReader {
-        StreamReader { buf: Vec::new(), at: 0, big_endian: false, in_section: false, ifaces: Vec::new(), failed: false }
+        StreamReader { buf: Vec::new(), at: 0, blocks: Blocks::default(), failed: false }
     }
 
     /// Room for at least `want` more bytes at the end of the buffer, to read into; then
@@ -94,7 +113,57 @@ impl StreamReader {
 
     /// True once a section header was read.
     pub fn started(&self) -> bool {
-        self.in_section
+        self.blocks.in_section
+    }
+
+    /// The next item of a whole block, None when more bytes are needed (or after an error).
+    pub fn next_item(&mut self) -> Result<Option<Item<'_>>, String> {
+        Ok(self.next_raw()?.map(|raw| raw.into_item(&self.buf)))
+    }
+
+    /// As [`next_item`](Self::next_item), with a frame's bytes as a range for
+    /// [`bytes`](Self::bytes) (valid until the reader is given more bytes or read on).
+    pub fn next_raw(&mut self) -> Result<Option<Raw>, String> {
+        while !self.failed {
+            match self.blocks.next(&self.buf[self.at..]) {
+                Ok(Step::Need(_)) => return Ok(None),
+                Ok(Step::Block { len, raw }) => {
+                    let start = self.at;
+                    self.at += len;
+                    if let Some(raw) = raw {
+                        return Ok(Some(raw.moved(start)));
+                    }
+                }
+                Err(e) => {
+                    self.failed = true;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The bytes of a frame `next_raw` returned.
+    pub fn bytes(&self, range: std::ops::Range<usize>) -> &[u8] {
+        &self.buf[range]
+    }
+}
+
+impl Blocks {
+    /// The block at the start of `b` (the caller's unread bytes): how many bytes it needs, or
+    /// its length and item, after checking its framing; updates the section's state for section
+    /// and interface blocks. After an error the caller reads no further.
+    pub fn next(&mut self, b: &[u8]) -> Result<Step, String> {
+        let Some((len, kind)) = self.block(b)? else {
+            return Ok(Step::Need(if b.len() < 12 { 12 } else { self.u32_at(b, 4) as usize }));
+        };
+        let raw = self.item(&b[..len], kind)?;
+        Ok(Step::Block { len, raw })
+    }
+
+    /// True once an interface was declared in this section.
+    pub fn has_interfaces(&self) -> bool {
+        !self.ifaces.is_empty()
     }
 
     fn u16_at(&self, b: &[u8], i: usize) -> u16 {
@@ -125,45 +194,9 @@ impl StreamReader {
         }
     }
 
-    /// The next item of a whole block, None when more bytes are needed (or after an error).
-    pub fn next_item(&mut self) -> Result<Option<Item<'_>>, String> {
-        Ok(self.next_raw()?.map(|raw| raw.into_item(&self.buf)))
-    }
-
-    /// As [`next_item`](Self::next_item), with a frame's bytes as a range for
-    /// [`bytes`](Self::bytes) (valid until the reader is given more bytes or read on).
-    pub fn next_raw(&mut self) -> Result<Option<Raw>, String> {
-        loop {
-            if self.failed {
-                return Ok(None);
-            }
-            let found = self.block().and_then(|b| match b {
-                Some((start, len, kind)) => {
-                    self.at = start + len;
-                    self.item(start, len, kind).map(|item| Some(item.ok_or(())))
-                }
-                None => Ok(None),
-            });
-            match found {
-                Ok(None) => return Ok(None),
-                Ok(Some(Ok(raw))) => return Ok(Some(raw)),
-                Ok(Some(Err(()))) => {}
-                Err(e) => {
-                    self.failed = true;
-                    return Err(e);
-                }
-            }
-        }
-    }
-
-    /// The bytes of a frame `next_raw` returned.
-    pub fn bytes(&self, range: std::ops::Range<usize>) -> &[u8] {
-        &self.buf[range]
-    }
-
-    /// The next whole block: (start, length, type), after checking its framing.
-    fn block(&mut self) -> Result<Option<(usize, usize, u32)>, String> {
-        let b = &self.buf[self.at..];
+    /// The whole block at the start of `b`: (length, type), after checking its framing; None
+    /// when `b` does not hold all of it.
+    fn block(&mut self, b: &[u8]) -> Result<Option<(usize, u32)>, String> {
         if b.len() < 12 {
             return Ok(None);
         }
@@ -189,14 +222,14 @@ impl StreamReader {
         if self.u32_at(b, len - 4) as usize != len {
             return Err(format!("a block of type {kind:#x}: its two lengths differ"));
         }
-        Ok(Some((self.at, len, kind)))
+        Ok(Some((len, kind)))
     }
 
-    /// The item of the block at `start` (None for blocks that carry none); updates the section's
-    /// state for section and interface blocks.
-    fn item(&mut self, start: usize, len: usize, kind: u32) -> Result<Option<Raw>, String> {
-        let body_end = start + len - 4;
-        let b = &self.buf[start..body_end];
+    /// The item of the whole block `block` (None for blocks that carry none; a frame's range is
+    /// within `block`); updates the section's state for section and interface blocks.
+    fn item(&mut self, block: &[u8], kind: u32) -> Result<Option<Raw>, String> {
+        let len = block.len();
+        let b = &block[..len - 4];
         match kind {
             SHB => {
                 if b.len() < 24 {
@@ -219,12 +252,12 @@ impl StreamReader {
                 for (code, v) in self.options(&b[16..])? {
                     match code {
                         IF_TSRESOL if v.len() == 1 => {
-                            let r = self.buf[start + 16 + v.start];
+                            let r = block[16 + v.start];
                             let exp = u32::from(r & 0x7F);
                             let units = if r & 0x80 != 0 { 2u64.checked_pow(exp) } else { 10u64.checked_pow(exp) };
                             iface.units = units.filter(|&u| u > 0).ok_or_else(|| format!("if_tsresol {r:#x} is out of range"))?;
                         }
-                        IF_TSOFFSET if v.len() == 8 => iface.offset = self.u64_at(&self.buf[start + 16..], v.start) as i64,
+                        IF_TSOFFSET if v.len() == 8 => iface.offset = self.u64_at(&block[16..], v.start) as i64,
                         _ => {}
                     }
                 }
@@ -234,11 +267,12 @@ impl StreamReader {
                 self.ifaces.push(iface);
                 Ok(Some(Raw::Interface { index: self.ifaces.len() as u32 - 1, linktype, snaplen }))
             }
-            EPB => {
+            EPB | OPB => {
                 if b.len() < 28 {
-                    return Err("an enhanced packet block shorter than 32 bytes".into());
+                    return Err(format!("a packet block (type {kind}) shorter than 32 bytes"));
                 }
-                let interface = self.u32_at(b, 8);
+                // The obsolete Packet Block has a 16-bit interface id (and a drop count).
+                let interface = if kind == OPB { u32::from(self.u16_at(b, 8)) } else { self.u32_at(b, 8) };
                 let iface = *self.ifaces.get(interface as usize).ok_or_else(|| format!("a packet of interface {interface}, which was not declared"))?;
                 let units = (u64::from(self.u32_at(b, 12)) << 32) | u64::from(self.u32_at(b, 16));
                 let captured = self.u32_at(b, 20) as usize;
@@ -246,7 +280,7 @@ impl StreamReader {
                 if 28 + captured > b.len() {
                     return Err(format!("a packet of {captured} bytes in a block of {len}"));
                 }
-                Ok(Some(Raw::Frame { interface, ts: timestamp(units, &iface), wire_len, data: start + 28..start + 28 + captured }))
+                Ok(Some(Raw::Frame { interface, ts: timestamp(units, &iface), wire_len, data: 28..28 + captured }))
             }
             SPB => {
                 if b.len() < 12 {
@@ -258,7 +292,7 @@ impl StreamReader {
                 if iface.snaplen > 0 {
                     captured = captured.min(iface.snaplen as usize);
                 }
-                Ok(Some(Raw::Frame { interface: 0, ts: Timestamp { sec: 0, nsec: 0 }, wire_len, data: start + 12..start + 12 + captured }))
+                Ok(Some(Raw::Frame { interface: 0, ts: Timestamp { sec: 0, nsec: 0 }, wire_len, data: 12..12 + captured }))
             }
             ISB => {
                 if b.len() < 20 {
@@ -271,7 +305,7 @@ impl StreamReader {
                 let (mut received, mut dropped) = (None, None);
                 for (code, v) in self.options(&b[20..])? {
                     if v.len() == 8 {
-                        let n = self.u64_at(&self.buf[start + 20..], v.start);
+                        let n = self.u64_at(&block[20..], v.start);
                         match code {
                             ISB_IFRECV => received = Some(n),
                             ISB_IFDROP => dropped = Some(n),
@@ -315,6 +349,14 @@ pub enum Raw {
 }
 
 impl Raw {
+    /// The same item, its frame's range `by` bytes further on.
+    fn moved(self, by: usize) -> Raw {
+        match self {
+            Raw::Frame { interface, ts, wire_len, data } => Raw::Frame { interface, ts, wire_len, data: data.start + by..data.end + by },
+            other => other,
+        }
+    }
+
     fn into_item(self, buf: &[u8]) -> Item<'_> {
         match self {
             Raw::Interface { index, linktype, snaplen } => Item::Interface { index, linktype, snaplen },

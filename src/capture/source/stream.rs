@@ -10,6 +10,8 @@
 //! * pcapng: sections (SHB, either byte order), interfaces (IDB with `if_tsresol` and
 //!   `if_tsoffset`), Enhanced, Simple and (obsolete) Packet blocks; every other block is skipped.
 //!   All packets must have the link type of the first interface (one capture has one link type).
+//!   The blocks are parsed by the pcapng stream reader's parser (`capfile::pcapng_stream::Blocks`,
+//!   which the remote source uses too); this source keeps its own buffer.
 //! * The end of the input between two records is the end of the capture's frames: the source is
 //!   then quiet until Stop, or with `NPP:Config:ReplayEndAtEof` it reports `Next::End`. The end
 //!   inside a record is damage (`Next::Corrupt`, "cut short").
@@ -19,36 +21,18 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// How long `StreamReplay::open` (in Start) waits for the capture header to arrive.
 pub const STREAM_HEADER_WAIT: Duration = Duration::from_secs(10);
-/// The largest pcapng block accepted (a larger one is taken as damage).
-const MAX_BLOCK: usize = 16 << 20;
 /// Bytes asked for per `read`.
 const READ_SIZE: usize = 1 << 20;
 
-use crate::capfile::pcapng::{EPB_TYPE as EPB, IDB_TYPE as IDB, SHB_TYPE as SHB};
-const OPB: u32 = 2;
-const SPB: u32 = 3;
-
-/// One pcapng interface: its link type, snap length and clock.
-struct Iface {
-    linktype: u32,
-    snaplen: u32,
-    /// Timestamp units per second (`if_tsresol`; default 10^6).
-    per_sec: u128,
-    /// Seconds added to every timestamp (`if_tsoffset`).
-    offset: i64,
-}
+use crate::capfile::pcapng::SHB_TYPE as SHB;
+use crate::capfile::pcapng_stream::{Blocks, Raw, Step};
 
 enum Format {
     /// `swapped`: big-endian fields.
-    Classic {
-        swapped: bool,
-        nanos: bool,
-        snaplen: u32,
-    },
-    Pcapng {
-        swapped: bool,
-        ifaces: Vec<Iface>,
-    },
+    Classic { swapped: bool, nanos: bool, snaplen: u32 },
+    /// The blocks parsed by the pcapng stream reader's parser (`capfile::pcapng_stream`), and
+    /// the link type of each interface of the section.
+    Pcapng { blocks: Blocks, linktypes: Vec<u32> },
 }
 
 /// What the buffered bytes hold next.
@@ -152,7 +136,7 @@ impl StreamReplay {
             start: 0,
             end: 0,
             eof: false,
-            format: Format::Pcapng { swapped: false, ifaces: Vec::new() },
+            format: Format::Pcapng { blocks: Blocks::default(), linktypes: Vec::new() },
             linktype: 0,
             end_at_eof,
             named: false,
@@ -189,7 +173,7 @@ impl StreamReplay {
         }
         // pcapng: the blocks up to the first interface description (which names the link type).
         loop {
-            if matches!(&s.format, Format::Pcapng { ifaces, .. } if !ifaces.is_empty()) {
+            if matches!(&s.format, Format::Pcapng { linktypes, .. } if !linktypes.is_empty()) {
                 return Ok(s);
             }
             match s.parse() {
@@ -276,111 +260,35 @@ impl StreamReplay {
                 let kept = caplen.min(*snaplen) as usize;
                 Parsed::Frame(replay::timestamp(i64::from(sec), ns), wire, at + 16, at + 16 + kept)
             }
-            Format::Pcapng { swapped, ifaces } => {
-                if avail < 12 {
-                    return Parsed::Need(12);
-                }
-                let kind = u32_at(&self.buf, at, *swapped);
-                if kind == SHB {
-                    match u32::from_le_bytes([self.buf[at + 8], self.buf[at + 9], self.buf[at + 10], self.buf[at + 11]]) {
-                        0x1A2B_3C4D => *swapped = false,
-                        0x4D3C_2B1A => *swapped = true,
-                        _ => return Parsed::Bad("a section header with an unknown byte-order magic".into()),
-                    }
-                }
-                let len = u32_at(&self.buf, at + 4, *swapped) as usize;
-                if len < 12 || len % 4 != 0 || len > MAX_BLOCK {
-                    return Parsed::Bad(format!("a block (type {kind:#x}) of impossible length {len}"));
-                }
-                if avail < len {
-                    return Parsed::Need(len);
-                }
-                let sw = *swapped;
-                let b = &self.buf[at..at + len];
-                self.start += len;
-                let body_end = len - 4;
-                let packet = |iface: u32, hi: u32, lo: u32, data: usize, caplen: usize, wire: u32, ifaces: &Vec<Iface>, linktype: u32| -> Parsed {
-                    let Some(i) = ifaces.get(iface as usize) else {
-                        return Parsed::Bad(format!("a packet of interface {iface}, which no interface description names"));
-                    };
-                    if i.linktype != linktype {
-                        return Parsed::Bad(format!(
-                            "interface {iface} has link type {}, the capture's first interface {linktype}: one capture holds one link type",
-                            i.linktype
-                        ));
-                    }
-                    if data + caplen > body_end {
-                        return Parsed::Bad(format!("a packet of {caplen} bytes in a block of {len}"));
-                    }
-                    let units = (u128::from(hi) << 32) | u128::from(lo);
-                    let sec = (units / i.per_sec) as i64 + i.offset;
-                    let ns = ((units % i.per_sec) * 1_000_000_000 / i.per_sec) as i64;
-                    Parsed::Frame(replay::timestamp(sec, ns), wire, at + data, at + data + caplen)
+            Format::Pcapng { blocks, linktypes } => {
+                let (len, raw) = match blocks.next(&self.buf[at..self.end]) {
+                    Err(m) => return Parsed::Bad(m),
+                    Ok(Step::Need(n)) => return Parsed::Need(n),
+                    Ok(Step::Block { len, raw }) => (len, raw),
                 };
-                match kind {
-                    SHB => {
-                        if u16_at(b, 12, sw) != 1 {
-                            return Parsed::Bad(format!("pcapng version {}.{} (only 1.x is read)", u16_at(b, 12, sw), u16_at(b, 14, sw)));
+                self.start += len;
+                match raw {
+                    Some(Raw::Interface { index, linktype, .. }) => {
+                        // A new section numbers its interfaces from 0 again.
+                        if index == 0 {
+                            linktypes.clear();
                         }
-                        ifaces.clear();
-                        Parsed::Skipped
-                    }
-                    IDB => {
-                        if len < 20 {
-                            return Parsed::Bad(format!("an interface description of {len} bytes"));
-                        }
-                        let mut iface = Iface { linktype: u32::from(u16_at(b, 8, sw)), snaplen: u32_at(b, 12, sw), per_sec: 1_000_000, offset: 0 };
-                        let mut o = 16;
-                        while o + 4 <= body_end {
-                            let (code, olen) = (u16_at(b, o, sw), u16_at(b, o + 2, sw) as usize);
-                            if code == 0 || o + 4 + olen > body_end {
-                                break;
-                            }
-                            let v = &b[o + 4..o + 4 + olen];
-                            match (code, olen) {
-                                (9, 1) => {
-                                    let e = u32::from(v[0] & 0x7F);
-                                    iface.per_sec = match (v[0] & 0x80 != 0, e) {
-                                        (true, 0..=63) => 1u128 << e,
-                                        (false, 0..=19) => 10u128.pow(e),
-                                        _ => return Parsed::Bad(format!("a timestamp resolution ({:#x}) this reader does not take", v[0])),
-                                    };
-                                }
-                                (14, 8) => {
-                                    let raw: [u8; 8] = v.try_into().expect("8 bytes");
-                                    iface.offset = if sw { i64::from_be_bytes(raw) } else { i64::from_le_bytes(raw) };
-                                }
-                                _ => {}
-                            }
-                            o += 4 + olen.div_ceil(4) * 4;
-                        }
+                        linktypes.push(u32::from(linktype));
                         if !self.named {
                             self.named = true;
-                            self.linktype = iface.linktype;
+                            self.linktype = u32::from(linktype);
                         }
-                        ifaces.push(iface);
                         Parsed::Skipped
                     }
-                    EPB if len >= 32 => {
-                        let caplen = u32_at(b, 20, sw) as usize;
-                        packet(u32_at(b, 8, sw), u32_at(b, 12, sw), u32_at(b, 16, sw), 28, caplen, u32_at(b, 24, sw), ifaces, self.linktype)
-                    }
-                    OPB if len >= 32 => {
-                        let caplen = u32_at(b, 20, sw) as usize;
-                        packet(u32::from(u16_at(b, 8, sw)), u32_at(b, 12, sw), u32_at(b, 16, sw), 28, caplen, u32_at(b, 24, sw), ifaces, self.linktype)
-                    }
-                    SPB if len >= 16 => {
-                        let wire = u32_at(b, 8, sw);
-                        let snap = ifaces.first().map(|i| i.snaplen).filter(|&s| s != 0).unwrap_or(u32::MAX);
-                        let caplen = (wire.min(snap) as usize).min(body_end - 12);
-                        // A simple packet has no time: 0, as libpcap gives it.
-                        match packet(0, 0, 0, 12, caplen, wire, ifaces, self.linktype) {
-                            Parsed::Frame(_, w, a, e) => Parsed::Frame(Timestamp::default(), w, a, e),
-                            other => other,
-                        }
-                    }
-                    EPB | OPB | SPB => Parsed::Bad(format!("a packet block (type {kind}) of {len} bytes")),
-                    _ => Parsed::Skipped,
+                    Some(Raw::Frame { interface, ts, wire_len, data }) => match linktypes.get(interface as usize) {
+                        Some(&l) if l == self.linktype => Parsed::Frame(ts, wire_len, at + data.start, at + data.end),
+                        Some(&l) => Parsed::Bad(format!(
+                            "interface {interface} has link type {l}, the capture's first interface {}: one capture holds one link type",
+                            self.linktype
+                        )),
+                        None => Parsed::Bad(format!("a packet of interface {interface}, which no interface description names")),
+                    },
+                    Some(Raw::Stats { .. }) | None => Parsed::Skipped,
                 }
             }
         }
@@ -580,5 +488,38 @@ mod tests {
             }
         }
         assert_eq!(n, frames.len());
+    }
+
+    /// One pcapng block (little-endian) of type `kind` with body `body` (padded to 4 bytes).
+    fn ng_block(kind: u32, body: &[u8]) -> Vec<u8> {
+        let mut body = body.to_vec();
+        body.resize(body.len().div_ceil(4) * 4, 0);
+        let len = (body.len() + 12) as u32;
+        [&kind.to_le_bytes()[..], &len.to_le_bytes(), &body, &len.to_le_bytes()].concat()
+    }
+
+    /// The obsolete Packet Block and a second section are read; a packet of an interface whose
+    /// link type is not the first interface's is damage, after the frames before it.
+    #[test]
+    fn packet_blocks_sections_and_one_link_type() {
+        let shb = ng_block(0x0A0D_0D0A, &[&0x1A2B_3C4Du32.to_le_bytes()[..], &1u16.to_le_bytes(), &0u16.to_le_bytes(), &u64::MAX.to_le_bytes()].concat());
+        let idb = |linktype: u16| ng_block(1, &[&linktype.to_le_bytes()[..], &[0, 0], &0u32.to_le_bytes()].concat());
+        // Time 1.5 s in microseconds; 4 bytes stored of 6 on the wire.
+        let packet = |kind: u32, iface: u32| {
+            let id = if kind == 2 { [&(iface as u16).to_le_bytes()[..], &[0, 0]].concat() } else { iface.to_le_bytes().to_vec() };
+            ng_block(kind, &[&id[..], &0u32.to_le_bytes(), &1_500_000u32.to_le_bytes(), &4u32.to_le_bytes(), &6u32.to_le_bytes(), &[9, 8, 7, 6]].concat())
+        };
+        let frame = (Timestamp { sec: 1, nsec: 500_000_000 }, 6, vec![9, 8, 7, 6]);
+        let good = [shb.clone(), idb(1), packet(2, 0), packet(6, 0), shb.clone(), idb(1), packet(2, 0)].concat();
+        let (got, end) = drain(StreamReplay::from_fd(piped(good.clone(), 5), "t", true, Duration::from_secs(5)).unwrap());
+        assert!(matches!(end, Next::End));
+        assert_eq!(got, vec![frame.clone(); 3]);
+        let mixed = [good, idb(101), packet(6, 1), packet(6, 0)].concat();
+        let (got, end) = drain(StreamReplay::from_fd(piped(mixed, 5), "t", true, Duration::from_secs(5)).unwrap());
+        assert_eq!(got, vec![frame; 3]);
+        match end {
+            Next::Corrupt(m) => assert!(m.contains("one capture holds one link type"), "{m}"),
+            _ => panic!("a packet of another link type is damage"),
+        }
     }
 }
