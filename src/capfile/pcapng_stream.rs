@@ -5,11 +5,11 @@
 //!
 //! Blocks read: Section Header (either byte order; a new section resets the interfaces),
 //! Interface Description (link type, snap length, `if_tsresol`, `if_tsoffset`), Enhanced
-//! Packet, Simple Packet, (obsolete) Packet, Interface Statistics (`isb_ifrecv`, `isb_ifdrop`);
-//! other block types are skipped. A block is at most [`MAX_BLOCK`] bytes; anything malformed (a first block that
-//! is not a section header, a length that is not a multiple of 4 or disagrees with its copy at
-//! the end, a packet of an undeclared interface or longer than its block) is an error, after
-//! which the reader returns nothing more.
+//! Packet, Simple Packet, (obsolete) Packet, Interface Statistics (`isb_ifrecv`, `isb_ifdrop`;
+//! skipped by [`Blocks::without_statistics`]); other block types are skipped. A block is at most
+//! [`MAX_BLOCK`] bytes; anything malformed (a first block that is not a section header, a length
+//! that is not a multiple of 4 or disagrees with its copy at the end, a packet of an undeclared
+//! interface or longer than its block) is an error, after which the reader returns nothing more.
 
 use super::Timestamp;
 
@@ -54,11 +54,18 @@ pub struct StreamReader {
 
 /// The pcapng parser: the state a stream's blocks build up (byte order, section, interfaces),
 /// fed the unread bytes of a buffer its caller keeps ([`Blocks::next`]).
-#[derive(Default)]
 pub struct Blocks {
     big_endian: bool,
     in_section: bool,
     ifaces: Vec<Iface>,
+    /// Interface Statistics blocks are read (and checked); else skipped unread, as libpcap does.
+    statistics: bool,
+}
+
+impl Default for Blocks {
+    fn default() -> Self {
+        Blocks { big_endian: false, in_section: false, ifaces: Vec::new(), statistics: true }
+    }
 }
 
 /// What [`Blocks::next`] found at the start of the bytes it was given.
@@ -161,9 +168,10 @@ impl Blocks {
         Ok(Step::Block { len, raw })
     }
 
-    /// True once an interface was declared in this section.
-    pub fn has_interfaces(&self) -> bool {
-        !self.ifaces.is_empty()
+    /// A parser that skips Interface Statistics blocks unread (a replay, which has no use for
+    /// them, reads what libpcap reads).
+    pub fn without_statistics() -> Blocks {
+        Blocks { statistics: false, ..Blocks::default() }
     }
 
     fn u16_at(&self, b: &[u8], i: usize) -> u16 {
@@ -294,7 +302,7 @@ impl Blocks {
                 }
                 Ok(Some(Raw::Frame { interface: 0, ts: Timestamp { sec: 0, nsec: 0 }, wire_len, data: 12..12 + captured }))
             }
-            ISB => {
+            ISB if self.statistics => {
                 if b.len() < 20 {
                     return Err("an interface statistics block shorter than 24 bytes".into());
                 }

@@ -136,7 +136,7 @@ impl StreamReplay {
             start: 0,
             end: 0,
             eof: false,
-            format: Format::Pcapng { blocks: Blocks::default(), linktypes: Vec::new() },
+            format: Format::Pcapng { blocks: Blocks::without_statistics(), linktypes: Vec::new() },
             linktype: 0,
             end_at_eof,
             named: false,
@@ -498,8 +498,10 @@ mod tests {
         [&kind.to_le_bytes()[..], &len.to_le_bytes(), &body, &len.to_le_bytes()].concat()
     }
 
-    /// The obsolete Packet Block and a second section are read; a packet of an interface whose
-    /// link type is not the first interface's is damage, after the frames before it.
+    /// The obsolete Packet Block and a second section are read; Interface Statistics blocks are
+    /// skipped unread (as libpcap does), even one of an undeclared interface; a packet of an
+    /// interface whose link type is not the first interface's is damage, after the frames
+    /// before it.
     #[test]
     fn packet_blocks_sections_and_one_link_type() {
         let shb = ng_block(0x0A0D_0D0A, &[&0x1A2B_3C4Du32.to_le_bytes()[..], &1u16.to_le_bytes(), &0u16.to_le_bytes(), &u64::MAX.to_le_bytes()].concat());
@@ -510,7 +512,8 @@ mod tests {
             ng_block(kind, &[&id[..], &0u32.to_le_bytes(), &1_500_000u32.to_le_bytes(), &4u32.to_le_bytes(), &6u32.to_le_bytes(), &[9, 8, 7, 6]].concat())
         };
         let frame = (Timestamp { sec: 1, nsec: 500_000_000 }, 6, vec![9, 8, 7, 6]);
-        let good = [shb.clone(), idb(1), packet(2, 0), packet(6, 0), shb.clone(), idb(1), packet(2, 0)].concat();
+        let stats_of_7 = ng_block(5, &[&7u32.to_le_bytes()[..], &[0; 8]].concat());
+        let good = [shb.clone(), idb(1), packet(2, 0), packet(6, 0), stats_of_7, shb.clone(), idb(1), packet(2, 0)].concat();
         let (got, end) = drain(StreamReplay::from_fd(piped(good.clone(), 5), "t", true, Duration::from_secs(5)).unwrap());
         assert!(matches!(end, Next::End));
         assert_eq!(got, vec![frame.clone(); 3]);
