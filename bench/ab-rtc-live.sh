@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Compares builds of the library on live IRTC: bench/rtc_live.c linked to each build's
 # libndisnpp.so, and bench/pcap_live.c (libpcap), each alone on the veth pair of
-# bench/veth-pair.sh while trafgen sends N frames of SIZE bytes at full rate; rounds interleaved,
-# the order rotating. Prints the capture process's CPU (user + system) per run, then for each
-# build the median of its per-round ratio to libpcap.
+# bench/veth-pair.sh while trafgen sends N frames of SIZE bytes (at full rate, or TX_RATE);
+# rounds interleaved, the order rotating. Prints the capture process's CPU (user + system) per
+# run, then for each build the median of its per-round ratio to libpcap.
 #
 #   sudo bash bench/ab-rtc-live.sh ROUNDS N SIZE DIR...
 # DIR: a directory holding a libndisnpp.so (e.g. a copy of target/release/libndisnpp.so of a
 # commit); its name labels the build. Env: RTC_BUF [8388608] (BufferSize and every ring),
-# TX_CPU [0], RX_CPU [1], SETTLE [1.5].
+# TX_CPU [0], RX_CPU [1], SETTLE [1.5], TX_RATE [0] (frames/s, bench/tx_paced.c; 0: trafgen at
+# full rate).
 set -euo pipefail
-[ $# -ge 4 ] || { sed -n 2,11p "$0" >&2; exit 2; }
+[ $# -ge 4 ] || { sed -n 2,12p "$0" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "ab-rtc-live.sh: run as root (network namespaces)" >&2; exit 1; }
 ROUNDS=$1; N=$2; SIZE=$3; shift 3
 RTC_BUF=${RTC_BUF:-8388608}
@@ -59,7 +60,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
         ip netns exec "$NS_RX" taskset -c "$RX_CPU" python3 "$HERE/cputime.py" "$TMP/cpu" "${cmd[@]}" >"$TMP/log" 2>&1 &
         pid=$!
         sleep "$SETTLE"
-        ip netns exec "$NS_TX" taskset -c "$TX_CPU" trafgen -o "$V_TX" -i "$TMP/tg.cfg" -n "$N" -P 1 --no-sock-mem -Q -C >/dev/null 2>&1
+        TX_SIZE=$SIZE veth_send "$TMP/tg.cfg" "$N"
         sleep 1
         pkill -INT -P "$pid" 2>/dev/null || true
         wait "$pid" || true

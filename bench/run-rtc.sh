@@ -6,7 +6,8 @@
 #       (bench/pcap_replay.c); frames/s of each and ours/libpcap, per round, medians; the frame
 #       count and both checksums must agree (a round that does not is reported as FAIL and the
 #       script exits 1 at the end);
-#   (b) live: the veth pair of bench/veth-pair.sh, trafgen at full rate, 64 B and 1500 B frames:
+#   (b) live: the veth pair of bench/veth-pair.sh, trafgen at full rate (or bench/tx_paced.c at
+#       RATE64 / RATE1500 frames/s), 64 B and 1500 B frames:
 #       IRTC (bench/rtc_live.c) vs a libpcap pcap_loop program (bench/pcap_live.c) vs
 #       `tcpdump -w /dev/null`, each run alone on the same offered load; frames delivered /
 #       offered, kernel drops, capture CPU (user+sys, bench/cputime.py) per million frames.
@@ -16,6 +17,8 @@
 #   RTC_BUF [8388608] (NPP:Config:BufferSize, bytes; live: also the kernel ring of every tool)
 #   RTC_TABLE [65536] (NPP:Config:FrameTableLength)  RTC_UPDATE [100] (NPP:Config:UpdateInterval, ms)
 #   N64 [1000000]  N1500 [300000]  SIZES ["64 1500"]  LIVE_TOOLS ["rtc libpcap tcpdump rtc-nc"]
+#   RATE64 [0]  RATE1500 [0] (frames/s to send at, bench/tx_paced.c; 0: trafgen, as fast as it
+#   can)
 #   (rtc-nc: rtc_live with NPP:Config:NoConversationStats TRUE, to show what the per-frame
 #   conversation statistics cost)
 #   TX_CPU [0]  RX_CPU [1]  SETTLE [1.5]  RAW_OUT [bench/last-rtc.raw.txt]
@@ -30,6 +33,8 @@ RTC_TABLE=${RTC_TABLE:-65536}
 RTC_UPDATE=${RTC_UPDATE:-100}
 N64=${N64:-1000000}
 N1500=${N1500:-300000}
+RATE64=${RATE64:-0}
+RATE1500=${RATE1500:-0}
 SIZES=${SIZES:-"64 1500"}
 LIVE_TOOLS=${LIVE_TOOLS:-"rtc libpcap tcpdump rtc-nc"}
 TX_CPU=${TX_CPU:-0}
@@ -42,7 +47,7 @@ RAW_OUT=${RAW_OUT:-$HERE/last-rtc.raw.txt}
 # shellcheck source=bench/veth-pair.sh
 . "$HERE/veth-pair.sh"
 TMP=$(mktemp -d /tmp/ndisnpp-rtc-bench.XXXXXX)
-ENVLINE="PARTS=\"$PARTS\" ROUNDS=$ROUNDS REPLAY_ROUNDS=$REPLAY_ROUNDS REPLAY_FRAMES=$REPLAY_FRAMES RTC_BUF=$RTC_BUF RTC_TABLE=$RTC_TABLE RTC_UPDATE=$RTC_UPDATE N64=$N64 N1500=$N1500 SIZES=\"$SIZES\" LIVE_TOOLS=\"$LIVE_TOOLS\""
+ENVLINE="PARTS=\"$PARTS\" ROUNDS=$ROUNDS REPLAY_ROUNDS=$REPLAY_ROUNDS REPLAY_FRAMES=$REPLAY_FRAMES RTC_BUF=$RTC_BUF RTC_TABLE=$RTC_TABLE RTC_UPDATE=$RTC_UPDATE N64=$N64 N1500=$N1500 RATE64=$RATE64 RATE1500=$RATE1500 SIZES=\"$SIZES\" LIVE_TOOLS=\"$LIVE_TOOLS\""
 
 CAP_PID=
 VETH=0
@@ -191,7 +196,8 @@ live_part() {
     k=${#tools[@]}
     for size in $SIZES; do trafgen_cfg "$size" >"$TMP/tg.$size.cfg"; done
     for size in $SIZES; do
-        n=$N64; [ "$size" -ge 1000 ] && n=$N1500
+        n=$N64; TX_RATE=$RATE64; TX_SIZE=$size
+        [ "$size" -ge 1000 ] && n=$N1500 && TX_RATE=$RATE1500
         for ((r = 1; r <= ROUNDS; r++)); do
             # Interleaved: the tool order rotates every round.
             for ((i = 0; i < k; i++)); do

@@ -43,10 +43,24 @@ trafgen_cfg() { # size
 
 veth_tx_packets() { ip netns exec "$NS_TX" cat /sys/class/net/$V_TX/statistics/tx_packets; }
 
+# veth_send CFG N: sends N frames from CPU $TX_CPU: trafgen configuration CFG at full rate, or,
+# with TX_RATE set and not 0, $TX_SIZE-byte frames of the same content at TX_RATE frames/s
+# (bench/tx_paced.c, built into $TMP on first use: trafgen's own rate limit does not hold above
+# about 100,000 frames/s).
+veth_send() {
+    local cfg=$1 n=$2
+    if [ "${TX_RATE:-0}" = 0 ]; then
+        ip netns exec "$NS_TX" taskset -c "$TX_CPU" trafgen -o "$V_TX" -i "$cfg" -n "$n" -P 1 --no-sock-mem -Q -C >/dev/null 2>&1
+        return
+    fi
+    [ -x "$TMP/tx_paced" ] || gcc -O2 -std=c99 -Wall -o "$TMP/tx_paced" "$(dirname "${BASH_SOURCE[0]}")/tx_paced.c"
+    ip netns exec "$NS_TX" taskset -c "$TX_CPU" "$TMP/tx_paced" "$V_TX" "$MAC_RX" "$MAC_TX" "$n" "$TX_SIZE" "$TX_RATE"
+}
+
 # veth_offer LOG TIMES CFG N CMD...: starts the capture tool CMD in the receiving namespace on CPU
 # $RX_CPU under bench/cputime.py (its CPU times into TIMES, its output into LOG; $CAP_PID is the
 # wrapper, for the caller's trap), waits $SETTLE s, sends N frames of trafgen configuration CFG
-# at full rate from CPU $TX_CPU, waits a second and stops the tool with SIGINT. Sets OFFERED (the
+# from CPU $TX_CPU (veth_send), waits a second and stops the tool with SIGINT. Sets OFFERED (the
 # frames the sender's counter says left) and RATE (frames/s, whole). 1 when the tool did not
 # start (CAP_PID then still names it).
 veth_offer() {
@@ -59,7 +73,7 @@ veth_offer() {
     [ -n "$child" ] || return 1
     local tx0 tx1 t0 t1
     tx0=$(veth_tx_packets); t0=$(date +%s.%N)
-    ip netns exec "$NS_TX" taskset -c "$TX_CPU" trafgen -o "$V_TX" -i "$cfg" -n "$n" -P 1 --no-sock-mem -Q -C >/dev/null 2>&1
+    veth_send "$cfg" "$n"
     t1=$(date +%s.%N); tx1=$(veth_tx_packets)
     sleep 1
     kill -INT "$child" 2>/dev/null || true
