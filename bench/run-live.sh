@@ -6,13 +6,18 @@
 #   TOOLS ["nmcap tcpdump dumpcap nmcap-nm2"; also nmcap-pcap: nmcap with
 #   NDISNPP_LIVE_SOURCE=libpcap]  TX_CPU [0]  RX_CPU [1]  SETTLE [1.5]
 #   WRITE_README [1]  (replace the "Results" section of bench/README.md with this run's table)
-# Traffic: raw Ethernet frames, EtherType 0x88B5 (local experimental), sent by trafgen from
-# namespace nb-tx-$$ to the MAC of the veth end in nb-rx-$$; nothing leaves the pair.
+#   RATE64 [0]  RATE1500 [0] (frames/s to send at, bench/tx_paced.c; 0: trafgen, as fast as it
+#   can)
+# Traffic: raw Ethernet frames, EtherType 0x88B5 (local experimental), sent by trafgen (or
+# tx_paced) from namespace nb-tx-$$ to the MAC of the veth end in nb-rx-$$; nothing leaves the
+# pair.
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-5}
 N64=${N64:-1000000}
 N1500=${N1500:-300000}
+RATE64=${RATE64:-0}
+RATE1500=${RATE1500:-0}
 SIZES=${SIZES:-"64 1500"}
 BUFS=${BUFS:-"2097152 67108864"}
 TOOLS=${TOOLS:-"nmcap tcpdump dumpcap nmcap-nm2"}
@@ -28,7 +33,7 @@ NMCAP=$ROOT/build/release/tools/nmcap
 . "$HERE/veth-pair.sh"
 TMP=$(mktemp -d /tmp/ndisnpp-bench.XXXXXX)
 CMDLINE="$0 $*"
-ENVLINE="ROUNDS=$ROUNDS N64=$N64 N1500=$N1500 SIZES=\"$SIZES\" BUFS=\"$BUFS\" TOOLS=\"$TOOLS\""
+ENVLINE="ROUNDS=$ROUNDS N64=$N64 N1500=$N1500 RATE64=$RATE64 RATE1500=$RATE1500 SIZES=\"$SIZES\" BUFS=\"$BUFS\" TOOLS=\"$TOOLS\""
 
 [ "$(id -u)" = 0 ] || { echo "run-live.sh: must run as root" >&2; exit 1; }
 
@@ -115,7 +120,8 @@ read -r -a tools <<<"$TOOLS"
 for size in $SIZES; do trafgen_cfg "$size" >"$TMP/tg.$size.cfg"; done
 START=$(date -u '+%Y-%m-%d %H:%M UTC')
 for size in $SIZES; do
-    n=$N64; [ "$size" -ge 1000 ] && n=$N1500
+    n=$N64; TX_RATE=$RATE64; TX_SIZE=$size
+    [ "$size" -ge 1000 ] && n=$N1500 && TX_RATE=$RATE1500
     for buf in $BUFS; do
         for ((r = 1; r <= ROUNDS; r++)); do
             # Interleave: rotate the tool order every round so no tool always goes first.
