@@ -48,6 +48,7 @@ names+=(libpcap)
 veth_up >/dev/null 2>&1
 VETH=1
 trafgen_cfg "$SIZE" >"$TMP/tg.cfg"
+TX_SIZE=$SIZE
 k=${#names[@]}
 for ((r = 1; r <= ROUNDS; r++)); do
     for ((i = 0; i < k; i++)); do
@@ -57,13 +58,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
         else
             cmd=("$TMP/$name/rtc_live" -b "$RTC_BUF" -t 65536 -u 100 "$V_RX")
         fi
-        ip netns exec "$NS_RX" taskset -c "$RX_CPU" python3 "$HERE/cputime.py" "$TMP/cpu" "${cmd[@]}" >"$TMP/log" 2>&1 &
-        pid=$!
-        sleep "$SETTLE"
-        TX_SIZE=$SIZE veth_send "$TMP/tg.cfg" "$N"
-        sleep 1
-        pkill -INT -P "$pid" 2>/dev/null || true
-        wait "$pid" || true
+        if ! veth_offer "$TMP/log" "$TMP/cpu" "$TMP/tg.cfg" "$N" "${cmd[@]}"; then
+            echo "ab-rtc-live.sh: $name did not start:" >&2
+            cat "$TMP/log" >&2
+            exit 1
+        fi
         frames=$(grep -o 'frames=[0-9]*' "$TMP/log" | head -1 | cut -d= -f2)
         echo "$r $name ${frames:-0} $(awk '{printf "%.4f", $1 + $2}' "$TMP/cpu")" | tee -a "$TMP/raw"
     done
